@@ -1,0 +1,143 @@
+"""Hyperparameters as dataclasses, and the named presets.
+
+Both dataclasses are saved inside every checkpoint (as plain dicts), so a model can always be
+rebuilt and its training repeated. Field comments say what each value does; the GUI uses them as
+tooltips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from .errors import HybridXAIError
+
+
+def _f(default: Any, help_text: str):
+    """A dataclass field whose help text travels with it (GUI tooltips, CLI help)."""
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    n_features: int = _f(4, "input row length F (the number of feature columns)")
+    n_classes: int = _f(2, "number of output classes C")
+    cnn_channels: int = _f(16, "channels of the first Conv1d block; the second has twice as many")
+    kernel_size: int = _f(3, "Conv1d kernel size; padding keeps the sequence length")
+    lstm_hidden: int = _f(32, "hidden units per direction of the BiLSTM")
+    lstm_layers: int = _f(2, "stacked BiLSTM layers")
+    num_heads: int = _f(4, "attention heads (2 * lstm_hidden must divide by this)")
+    dropout: float = _f(0.1, "dropout before the classifier (and between LSTM layers)")
+
+    def validate(self) -> None:
+        if self.n_features < 1:
+            raise HybridXAIError("The data has no feature columns: at least one numeric column is needed.")
+        if self.n_classes < 2:
+            raise HybridXAIError(
+                f"The label column has {self.n_classes} class(es): a classifier needs at least two."
+            )
+        if (2 * self.lstm_hidden) % self.num_heads:
+            raise HybridXAIError(
+                f"Attention heads ({self.num_heads}) must divide 2 × LSTM hidden size ({2 * self.lstm_hidden})."
+            )
+        if self.kernel_size < 1 or self.cnn_channels < 1 or self.lstm_hidden < 1 or self.lstm_layers < 1:
+            raise HybridXAIError("Kernel size, channels, LSTM hidden size and layers must be at least 1.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise HybridXAIError(f"Dropout must be in [0, 1), got {self.dropout}.")
+
+
+SCHEDULERS = ("cosine", "step", "plateau", "none")
+OPTIMIZERS = ("adamw", "adam")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = _f(0, "passes over the training rows; 0 = auto (enough epochs for `min_steps` updates)")
+    min_steps: int = _f(1500, "with epochs = 0: optimiser steps to aim for (small sets need many epochs)")
+    max_auto_epochs: int = _f(400, "with epochs = 0: never more epochs than this")
+    batch_size: int = _f(32, "rows per optimiser step")
+    lr: float = _f(0.003, "peak learning rate")
+    optimizer: str = _f("adamw", "adamw (decoupled weight decay) or adam (the seed design)")
+    weight_decay: float = _f(1e-4, "L2 / decoupled weight decay")
+    scheduler: str = _f("cosine", "cosine (with warm-up), step (seed: every epochs//3 by 0.1), plateau, none")
+    warmup_fraction: float = _f(0.05, "cosine: share of steps spent warming the learning rate up")
+    step_gamma: float = _f(0.1, "step / plateau: factor applied to the learning rate")
+    label_smoothing: float = _f(0.1, "cross-entropy label smoothing (0 = plain cross-entropy)")
+    class_weights: bool = _f(False, "weight the loss by inverse class frequency (for imbalanced data)")
+    early_stopping: int = _f(0, "stop after this many epochs without validation improvement; 0 = off")
+    restore_best: bool = _f(True, "keep the weights of the best validation epoch, not the last")
+    seed: int = _f(0, "seeds weights, shuffling and the data split: same seed + data on CPU = same model")
+    device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps")
+    threads: int = _f(1, "torch CPU threads (1 is fastest on a busy 2-core machine)")
+    test_size: float = _f(0.2, "share of rows held out as test set when no test CSV is given")
+    val_size: float = _f(0.15, "share of the training rows held out for validation (best epoch, early stop)")
+    missing: str = _f("error", "missing/infinite values: error, drop (rows) or mean (training mean)")
+    scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series)")
+
+    def validate(self) -> None:
+        if self.epochs < 0:
+            raise HybridXAIError(f"Epochs must be 0 (auto) or more, got {self.epochs}.")
+        if self.batch_size < 1:
+            raise HybridXAIError(f"Batch size must be at least 1, got {self.batch_size}.")
+        if not self.lr > 0:
+            raise HybridXAIError(f"Learning rate must be positive, got {self.lr}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise HybridXAIError(f"Unknown optimizer '{self.optimizer}': use one of {', '.join(OPTIMIZERS)}.")
+        if self.scheduler not in SCHEDULERS:
+            raise HybridXAIError(f"Unknown scheduler '{self.scheduler}': use one of {', '.join(SCHEDULERS)}.")
+        if self.missing not in ("error", "drop", "mean"):
+            raise HybridXAIError(f"Unknown missing-value policy '{self.missing}': use error, drop or mean.")
+        if self.scaling not in ("auto", "zscore", "none"):
+            raise HybridXAIError(f"Unknown scaling '{self.scaling}': use auto, zscore or none.")
+        if not 0.0 < self.test_size < 1.0:
+            raise HybridXAIError(f"Test share must be between 0 and 1, got {self.test_size}.")
+        if not 0.0 <= self.val_size < 1.0:
+            raise HybridXAIError(f"Validation share must be in [0, 1), got {self.val_size}.")
+        dev = self.device
+        if not (dev in DEVICES or (dev.startswith("cuda:") and dev[5:].isdigit())):
+            raise HybridXAIError(f"Unknown device '{dev}': use auto, cpu, cuda, cuda:N or mps.")
+
+
+# Presets apply to both dataclasses. "seed" is the original script's recipe, kept for comparison:
+# it underfits small data sets (see README), which is why "default" differs.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "default": {"model": {}, "train": {}},
+    "seed": {
+        "model": {"cnn_channels": 16, "kernel_size": 3, "lstm_hidden": 32, "lstm_layers": 2, "num_heads": 4,
+                  "dropout": 0.0},
+        "train": {"epochs": 50, "batch_size": 32, "lr": 0.005, "optimizer": "adam", "weight_decay": 0.0,
+                  "scheduler": "step", "step_gamma": 0.1, "label_smoothing": 0.0, "early_stopping": 0,
+                  "restore_best": False},
+    },
+}
+
+
+def apply_preset(name: str, model: ModelConfig | None = None,
+                 train: TrainConfig | None = None) -> tuple[ModelConfig, TrainConfig]:
+    """Return (model, train) configs with the preset's values laid over the given ones."""
+    if name not in PRESETS:
+        raise HybridXAIError(f"Unknown preset '{name}': use one of {', '.join(PRESETS)}.")
+    preset = PRESETS[name]
+    model = replace(model or ModelConfig(), **preset["model"])
+    train = replace(train or TrainConfig(), **preset["train"])
+    return model, train
+
+
+def config_from_dict(cls, values: dict[str, Any]):
+    """Build a config dataclass from a dict, ignoring unknown keys (older/newer checkpoints)."""
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def field_help(cls) -> dict[str, str]:
+    """Field name -> help text (used as GUI tooltips and CLI help)."""
+    return {f.name: f.metadata.get("help", "") for f in fields(cls)}
+
+
+def to_dict(cfg) -> dict[str, Any]:
+    return asdict(cfg)
+
+
+__all__ = ["ModelConfig", "TrainConfig", "PRESETS", "apply_preset", "config_from_dict", "field_help", "to_dict",
+           "SCHEDULERS", "OPTIMIZERS", "DEVICES"]

@@ -1,0 +1,111 @@
+"""The hybrid CNN + BiLSTM + multi-head self-attention classifier.
+
+A feature row `[B, F]` is read as a one-channel sequence of length F. Two Conv1d blocks
+(Conv -> ReLU -> BatchNorm -> MaxPool 2) extract local patterns, a 2-layer BiLSTM reads the
+sequence both ways, self-attention mixes positions, and the mean over time feeds a linear layer.
+
+Pooling rule (documented, tested for F = 1 ... 150): a block pools by 2 only while the pooled
+sequence stays at least 2 long. The seed design pooled unconditionally, which crashes at F = 2 or 3
+and leaves a length-1 sequence (a 1x1 attention map that is always 1.0) for F = 4 ... 7.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+
+MIN_POOLED_LENGTH = 2
+
+
+def block_lengths(n_features: int, n_blocks: int = 2) -> list[tuple[int, bool]]:
+    """For each conv block: (output length, pooled?) under the pool-while-≥2 rule."""
+    out = []
+    length = n_features
+    for _ in range(n_blocks):
+        pool = length // 2 >= MIN_POOLED_LENGTH
+        if pool:
+            length //= 2
+        out.append((length, pool))
+    return out
+
+
+def sequence_length(n_features: int) -> int:
+    """Length L of the sequence the LSTM and attention see."""
+    return block_lengths(n_features)[-1][0]
+
+
+def position_spans(n_features: int) -> list[tuple[int, int]]:
+    """For each of the L positions after the CNN: the [start, end) input features it stands for.
+
+    MaxPool(2) with floor drops a trailing odd feature from the pooled grid; for labelling we attach
+    it to the last position so that every input feature belongs to some position.
+    """
+    spans = [(i, i + 1) for i in range(n_features)]
+    for _length, pooled in block_lengths(n_features):
+        if pooled:
+            merged = [(spans[2 * i][0], spans[2 * i + 1][1]) for i in range(len(spans) // 2)]
+            if len(spans) % 2:
+                merged[-1] = (merged[-1][0], spans[-1][1])
+            spans = merged
+    return spans
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, kernel_size: int, pool: bool):
+        super().__init__()
+        self.conv = nn.Conv1d(c_in, c_out, kernel_size, padding="same")
+        self.relu = nn.ReLU()
+        self.norm = nn.BatchNorm1d(c_out)
+        self.pool = nn.MaxPool1d(2) if pool else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.norm(self.relu(self.conv(x))))
+
+
+class HybridCNNLSTMAttention(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        config.validate()
+        self.config = config
+        c = config.cnn_channels
+        (_, pool1), (_, pool2) = block_lengths(config.n_features)
+        self.block1 = ConvBlock(1, c, config.kernel_size, pool1)
+        self.block2 = ConvBlock(c, 2 * c, config.kernel_size, pool2)  # Grad-CAM target layer
+        self.seq_len = sequence_length(config.n_features)
+        self.lstm = nn.LSTM(
+            input_size=2 * c,
+            hidden_size=config.lstm_hidden,
+            num_layers=config.lstm_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=config.dropout if config.lstm_layers > 1 else 0.0,
+        )
+        d = 2 * config.lstm_hidden
+        # batch_first=True: without it the batch axis is taken as time and rows attend to each other.
+        self.attention = nn.MultiheadAttention(d, config.num_heads, batch_first=True)
+        self.dropout = nn.Dropout(config.dropout)
+        self.fc = nn.Linear(d, config.n_classes)
+
+    @property
+    def gradcam_layer(self) -> nn.Module:
+        """The last CNN block, whose output Grad-CAM weighs."""
+        return self.block2
+
+    def forward(self, x: torch.Tensor, per_head: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, F) -> logits (B, C) and attention (B, L, L), or (B, H, L, L) with per_head=True."""
+        h = x.unsqueeze(1)  # (B, 1, F)
+        h = self.block1(h)  # (B, c, L1)
+        h = self.block2(h)  # (B, 2c, L)
+        h = h.permute(0, 2, 1)  # (B, L, 2c)
+        h, _ = self.lstm(h)  # (B, L, 2H)
+        a, weights = self.attention(h, h, h, need_weights=True, average_attn_weights=not per_head)
+        # a: (B, L, 2H); weights: (B, L, L) or (B, heads, L, L)
+        context = a.mean(dim=1)  # (B, 2H)
+        logits = self.fc(self.dropout(context))  # (B, C)
+        return logits, weights
+
+
+def build_model(config: ModelConfig) -> HybridCNNLSTMAttention:
+    return HybridCNNLSTMAttention(config)

@@ -1,0 +1,73 @@
+"""The model's shapes and pooling rule for every feature count, and batch independence."""
+
+import pytest
+import torch
+
+from hybridxai_gui.core.config import ModelConfig
+from hybridxai_gui.core.errors import HybridXAIError
+from hybridxai_gui.core.model import HybridCNNLSTMAttention, block_lengths, position_spans, sequence_length
+
+
+@pytest.mark.parametrize("n_features, expected_len", [(1, 1), (2, 2), (3, 3), (4, 2), (5, 2), (7, 3),
+                                                      (8, 2), (13, 3), (150, 37)])
+def test_sequence_length_rule(n_features, expected_len):
+    assert sequence_length(n_features) == expected_len
+    # Never pooled below 2 (the seed design left 1 for F = 4..7 and crashed for F = 2, 3).
+    for length, pooled in block_lengths(n_features):
+        if pooled:
+            assert length >= 2
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 3, 4, 5, 13, 150])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_forward_shapes_every_feature_count(n_features, n_classes):
+    torch.manual_seed(0)
+    model = HybridCNNLSTMAttention(ModelConfig(n_features=n_features, n_classes=n_classes)).eval()
+    x = torch.randn(6, n_features)
+    logits, attn = model(x)
+    L = sequence_length(n_features)
+    assert logits.shape == (6, n_classes)
+    assert attn.shape == (6, L, L)
+    assert torch.allclose(attn.sum(-1), torch.ones(6, L), atol=1e-5)
+    _, per_head = model(x, per_head=True)
+    assert per_head.shape == (6, 4, L, L)
+    assert torch.allclose(per_head.mean(1), attn, atol=1e-6)
+    # Training mode with a batch works too (BatchNorm, dropout) and backpropagates.
+    model.train()
+    loss = model(x)[0].sum()
+    loss.backward()
+
+
+def test_attention_map_is_not_trivial_for_four_features():
+    # The seed's 4-feature configuration gave a 1x1 map that is always 1.0.
+    model = HybridCNNLSTMAttention(ModelConfig(n_features=4, n_classes=4)).eval()
+    _, attn = model(torch.randn(3, 4))
+    assert attn.shape[-1] >= 2
+
+
+def test_rows_do_not_attend_to_batch_neighbours():
+    torch.manual_seed(1)
+    model = HybridCNNLSTMAttention(ModelConfig(n_features=13, n_classes=3)).eval()
+    x = torch.randn(8, 13)
+    with torch.no_grad():
+        alone = model(x[:1])[0]
+        together = model(x)[0][:1]
+        shuffled = model(torch.cat([x[5:], x[:5]]))[0][3:4]
+    assert torch.allclose(alone, together, atol=1e-5)
+    assert torch.allclose(alone, shuffled, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_features", [1, 4, 5, 13, 150])
+def test_position_spans_cover_all_features(n_features):
+    spans = position_spans(n_features)
+    assert len(spans) == sequence_length(n_features)
+    assert spans[0][0] == 0 and spans[-1][1] == n_features
+    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+        assert a1 == b0 and a0 < a1
+
+
+def test_kernel_size_keeps_length_and_heads_validated():
+    model = HybridCNNLSTMAttention(ModelConfig(n_features=20, n_classes=2, kernel_size=8)).eval()
+    assert model(torch.randn(2, 20))[1].shape == (2, 5, 5)
+    with pytest.raises(HybridXAIError, match="heads"):
+        HybridCNNLSTMAttention(ModelConfig(n_features=20, n_classes=2, num_heads=5))
