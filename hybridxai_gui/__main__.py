@@ -1,0 +1,7 @@
+"""`python -m hybridxai_gui`: the desktop app."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

@@ -1,0 +1,382 @@
+"""The Data tab: open the training (and optional test) CSV, pick the label and features, check them.
+
+Files are read in a worker thread (`core.data.read_table` plus per-column statistics), so even a
+large file never freezes the window. The preview is a lazy table model. Problems from the core
+(unreadable file, wrong label, missing values, ...) are listed in a visible panel with the core's
+own one-line message.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from .jobs import start_job
+from .table_models import DataFrameModel
+
+
+@dataclass
+class LoadedTable:
+    path: str
+    frame: Any  # pandas.DataFrame
+    stats: Any  # pandas.DataFrame: one row per column
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_table(path: str) -> LoadedTable:
+    """Runs in the worker: read the CSV and summarise each column (min, max, mean, missing)."""
+    import numpy as np
+    import pandas as pd
+
+    from ..core.data import read_table
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_table(path)
+    rows = []
+    for name in frame.columns:
+        col = frame[name]
+        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        values = col.to_numpy(dtype=float, na_value=np.nan) if numeric else None
+        missing = int(col.isna().sum()) + (int(np.isinf(values).sum()) if numeric else 0)
+        finite = values[np.isfinite(values)] if numeric else None
+        has = numeric and finite.size > 0
+        rows.append({"column": str(name), "type": "number" if numeric else "text",
+                     "min": float(finite.min()) if has else None, "max": float(finite.max()) if has else None,
+                     "mean": float(finite.mean()) if has else None, "missing": missing,
+                     "distinct": int(col.nunique(dropna=True)) if not numeric or len(col) < 200_000 else None})
+    stats = pd.DataFrame(rows, columns=["column", "type", "min", "max", "mean", "missing", "distinct"])
+    return LoadedTable(str(path), frame, stats, [str(w.message) for w in caught])
+
+
+class DataTab(QWidget):
+    """Owns the loaded frames and the data options (label, features, split, missing values)."""
+
+    trainLoaded = Signal(str)  # path of the training CSV, after it is shown
+    testLoaded = Signal(str)
+    loadFailed = Signal(str, str)  # (one-line message, traceback text or "" for user errors)
+    busyChanged = Signal(bool)
+    optionsChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("dataTab")
+        self.setAccessibleName("Data")
+        self.train_table: LoadedTable | None = None
+        self.test_table: LoadedTable | None = None
+        self._loading = 0
+        self._build()
+
+    # ---- layout -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.openButton = self._button("openDataButton", "Open training CSV…")
+        self.openTestButton = self._button("openTestDataButton", "Open test CSV…")
+        self.clearTestButton = self._button("clearTestDataButton", "No test CSV")
+        self.clearTestButton.setToolTip("Forget the test CSV and hold out a share of the training rows instead")
+        self.clearTestButton.clicked.connect(self.clear_test)
+        self.fileLabel = QLabel("No data yet: open a CSV with File ▸ Open data… (Ctrl+O) or drop it here.")
+        self.fileLabel.setObjectName("dataFileLabel")
+        self.fileLabel.setWordWrap(True)
+        self.fileLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top = QHBoxLayout()
+        for w in (self.openButton, self.openTestButton, self.clearTestButton):
+            top.addWidget(w)
+        top.addWidget(self.fileLabel, 1)
+
+        self.problemsPanel = QLabel()
+        self.problemsPanel.setObjectName("problemsPanel")
+        self.problemsPanel.setAccessibleName("Problems")
+        self.problemsPanel.setWordWrap(True)
+        self.problemsPanel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problemsPanel.setVisible(False)
+
+        # left: options
+        self.labelColumnCombo = QComboBox()
+        self._name(self.labelColumnCombo, "labelColumnCombo", "Label column")
+        self.labelColumnCombo.setToolTip("The column holding each row's class")
+        self.labelColumnCombo.currentTextChanged.connect(self._label_changed)
+        self.testShareSpin = self._share_spin("testShareSpin", "Test share", 0.2,
+                                              "Share of rows held out as test set when no test CSV is given")
+        self.valShareSpin = self._share_spin("valShareSpin", "Validation share", 0.15,
+                                             "Share of the training rows used to pick the best epoch")
+        self.valShareSpin.setMinimum(0.0)
+        self.missingCombo = QComboBox()
+        self._name(self.missingCombo, "missingCombo", "Missing values")
+        for key, text in (("error", "stop with a message"), ("drop", "drop those rows"),
+                          ("mean", "fill with training mean")):
+            self.missingCombo.addItem(text, key)
+        self.missingCombo.setToolTip("What to do with empty, NaN or infinite feature values")
+        self.scalingCombo = QComboBox()
+        self._name(self.scalingCombo, "scalingCombo", "Scaling")
+        for key, text in (("auto", "auto"), ("zscore", "z-score"), ("none", "none")):
+            self.scalingCombo.addItem(text, key)
+        self.scalingCombo.setToolTip("z-score each feature, none, or auto (leave already-normalised series alone)")
+        options = QGroupBox("Label, split and missing values")
+        form = QFormLayout(options)
+        form.addRow("Label column:", self.labelColumnCombo)
+        form.addRow("Test share:", self.testShareSpin)
+        form.addRow("Validation share:", self.valShareSpin)
+        form.addRow("Missing values:", self.missingCombo)
+        form.addRow("Scaling:", self.scalingCombo)
+
+        self.featureList = QListWidget()
+        self._name(self.featureList, "featureList", "Features")
+        self.featureList.setToolTip("Tick the columns the model should use as features")
+        self.featureList.itemChanged.connect(lambda _item: self._update_feature_count())
+        self.featureCountLabel = QLabel("")
+        all_button = self._button("selectAllFeaturesButton", "All")
+        none_button = self._button("selectNoFeaturesButton", "None")
+        all_button.clicked.connect(lambda: self._check_all(True))
+        none_button.clicked.connect(lambda: self._check_all(False))
+        features = QGroupBox("Features")
+        fl = QVBoxLayout(features)
+        row = QHBoxLayout()
+        row.addWidget(self.featureCountLabel, 1)
+        row.addWidget(all_button)
+        row.addWidget(none_button)
+        fl.addLayout(row)
+        fl.addWidget(self.featureList)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(options)
+        ll.addWidget(features, 1)
+
+        # right: preview / statistics, class distribution below
+        self.previewModel = DataFrameModel(parent=self)
+        self.previewTable = self._table_view("dataPreviewTable", "Data preview", self.previewModel)
+        self.statsModel = DataFrameModel(parent=self)
+        self.statsTable = self._table_view("featureStatsTable", "Feature statistics", self.statsModel)
+        self.viewTabs = QTabWidget()
+        self.viewTabs.setObjectName("dataViewTabs")
+        self.viewTabs.addTab(self.previewTable, "Preview")
+        self.viewTabs.addTab(self.statsTable, "Feature statistics")
+        self.distributionHolder = QWidget()
+        QVBoxLayout(self.distributionHolder).setContentsMargins(0, 0, 0, 0)
+        self.distribution = None  # FigurePanel, built on first use (matplotlib loads lazily)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.viewTabs)
+        right.addWidget(self.distributionHolder)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([320, 900])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.problemsPanel)
+        layout.addWidget(split, 1)
+        self._update_feature_count()
+        self.clearTestButton.setEnabled(False)
+
+    def _name(self, widget: QWidget, name: str, accessible: str) -> None:
+        widget.setObjectName(name)
+        widget.setAccessibleName(accessible)
+
+    def _button(self, name: str, text: str) -> QPushButton:
+        button = QPushButton(text)
+        self._name(button, name, text.rstrip("…"))
+        return button
+
+    def _share_spin(self, name: str, accessible: str, value: float, tip: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        self._name(spin, name, accessible)
+        spin.setRange(0.01, 0.9)
+        spin.setSingleStep(0.05)
+        spin.setDecimals(2)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        return spin
+
+    def _table_view(self, name: str, accessible: str, model) -> QTableView:
+        view = QTableView()
+        self._name(view, name, accessible)
+        view.setModel(model)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setAlternatingRowColors(True)
+        # Fixed row heights: the view never measures rows, so a million rows cost nothing.
+        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        view.verticalHeader().setDefaultSectionSize(22)
+        view.horizontalHeader().setDefaultSectionSize(90)
+        return view
+
+    # ---- loading ------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._loading > 0
+
+    def _set_loading(self, delta: int) -> None:
+        was = self.busy
+        self._loading += delta
+        if was != self.busy:
+            self.busyChanged.emit(self.busy)
+
+    def open_train(self, path: str) -> None:
+        self._set_loading(1)
+        self.fileLabel.setText(f"Reading {Path(path).name}…")
+        start_job(self, lambda: load_table(path), done=self._train_done, failed=self._train_failed,
+                  name="load_train")
+
+    def open_test(self, path: str) -> None:
+        self._set_loading(1)
+        start_job(self, lambda: load_table(path), done=self._test_done, failed=self._test_failed,
+                  name="load_test")
+
+    def _train_done(self, table: LoadedTable) -> None:
+        self._set_loading(-1)
+        self.train_table = table
+        frame = table.frame
+        self.previewModel.set_frame(frame)
+        self.statsModel.set_frame(table.stats)
+        self.statsTable.resizeColumnsToContents()
+        from ..core.data import guess_label_column
+
+        columns = [str(c) for c in frame.columns]
+        self.labelColumnCombo.blockSignals(True)
+        self.labelColumnCombo.clear()
+        self.labelColumnCombo.addItems(columns)
+        self.labelColumnCombo.setCurrentText(guess_label_column(columns))
+        self.labelColumnCombo.blockSignals(False)
+        self._label_changed(self.labelColumnCombo.currentText())
+        self._update_file_label()
+        self.set_problems(table.warnings, level="warning")
+        self.trainLoaded.emit(table.path)
+
+    def _train_failed(self, message: str, details: str) -> None:
+        self._set_loading(-1)
+        self._update_file_label()
+        self.set_problems([message])
+        self.loadFailed.emit(message, details)
+
+    def _test_done(self, table: LoadedTable) -> None:
+        self._set_loading(-1)
+        self.test_table = table
+        self.clearTestButton.setEnabled(True)
+        self.testShareSpin.setEnabled(False)
+        self._update_file_label()
+        self.set_problems(table.warnings, level="warning")
+        self.testLoaded.emit(table.path)
+
+    def _test_failed(self, message: str, details: str) -> None:
+        self._set_loading(-1)
+        self.set_problems([message])
+        self.loadFailed.emit(message, details)
+
+    def clear_test(self) -> None:
+        self.test_table = None
+        self.clearTestButton.setEnabled(False)
+        self.testShareSpin.setEnabled(True)
+        self._update_file_label()
+
+    def _update_file_label(self) -> None:
+        if self.train_table is None:
+            self.fileLabel.setText("No data yet: open a CSV with File ▸ Open data… (Ctrl+O) or drop it here.")
+            return
+        frame = self.train_table.frame
+        text = (f"<b>{Path(self.train_table.path).name}</b>: {len(frame):,} rows × {frame.shape[1]} columns")
+        if self.test_table is not None:
+            text += (f" &nbsp; test: <b>{Path(self.test_table.path).name}</b> "
+                     f"({len(self.test_table.frame):,} rows)")
+        else:
+            text += " &nbsp; test rows: held out from this file"
+        self.fileLabel.setText(text)
+        self.fileLabel.setToolTip(self.train_table.path)
+
+    # ---- problems -----------------------------------------------------------------------------
+    def set_problems(self, messages: list[str], level: str = "error") -> None:
+        """Show the core's messages (or hide the panel when there are none)."""
+        if not messages:
+            self.problemsPanel.setVisible(False)
+            self.problemsPanel.clear()
+            return
+        colour, border = ("#fdecea", "#d93025") if level == "error" else ("#fff8e1", "#f9a825")
+        self.problemsPanel.setStyleSheet(f"QLabel#problemsPanel {{ background: {colour}; color: #202124;"
+                                         f" border-left: 4px solid {border}; padding: 6px; }}")
+        title = "Problem" if level == "error" else "Note"
+        self.problemsPanel.setText("\n".join(f"{title}: {m}" for m in messages))
+        self.problemsPanel.setVisible(True)
+
+    def problems(self) -> str:
+        return self.problemsPanel.text() if self.problemsPanel.isVisible() else ""
+
+    # ---- label and features -------------------------------------------------------------------
+    def _label_changed(self, label: str) -> None:
+        if self.train_table is None or not label:
+            return
+        stats = self.train_table.stats
+        self.featureList.blockSignals(True)
+        self.featureList.clear()
+        for name, kind in zip(stats["column"], stats["type"]):
+            if name == label:
+                continue
+            item = QListWidgetItem(name if kind == "number" else f"{name}  (text)")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if kind == "number" else Qt.CheckState.Unchecked)
+            self.featureList.addItem(item)
+        self.featureList.blockSignals(False)
+        self._update_feature_count()
+        self._draw_distribution(label)
+        self.optionsChanged.emit()
+
+    def _check_all(self, checked: bool) -> None:
+        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+        self.featureList.blockSignals(True)
+        for i in range(self.featureList.count()):
+            self.featureList.item(i).setCheckState(state)
+        self.featureList.blockSignals(False)
+        self._update_feature_count()
+
+    def selected_features(self) -> list[str]:
+        return [self.featureList.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.featureList.count())
+                if self.featureList.item(i).checkState() == Qt.CheckState.Checked]
+
+    def _update_feature_count(self) -> None:
+        total = self.featureList.count()
+        self.featureCountLabel.setText(f"{len(self.selected_features())} of {total} columns used"
+                                       if total else "Open a CSV to list its columns")
+
+    def _draw_distribution(self, label: str) -> None:
+        from ..plotting.evaluation_plots import draw_class_distribution
+        from .figure_canvas import FigurePanel
+
+        if self.distribution is None:
+            self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5))
+            self.distributionHolder.layout().addWidget(self.distribution)
+        counts = self.train_table.frame[label].astype(str).value_counts(dropna=False).sort_index()
+        self.distribution.figure.clear()
+        ax = self.distribution.figure.add_subplot()
+        title = f"Rows per class in '{label}'"
+        if len(counts) > 50:
+            title += f" ({len(counts)} distinct values: is this the label column?)"
+            counts = counts.head(50)
+        draw_class_distribution(ax, dict(counts.items()), title=title)
+        self.distribution.redraw()
+
+    def current_figure(self):
+        return self.distribution.figure if self.distribution is not None else None
+
+    # ---- what training needs ------------------------------------------------------------------
+    def data_options(self) -> dict[str, Any]:
+        return {"label": self.labelColumnCombo.currentText() or None, "features": self.selected_features(),
+                "test_size": self.testShareSpin.value(), "val_size": self.valShareSpin.value(),
+                "missing": self.missingCombo.currentData(), "scaling": self.scalingCombo.currentData()}
+
+    def set_data_options(self, test_size: float, val_size: float, missing: str, scaling: str) -> None:
+        self.testShareSpin.setValue(test_size)
+        self.valShareSpin.setValue(val_size)
+        for combo, key in ((self.missingCombo, missing), (self.scalingCombo, scaling)):
+            i = combo.findData(key)
+            if i >= 0:
+                combo.setCurrentIndex(i)

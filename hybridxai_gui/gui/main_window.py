@@ -1,0 +1,490 @@
+"""The main window: tabs, menus, model files, figure export, settings and a clean shutdown.
+
+The tabs own their widgets and background jobs; this window wires them together (data -> training
+-> evaluation / explanations / predict) and owns what is global: files, settings, closing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from . import dialogs, settings
+from .data_tab import DataTab
+from .evaluation_tab import EvaluationTab
+from .jobs import start_job, stop_jobs
+from .predict_tab import PredictTab
+from .training_tab import TrainingTab
+
+log = logging.getLogger(__name__)
+FIGURE_FILTERS = "PNG image (*.png);;EPS (*.eps);;PDF (*.pdf);;SVG (*.svg)"
+FIGURE_SUFFIXES = (".png", ".eps", ".pdf", ".svg")
+PNG_DPIS = (100, 150, 300, 600)
+
+
+def warm_up_imports() -> list[tuple[str, str]]:
+    """Runs in a worker right after the window shows: the heavy imports, then the device list.
+
+    torch._dynamo is imported here because building the optimizer imports it otherwise, in the
+    training worker, and its ~1 s import under the GIL showed as a ~200 ms freeze of the live charts.
+    Doing it now, in the background while the user opens a file, keeps it out of training; doing it in
+    the GUI thread instead would freeze the fresh window for the whole import (~2 s with torch).
+    """
+    import matplotlib.backends.backend_qtagg  # noqa: F401
+    import pandas  # noqa: F401
+    import torch
+    import torch._dynamo  # noqa: F401
+
+    from ..core.training import available_devices
+
+    del torch
+    return available_devices()
+
+
+def _explanations_tab_class():
+    try:
+        from .explanations_tab import ExplanationsTab
+    except ImportError as exc:  # the explanations module is optional for this window
+        log.info("Explanations tab unavailable: %s", exc)
+        return None
+    return ExplanationsTab
+
+
+class MainWindow(QMainWindow):
+    dataLoaded = Signal(str)
+    trainingDone = Signal(object)  # TrainingOutcome
+    modelLoaded = Signal(object)  # TrainedModel
+    modelSaved = Signal(str)
+    figureExported = Signal(str)
+    failure = Signal(str)  # every message shown to the user (the self-test listens)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("HybridXAI")
+        self.setAccessibleName("HybridXAI")
+        self.trained = None  # the current TrainedModel
+        self.prepared = None  # the PreparedData it was trained on (None for a model opened from file)
+        self.model_path: str | None = None
+        self.dirty = False  # a trained model that is not saved yet
+        self._closing = False
+        self.persist_settings = True
+        self.dataTab = DataTab()
+        self.trainingTab = TrainingTab()
+        self.evaluationTab = EvaluationTab()
+        self.predictTab = PredictTab()
+        cls = _explanations_tab_class()
+        self.explanationsTab = cls() if cls is not None else self._placeholder_explanations()
+        self.mainTabs = QTabWidget()
+        self.mainTabs.setObjectName("mainTabs")
+        self.mainTabs.setAccessibleName("Main tabs")
+        self.mainTabs.setDocumentMode(True)
+        for tab, title in ((self.dataTab, "Data"), (self.trainingTab, "Training"), (self.evaluationTab, "Evaluation"),
+                           (self.explanationsTab, "Explanations"), (self.predictTab, "Predict")):
+            self.mainTabs.addTab(tab, title)
+        self.setCentralWidget(self.mainTabs)
+        self.statusLabel = QLabel("Ready")
+        self.statusBar().addWidget(self.statusLabel, 1)
+        self._build_actions()
+        self._connect()
+        self.setAcceptDrops(True)
+        self.resize(1280, 820)
+        self._restore_settings()
+        self._update_actions()
+
+    # ---- construction -------------------------------------------------------------------------
+    def _placeholder_explanations(self) -> QWidget:
+        tab = QLabel("Explanations are not available in this build.")
+        tab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        tab.setObjectName("explanationsTab")
+        tab.setAccessibleName("Explanations")
+        return tab
+
+    def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setToolTip(tip or text.replace("&", "").rstrip("…"))
+        action.setStatusTip(action.toolTip())
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.actionOpenData = self._action("actionOpenData", "&Open data…", self.open_data_dialog,
+                                           QKeySequence.StandardKey.Open, "Open a training CSV")
+        self.actionOpenTestData = self._action("actionOpenTestData", "Open &test data…", self.open_test_data_dialog,
+                                               None, "Open a separate CSV of test rows (optional)")
+        self.actionOpenModel = self._action("actionOpenModel", "Open &model…", self.open_model_dialog,
+                                            QKeySequence("Ctrl+Shift+O"), "Open a saved model (.pth)")
+        self.actionSaveModel = self._action("actionSaveModel", "&Save model as…", self.save_model,
+                                            QKeySequence.StandardKey.Save, "Save the trained model (.pth)")
+        self.actionExportFigure = self._action("actionExportFigure", "&Export figure…", self.export_figure,
+                                               QKeySequence("Ctrl+E"),
+                                               "Export this tab's figure as PNG, EPS, PDF or SVG")
+        self.actionQuit = self._action("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.actionOpenData)
+        self.recentMenu = file_menu.addMenu("Open &recent")
+        self.recentMenu.setObjectName("recentFilesMenu")
+        self.recentMenu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.actionOpenTestData)
+        file_menu.addSeparator()
+        file_menu.addAction(self.actionOpenModel)
+        file_menu.addAction(self.actionSaveModel)
+        file_menu.addSeparator()
+        file_menu.addAction(self.actionExportFigure)
+        dpi_menu = file_menu.addMenu("PNG &resolution")
+        self.dpiGroup = QActionGroup(self)
+        saved = int(settings.app_settings().value("export/dpi", 150))
+        for dpi in PNG_DPIS:
+            a = dpi_menu.addAction(f"{dpi} dpi")
+            a.setCheckable(True)
+            a.setData(dpi)
+            a.setChecked(dpi == saved)
+            self.dpiGroup.addAction(a)
+        if self.dpiGroup.checkedAction() is None:
+            self.dpiGroup.actions()[1].setChecked(True)
+        file_menu.addSeparator()
+        file_menu.addAction(self.actionQuit)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About HybridXAI", self._about)
+
+    def _connect(self) -> None:
+        d, t = self.dataTab, self.trainingTab
+        d.openButton.clicked.connect(self.open_data_dialog)
+        d.openTestButton.clicked.connect(self.open_test_data_dialog)
+        d.trainLoaded.connect(self._data_loaded)
+        d.loadFailed.connect(self.show_failure)
+        d.busyChanged.connect(lambda busy: self._status("Reading data…" if busy else "Ready"))
+        t.startRequested.connect(self.start_training)
+        t.prepared.connect(self._prepared)
+        t.trainingFinished.connect(self._training_done)
+        t.trainingFailed.connect(self._training_failed)
+        t.busyChanged.connect(lambda busy: (self._status("Training…" if busy else "Ready"), self._update_actions()))
+        self.evaluationTab.explainRequested.connect(self.explain_row)
+        self.predictTab.openModelRequested.connect(self.open_model_dialog)
+        self.predictTab.failed.connect(self.show_failure)
+        self.mainTabs.currentChanged.connect(lambda _i: self._update_actions())
+
+    def _status(self, text: str) -> None:
+        self.statusLabel.setText(text)
+
+    def _update_actions(self) -> None:
+        training = self.trainingTab.running
+        self.actionSaveModel.setEnabled(self.trained is not None and not training)
+        self.actionOpenModel.setEnabled(not training)
+        self.actionOpenData.setEnabled(not training)
+        self.actionOpenTestData.setEnabled(not training)
+        self.actionExportFigure.setEnabled(self.mainTabs.currentWidget() is not self.predictTab)
+
+    # ---- errors -------------------------------------------------------------------------------
+    def show_failure(self, message: str, details: str = "") -> None:
+        self.failure.emit(message)
+        self._status(message)
+        dialogs.show_failure(self, message, details)
+
+    # ---- data ---------------------------------------------------------------------------------
+    def open_data_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open training data", settings.last_folder("data"),
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.open_data(path)
+
+    def open_test_data_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open test data (optional)", settings.last_folder("data"),
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            settings.remember_folder("data", path)
+            self.dataTab.open_test(path)
+
+    def open_data(self, path: str) -> None:
+        settings.remember_folder("data", path)
+        self.mainTabs.setCurrentWidget(self.dataTab)
+        self.dataTab.open_train(str(path))
+
+    def _data_loaded(self, path: str) -> None:
+        settings.add_recent_file(path)
+        self._status(f"Opened {Path(path).name}")
+        self.setWindowTitle(f"HybridXAI — {Path(path).name}")
+        self.dataLoaded.emit(path)
+
+    def _fill_recent_menu(self) -> None:
+        self.recentMenu.clear()
+        files = settings.recent_files()
+        for path in files:
+            action = self.recentMenu.addAction(Path(path).name, lambda p=path: self.open_data(p))
+            action.setToolTip(path)
+        if not files:
+            self.recentMenu.addAction("(none yet)").setEnabled(False)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        if paths[0].lower().endswith((".pth", ".pt")):
+            self.open_model(paths[0])
+        else:
+            self.open_data(paths[0])
+
+    # ---- training -----------------------------------------------------------------------------
+    def start_training(self) -> None:
+        table = self.dataTab.train_table
+        if table is None:
+            self.show_failure("Open a training CSV first (File ▸ Open data…).")
+            return
+        if self.dataTab.busy:
+            self.show_failure("The data is still being read: wait a moment, then start again.")
+            return
+        options = self.dataTab.data_options()
+        if not options["features"]:
+            self.show_failure("No feature columns are ticked on the Data tab: tick at least one.")
+            return
+        settings.save_json("hyperparameters", self.trainingTab.settings_dict())
+        self.dataTab.set_problems([])
+        test = self.dataTab.test_table.frame if self.dataTab.test_table is not None else None
+        self.trainingTab.start(table.frame, test, options)
+        self.mainTabs.setCurrentWidget(self.trainingTab)
+        self._update_actions()
+
+    def _prepared(self, prepared) -> None:
+        self.dataTab.set_problems(list(prepared.warnings), level="warning")
+
+    def _training_done(self, outcome) -> None:
+        result = outcome.result
+        self._update_actions()
+        if not result.history:  # stopped before the first epoch ended: nothing worth keeping
+            self._status(result.message)
+            self.trainingDone.emit(outcome)
+            return
+        self.trained, self.prepared, self.model_path = result.trained, outcome.prepared, None
+        self.dirty = True
+        if outcome.evaluation is not None:
+            self.evaluationTab.set_result(outcome.evaluation)
+        else:
+            self.evaluationTab.clear("This model has no test rows to evaluate.")
+        self.predictTab.set_model(self.trained)
+        self._set_explanations(outcome.prepared)
+        self._update_actions()
+        self._status(result.message)
+        self.trainingDone.emit(outcome)
+
+    def _training_failed(self, message: str, details: str) -> None:
+        self._update_actions()
+        if not details:
+            self.dataTab.set_problems([message])
+        self.show_failure(message, details)
+
+    def _set_explanations(self, prepared) -> None:
+        tab = self.explanationsTab
+        if not hasattr(tab, "set_model"):
+            return
+        if prepared is None or len(prepared.y_test) == 0:
+            return  # the explanations tab explains test rows; without any it keeps its hint
+        tab.set_model(self.trained, prepared.X_test, prepared.X_test_raw, prepared.y_test, prepared.rows_test,
+                      background_pool=prepared.X_train)
+
+    def explain_row(self, index: int) -> None:
+        if hasattr(self.explanationsTab, "show_row") and self.prepared is not None:
+            self.mainTabs.setCurrentWidget(self.explanationsTab)
+            self.explanationsTab.show_row(index)
+
+    # ---- model files --------------------------------------------------------------------------
+    def open_model_dialog(self) -> None:
+        if not self._confirm_discard("Open another model"):
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", settings.last_folder("model"),
+                                              "HybridXAI models (*.pth *.pt);;All files (*)")
+        if path:
+            self.open_model(path)
+
+    def open_model(self, path: str) -> None:
+        settings.remember_folder("model", path)
+        self._status(f"Opening {Path(path).name}…")
+
+        def job():
+            from ..core.checkpoint import load_checkpoint
+            from ..core.evaluation import EvaluationResult
+
+            trained = load_checkpoint(path)
+            evaluation = EvaluationResult.from_dict(trained.evaluation) if trained.evaluation else None
+            return trained, evaluation
+
+        start_job(self, job, done=self._model_opened, failed=self.show_failure, name="open_model")
+
+    def _model_opened(self, loaded) -> None:
+        trained, evaluation = loaded
+        self.trained, self.prepared, self.dirty = trained, None, False
+        self.model_path = trained.source or None
+        self.trainingTab.set_configs(trained.model_config, trained.train_config)
+        self.dataTab.set_data_options(trained.train_config.test_size, trained.train_config.val_size,
+                                      trained.train_config.missing, trained.train_config.scaling)
+        name = Path(self.model_path).name if self.model_path else "the model file"
+        self.trainingTab.show_history(trained.history, f"Model from {name}: {len(trained.history)} epochs, "
+                                                       f"best epoch {trained.best_epoch}; classes "
+                                                       f"{', '.join(trained.class_names)}.")
+        if evaluation is not None:
+            self.evaluationTab.set_result(evaluation, "test rows (saved with the model)")
+        else:
+            self.evaluationTab.clear("This model file holds no evaluation.")
+        self.predictTab.set_model(trained)
+        self._update_actions()
+        self._status(f"Opened model {name}")
+        self.modelLoaded.emit(trained)
+
+    def save_model(self) -> bool:
+        if self.trained is None:
+            self.show_failure("There is no trained model to save yet.")
+            return False
+        suggestion = self.model_path or str(Path(settings.last_folder("model") or Path.home()) / "model.pth")
+        path, _ = QFileDialog.getSaveFileName(self, "Save model as", suggestion, "HybridXAI models (*.pth)")
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".pth"
+        from ..core.checkpoint import save_checkpoint
+        from ..core.errors import HybridXAIError
+
+        try:
+            save_checkpoint(self.trained, path)  # small (a few MB at most): atomic write, no worker needed
+        except HybridXAIError as exc:
+            self.show_failure(str(exc))
+            return False
+        except OSError as exc:
+            self.show_failure(f"Could not save the model to {path}: {exc.strerror or exc}.")
+            return False
+        settings.remember_folder("model", path)
+        self.model_path, self.dirty = path, False
+        self._status(f"Model saved to {path}")
+        self.modelSaved.emit(path)
+        return True
+
+    # ---- figures ------------------------------------------------------------------------------
+    def current_figure(self):
+        tab = self.mainTabs.currentWidget()
+        return tab.current_figure() if hasattr(tab, "current_figure") else None
+
+    def png_dpi(self) -> int:
+        action = self.dpiGroup.checkedAction()
+        return int(action.data()) if action is not None else 150
+
+    def export_figure(self, path: str | None = None) -> str | None:
+        figure = self.current_figure()
+        if figure is None:
+            self.show_failure("This tab has no figure to export yet.")
+            return None
+        if not path:
+            title = self.mainTabs.tabText(self.mainTabs.currentIndex()).lower()
+            suggestion = str(Path(settings.last_folder("figure") or Path.home()) / f"{title}.png")
+            path, chosen = QFileDialog.getSaveFileName(self, "Export figure", suggestion, FIGURE_FILTERS)
+            if not path:
+                return None
+            if not Path(path).suffix and chosen:
+                path += "." + chosen.split("*.")[-1].rstrip(")")
+        suffix = Path(path).suffix.lower()
+        if suffix not in FIGURE_SUFFIXES:
+            self.show_failure(f"Cannot export '{Path(path).name}': use a name ending in .png, .eps, .pdf or .svg.")
+            return None
+        settings.remember_folder("figure", path)
+        settings.app_settings().setValue("export/dpi", self.png_dpi())
+        try:
+            try:
+                from ..plotting.export import export_figure
+            except ImportError:
+                figure.savefig(path, dpi=self.png_dpi(), format=suffix[1:], bbox_inches="tight")
+            else:
+                export_figure(figure, path, dpi=self.png_dpi())
+        except OSError as exc:
+            self.show_failure(f"Could not write {path}: {exc.strerror or exc}.")
+            return None
+        except Exception as exc:  # noqa: BLE001 - a user error from export_figure, or a bug: both reported
+            from ..core.errors import HybridXAIError
+
+            if isinstance(exc, HybridXAIError):
+                self.show_failure(str(exc))
+                return None
+            raise
+        self._status(f"Figure exported to {path}")
+        self.figureExported.emit(path)
+        return path
+
+    # ---- settings and closing -----------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = settings.app_settings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self.trainingTab.restore_settings(settings.load_json("hyperparameters"))
+
+    def save_settings(self) -> None:
+        if not self.persist_settings:
+            return
+        s = settings.app_settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        settings.save_json("hyperparameters", self.trainingTab.settings_dict())
+        s.setValue("export/dpi", self.png_dpi())
+        s.sync()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_warm_started", False):
+            self._warm_started = True
+            QTimer.singleShot(150, self._warm_up)
+
+    def _warm_up(self) -> None:
+        if self._closing:
+            return
+        start_job(self, warm_up_imports, done=self._warmed, failed=lambda m, d: log.warning("warm-up: %s", m),
+                  name="warm_up")
+
+    def _warmed(self, devices) -> None:
+        self.trainingTab.set_devices(devices)
+        self.evaluationTab.ensure_panels()
+
+    def _confirm_discard(self, doing: str = "Quit") -> bool:
+        """Ask before a trained, unsaved model is lost; True when it is fine to go on."""
+        if self.trained is None or not self.dirty or not dialogs.is_interactive():
+            return True
+        answer = QMessageBox.question(
+            self, "Save the trained model?",
+            f"The trained model has not been saved. {doing} anyway?\n\nSave it first to use it again later.",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_model()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event) -> None:
+        if not self._closing and not self._confirm_discard():
+            event.ignore()
+            return
+        self._closing = True
+        self.save_settings()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop training and every background job, and join their threads (idempotent)."""
+        self._closing = True
+        if self.trainingTab.control is not None:
+            self.trainingTab.control.stop()
+        if hasattr(self.explanationsTab, "shutdown"):
+            self.explanationsTab.shutdown()
+        if not stop_jobs(self):
+            log.warning("A background job did not stop in time.")
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About HybridXAI",
+                          f"<b>HybridXAI {__version__}</b><br>Train and explain a hybrid CNN + BiLSTM + attention "
+                          "classifier on CSV data.<br><br>Log file: " + str(dialogs.log_file_path()))

@@ -1,0 +1,182 @@
+"""The Predict tab: classify the rows of a new CSV with the current model and export the table.
+
+Reading the CSV, predicting and writing the result all run in worker threads. The result table has
+`predicted` plus one `p_<class>` probability column per class, followed by the file's own columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QTableView, QVBoxLayout, QWidget)
+
+from . import settings
+from .jobs import start_job
+from .table_models import DataFrameModel
+
+
+def predict_frame(trained, frame, source: str):
+    """Runs in the worker: the prediction table for `frame` (predicted class, p_<class>, inputs)."""
+    import pandas as pd
+
+    X = trained.transform(frame, source)
+    proba = trained.predict_proba(X)
+    names = list(trained.class_names)
+    out = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]}, index=frame.index)
+    for c, name in enumerate(names):
+        out[f"p_{name}"] = proba[:, c]
+    others = frame[[c for c in frame.columns if f"p_{c}" not in out.columns and c != "predicted"]]
+    return pd.concat([out, others], axis=1)
+
+
+def write_csv(frame, path: str) -> str:
+    """Runs in the worker: write atomically (a half-written CSV must never look finished)."""
+    import os
+
+    tmp = f"{path}.part"
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+class PredictTab(QWidget):
+    openModelRequested = Signal()
+    predictionsReady = Signal(object)  # the prediction DataFrame
+    failed = Signal(str, str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("predictTab")
+        self.setAccessibleName("Predict")
+        self.trained = None
+        self.data_path: str | None = None
+        self.frame = None
+        self.predictions = None
+        self._busy = False
+        self._build()
+
+    def _build(self) -> None:
+        self.openPredictModelButton = self._button("openPredictModelButton", "Open model…",
+                                                   self.openModelRequested.emit)
+        self.openPredictDataButton = self._button("openPredictDataButton", "Open CSV of new rows…", self.open_data)
+        self.predictButton = self._button("predictButton", "Predict", self.predict)
+        self.exportPredictionsButton = self._button("exportPredictionsButton", "Export CSV…", self.export_csv)
+        row = QHBoxLayout()
+        for b in (self.openPredictModelButton, self.openPredictDataButton, self.predictButton,
+                  self.exportPredictionsButton):
+            row.addWidget(b)
+        row.addStretch(1)
+        self.statusLabel = QLabel()
+        self.statusLabel.setObjectName("predictStatusLabel")
+        self.statusLabel.setWordWrap(True)
+        self.model = DataFrameModel(parent=self)
+        self.predictionsTable = QTableView()
+        self.predictionsTable.setObjectName("predictionsTable")
+        self.predictionsTable.setAccessibleName("Predictions")
+        self.predictionsTable.setModel(self.model)
+        self.predictionsTable.setAlternatingRowColors(True)
+        self.predictionsTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.predictionsTable.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.predictionsTable.verticalHeader().setDefaultSectionSize(22)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.statusLabel)
+        layout.addWidget(self.predictionsTable, 1)
+        self._update()
+
+    def _button(self, name: str, text: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setAccessibleName(text.rstrip("…"))
+        button.clicked.connect(slot)
+        return button
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update()
+        self.busyChanged.emit(busy)
+
+    def _update(self) -> None:
+        model = (f"Model: <b>{', '.join(self.trained.class_names)}</b> classes from "
+                 f"{len(self.trained.feature_names)} features ({self.trained.label_column})"
+                 if self.trained is not None else "No model yet: train one or open a model file.")
+        data = (f"New rows: <b>{Path(self.data_path).name}</b> ({len(self.frame):,} rows)"
+                if self.frame is not None else "No CSV of new rows yet.")
+        done = (f"; {len(self.predictions):,} rows predicted" if self.predictions is not None else "")
+        self.statusLabel.setText(f"{model}<br>{data}{done}" + ("<br><i>Working…</i>" if self._busy else ""))
+        self.openPredictDataButton.setEnabled(not self._busy)
+        self.predictButton.setEnabled(not self._busy and self.trained is not None and self.frame is not None)
+        self.exportPredictionsButton.setEnabled(not self._busy and self.predictions is not None)
+
+    def set_model(self, trained) -> None:
+        self.trained = trained
+        self.predictions = None
+        if self.frame is not None:
+            self.model.set_frame(self.frame)
+        self._update()
+
+    def open_data(self, path: str | None = None) -> None:
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open a CSV of rows to classify", settings.last_folder("data"),
+                                                  "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if not path:
+            return
+        settings.remember_folder("data", path)
+        from .data_tab import load_table
+
+        self._set_busy(True)
+        start_job(self, lambda: load_table(path), done=self._data_loaded, failed=self._failed, name="predict_load")
+
+    def _data_loaded(self, table) -> None:
+        self.data_path = table.path
+        self.frame = table.frame
+        self.predictions = None
+        self.model.set_frame(self.frame)
+        self._set_busy(False)
+
+    def predict(self) -> None:
+        if self.trained is None or self.frame is None:
+            return
+        trained, frame, source = self.trained, self.frame, Path(self.data_path or "data").name
+        self._set_busy(True)
+        start_job(self, lambda: predict_frame(trained, frame, source), done=self._predicted, failed=self._failed,
+                  name="predict")
+
+    def _predicted(self, predictions: Any) -> None:
+        self.predictions = predictions
+        self.model.set_frame(predictions)
+        self.predictionsTable.resizeColumnsToContents()
+        self._set_busy(False)
+        self.predictionsReady.emit(predictions)
+
+    def export_csv(self, path: str | None = None) -> None:
+        if self.predictions is None:
+            return
+        if not path:
+            suggestion = str(Path(settings.last_folder("predictions") or Path.home()) /
+                             f"{Path(self.data_path or 'data').stem}_predictions.csv")
+            path, _ = QFileDialog.getSaveFileName(self, "Export predictions", suggestion, "CSV files (*.csv)")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".csv"
+        settings.remember_folder("predictions", path)
+        predictions = self.predictions
+        self._set_busy(True)
+        start_job(self, lambda: write_csv(predictions, path), done=self._exported, failed=self._failed,
+                  name="export_predictions")
+
+    def _exported(self, path: str) -> None:
+        self._set_busy(False)
+        self.statusLabel.setText(self.statusLabel.text() + f"<br>Saved to {path}")
+
+    def _failed(self, message: str, details: str) -> None:
+        self._set_busy(False)
+        self.failed.emit(message, details)
+
+    def current_figure(self):
+        return None

@@ -1,0 +1,91 @@
+"""A read-only Qt table model over a pandas DataFrame.
+
+Views ask `data()` only for the cells they show, so a million-row frame opens at once: nothing here
+walks the rows. Each column is turned into a NumPy array the first time one of its cells is shown.
+pandas itself is never imported here (the frame arrives already built), which keeps start-up light.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def format_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return f"{value:.6g}"
+    try:  # NumPy scalars
+        import numpy as np
+
+        if isinstance(value, np.floating):
+            return "NaN" if np.isnan(value) else f"{float(value):.6g}"
+    except ImportError:  # pragma: no cover - NumPy ships with the app
+        pass
+    return str(value)
+
+
+class DataFrameModel(QAbstractTableModel):
+    """Shows a DataFrame; `row_labels` (optional) replaces the vertical header (e.g. 1-based row numbers)."""
+
+    def __init__(self, frame=None, parent=None, *, first_row_number: int = 1):
+        super().__init__(parent)
+        self._frame = None
+        self._columns: list[Any] = []
+        self._names: list[str] = []
+        self._first_row = first_row_number
+        if frame is not None:
+            self.set_frame(frame)
+
+    def set_frame(self, frame) -> None:
+        self.beginResetModel()
+        self._frame = frame
+        self._names = [str(c) for c in frame.columns] if frame is not None else []
+        self._columns = [None] * len(self._names)
+        self.endResetModel()
+
+    def frame(self):
+        return self._frame
+
+    def _column(self, j: int):
+        col = self._columns[j]
+        if col is None:
+            col = self._frame.iloc[:, j].to_numpy()
+            self._columns[j] = col
+        return col
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        if parent.isValid() or self._frame is None:
+            return 0
+        return len(self._frame)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self._frame is None:
+            return 0
+        return len(self._names)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._frame is None:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return format_cell(self._column(index.column())[index.row()])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            value = self._column(index.column())[index.row()]
+            if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._names[section] if section < len(self._names) else None
+        return str(section + self._first_row)

@@ -1,0 +1,369 @@
+"""The Training tab: hyperparameter form, presets, device, Start / Stop / Pause, live charts, log.
+
+Training runs in a worker thread as `prepare_data` + `core.training.train(...)` + `evaluate(...)`.
+The GUI thread only receives small dataclasses (BatchProgress, EpochMetrics) and redraws; Stop and
+Pause set the core's `TrainControl` flags, which the loop checks between batches.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit,
+                               QProgressBar, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from ..core.config import PRESETS, ModelConfig, TrainConfig, apply_preset, config_from_dict, to_dict
+from .config_form import ConfigForm
+from .jobs import start_job
+from .live_charts import LiveChart
+
+# Data options live on the Data tab; the device has its own picker; n_features/n_classes come from the data.
+MODEL_SKIP = {"n_features", "n_classes"}
+TRAIN_SKIP = {"test_size", "val_size", "missing", "scaling", "device"}
+
+
+@dataclass
+class TrainingOutcome:
+    prepared: Any  # core.data.PreparedData
+    result: Any  # core.training.TrainResult
+    evaluation: Any  # core.evaluation.EvaluationResult or None (no test rows)
+
+
+def run_training_job(train_frame, test_frame, options: dict, model_config: ModelConfig,
+                     train_config: TrainConfig, control):
+    """Runs in the worker: prepare the data, train (yielding progress), evaluate on the test rows."""
+    from ..core.data import prepare_data
+    from ..core.evaluation import evaluate
+    from ..core.training import TrainingFinished, train
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepared = prepare_data(train_frame, test_frame, label=options["label"], features=options["features"],
+                                missing=train_config.missing, test_size=train_config.test_size,
+                                val_size=train_config.val_size, seed=train_config.seed,
+                                scaling=train_config.scaling)
+    prepared.warnings.extend(str(w.message) for w in caught if str(w.message) not in prepared.warnings)
+    yield prepared
+    finished = None
+    for item in train(prepared, model_config, train_config, control):
+        if isinstance(item, TrainingFinished):
+            finished = item
+        else:
+            yield item
+    result = finished.result
+    evaluation = None
+    if result.history and len(prepared.y_test):
+        evaluation = evaluate(result.trained, prepared.X_test, prepared.y_test, prepared.rows_test)
+        result.trained.evaluation = evaluation.to_dict()
+    return TrainingOutcome(prepared, result, evaluation)
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class TrainingTab(QWidget):
+    startRequested = Signal()  # the main window gathers the data and calls start()
+    trainingStarted = Signal()
+    prepared = Signal(object)  # PreparedData, as soon as the split is made
+    trainingFinished = Signal(object)  # TrainingOutcome
+    trainingFailed = Signal(str, str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("trainingTab")
+        self.setAccessibleName("Training")
+        self.control = None
+        self._worker = None
+        self._started = 0.0
+        self.history: list[Any] = []
+        self._build()
+
+    def _build(self) -> None:
+        self.presetCombo = QComboBox()
+        self.presetCombo.setObjectName("presetCombo")
+        self.presetCombo.setAccessibleName("Preset")
+        self.presetCombo.addItems(list(PRESETS))
+        self.presetCombo.setToolTip("default: the tuned recipe; seed: the original script's recipe (for comparison)")
+        self.presetCombo.activated.connect(lambda _i: self.apply_preset(self.presetCombo.currentText()))
+        self.deviceCombo = QComboBox()
+        self.deviceCombo.setObjectName("deviceCombo")
+        self.deviceCombo.setAccessibleName("Device")
+        self.deviceCombo.addItem("CPU", "cpu")
+        self.deviceCombo.setToolTip("Where to train: the CPU or a GPU found on this machine")
+        top = QFormLayout()
+        top.addRow("Preset:", self.presetCombo)
+        top.addRow("Device:", self.deviceCombo)
+        self.modelForm = ConfigForm(ModelConfig, MODEL_SKIP)
+        self.trainForm = ConfigForm(TrainConfig, TRAIN_SKIP)
+        self.epochsSpin = self.trainForm.inputs["epochs"]
+        self.batchSizeSpin = self.trainForm.inputs["batch_size"]
+        self.learningRateSpin = self.trainForm.inputs["lr"]
+        model_box = QGroupBox("Model")
+        QVBoxLayout(model_box).addWidget(self.modelForm)
+        train_box = QGroupBox("Training")
+        QVBoxLayout(train_box).addWidget(self.trainForm)
+        form_holder = QWidget()
+        fl = QVBoxLayout(form_holder)
+        fl.addLayout(top)
+        fl.addWidget(train_box)
+        fl.addWidget(model_box)
+        fl.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(form_holder)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(form_holder.sizeHint().width() + 24)
+
+        self.startTrainingButton = self._button("startTrainingButton", "Start training", self.startRequested.emit)
+        self.stopTrainingButton = self._button("stopTrainingButton", "Stop", self.stop)
+        self.pauseTrainingButton = self._button("pauseTrainingButton", "Pause", self.toggle_pause)
+        self.startTrainingButton.setDefault(True)
+        self.startTrainingButton.setToolTip("Split the data and train a new model with these settings")
+        self.stopTrainingButton.setToolTip("Stop after the current batch and keep the best epoch so far")
+        self.trainingProgress = QProgressBar()
+        self.trainingProgress.setObjectName("trainingProgress")
+        self.trainingProgress.setAccessibleName("Training progress")
+        self.trainingProgress.setRange(0, 1000)
+        self.trainingProgress.setValue(0)
+        self.trainingProgress.setTextVisible(True)
+        self.trainingProgress.setFormat("Not started")
+        buttons = QHBoxLayout()
+        for b in (self.startTrainingButton, self.pauseTrainingButton, self.stopTrainingButton):
+            buttons.addWidget(b)
+        buttons.addWidget(self.trainingProgress, 1)
+
+        self.lossPlot = LiveChart("loss", "Loss", "cross-entropy", "lossPlot")
+        self.accuracyPlot = LiveChart("acc", "Accuracy", "accuracy", "accuracyPlot")
+        charts = QSplitter(Qt.Orientation.Horizontal)
+        charts.addWidget(self.lossPlot)
+        charts.addWidget(self.accuracyPlot)
+        self.trainingLog = QPlainTextEdit()
+        self.trainingLog.setObjectName("trainingLog")
+        self.trainingLog.setAccessibleName("Training log")
+        self.trainingLog.setReadOnly(True)
+        self.trainingLog.setMaximumBlockCount(5000)
+        self.trainingLog.setPlaceholderText("Training messages appear here.")
+        right_split = QSplitter(Qt.Orientation.Vertical)
+        right_split.addWidget(charts)
+        right_split.addWidget(self.trainingLog)
+        right_split.setStretchFactor(0, 4)
+        right_split.setStretchFactor(1, 1)
+        self.summaryLabel = QLabel("Open data on the Data tab, then press Start training.")
+        self.summaryLabel.setObjectName("trainingSummaryLabel")
+        self.summaryLabel.setWordWrap(True)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(buttons)
+        rl.addWidget(self.summaryLabel)
+        rl.addWidget(right_split, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(split)
+        self._set_running(False)
+
+    def _button(self, name: str, text: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setAccessibleName(text)
+        button.clicked.connect(slot)
+        return button
+
+    # ---- configuration ------------------------------------------------------------------------
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        """Fill the device picker with what the machine has: [(id, label)], CPU first."""
+        current = self.deviceCombo.currentData()
+        self.deviceCombo.clear()
+        for key, label in devices:
+            self.deviceCombo.addItem(label, key)
+        i = self.deviceCombo.findData(current)
+        if len(devices) > 1 and current == "cpu" and not getattr(self, "_device_chosen", False):
+            i = 1  # a GPU is there: use it unless the user chose the CPU
+        self.deviceCombo.setCurrentIndex(max(0, i))
+
+    def apply_preset(self, name: str) -> None:
+        keep = {k: self.trainForm.values()[k] for k in ("seed", "threads")}
+        model, train = apply_preset(name)
+        self.modelForm.set_values(to_dict(model))
+        self.trainForm.set_values({**to_dict(train), **keep})
+        self.log(f"Preset '{name}' applied.")
+
+    def configs(self, data_options: dict) -> tuple[ModelConfig, TrainConfig]:
+        model = config_from_dict(ModelConfig, self.modelForm.values())
+        train = config_from_dict(TrainConfig, {
+            **self.trainForm.values(), "device": self.deviceCombo.currentData() or "cpu",
+            "test_size": data_options["test_size"], "val_size": data_options["val_size"],
+            "missing": data_options["missing"], "scaling": data_options["scaling"]})
+        return model, train
+
+    def set_configs(self, model: ModelConfig, train: TrainConfig) -> None:
+        self.modelForm.set_values(to_dict(model))
+        self.trainForm.set_values(to_dict(train))
+        i = self.deviceCombo.findData(train.device)
+        if i >= 0:
+            self.deviceCombo.setCurrentIndex(i)
+
+    def settings_dict(self) -> dict:
+        return {"model": self.modelForm.values(), "train": self.trainForm.values(),
+                "device": self.deviceCombo.currentData()}
+
+    def restore_settings(self, values: dict | None) -> None:
+        if not isinstance(values, dict):
+            return
+        self.modelForm.set_values(values.get("model") or {})
+        self.trainForm.set_values(values.get("train") or {})
+        i = self.deviceCombo.findData(values.get("device"))
+        if i >= 0:
+            self.deviceCombo.setCurrentIndex(i)
+            self._device_chosen = True
+
+    # ---- running ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.control is not None
+
+    def start(self, train_frame, test_frame, data_options: dict) -> None:
+        from ..core.training import TrainControl  # imports torch: only when the user trains
+
+        model_config, train_config = self.configs(data_options)
+        self.control = TrainControl()
+        self.history = []
+        self.lossPlot.clear_history()
+        self.accuracyPlot.clear_history()
+        self.trainingProgress.setValue(0)
+        self.trainingProgress.setFormat("Preparing data…")
+        self._started = time.perf_counter()
+        self._set_running(True)
+        self.log(f"Training started on {self.deviceCombo.currentText()}: "
+                 f"{'auto' if train_config.epochs == 0 else train_config.epochs} epochs, batch "
+                 f"{train_config.batch_size}, learning rate {train_config.lr:g}, {train_config.optimizer}, "
+                 f"{train_config.scheduler} schedule.")
+        control = self.control
+        self._worker = start_job(self, lambda: run_training_job(train_frame, test_frame, data_options, model_config,
+                                                                train_config, control),
+                                 yielded=self._on_item, done=self._on_done, failed=self._on_failed,
+                                 cancel=control.stop, name="train")
+        self.trainingStarted.emit()
+
+    def stop(self) -> None:
+        if self.control is not None:
+            self.control.stop()
+            self.stopTrainingButton.setEnabled(False)
+            self.pauseTrainingButton.setEnabled(False)
+            self.trainingProgress.setFormat("Stopping after this batch…")
+            self.log("Stop requested: finishing the current batch.")
+
+    def toggle_pause(self) -> None:
+        if self.control is None:
+            return
+        if self.control.paused:
+            self.control.resume()
+            self.pauseTrainingButton.setText("Pause")
+            self.log("Resumed.")
+        else:
+            self.control.pause()
+            self.pauseTrainingButton.setText("Resume")
+            self.trainingProgress.setFormat(self.trainingProgress.format() + " (paused)")
+            self.log("Paused: press Resume to continue.")
+
+    def _set_running(self, running: bool) -> None:
+        self.startTrainingButton.setEnabled(not running)
+        self.stopTrainingButton.setEnabled(running)
+        self.pauseTrainingButton.setEnabled(running)
+        self.pauseTrainingButton.setText("Pause")
+        self.presetCombo.setEnabled(not running)
+        self.modelForm.setEnabled(not running)
+        self.trainForm.setEnabled(not running)
+        self.deviceCombo.setEnabled(not running)
+        self.busyChanged.emit(running)
+
+    def _on_item(self, item: Any) -> None:
+        kind = type(item).__name__
+        if kind == "PreparedData":
+            for w in item.warnings:
+                self.log(f"Note: {w}")
+            self.log(f"Data: {len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test "
+                     f"rows; {len(item.feature_names)} features; classes {', '.join(item.class_names)}.")
+            self.prepared.emit(item)
+        elif kind == "BatchProgress":
+            self._batches = item.batches
+            self._show_progress(item.epoch, item.epochs, item.batch, item.batches, item.elapsed)
+        elif kind == "EpochMetrics":
+            self.history.append(item)
+            self.lossPlot.set_history(self.history)
+            self.accuracyPlot.set_history(self.history)
+            batches = getattr(self, "_batches", 1)
+            self._show_progress(item.epoch, item.epochs, batches, batches, time.perf_counter() - self._started)
+            val = f", validation {item.val_loss:.4f} / {item.val_acc:.3f}" if item.val_loss is not None else ""
+            test = f", test {item.test_loss:.4f} / {item.test_acc:.3f}" if item.test_loss is not None else ""
+            self.log(f"Epoch {item.epoch}/{item.epochs}: loss / accuracy train {item.train_loss:.4f} / "
+                     f"{item.train_acc:.3f}{val}{test}; lr {item.lr:.2e}; best epoch {item.best_epoch}.")
+
+    def _show_progress(self, epoch: int, epochs: int, batch: int, batches: int, elapsed: float) -> None:
+        done = ((epoch - 1) + batch / max(1, batches)) / max(1, epochs)
+        self.trainingProgress.setValue(int(1000 * done))
+        eta = elapsed * (1 - done) / done if done > 0 else 0.0
+        paused = " (paused)" if self.control is not None and self.control.paused else ""
+        self.trainingProgress.setFormat(f"Epoch {epoch}/{epochs} · batch {batch}/{batches} · "
+                                        f"{format_seconds(elapsed)} elapsed · ETA {format_seconds(eta)}{paused}")
+
+    def _finish(self) -> None:
+        self.control = None
+        self._worker = None
+        self._set_running(False)
+
+    def _on_done(self, outcome: TrainingOutcome) -> None:
+        result = outcome.result
+        self._finish()
+        self.trainingProgress.setValue(1000 if result.reason == "completed" else self.trainingProgress.value())
+        self.trainingProgress.setFormat(f"{result.reason.replace('_', ' ').capitalize()} · "
+                                        f"{len(result.history)} epochs in {format_seconds(result.seconds)}")
+        self.log(result.message)
+        text = result.message
+        if outcome.evaluation is not None:
+            text += f" Test accuracy {outcome.evaluation.accuracy:.3f}, macro F1 {outcome.evaluation.macro_f1:.3f}."
+            self.log(f"Test rows: accuracy {outcome.evaluation.accuracy:.4f}, macro F1 "
+                     f"{outcome.evaluation.macro_f1:.4f}.")
+        self.summaryLabel.setText(text)
+        self.trainingFinished.emit(outcome)
+
+    def _on_failed(self, message: str, details: str) -> None:
+        self._finish()
+        self.trainingProgress.setFormat("Failed")
+        self.log(f"Training failed: {message}")
+        self.summaryLabel.setText(f"Training failed: {message}")
+        self.trainingFailed.emit(message, details)
+
+    def show_history(self, history: list, text: str = "") -> None:
+        """Show a saved model's history (from its checkpoint)."""
+        self.history = list(history)
+        self.lossPlot.set_history(self.history)
+        self.accuracyPlot.set_history(self.history)
+        self.trainingProgress.setValue(1000 if history else 0)
+        self.trainingProgress.setFormat(f"{len(history)} epochs (from the model file)" if history else "Not started")
+        if text:
+            self.summaryLabel.setText(text)
+
+    def log(self, text: str) -> None:
+        self.trainingLog.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {text}")
+
+    def current_figure(self):
+        """A matplotlib figure of the current history (the live charts redrawn for export)."""
+        from matplotlib.figure import Figure
+
+        from ..plotting.training_plots import draw_training_history
+
+        fig = Figure(figsize=(10, 4))
+        draw_training_history(fig, self.history)
+        return fig

@@ -1,0 +1,109 @@
+"""Open data through the File menu, train with live charts, stop, and close while training."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from conftest import fast_settings  # noqa: E402
+
+
+def open_data(qtbot, window, dialogs, path) -> None:
+    dialogs.open_path = str(path)
+    with qtbot.waitSignal(window.dataLoaded, timeout=30_000):
+        window.actionOpenData.trigger()
+
+
+def test_open_data_through_the_file_dialog(qtbot, window, dialogs, tiny_csv):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    tab = window.dataTab
+    assert tab.previewModel.rowCount() == 60
+    assert tab.previewModel.columnCount() == 9
+    assert tab.labelColumnCombo.currentText() == "label"
+    assert tab.selected_features() == [f"f{i}" for i in range(8)]
+    assert tab.statsModel.rowCount() == 9
+    assert tab.distribution is not None and tab.distribution.figure.axes
+    assert not dialogs.messages
+
+
+def test_train_two_epochs_shows_two_points_per_curve(qtbot, window, dialogs, tiny_csv):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    fast_settings(window, epochs=2)
+    tab = window.trainingTab
+    with qtbot.waitSignal(window.trainingDone, timeout=120_000) as blocker:
+        tab.startTrainingButton.click()
+        assert not tab.startTrainingButton.isEnabled()  # disabled while training runs
+    outcome = blocker.args[0]
+    assert [m.epoch for m in outcome.result.history] == [1, 2]
+    assert tab.startTrainingButton.isEnabled()
+    for chart in (tab.lossPlot, tab.accuracyPlot):
+        for split in ("train", "val", "test"):
+            xs, ys = chart.curves[split].getData()
+            assert list(xs) == [1, 2], (chart.objectName(), split)
+            assert len(ys) == 2
+        assert chart.best_line.isVisible()
+    assert tab.trainingProgress.value() == 1000
+    assert "Epoch 2/2" in tab.trainingLog.toPlainText()
+    # the evaluation, predict and save actions now have a model
+    assert window.evaluationTab.result is not None
+    assert window.evaluationTab.classificationReportTable.rowCount() == 6  # 3 classes, 2 averages, accuracy
+    assert window.actionSaveModel.isEnabled()
+    assert window.predictTab.trained is window.trained
+    assert window.dirty
+    assert not dialogs.messages
+
+
+def test_stop_mid_run(qtbot, window, dialogs, tiny_csv):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    fast_settings(window, epochs=500)
+    window.trainingTab.trainForm.set_values({"batch_size": 4})
+    tab = window.trainingTab
+    with qtbot.waitSignal(window.trainingDone, timeout=120_000) as blocker:
+        tab.startTrainingButton.click()
+        qtbot.waitUntil(lambda: len(tab.history) >= 1, timeout=60_000)
+        tab.stopTrainingButton.click()
+    result = blocker.args[0].result
+    assert result.reason == "stopped"
+    assert 1 <= len(result.history) < 500
+    assert tab.startTrainingButton.isEnabled()
+    assert not tab.stopTrainingButton.isEnabled()
+
+
+def test_pause_and_resume(qtbot, window, dialogs, tiny_csv):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    fast_settings(window, epochs=500)
+    tab = window.trainingTab
+    with qtbot.waitSignal(window.trainingDone, timeout=120_000):
+        tab.startTrainingButton.click()
+        qtbot.waitUntil(lambda: len(tab.history) >= 1, timeout=60_000)
+        tab.pauseTrainingButton.click()
+        assert tab.control.paused and tab.pauseTrainingButton.text() == "Resume"
+        tab.pauseTrainingButton.click()
+        assert not tab.control.paused
+        tab.stopTrainingButton.click()
+
+
+def test_close_while_training_stops_the_worker(qtbot, dialogs, tiny_csv, qtlog):
+    from hybridxai_gui.app import create_main_window
+    from hybridxai_gui.gui.worker import GeneratorWorker
+
+    win = create_main_window([])
+    win.show()
+    open_data(qtbot, win, dialogs, tiny_csv)
+    fast_settings(win, epochs=500)
+    win.trainingTab.startTrainingButton.click()
+    qtbot.waitUntil(lambda: len(win.trainingTab.history) >= 1, timeout=60_000)
+    workers = win.findChildren(GeneratorWorker)
+    assert any(w.isRunning() for w in workers)
+    assert win.close()
+    assert not any(w.isRunning() for w in win.findChildren(GeneratorWorker))
+    win.deleteLater()
+    qtbot.wait(50)
+    assert not [r for r in qtlog.records if "Destroyed while" in r.message]
+
+
+def test_start_without_data_explains_what_to_do(qtbot, window, dialogs):
+    window.trainingTab.startTrainingButton.click()
+    assert any("Open a training CSV" in t for t in dialogs.texts())
+    assert window.trainingTab.startTrainingButton.isEnabled()
