@@ -55,7 +55,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 class TrainConfig:
     epochs: int = _f(0, "passes over the training rows; 0 = auto (enough epochs for `min_steps` updates)")
     min_steps: int = _f(1500, "with epochs = 0: optimiser steps to aim for (small sets need many epochs)")
-    max_auto_epochs: int = _f(400, "with epochs = 0: never more epochs than this")
+    max_auto_epochs: int = _f(1000, "with epochs = 0: never more epochs than this")
     batch_size: int = _f(32, "rows per optimiser step")
     lr: float = _f(0.003, "peak learning rate")
     optimizer: str = _f("adamw", "adamw (decoupled weight decay) or adam (the seed design)")

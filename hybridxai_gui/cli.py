@@ -1,0 +1,344 @@
+"""`hybridxai`: the headless command line over the same core as the app.
+
+    hybridxai train DATA.csv [--test TEST.csv] [--label COL] [...] --out MODEL.pth
+    hybridxai evaluate MODEL.pth DATA.csv [--out DIR]
+    hybridxai predict MODEL.pth DATA.csv --out PRED.csv [--with-logits]
+    hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--background BG.csv] --out DIR
+    hybridxai info MODEL.pth [--json]
+
+Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse's own prints the whole usage)
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .core.config import OPTIMIZERS, PRESETS, SCHEDULERS
+
+    parser = _Parser(prog="hybridxai", description="Train, evaluate, predict with and explain a hybrid "
+                     "CNN + BiLSTM + attention classifier on CSV data.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a model on a CSV file and save it")
+    t.add_argument("data", help="training CSV (header row; one label column, numeric features)")
+    t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
+    t.add_argument("--label", help="label column (default: label/class/target/y, else the last column)")
+    t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
+    t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
+    t.add_argument("--missing", choices=("error", "drop", "mean"), help="missing/infinite values policy")
+    t.add_argument("--preset", choices=tuple(PRESETS), default="default",
+                   help="'default' (recommended) or 'seed' (the original script's settings)")
+    t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--optimizer", choices=OPTIMIZERS)
+    t.add_argument("--weight-decay", type=float)
+    t.add_argument("--scheduler", choices=SCHEDULERS)
+    t.add_argument("--label-smoothing", type=float)
+    t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
+    t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement")
+    t.add_argument("--no-restore-best", action="store_true", help="keep the last epoch's weights")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
+    t.add_argument("--val-size", type=float, help="validation share of the training rows (default 0.15)")
+    t.add_argument("--scaling", choices=("auto", "zscore", "none"))
+    t.add_argument("--kernel-size", type=int)
+    t.add_argument("--cnn-channels", type=int)
+    t.add_argument("--lstm-hidden", type=int)
+    t.add_argument("--heads", type=int)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--save-optimizer", action="store_true", help="also store optimizer state (to resume)")
+    t.add_argument("--out", required=True, help="model file to write (.pth)")
+    t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+
+    e = sub.add_parser("evaluate", help="evaluate a saved model on a labelled CSV")
+    e.add_argument("model")
+    e.add_argument("data")
+    e.add_argument("--label", help="label column (default: the one the model was trained with)")
+    e.add_argument("--out", help="folder for metrics, report, predictions and the confusion matrix figure")
+
+    p = sub.add_parser("predict", help="predict the class of every row of a CSV")
+    p.add_argument("model")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="CSV to write: predicted, p_<class>... per input row")
+    p.add_argument("--with-logits", action="store_true", help="also write logit_<class> columns")
+
+    x = sub.add_parser("explain", help="SHAP, Grad-CAM and attention for chosen rows")
+    x.add_argument("model")
+    x.add_argument("data")
+    x.add_argument("--rows", help="0-based data rows, e.g. 0-9,15 (default: the first 10)")
+    x.add_argument("--method", default="auto", choices=("auto", "exact", "permutation", "kernel", "gradient"))
+    x.add_argument("--background", help="CSV of background rows (default: 100 training rows in the model)")
+    x.add_argument("--out", required=True, help="folder for shap_values.csv and the figures")
+
+    i = sub.add_parser("info", help="show what a model file holds")
+    i.add_argument("model")
+    i.add_argument("--json", action="store_true")
+    return parser
+
+
+def _configs_from_args(args):
+    from .core.config import ModelConfig, TrainConfig, apply_preset
+
+    model_cfg, train_cfg = apply_preset(args.preset, ModelConfig(), TrainConfig())
+    train_over = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
+                  "weight_decay": args.weight_decay, "scheduler": args.scheduler,
+                  "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
+                  "seed": args.seed, "device": args.device, "threads": args.threads, "test_size": args.test_size,
+                  "val_size": args.val_size, "missing": args.missing, "scaling": args.scaling}
+    train_cfg = replace(train_cfg, **{k: v for k, v in train_over.items() if v is not None})
+    if args.class_weights:
+        train_cfg = replace(train_cfg, class_weights=True)
+    if args.no_restore_best:
+        train_cfg = replace(train_cfg, restore_best=False)
+    model_over = {"kernel_size": args.kernel_size, "cnn_channels": args.cnn_channels,
+                  "lstm_hidden": args.lstm_hidden, "num_heads": args.heads, "dropout": args.dropout}
+    model_cfg = replace(model_cfg, **{k: v for k, v in model_over.items() if v is not None})
+    train_cfg.validate()
+    return model_cfg, train_cfg
+
+
+def _fmt(v, spec=".4f"):
+    return "-" if v is None else format(v, spec)
+
+
+def cmd_train(args) -> int:
+    from .core.checkpoint import save_checkpoint
+    from .core.data import prepare_data
+    from .core.evaluation import evaluate, format_report
+    from .core.training import EpochMetrics, TrainingFinished, train
+    from .outputs import save_history_csv, save_training_figure
+
+    model_cfg, train_cfg = _configs_from_args(args)
+    out = Path(args.out)
+    if out.suffix.lower() != ".pth":
+        raise_usage(f"--out must name a .pth file, got '{args.out}'")
+    if not out.parent.exists():
+        raise_usage(f"the folder of --out '{out.parent}' does not exist")
+    data = prepare_data(args.data, args.test, label=args.label, features=args.features, exclude=args.exclude,
+                        missing=train_cfg.missing, test_size=train_cfg.test_size, val_size=train_cfg.val_size,
+                        seed=train_cfg.seed, scaling=train_cfg.scaling)
+    for w in data.warnings:
+        print(f"note: {w}", file=sys.stderr)
+    print(f"{len(data.y_train)} training, {len(data.y_val)} validation, {len(data.y_test)} test rows; "
+          f"{len(data.feature_names)} features; classes: {', '.join(data.class_names)}")
+    result = None
+    for item in train(data, model_cfg, train_cfg):
+        if isinstance(item, EpochMetrics) and not args.quiet:
+            print(f"epoch {item.epoch:>3}/{item.epochs}  loss {item.train_loss:.4f}  acc {item.train_acc:.4f}  "
+                  f"val_loss {_fmt(item.val_loss)}  val_acc {_fmt(item.val_acc)}  "
+                  f"test_loss {_fmt(item.test_loss)}  test_acc {_fmt(item.test_acc)}  "
+                  f"lr {item.lr:.2e}  {item.seconds:.2f}s", flush=True)
+        elif isinstance(item, TrainingFinished):
+            result = item.result
+    assert result is not None
+    print(result.message)
+    trained = result.trained
+    if len(data.y_test):
+        evaluation = evaluate(trained, data.X_test, data.y_test, data.rows_test)
+        trained.evaluation = evaluation.to_dict()
+    path = save_checkpoint(trained, out, optimizer_state=result.optimizer_state if args.save_optimizer else None)
+    stem = path.with_suffix("")
+    save_history_csv(trained.history, Path(f"{stem}_results.csv"))
+    save_training_figure(trained.history, Path(f"{stem}_training"), best_epoch=result.best_epoch)
+    print(f"saved model to {path}, per-epoch results to {stem}_results.csv, "
+          f"figures to {stem}_training.png/.eps")
+    if trained.evaluation is not None:
+        print(f"\ntest set evaluation ({len(data.y_test)} rows):")
+        print(format_report(evaluation))
+        Path(f"{stem}_evaluation.txt").write_text(format_report(evaluation) + "\n", encoding="utf-8")
+    return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
+
+
+def _labelled_rows(trained, data_path: str, label: str | None):
+    """Read DATA.csv and return (scaled X, y indices, row numbers) for a model's features and label."""
+    import numpy as np
+
+    from .core.data import read_table
+    from .core.errors import HybridXAIError
+
+    df = read_table(data_path)
+    label = label or trained.label_column
+    if label not in df.columns:
+        raise HybridXAIError(f"'{Path(data_path).name}' has no label column '{label}' (the model was trained "
+                             f"with it); columns are: {', '.join(map(str, df.columns[:20]))}. Use --label.")
+    labels = df[label]
+    if labels.isna().any():
+        first = int(np.flatnonzero(labels.isna().to_numpy())[0]) + 2
+        raise HybridXAIError(f"'{Path(data_path).name}' has an empty label in column '{label}' at line {first}.")
+    mapping = trained.label_mapping
+    text = labels.astype(str).str.strip()
+    unknown = sorted(set(text) - set(mapping))
+    if unknown:
+        raise HybridXAIError(f"'{Path(data_path).name}' has label(s) the model never saw in training: "
+                             f"{', '.join(unknown[:5])} (known: {', '.join(trained.class_names)}).")
+    y = text.map(mapping).to_numpy(dtype=np.int64)
+    X = trained.transform(df, source=Path(data_path).name)
+    return X, y, np.arange(len(df))
+
+
+def cmd_evaluate(args) -> int:
+    from .core.checkpoint import load_checkpoint
+    from .core.evaluation import evaluate, format_report
+    from .outputs import save_evaluation_outputs
+
+    trained = load_checkpoint(args.model)
+    X, y, rows = _labelled_rows(trained, args.data, args.label)
+    result = evaluate(trained, X, y, rows)
+    print(format_report(result))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        save_evaluation_outputs(result, out)
+        print(f"\nwrote metrics.json, classification_report.csv, predictions.csv and confusion_matrix.png/.eps "
+              f"to {out}")
+    return EXIT_OK
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from .core.checkpoint import load_checkpoint
+    from .core.data import read_table
+
+    trained = load_checkpoint(args.model)
+    df = read_table(args.data)
+    X = trained.transform(df, source=Path(args.data).name)
+    logits = trained.predict_logits(X).astype(np.float64)
+    z = logits - logits.max(axis=1, keepdims=True)
+    proba = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    names = trained.class_names
+    out = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]})
+    for c, name in enumerate(names):
+        out[f"p_{name}"] = proba[:, c]
+    if args.with_logits:
+        for c, name in enumerate(names):
+            out[f"logit_{name}"] = logits[:, c]
+    from .outputs import write_csv_atomic
+
+    write_csv_atomic(out, Path(args.out))
+    print(f"predicted {len(out)} rows -> {args.out}")
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    from .core.checkpoint import describe, load_checkpoint
+
+    info = describe(load_checkpoint(args.model))
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return EXIT_OK
+    print(f"HybridXAI model {info['file']} (created {info['created']})")
+    print(f"  features ({info['features']}): {', '.join(info['feature_names'][:12])}"
+          + (" ..." if info['features'] > 12 else ""))
+    print(f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'")
+    print(f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
+          f"best epoch {info['best_epoch']}; seed {info['seed']}")
+    print(f"  model: {info['model_config']}")
+    print(f"  training: {info['train_config']}")
+    if info["evaluation"]:
+        print(f"  test evaluation: {info['evaluation']}")
+    print(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from .core.checkpoint import load_checkpoint
+    from .core.explain.report import explain_to_dir
+
+    trained = load_checkpoint(args.model)
+    result = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
+                            background_path=args.background)
+    status = "OK" if result.additive else "WARNING: additivity check failed"
+    print(f"explained {len(result.rows)} row(s) with {result.method} SHAP against {result.background_size} "
+          f"background rows in {result.seconds:.1f}s; largest additivity gap {result.additivity_gap:.2e} "
+          f"({status}); wrote {args.out}/shap_values.csv and figures")
+    return EXIT_OK
+
+
+def raise_usage(message: str):
+    raise UsageError(f"hybridxai: {message}")
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "info": cmd_info,
+            "explain": cmd_explain}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        if not args.command:
+            raise UsageError("hybridxai: choose a command: train, evaluate, predict, explain or info "
+                             "(see 'hybridxai --help')")
+        from .core.errors import HybridXAIError, HybridXAIWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            try:
+                return COMMANDS[args.command](args)
+            except HybridXAIError as exc:
+                print(f"error: {_one_line(exc)}", file=sys.stderr)
+                return EXIT_USAGE
+            finally:
+                del HybridXAIWarning
+    except UsageError as exc:
+        print(_one_line(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        sys.stderr.close()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: one line, the traceback only with --debug
+        if debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    from .core.errors import HybridXAIWarning
+
+    if issubclass(category, HybridXAIWarning):
+        print(f"warning: {_one_line(message if isinstance(message, Warning) else Warning(message))}",
+              file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""A trained model and everything needed to use it again, in one safe `.pth` file.
+
+The file is a dict of plain values and tensors only, so it loads with
+`torch.load(..., weights_only=True)`: a file that would need arbitrary unpickling (and so could run
+code) is refused. Saving writes a temporary file in the same folder and then replaces the target,
+so a crash mid-save leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import pickle
+import platform
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .config import ModelConfig, TrainConfig, config_from_dict
+from .data import Scaler, frame_to_features
+from .errors import CheckpointError, HybridXAIError
+from .model import HybridCNNLSTMAttention
+
+FORMAT_NAME = "hybridxai-checkpoint"
+FORMAT_VERSION = 1
+PREDICT_BATCH = 4096
+
+
+@dataclass
+class TrainedModel:
+    model: HybridCNNLSTMAttention
+    model_config: ModelConfig
+    train_config: TrainConfig
+    feature_names: list[str]
+    class_names: list[str]
+    label_column: str
+    scaler: Scaler
+    fill_values: np.ndarray | None = None  # per-feature training means (missing="mean")
+    history: list[dict] = field(default_factory=list)  # per-epoch metrics as dicts
+    evaluation: dict | None = None  # test-set evaluation summary (EvaluationResult.to_dict())
+    data_hash: str = ""
+    seed: int = 0
+    background: np.ndarray | None = None  # up to 100 scaled training rows for SHAP's background
+    best_epoch: int = 0
+    created: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
+    versions: dict = field(default_factory=dict)
+    source: str = ""  # the file this model was loaded from, if any
+
+    @property
+    def label_mapping(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.class_names)}
+
+    def transform(self, df, source: str = "data") -> np.ndarray:
+        """Raw DataFrame (features by name) -> scaled float32 (N, F), with the training's missing policy."""
+        policy = self.train_config.missing if self.train_config.missing != "drop" else "error"
+        raw = frame_to_features(df, self.feature_names, source=source, missing=policy,
+                                fill_values=self.fill_values)
+        return self.scaler.transform(raw)
+
+    @torch.inference_mode()
+    def predict_logits(self, X: np.ndarray) -> np.ndarray:
+        """Scaled rows (N, F) -> logits (N, C), in inference mode and large batches."""
+        self.model.eval()
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise HybridXAIError(
+                f"Expected rows with {len(self.feature_names)} features, got shape {tuple(X.shape)}."
+            )
+        device = next(self.model.parameters()).device
+        out = [self.model(torch.from_numpy(X[i:i + PREDICT_BATCH]).to(device))[0].cpu().numpy()
+               for i in range(0, len(X), PREDICT_BATCH)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), dtype=np.float32)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        logits = self.predict_logits(X).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def library_versions() -> dict[str, str]:
+    import sys
+
+    versions = {"python": sys.version.split()[0], "torch": str(torch.__version__), "numpy": str(np.__version__),
+                "platform": platform.platform()}
+    try:
+        from .. import __version__
+
+        versions["hybridxai"] = __version__
+    except ImportError:  # pragma: no cover
+        pass
+    return versions
+
+
+def _plain(obj: Any) -> Any:
+    """Nested dicts/lists of Python scalars only: anything else would make weights_only loading refuse."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return str(obj)
+
+
+def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str, Any]:
+    state = {k: v.detach().cpu().clone() for k, v in trained.model.state_dict().items()}
+    payload: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "model_state_dict": state,
+        "model_config": _plain(asdict(trained.model_config)),
+        "train_config": _plain(asdict(trained.train_config)),
+        "feature_names": list(trained.feature_names),
+        "class_names": list(trained.class_names),
+        "label_column": trained.label_column,
+        "label_mapping": trained.label_mapping,
+        "scaler": {"mean": torch.as_tensor(trained.scaler.mean, dtype=torch.float64),
+                   "std": torch.as_tensor(trained.scaler.std, dtype=torch.float64)},
+        "fill_values": None if trained.fill_values is None
+        else torch.as_tensor(np.asarray(trained.fill_values, dtype=np.float64)),
+        "history": _plain([dict(h) for h in trained.history]),
+        "evaluation": _plain(trained.evaluation),
+        "data_hash": trained.data_hash,
+        "seed": int(trained.seed),
+        "best_epoch": int(trained.best_epoch),
+        "background": None if trained.background is None
+        else torch.as_tensor(np.asarray(trained.background, dtype=np.float32)),
+        "created": str(trained.created),
+        "versions": _plain(library_versions()),
+    }
+    if optimizer_state is not None:
+        payload["optimizer_state_dict"] = optimizer_state
+    return payload
+
+
+def save_checkpoint(trained: TrainedModel, path: str | os.PathLike, optimizer_state: dict | None = None) -> Path:
+    """Write the model atomically: temp file in the same folder, fsync, then replace."""
+    path = Path(path)
+    if path.suffix.lower() != ".pth":
+        path = path.with_suffix(path.suffix + ".pth") if path.suffix else path.with_suffix(".pth")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise HybridXAIError(f"Cannot save the model to '{path}': the folder '{folder}' does not exist.")
+    payload = _to_payload(trained, optimizer_state)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise HybridXAIError(f"Cannot save the model to '{path}': {exc.strerror or exc}.") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    trained.source = str(path)
+    return path
+
+
+def _arr(value) -> np.ndarray | None:
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        return value.cpu().numpy()
+    return np.asarray(value)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> TrainedModel:
+    """Load a model file safely; every failure is a CheckpointError naming the file and the cause."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise CheckpointError(f"Model file '{path}' does not exist.")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"Model file '{name}' is empty: it was not saved completely. Save the model again.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"Refused to open '{name}': it contains Python objects that would have to be executed to load it "
+            "(not a HybridXAI model file, or a tampered one). Nothing from it was run."
+        ) from exc
+    except Exception as exc:  # torch raises many types for a damaged zip or a non-torch file
+        raise CheckpointError(
+            f"Cannot read model file '{name}': it is truncated or corrupt ({type(exc).__name__}). "
+            "Use another copy or train the model again."
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"'{name}' is not a HybridXAI model file (it has no HybridXAI checkpoint header).")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"'{name}' was saved by a newer HybridXAI (file format {version}, this version reads up to "
+            f"{FORMAT_VERSION}). Update HybridXAI to open it."
+        )
+    try:
+        model_config = config_from_dict(ModelConfig, payload["model_config"])
+        train_config = config_from_dict(TrainConfig, payload["train_config"])
+        model = HybridCNNLSTMAttention(model_config)
+        model.load_state_dict(payload["model_state_dict"])
+        model.eval()
+        scaler = Scaler(mean=_arr(payload["scaler"]["mean"]).astype(np.float64),
+                        std=_arr(payload["scaler"]["std"]).astype(np.float64))
+        trained = TrainedModel(
+            model=model,
+            model_config=model_config,
+            train_config=train_config,
+            feature_names=list(payload["feature_names"]),
+            class_names=list(payload["class_names"]),
+            label_column=str(payload.get("label_column", "label")),
+            scaler=scaler,
+            fill_values=_arr(payload.get("fill_values")),
+            history=list(payload.get("history") or []),
+            evaluation=payload.get("evaluation"),
+            data_hash=str(payload.get("data_hash", "")),
+            seed=int(payload.get("seed", 0)),
+            background=_arr(payload.get("background")),
+            best_epoch=int(payload.get("best_epoch", 0)),
+            created=str(payload.get("created", "")),
+            versions=dict(payload.get("versions") or {}),
+            source=str(path),
+        )
+    except (KeyError, TypeError, RuntimeError, HybridXAIError) as exc:
+        raise CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {exc}") from exc
+    if len(trained.feature_names) != model_config.n_features or len(trained.class_names) != model_config.n_classes:
+        raise CheckpointError(f"Model file '{name}' is inconsistent: feature/class names do not match the model.")
+    return trained
+
+
+def describe(trained: TrainedModel) -> dict[str, Any]:
+    """A summary of what a checkpoint holds (for `hybridxai info` and the app's status bar)."""
+    return {
+        "file": trained.source,
+        "created": trained.created,
+        "features": len(trained.feature_names),
+        "feature_names": trained.feature_names,
+        "classes": trained.class_names,
+        "label_column": trained.label_column,
+        "model_config": _plain(asdict(trained.model_config)),
+        "train_config": _plain(asdict(trained.train_config)),
+        "epochs_trained": len(trained.history),
+        "best_epoch": trained.best_epoch,
+        "evaluation": {k: v for k, v in (trained.evaluation or {}).items()
+                       if k in ("accuracy", "macro_f1", "roc_auc_macro", "n_rows")},
+        "parameters": sum(p.numel() for p in trained.model.parameters()),
+        "data_hash": trained.data_hash,
+        "seed": trained.seed,
+        "versions": trained.versions,
+    }

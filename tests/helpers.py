@@ -1,0 +1,34 @@
+"""Small data sets for tests: CSV files written from scikit-learn's bundled data or generated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def wine_frame() -> pd.DataFrame:
+    from sklearn.datasets import load_wine
+
+    d = load_wine(as_frame=True)
+    df = d.frame.drop(columns="target")
+    df["label"] = [f"cultivar {d.target_names[i][-1]}" for i in d.target]  # string labels with spaces
+    return df
+
+
+def write_wine_csv(folder: Path, name: str = "wine.csv") -> Path:
+    path = Path(folder) / name
+    wine_frame().to_csv(path, index=False)
+    return path
+
+
+def signal_frame(n_rows: int = 120, length: int = 32, seed: int = 0) -> pd.DataFrame:
+    """Univariate series: class 'bump' has a bump at a fixed span, class 'flat' does not."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 0.3, size=(n_rows, length))
+    y = np.arange(n_rows) % 2
+    X[y == 1, length // 4: length // 4 + 4] += 2.0
+    df = pd.DataFrame(X, columns=[f"t{i:02d}" for i in range(length)])
+    df["label"] = np.where(y == 1, "bump", "flat")
+    return df

@@ -1,0 +1,98 @@
+"""The `hybridxai` command line end to end, its outputs and its exit codes."""
+
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from hybridxai_gui.cli import main
+
+from helpers import wine_frame, write_wine_csv
+
+
+@pytest.fixture(scope="module")
+def wine_model(tmp_path_factory):
+    """A wine model trained with the defaults, as a new user would: train, nothing else."""
+    folder = tmp_path_factory.mktemp("cli")
+    csv = write_wine_csv(folder)
+    assert main(["train", str(csv), "--out", str(folder / "wine.pth"), "--quiet"]) == 0
+    return folder, csv
+
+
+def test_train_writes_model_results_and_figures(wine_model, capsys):
+    folder, _ = wine_model
+    for name in ("wine.pth", "wine_results.csv", "wine_training.png", "wine_training.eps", "wine_evaluation.txt"):
+        assert (folder / name).stat().st_size > 0, name
+    results = pd.read_csv(folder / "wine_results.csv")
+    assert list(results.columns[:5]) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
+    assert (folder / "wine_training.png").read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "wine_training.eps").read_bytes()[:10] == b"%!PS-Adobe"
+
+
+def test_defaults_reach_95_percent_on_wine_then_predict(wine_model, tmp_path, capsys):
+    folder, csv = wine_model
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(folder / "wine.pth"), str(csv), "--out", str(out), "--with-logits"]) == 0
+    pred = pd.read_csv(out)
+    truth = wine_frame()["label"]
+    classes = ["cultivar 0", "cultivar 1", "cultivar 2"]
+    assert list(pred.columns) == ["predicted"] + [f"p_{c}" for c in classes] + [f"logit_{c}" for c in classes]
+    assert len(pred) == len(truth)
+    assert (pred["predicted"] == truth).mean() >= 0.95
+    assert pred[[f"p_{c}" for c in classes]].sum(axis=1).round(6).eq(1).all()
+    # The held-out test split (never used to choose anything) is also >= 0.95.
+    text = (folder / "wine_evaluation.txt").read_text()
+    assert float(text.split()[1]) >= 0.95
+
+
+def test_predict_without_label_column_keeps_row_order(wine_model, tmp_path):
+    folder, _ = wine_model
+    df = wine_frame().drop(columns="label").iloc[::-1]
+    df.to_csv(tmp_path / "new.csv", index=False)
+    assert main(["predict", str(folder / "wine.pth"), str(tmp_path / "new.csv"), "--out",
+                 str(tmp_path / "p.csv")]) == 0
+    pred = pd.read_csv(tmp_path / "p.csv")
+    assert len(pred) == len(df) and "logit_cultivar 0" not in pred.columns
+
+
+def test_evaluate_and_info(wine_model, tmp_path, capsys):
+    folder, csv = wine_model
+    assert main(["evaluate", str(folder / "wine.pth"), str(csv), "--out", str(tmp_path / "ev")]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    for name in ("metrics.json", "classification_report.csv", "predictions.csv", "confusion_matrix.png",
+                 "confusion_matrix.eps"):
+        assert (tmp_path / "ev" / name).exists(), name
+    assert main(["info", str(folder / "wine.pth")]) == 0
+    out = capsys.readouterr().out
+    assert "cultivar 0" in out and "features (13)" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "{missing}", "--out", "{tmp}/m.pth"], "missing.csv"),
+    (["train", "{csv}", "--out", "{tmp}/m.pth", "--label", "nope"], "nope"),
+    (["train", "{csv}", "--out", "{tmp}/m.txt"], r"\.pth"),
+    (["train", "{csv}", "--out", "{tmp}/m.pth", "--epochs", "-1"], "Epochs"),
+    (["predict", "{tmp}/none.pth", "{csv}", "--out", "{tmp}/p.csv"], "does not exist"),
+    (["predict", "{csv}", "{csv}", "--out", "{tmp}/p.csv"], "wine.csv"),
+    (["train"], "required"),
+    ([], "choose a command"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys):
+    csv = write_wine_csv(tmp_path)
+    argv = [a.format(missing=tmp_path / "missing.csv", tmp=tmp_path, csv=csv) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.search(message, err), err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_console_script_runs_as_a_process(wine_model, tmp_path):
+    folder, csv = wine_model
+    proc = subprocess.run([sys.executable, "-m", "hybridxai_gui.cli", "predict", str(folder / "wine.pth"),
+                           str(tmp_path / "absent.csv"), "--out", str(tmp_path / "p.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error:") and "absent.csv" in proc.stderr and "Traceback" not in proc.stderr

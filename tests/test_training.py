@@ -1,0 +1,137 @@
+"""The training generator: events, stop/pause, reproducibility, divergence, recipe quality."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from hybridxai_gui.core.config import ModelConfig, TrainConfig, apply_preset
+from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.training import (BatchProgress, EpochMetrics, TrainControl, TrainingFinished, planned_epochs,
+                                         run_training, train)
+
+from helpers import signal_frame, wine_frame
+
+
+@pytest.fixture(scope="module")
+def wine():
+    return prepare_data(wine_frame(), seed=0)
+
+
+def _fast(**kw):
+    base = dict(epochs=2, device="cpu", threads=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_yields_one_metrics_per_epoch_then_finished(wine):
+    events = list(train(wine, ModelConfig(), _fast(epochs=3), progress_every=0.0))
+    metrics = [e for e in events if isinstance(e, EpochMetrics)]
+    assert [m.epoch for m in metrics] == [1, 2, 3]
+    assert all(m.val_acc is not None and m.test_acc is not None for m in metrics)
+    assert all(0.0 <= m.train_acc <= 1.0 and m.lr > 0 and m.seconds > 0 for m in metrics)
+    assert any(isinstance(e, BatchProgress) for e in events)
+    assert isinstance(events[-1], TrainingFinished)
+    result = events[-1].result
+    assert result.reason == "completed" and len(result.history) == 3
+    assert 1 <= result.best_epoch <= 3
+    assert result.trained.model_config.n_features == 13 and result.trained.model_config.n_classes == 3
+    assert result.trained.background.shape == (min(100, len(wine.y_train)), 13)
+
+
+def test_test_set_never_chooses_the_best_epoch(wine):
+    events = list(train(wine, ModelConfig(), _fast(epochs=6)))
+    metrics = [e for e in events if isinstance(e, EpochMetrics)]
+    best = events[-1].result.best_epoch
+    keys = [(m.val_acc, -m.val_loss) for m in metrics]
+    assert keys[best - 1] == max(keys)
+
+
+def test_same_seed_same_weights(wine):
+    a = run_training(wine, ModelConfig(), _fast(seed=7)).trained.model.state_dict()
+    b = run_training(wine, ModelConfig(), _fast(seed=7)).trained.model.state_dict()
+    c = run_training(wine, ModelConfig(), _fast(seed=8)).trained.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_stop_within_one_batch(wine):
+    control = TrainControl()
+    batches_after_stop = []
+    gen = train(wine, ModelConfig(), _fast(epochs=50, batch_size=8), control, progress_every=0.0)
+    for event in gen:
+        if isinstance(event, BatchProgress) and event.epoch == 2 and event.batch == 3:
+            control.stop()
+        elif isinstance(event, BatchProgress) and control.stopped:
+            batches_after_stop.append(event)
+        if isinstance(event, TrainingFinished):
+            result = event.result
+    assert batches_after_stop == []
+    assert result.reason == "stopped"
+    assert len(result.history) == 2  # the interrupted epoch is still scored
+    assert result.trained.model is not None
+
+
+def test_pause_blocks_until_resume(wine):
+    control = TrainControl()
+    control.pause()
+    events = []
+    worker = threading.Thread(target=lambda: events.extend(train(wine, ModelConfig(), _fast(epochs=1), control)))
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive() and not any(isinstance(e, EpochMetrics) for e in events)
+    control.resume()
+    worker.join(60)
+    assert not worker.is_alive()
+    assert isinstance(events[-1], TrainingFinished)
+
+
+def test_nan_loss_stops_and_keeps_best_weights(wine, monkeypatch):
+    original = torch.nn.CrossEntropyLoss.forward
+    calls = {"n": 0}
+
+    def flaky(self, logits, target):
+        loss = original(self, logits, target)
+        if torch.is_grad_enabled() and logits.requires_grad:
+            calls["n"] += 1
+            if calls["n"] > 8:  # after two epochs of 4 batches
+                return loss * float("nan")
+        return loss
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", flaky)
+    result = run_training(wine, ModelConfig(), _fast(epochs=10, batch_size=32))
+    assert result.reason == "diverged"
+    assert "NaN" in result.message and "lower learning rate" in result.message
+    assert len(result.history) == 2
+    for p in result.trained.model.parameters():
+        assert torch.isfinite(p).all()
+
+
+def test_auto_epochs_give_small_sets_enough_steps():
+    cfg = TrainConfig()
+    assert planned_epochs(cfg, 36) * 2 >= cfg.min_steps  # 36 rows = 2 batches per epoch
+    assert planned_epochs(cfg, 100_000) == 20
+    assert planned_epochs(TrainConfig(epochs=7), 36) == 7
+
+
+@pytest.mark.parametrize("scheduler", ["step", "plateau", "none", "cosine"])
+def test_every_scheduler_runs(wine, scheduler):
+    result = run_training(wine, ModelConfig(), _fast(epochs=3, scheduler=scheduler, optimizer="adam",
+                                                     class_weights=True, early_stopping=1))
+    assert result.history
+
+
+def test_seed_preset_keeps_the_original_settings():
+    model, cfg = apply_preset("seed")
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.optimizer, cfg.scheduler) == (50, 32, 0.005, "adam", "step")
+    assert (model.cnn_channels, model.lstm_hidden, model.num_heads, model.kernel_size) == (16, 32, 4, 3)
+
+
+def test_default_recipe_learns_a_small_signal_set():
+    data = prepare_data(signal_frame(n_rows=80, length=24), seed=1)
+    cfg = TrainConfig(min_steps=300, device="cpu")
+    result = run_training(data, ModelConfig(), cfg)
+    from hybridxai_gui.core.evaluation import evaluate
+
+    assert evaluate(result.trained, data.X_test, data.y_test).accuracy >= 0.9
