@@ -1,0 +1,553 @@
+"""Reading a table and turning it into scaled train / validation / test arrays.
+
+Everything the model sees passes through here, so the checks are strict and every error names the file, the
+line and the column, and says what to change. Memory matters too: a path is read straight into float32 feature
+columns, and each array is copied at most once on its way into the splits.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import ctypes
+import hashlib
+import importlib.util
+import math
+import re
+import warnings
+from collections import namedtuple
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from sklearn.model_selection import train_test_split
+
+from .errors import HybridXAIError, HybridXAIWarning
+
+LABEL_NAMES = ("label", "class", "target", "y")
+MISSING_POLICIES = ("error", "drop", "mean")
+SCALINGS = ("auto", "zscore", "none")
+
+# pyarrow's reader is multi-threaded and several times faster; it is optional, never a dependency.
+_ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
+_DELIMITERS = (",", ";", "\t")
+_SNIFF_BYTES = 64 * 1024
+_CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
+_AUTO_SAMPLE_ROWS = 20000
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
+_Layout = namedtuple("_Layout", "sep encoding header")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where rows came from, so messages point at what the user sees in an editor."""
+
+    name: str
+    is_file: bool
+
+    def where(self, row: int) -> str:
+        return f"line {row + 2}" if self.is_file else f"row {row}"  # data row 0 is line 2, under the header
+
+    def first(self, rows: np.ndarray, limit: int = 5) -> str:
+        return ", ".join(self.where(int(r)) for r in rows[:limit]) + (", ..." if len(rows) > limit else "")
+
+
+def _names(columns: list[str], limit: int = 12, show=repr) -> str:
+    shown = ", ".join(map(show, columns[:limit]))
+    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
+
+
+def _looks_numeric(text: str) -> bool:
+    return _NUMBER.fullmatch(text.strip()) is not None
+
+
+def _warn_latin1(path: Path) -> None:
+    message = f"{path} is not valid UTF-8; it was read as Latin-1. Check accented characters, or save it as UTF-8."
+    warnings.warn(message, HybridXAIWarning, stacklevel=4)
+
+
+def _pick_delimiter(lines: list[str]) -> str:
+    # The header decides: a delimiter it lacks cannot separate columns, and the decimal commas of a semicolon
+    # file never appear there. Ties go to the delimiter whose field count agrees on most lines. csv.reader
+    # skips delimiters inside quotes.
+    best, best_score = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        counts = [len(next(csv.reader([line], delimiter=delimiter))) for line in lines]
+        score = (sum(c == counts[0] for c in counts), counts[0])
+        if counts[0] > 1 and score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sniff(path: Path) -> _Layout:
+    """Encoding, delimiter and header from the first few KB; the body is left to pandas."""
+    try:
+        with path.open("rb") as fh:
+            head, more = fh.read(_SNIFF_BYTES), fh.read(_SNIFF_BYTES)
+            while more and b"\n" not in head:  # a very wide header: read on until it is complete
+                head, more = head + more, fh.read(_SNIFF_BYTES)
+    except FileNotFoundError:
+        raise HybridXAIError(f"File not found: {path}. Check the file name and folder.") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise HybridXAIError(f"Cannot open {path}: {exc.strerror or exc}. Check that it is readable.") from None
+    bom = head.startswith(codecs.BOM_UTF8)
+    body = head[len(codecs.BOM_UTF8) :] if bom else head
+    try:  # incremental: the head may end in the middle of a multi-byte character
+        text, encoding = codecs.getincrementaldecoder("utf-8")().decode(body, final=not more), "utf-8"
+    except UnicodeDecodeError:
+        _warn_latin1(path)
+        text, encoding = body.decode("latin-1"), "latin-1"
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = [line for line in (lines[:-1] if more else lines) if line.strip()][:50]  # last one may be cut
+    if not lines:
+        raise HybridXAIError(f"{path} is empty: a CSV file needs a header row with column names, then data rows.")
+    sep = _pick_delimiter(lines)
+    fields = next(csv.reader([lines[0]], delimiter=sep))
+    if all(_looks_numeric(f) for f in fields):
+        raise HybridXAIError(
+            f"{path}: the first line ({lines[0][:60]!r}) looks like data, not column names. "
+            "Add a header row naming each column."
+        )
+    header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise HybridXAIError(f"{path}: the header names {_names(duplicates)} twice. Give each column its own name.")
+    return _Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header)
+
+
+def _release_freed_heap() -> None:
+    # The C parser frees ~1x the file's float32 size in small blocks that glibc keeps mapped; handing them
+    # back now keeps them from stacking under the copies that follow (dask's workers do the same).
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not Linux with glibc: nothing to trim
+        pass
+
+
+def _read_csv(path: Path, layout: _Layout, float_columns: list[str] | None = None) -> pd.DataFrame:
+    """Read the whole file once; feature columns go straight to float32, half the size of float64."""
+    dtype = {c: np.float32 for c in float_columns} if float_columns else None
+    encoding = layout.encoding
+    while True:
+        try:
+            # A file handle keeps pandas on its serial C reader: its multi-threaded, path-only reader holds
+            # every chunk and the joined columns at once, over 3x the float32 array at its peak.
+            with path.open("rb") as fh:
+                df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, engine=_ENGINE, dtype=dtype)
+            break
+        except UnicodeDecodeError:
+            if encoding == "latin-1":  # latin-1 decodes every byte; never loop
+                raise
+            _warn_latin1(path)
+            encoding = "latin-1"
+        except pd.errors.EmptyDataError:
+            raise HybridXAIError(f"{path} is empty: a CSV file needs a header row, then data rows.") from None
+        except pd.errors.ParserError as exc:
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if found is None:
+                raise HybridXAIError(f"{path} could not be read as CSV: {str(exc).strip()}") from None
+            expected, line, saw = found.groups()
+            raise HybridXAIError(
+                f"{path}: line {line} has {saw} values but the header has {expected} columns. Fix that line "
+                f"(a stray {layout.sep!r}, or text containing one that needs quotes)."
+            ) from None
+        except ValueError:
+            if dtype is None:
+                raise
+            dtype = None  # a feature column holds text: read it as it is so the checks can name the cell
+    _release_freed_heap()
+    if len(df.columns) and str(df.columns[0]).startswith("\ufeff"):
+        df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
+    if len(df) == 0:
+        raise HybridXAIError(f"{path} has a header but no data rows.")
+    df.attrs["source"] = str(path)
+    return df
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV with a header row (delimiter , ; or tab; UTF-8, else Latin-1 with a warning)."""
+    path = Path(path)
+    return _read_csv(path, _sniff(path))
+
+
+def guess_label_column(columns: list[str]) -> str:
+    """A column named label, class, target or y (any case, in that order of preference), else the last."""
+    if not columns:
+        raise HybridXAIError("The table has no columns.")
+    lowered: dict[str, str] = {}
+    for column in columns:
+        lowered.setdefault(str(column).lower(), column)
+    return next((lowered[name] for name in LABEL_NAMES if name in lowered), columns[-1])
+
+
+def _select_columns(columns, src, label, features, exclude) -> tuple[str, list[str]]:
+    label_column = label if label is not None else guess_label_column(columns)
+    if label_column not in columns:
+        raise HybridXAIError(
+            f"{src.name} has no column {label_column!r}; its columns are {_names(columns)}. Choose one with --label."
+        )
+    for option, names in (("--features", features), ("--exclude", exclude)):
+        unknown = [n for n in names or [] if n not in columns]
+        if unknown:
+            raise HybridXAIError(f"{option}: {src.name} has no column {_names(unknown)}; it has {_names(columns)}.")
+    if label_column in (features or []) or label_column in (exclude or []):
+        raise HybridXAIError(f"{label_column!r} is the label column, so it cannot be a feature or excluded.")
+    wanted = set(features) if features is not None else set(columns) - {label_column}
+    chosen = [c for c in columns if c in wanted and c not in set(exclude or [])]  # file order
+    if not chosen:
+        raise HybridXAIError(f"{src.name}: no feature columns are left besides the label {label_column!r}.")
+    return label_column, chosen
+
+
+def _load(table, needed: list[str] | None, label: str | None, kind: str):
+    """(frame, source) for a DataFrame or a test path, (layout, source) for a training path."""
+    if isinstance(table, pd.DataFrame):
+        index = table.index
+        plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+        src = _Source(table.attrs.get("source", f"the {kind} table"), "source" in table.attrs and plain)
+        if any(not isinstance(c, str) for c in table.columns):
+            table = table.rename(columns=str)
+        if table.columns.duplicated().any():
+            raise HybridXAIError(f"{src.name} names a column more than once. Give each column its own name.")
+        return table, src
+    path = Path(table)
+    layout, src = _sniff(path), _Source(str(path), True)
+    if needed is None:  # training file: the label and features are chosen from its header first
+        return layout, src
+    absent = [c for c in [label, *needed] if c not in layout.header]
+    if absent:
+        raise HybridXAIError(
+            f"The {kind} file {path} has no column {_names(absent)}, which the training data has. "
+            "Columns are matched by name: rename them in its header."
+        )
+    return _read_csv(path, layout, needed), src
+
+
+def _numeric_matrix(df: pd.DataFrame, names: list[str], src: _Source, dtype: type) -> np.ndarray:
+    """A C-ordered (N, F) copy of the named columns; a text cell is an error naming it."""
+    absent = [n for n in names if n not in df.columns]
+    if absent:
+        raise HybridXAIError(f"{src.name} has no column {_names(absent)}, which is needed (matched by name).")
+    columns = []
+    for name in names:
+        column = df[name]
+        if not (is_numeric_dtype(column) or is_bool_dtype(column)):
+            converted = pd.to_numeric(column, errors="coerce")
+            offending = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
+            if len(offending):
+                value = column.iloc[offending[0]]
+                hint = ""
+                if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", value):
+                    hint = " It looks like a decimal comma: save the file with '.' as the decimal separator."
+                raise HybridXAIError(
+                    f"{src.name}: column {name!r} is not numeric ({src.where(offending[0])} has {value!r}).{hint} "
+                    f"Every feature must be a number: fix the cell, or leave the column out with --exclude {name!r}."
+                )
+            column = converted
+        columns.append(column.to_numpy(dtype=dtype, na_value=np.nan))  # a view when the dtype already fits
+    # Filled in row blocks: pandas' to_numpy gives column-major arrays that would need one more full copy
+    # to become C-ordered, and cache-sized blocks are faster than whole strided columns.
+    out = np.empty((len(df), len(names)), dtype=dtype)
+    for start in range(0, len(out), _CHUNK_ROWS):
+        block = out[start : start + _CHUNK_ROWS]
+        for j, values in enumerate(columns):
+            block[:, j] = values[start : start + _CHUNK_ROWS]
+    return out
+
+
+def _apply_missing(X, src, names, missing, notes) -> tuple[np.ndarray, np.ndarray | None]:
+    """The 'error' and 'drop' policies; returns X and the kept-row mask ('mean' fills after the split)."""
+    if missing == "mean":
+        return X, None
+    bad = np.empty(len(X), dtype=bool)
+    for start in range(0, len(X), _CHUNK_ROWS):
+        bad[start : start + _CHUNK_ROWS] = ~np.isfinite(X[start : start + _CHUNK_ROWS]).all(axis=1)
+    if not bad.any():
+        return X, None
+    if missing == "drop":
+        notes.append(f"Dropped {int(bad.sum())} row(s) of {src.name} with missing or infinite values.")
+        return X[~bad], ~bad
+    per_column = (~np.isfinite(X[bad])).sum(axis=0)
+    columns = [f"{names[j]!r} ({int(per_column[j])})" for j in np.flatnonzero(per_column)]
+    raise HybridXAIError(
+        f"{src.name}: {int(bad.sum())} row(s) have missing or infinite values, in columns {_names(columns, 8, str)}; "
+        f"first at {src.first(np.flatnonzero(bad))}. Fix those cells, or choose --missing drop to skip those rows "
+        "or --missing mean to fill them with the training mean."
+    )
+
+
+def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> None:
+    rows, cols = np.nonzero(~np.isfinite(X))
+    X[rows, cols] = fill_values[cols]
+
+
+def _encode_labels(column: pd.Series, label: str, src: _Source) -> tuple[np.ndarray, list[str]]:
+    """Codes into a list of distinct label strings; whole numbers print as integers (2.0 -> '2')."""
+    if is_numeric_dtype(column) and not is_bool_dtype(column):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = ~np.isfinite(values)
+        if not missing.any() and np.all(values == np.round(values)):
+            values = values.astype(np.int64)
+    else:
+        values = column.astype(str).str.strip().to_numpy(dtype=object)  # "cat " and "cat" are one class
+        missing = column.isna().to_numpy() | (values == "")
+    if missing.any():
+        raise HybridXAIError(
+            f"{src.name}: {int(missing.sum())} row(s) have no label in column {label!r}, first at "
+            f"{src.first(np.flatnonzero(missing))}. Fill in the labels or delete those rows."
+        )
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), [str(u) for u in uniques.tolist()]
+
+
+def _sorted_classes(names: list[str]) -> list[str]:
+    return sorted(names, key=float) if all(_looks_numeric(n) for n in names) else sorted(names)  # 2 < 10
+
+
+@dataclass(frozen=True, eq=False)
+class Scaler:
+    """Per-feature standardisation fitted on training rows; saved in checkpoints as plain lists."""
+
+    mean: np.ndarray  # (F,) float64
+    std: np.ndarray  # (F,) float64, zeros replaced by 1
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != len(self.mean):
+            raise ValueError(f"expected an (N, {len(self.mean)}) array, got shape {X.shape}")
+        out = np.empty(X.shape, dtype=np.float32)
+        _transform_into(self, X, out)
+        return out
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Scaler:
+        std = np.asarray(d["std"], dtype=np.float64)
+        return cls(np.asarray(d["mean"], dtype=np.float64), np.where(std == 0, 1.0, std))
+
+
+def _transform_into(scaler: Scaler, X: np.ndarray, out: np.ndarray) -> None:
+    # One code path for training and prediction, so both give bit-identical float32; out may be X itself.
+    for start in range(0, len(X), _CHUNK_ROWS):
+        part = slice(start, start + _CHUNK_ROWS)
+        out[part] = (X[part] - scaler.mean) / scaler.std
+
+
+def fit_scaler(X: np.ndarray) -> Scaler:
+    """Z-score statistics per column, two passes in float64 (one pass loses precision when mean >> std)."""
+    n, f = X.shape
+    total, squares = np.zeros(f), np.zeros(f)
+    for start in range(0, n, _CHUNK_ROWS):
+        total += X[start : start + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
+    mean = total / max(n, 1)
+    for start in range(0, n, _CHUNK_ROWS):
+        squares += ((X[start : start + _CHUNK_ROWS] - mean) ** 2).sum(axis=0)
+    std = np.sqrt(squares / max(n, 1))
+    std[std <= 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0  # constant columns: centred, not blown up
+    return Scaler(mean, std)
+
+
+def _looks_row_normalised(X: np.ndarray) -> bool:
+    """Rows that are already z-normalised series (UCR style) would only be distorted by column scaling."""
+    if X.shape[1] < 16 or len(X) == 0:
+        return False
+    sample = X[:_AUTO_SAMPLE_ROWS].astype(np.float64)
+    row_mean, row_std = sample.mean(axis=1), sample.std(axis=1)
+    return bool(np.median(np.abs(row_mean)) < 0.05 and np.median(np.abs(row_std - 1.0)) < 0.05)
+
+
+def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.bincount(y, minlength=len(class_names))
+    small = np.flatnonzero((counts > 0) & (counts < 2))
+    if len(small):
+        name, count = class_names[small[0]], int(counts[small[0]])
+        why = {
+            "test": "a stratified split needs 2 (to train and test on). Add rows, remove it, or give a test file.",
+            "validation": "left after the test split, too few for a validation split. Add rows or use --val-size 0.",
+        }[what]
+        raise HybridXAIError(f"{src.name}: class {name!r} has only {count} row(s); {why}")
+    n_classes, n_held = int(np.count_nonzero(counts)), math.ceil(share * len(idx))
+    if min(n_held, len(idx) - n_held) < n_classes:
+        raise HybridXAIError(
+            f"{src.name}: a {share:.0%} {what} split of {len(idx)} rows cannot hold all {n_classes} classes. "
+            f"Change --{'test' if what == 'test' else 'val'}-size or add rows."
+        )
+    keep, held = train_test_split(idx, test_size=share, stratify=y, random_state=seed)
+    return np.sort(keep), np.sort(held)  # file order: easier to inspect, and training shuffles anyway
+
+
+@dataclass(eq=False)
+class PreparedData:
+    feature_names: list[str]
+    class_names: list[str]  # sorted distinct labels, as strings
+    label_column: str
+    X_train: np.ndarray  # (N, F) float32, scaled
+    y_train: np.ndarray  # (N,) int64 indices into class_names
+    X_val: np.ndarray  # (0, F) when val_size == 0
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    rows_train: np.ndarray  # 0-based data row numbers in their source file (file line = row + 2)
+    rows_val: np.ndarray
+    rows_test: np.ndarray
+    X_test_raw: np.ndarray  # unscaled test features (for plots of the input row)
+    scaler: Scaler
+    fill_values: np.ndarray | None  # per-feature training means used by missing="mean"
+    data_hash: str  # sha256 of the training rows + labels, before scaling
+    source: str
+    test_source: str | None
+    warnings: list[str]
+
+
+def _check_options(missing, scaling, test_size, val_size, has_test) -> None:
+    if missing not in MISSING_POLICIES:
+        raise HybridXAIError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, not {missing!r}.")
+    if scaling not in SCALINGS:
+        raise HybridXAIError(f"--scaling must be one of {', '.join(SCALINGS)}, not {scaling!r}.")
+    if not has_test and not 0 < test_size < 1:
+        raise HybridXAIError(f"--test-size must be between 0 and 1 (a share of the rows), not {test_size}.")
+    if not 0 <= val_size < 1:
+        raise HybridXAIError(f"--val-size must be from 0 to below 1 (a share of the training rows), not {val_size}.")
+
+
+def _table_arrays(df, src, label_column, feature_names, missing, notes):
+    """float32 features, label codes and names, and the 0-based source rows kept by the missing policy."""
+    codes, names = _encode_labels(df[label_column], label_column, src)
+    X = _numeric_matrix(df, feature_names, src, np.float32)
+    X, kept = _apply_missing(X, src, feature_names, missing, notes)
+    if kept is None:
+        return X, codes, names, np.arange(len(X))
+    return X, codes[kept], names, np.flatnonzero(kept)
+
+
+def _test_arrays(test, feature_names, label_column, class_names, missing, notes):
+    """Features and labels of a separate test table, matched to the training data by column name."""
+    tdf, src = _load(test, feature_names, label_column, "test")
+    if label_column not in tdf.columns:
+        raise HybridXAIError(f"{src.name} has no label column {label_column!r}, which the test data needs.")
+    X, codes, names, rows = _table_arrays(tdf, src, label_column, feature_names, missing, notes)
+    del tdf
+    class_index = {name: i for i, name in enumerate(class_names)}
+    y = np.array([class_index.get(name, -1) for name in names], dtype=np.int64)[codes]
+    if (y < 0).any():
+        first = np.flatnonzero(y < 0)
+        unseen = list(dict.fromkeys(names[c] for c in codes[first]))
+        raise HybridXAIError(
+            f"{src.name}: label {_names(unseen)} (first at {src.where(rows[first[0]])}) never occurs in the "
+            f"training data, whose classes are {_names(class_names)}. Remove those rows or add training examples."
+        )
+    return X, y, rows, src
+
+
+def prepare_data(
+    train: str | Path | pd.DataFrame, test: str | Path | pd.DataFrame | None = None, *, label: str | None = None,
+    features: list[str] | None = None, exclude: list[str] | None = None, missing: str = "error",
+    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto",
+) -> PreparedData:  # fmt: skip
+    """Read, check, split (test, then validation out of the training rows), fill and scale the data.
+
+    val_size is a share of the training rows left after the test split; a separate `test` table makes
+    test_size unused. A DataFrame from read_table keeps its file name and line numbers in messages.
+    """
+    _check_options(missing, scaling, test_size, val_size, test is not None)
+    notes: list[str] = []
+    loaded, src = _load(train, None, None, "training")
+    columns = loaded.header if isinstance(loaded, _Layout) else list(loaded.columns)
+    label_column, feature_names = _select_columns(columns, src, label, features, exclude)
+    df = _read_csv(Path(src.name), loaded, feature_names) if isinstance(loaded, _Layout) else loaded
+    X, codes, label_names, rows = _table_arrays(df, src, label_column, feature_names, missing, notes)
+    del df, loaded  # frees a frame read from a path before the splits copy X
+
+    # Classes are those left after dropping rows, sorted (numerically when all labels are numbers).
+    class_names = _sorted_classes([label_names[c] for c in np.unique(codes)])
+    if len(class_names) < 2:
+        raise HybridXAIError(
+            f"{src.name}: the label column {label_column!r} has only the class {_names(class_names)}; "
+            "a classifier needs at least two. Check --label."
+        )
+    class_index = {name: i for i, name in enumerate(class_names)}
+    y = np.array([class_index.get(name, -1) for name in label_names], dtype=np.int64)[codes]
+
+    test_src = None
+    if test is not None:
+        X_test, y_test, rows_test, test_src = _test_arrays(
+            test, feature_names, label_column, class_names, missing, notes
+        )
+        train_idx = np.arange(len(X))
+    else:
+        train_idx, test_idx = _stratified_split(np.arange(len(X)), y, test_size, seed, "test", class_names, src)
+        X_test, y_test, rows_test = X[test_idx], y[test_idx], rows[test_idx]
+    val_idx = np.empty(0, dtype=np.int64)
+    if val_size > 0:
+        keep, held = _stratified_split(
+            np.arange(len(train_idx)), y[train_idx], val_size, seed, "validation", class_names, src
+        )
+        train_idx, val_idx = train_idx[keep], train_idx[held]
+    X_train, X_val = X[train_idx], X[val_idx]
+    del X
+
+    fill_values = None
+    if missing == "mean":
+        X_train[np.isinf(X_train)] = np.nan  # inf counts as missing, not as a value to average
+        with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # all-missing column: below
+            fill_values = np.nanmean(X_train, axis=0, dtype=np.float64)  # training rows only: no leak
+        empty = [feature_names[j] for j in np.flatnonzero(~np.isfinite(fill_values))]
+        if empty:
+            raise HybridXAIError(
+                f"{src.name}: column {_names(empty)} has no values in the training rows, so there is no mean "
+                "to fill with. Leave it out with --exclude."
+            )
+        for part in (X_train, X_val, X_test):
+            _fill_missing(part, fill_values)
+
+    y_train = y[train_idx]
+    digest = hashlib.sha256(memoryview(X_train).cast("B"))
+    digest.update(memoryview(y_train).cast("B"))
+
+    if scaling == "none" or (scaling == "auto" and _looks_row_normalised(X_train)):
+        scaler = Scaler(np.zeros(len(feature_names)), np.ones(len(feature_names)))
+        if scaling == "auto":
+            notes.append(
+                "The rows already look normalised (each row has mean ~0 and std ~1), so no further "
+                "scaling was applied; use --scaling zscore to standardise each column anyway."
+            )
+    else:
+        scaler = fit_scaler(X_train)
+    for part in (X_train, X_val):
+        _transform_into(scaler, part, part)  # in place: these arrays are this function's own copies
+
+    return PreparedData(
+        feature_names, class_names, label_column,
+        X_train=X_train, y_train=y_train, X_val=X_val, y_val=y[val_idx],
+        X_test=scaler.transform(X_test), y_test=y_test,
+        rows_train=rows[train_idx], rows_val=rows[val_idx], rows_test=rows_test, X_test_raw=X_test,
+        scaler=scaler, fill_values=fill_values, data_hash=digest.hexdigest(), source=src.name,
+        test_source=test_src.name if test_src else None, warnings=notes,
+    )  # fmt: skip
+
+
+def frame_to_features(
+    df: pd.DataFrame, feature_names: list[str], *, source: str, missing: str = "error",
+    fill_values: np.ndarray | None = None, return_rows: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Raw float64 (N, F) features of a new table, picked by name; the caller applies the scaler.
+
+    Messages name `source` and file lines (data row + 2). With missing="drop" rows disappear: return_rows=True
+    also returns the kept 0-based row numbers, so predictions can be matched back to the user's rows.
+    """
+    if missing not in MISSING_POLICIES:
+        raise HybridXAIError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, not {missing!r}.")
+    src = _Source(source, True)
+    X = _numeric_matrix(df, list(feature_names), src, np.float64)
+    rows = np.arange(len(X))
+    if missing == "mean":
+        if fill_values is None:
+            raise HybridXAIError("This model saved no column means to fill missing values; use --missing drop.")
+        _fill_missing(X, np.asarray(fill_values, dtype=np.float64))
+    X, kept = _apply_missing(X, src, list(feature_names), missing, [])
+    rows = rows if kept is None else rows[kept]
+    return (X, rows) if return_rows else X
