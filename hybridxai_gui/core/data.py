@@ -7,15 +7,10 @@ columns, and each array is copied at most once on its way into the splits.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import ctypes
 import hashlib
-import importlib.util
 import math
 import re
 import warnings
-from collections import namedtuple
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,152 +19,15 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.model_selection import train_test_split
 
-from .errors import HybridXAIError, HybridXAIWarning
+from .csvio import Layout, Source, format_names, looks_numeric, read_csv_layout, read_table, sniff  # noqa: F401 (read_table re-exported)
+from .errors import HybridXAIError
 
 LABEL_NAMES = ("label", "class", "target", "y")
 MISSING_POLICIES = ("error", "drop", "mean")
 SCALINGS = ("auto", "zscore", "none")
-
-# pyarrow's reader is multi-threaded and several times faster; it is optional, never a dependency.
-_ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
-_DELIMITERS = (",", ";", "\t")
-_SNIFF_BYTES = 64 * 1024
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
 _AUTO_SAMPLE_ROWS = 20000
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
-_Layout = namedtuple("_Layout", "sep encoding header")
 
-
-@dataclass(frozen=True)
-class _Source:
-    """Where rows came from, so messages point at what the user sees in an editor."""
-
-    name: str
-    is_file: bool
-
-    def where(self, row: int) -> str:
-        return f"line {row + 2}" if self.is_file else f"row {row}"  # data row 0 is line 2, under the header
-
-    def first(self, rows: np.ndarray, limit: int = 5) -> str:
-        return ", ".join(self.where(int(r)) for r in rows[:limit]) + (", ..." if len(rows) > limit else "")
-
-
-def _names(columns: list[str], limit: int = 12, show=repr) -> str:
-    shown = ", ".join(map(show, columns[:limit]))
-    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
-
-
-def _looks_numeric(text: str) -> bool:
-    return _NUMBER.fullmatch(text.strip()) is not None
-
-
-def _warn_latin1(path: Path) -> None:
-    message = f"{path} is not valid UTF-8; it was read as Latin-1. Check accented characters, or save it as UTF-8."
-    warnings.warn(message, HybridXAIWarning, stacklevel=4)
-
-
-def _pick_delimiter(lines: list[str]) -> str:
-    # The header decides: a delimiter it lacks cannot separate columns, and the decimal commas of a semicolon
-    # file never appear there. Ties go to the delimiter whose field count agrees on most lines. csv.reader
-    # skips delimiters inside quotes.
-    best, best_score = ",", (0, 0)
-    for delimiter in _DELIMITERS:
-        counts = [len(next(csv.reader([line], delimiter=delimiter))) for line in lines]
-        score = (sum(c == counts[0] for c in counts), counts[0])
-        if counts[0] > 1 and score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _sniff(path: Path) -> _Layout:
-    """Encoding, delimiter and header from the first few KB; the body is left to pandas."""
-    try:
-        with path.open("rb") as fh:
-            head, more = fh.read(_SNIFF_BYTES), fh.read(_SNIFF_BYTES)
-            while more and b"\n" not in head:  # a very wide header: read on until it is complete
-                head, more = head + more, fh.read(_SNIFF_BYTES)
-    except FileNotFoundError:
-        raise HybridXAIError(f"File not found: {path}. Check the file name and folder.") from None
-    except OSError as exc:  # a folder, no permission, ...
-        raise HybridXAIError(f"Cannot open {path}: {exc.strerror or exc}. Check that it is readable.") from None
-    bom = head.startswith(codecs.BOM_UTF8)
-    body = head[len(codecs.BOM_UTF8) :] if bom else head
-    try:  # incremental: the head may end in the middle of a multi-byte character
-        text, encoding = codecs.getincrementaldecoder("utf-8")().decode(body, final=not more), "utf-8"
-    except UnicodeDecodeError:
-        _warn_latin1(path)
-        text, encoding = body.decode("latin-1"), "latin-1"
-    lines = [line.rstrip("\r") for line in text.split("\n")]
-    lines = [line for line in (lines[:-1] if more else lines) if line.strip()][:50]  # last one may be cut
-    if not lines:
-        raise HybridXAIError(f"{path} is empty: a CSV file needs a header row with column names, then data rows.")
-    sep = _pick_delimiter(lines)
-    fields = next(csv.reader([lines[0]], delimiter=sep))
-    if all(_looks_numeric(f) for f in fields):
-        raise HybridXAIError(
-            f"{path}: the first line ({lines[0][:60]!r}) looks like data, not column names. "
-            "Add a header row naming each column."
-        )
-    header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
-    duplicates = sorted({h for h in header if header.count(h) > 1})
-    if duplicates:
-        raise HybridXAIError(f"{path}: the header names {_names(duplicates)} twice. Give each column its own name.")
-    return _Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header)
-
-
-def _release_freed_heap() -> None:
-    # The C parser frees ~1x the file's float32 size in small blocks that glibc keeps mapped; handing them
-    # back now keeps them from stacking under the copies that follow (dask's workers do the same).
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not Linux with glibc: nothing to trim
-        pass
-
-
-def _read_csv(path: Path, layout: _Layout, float_columns: list[str] | None = None) -> pd.DataFrame:
-    """Read the whole file once; feature columns go straight to float32, half the size of float64."""
-    dtype = {c: np.float32 for c in float_columns} if float_columns else None
-    encoding = layout.encoding
-    while True:
-        try:
-            # A file handle keeps pandas on its serial C reader: its multi-threaded, path-only reader holds
-            # every chunk and the joined columns at once, over 3x the float32 array at its peak.
-            with path.open("rb") as fh:
-                df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, engine=_ENGINE, dtype=dtype)
-            break
-        except UnicodeDecodeError:
-            if encoding == "latin-1":  # latin-1 decodes every byte; never loop
-                raise
-            _warn_latin1(path)
-            encoding = "latin-1"
-        except pd.errors.EmptyDataError:
-            raise HybridXAIError(f"{path} is empty: a CSV file needs a header row, then data rows.") from None
-        except pd.errors.ParserError as exc:
-            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-            if found is None:
-                raise HybridXAIError(f"{path} could not be read as CSV: {str(exc).strip()}") from None
-            expected, line, saw = found.groups()
-            raise HybridXAIError(
-                f"{path}: line {line} has {saw} values but the header has {expected} columns. Fix that line "
-                f"(a stray {layout.sep!r}, or text containing one that needs quotes)."
-            ) from None
-        except ValueError:
-            if dtype is None:
-                raise
-            dtype = None  # a feature column holds text: read it as it is so the checks can name the cell
-    _release_freed_heap()
-    if len(df.columns) and str(df.columns[0]).startswith("\ufeff"):
-        df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
-    if len(df) == 0:
-        raise HybridXAIError(f"{path} has a header but no data rows.")
-    df.attrs["source"] = str(path)
-    return df
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV with a header row (delimiter , ; or tab; UTF-8, else Latin-1 with a warning)."""
-    path = Path(path)
-    return _read_csv(path, _sniff(path))
 
 
 def guess_label_column(columns: list[str]) -> str:
@@ -186,12 +44,12 @@ def _select_columns(columns, src, label, features, exclude) -> tuple[str, list[s
     label_column = label if label is not None else guess_label_column(columns)
     if label_column not in columns:
         raise HybridXAIError(
-            f"{src.name} has no column {label_column!r}; its columns are {_names(columns)}. Choose one with --label."
+            f"{src.name} has no column {label_column!r}; its columns are {format_names(columns)}. Choose one with --label."
         )
     for option, names in (("--features", features), ("--exclude", exclude)):
         unknown = [n for n in names or [] if n not in columns]
         if unknown:
-            raise HybridXAIError(f"{option}: {src.name} has no column {_names(unknown)}; it has {_names(columns)}.")
+            raise HybridXAIError(f"{option}: {src.name} has no column {format_names(unknown)}; it has {format_names(columns)}.")
     if label_column in (features or []) or label_column in (exclude or []):
         raise HybridXAIError(f"{label_column!r} is the label column, so it cannot be a feature or excluded.")
     wanted = set(features) if features is not None else set(columns) - {label_column}
@@ -206,30 +64,30 @@ def _load(table, needed: list[str] | None, label: str | None, kind: str):
     if isinstance(table, pd.DataFrame):
         index = table.index
         plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-        src = _Source(table.attrs.get("source", f"the {kind} table"), "source" in table.attrs and plain)
+        src = Source(table.attrs.get("source", f"the {kind} table"), "source" in table.attrs and plain)
         if any(not isinstance(c, str) for c in table.columns):
             table = table.rename(columns=str)
         if table.columns.duplicated().any():
             raise HybridXAIError(f"{src.name} names a column more than once. Give each column its own name.")
         return table, src
     path = Path(table)
-    layout, src = _sniff(path), _Source(str(path), True)
+    layout, src = sniff(path), Source(str(path), True)
     if needed is None:  # training file: the label and features are chosen from its header first
         return layout, src
     absent = [c for c in [label, *needed] if c not in layout.header]
     if absent:
         raise HybridXAIError(
-            f"The {kind} file {path} has no column {_names(absent)}, which the training data has. "
+            f"The {kind} file {path} has no column {format_names(absent)}, which the training data has. "
             "Columns are matched by name: rename them in its header."
         )
-    return _read_csv(path, layout, needed), src
+    return read_csv_layout(path, layout, needed), src
 
 
-def _numeric_matrix(df: pd.DataFrame, names: list[str], src: _Source, dtype: type) -> np.ndarray:
+def _numeric_matrix(df: pd.DataFrame, names: list[str], src: Source, dtype: type) -> np.ndarray:
     """A C-ordered (N, F) copy of the named columns; a text cell is an error naming it."""
     absent = [n for n in names if n not in df.columns]
     if absent:
-        raise HybridXAIError(f"{src.name} has no column {_names(absent)}, which is needed (matched by name).")
+        raise HybridXAIError(f"{src.name} has no column {format_names(absent)}, which is needed (matched by name).")
     columns = []
     for name in names:
         column = df[name]
@@ -272,7 +130,7 @@ def _apply_missing(X, src, names, missing, notes) -> tuple[np.ndarray, np.ndarra
     per_column = (~np.isfinite(X[bad])).sum(axis=0)
     columns = [f"{names[j]!r} ({int(per_column[j])})" for j in np.flatnonzero(per_column)]
     raise HybridXAIError(
-        f"{src.name}: {int(bad.sum())} row(s) have missing or infinite values, in columns {_names(columns, 8, str)}; "
+        f"{src.name}: {int(bad.sum())} row(s) have missing or infinite values, in columns {format_names(columns, 8, str)}; "
         f"first at {src.first(np.flatnonzero(bad))}. Fix those cells, or choose --missing drop to skip those rows "
         "or --missing mean to fill them with the training mean."
     )
@@ -283,7 +141,7 @@ def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> None:
     X[rows, cols] = fill_values[cols]
 
 
-def _encode_labels(column: pd.Series, label: str, src: _Source) -> tuple[np.ndarray, list[str]]:
+def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarray, list[str]]:
     """Codes into a list of distinct label strings; whole numbers print as integers (2.0 -> '2')."""
     if is_numeric_dtype(column) and not is_bool_dtype(column):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -303,7 +161,7 @@ def _encode_labels(column: pd.Series, label: str, src: _Source) -> tuple[np.ndar
 
 
 def _sorted_classes(names: list[str]) -> list[str]:
-    return sorted(names, key=float) if all(_looks_numeric(n) for n in names) else sorted(names)  # 2 < 10
+    return sorted(names, key=float) if all(looks_numeric(n) for n in names) else sorted(names)  # 2 < 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -437,8 +295,8 @@ def _test_arrays(test, feature_names, label_column, class_names, missing, notes)
         first = np.flatnonzero(y < 0)
         unseen = list(dict.fromkeys(names[c] for c in codes[first]))
         raise HybridXAIError(
-            f"{src.name}: label {_names(unseen)} (first at {src.where(rows[first[0]])}) never occurs in the "
-            f"training data, whose classes are {_names(class_names)}. Remove those rows or add training examples."
+            f"{src.name}: label {format_names(unseen)} (first at {src.where(rows[first[0]])}) never occurs in the "
+            f"training data, whose classes are {format_names(class_names)}. Remove those rows or add training examples."
         )
     return X, y, rows, src
 
@@ -456,9 +314,9 @@ def prepare_data(
     _check_options(missing, scaling, test_size, val_size, test is not None)
     notes: list[str] = []
     loaded, src = _load(train, None, None, "training")
-    columns = loaded.header if isinstance(loaded, _Layout) else list(loaded.columns)
+    columns = loaded.header if isinstance(loaded, Layout) else list(loaded.columns)
     label_column, feature_names = _select_columns(columns, src, label, features, exclude)
-    df = _read_csv(Path(src.name), loaded, feature_names) if isinstance(loaded, _Layout) else loaded
+    df = read_csv_layout(Path(src.name), loaded, feature_names) if isinstance(loaded, Layout) else loaded
     X, codes, label_names, rows = _table_arrays(df, src, label_column, feature_names, missing, notes)
     del df, loaded  # frees a frame read from a path before the splits copy X
 
@@ -466,7 +324,7 @@ def prepare_data(
     class_names = _sorted_classes([label_names[c] for c in np.unique(codes)])
     if len(class_names) < 2:
         raise HybridXAIError(
-            f"{src.name}: the label column {label_column!r} has only the class {_names(class_names)}; "
+            f"{src.name}: the label column {label_column!r} has only the class {format_names(class_names)}; "
             "a classifier needs at least two. Check --label."
         )
     class_index = {name: i for i, name in enumerate(class_names)}
@@ -498,7 +356,7 @@ def prepare_data(
         empty = [feature_names[j] for j in np.flatnonzero(~np.isfinite(fill_values))]
         if empty:
             raise HybridXAIError(
-                f"{src.name}: column {_names(empty)} has no values in the training rows, so there is no mean "
+                f"{src.name}: column {format_names(empty)} has no values in the training rows, so there is no mean "
                 "to fill with. Leave it out with --exclude."
             )
         for part in (X_train, X_val, X_test):
@@ -541,7 +399,7 @@ def frame_to_features(
     """
     if missing not in MISSING_POLICIES:
         raise HybridXAIError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, not {missing!r}.")
-    src = _Source(source, True)
+    src = Source(source, True)
     X = _numeric_matrix(df, list(feature_names), src, np.float64)
     rows = np.arange(len(X))
     if missing == "mean":
