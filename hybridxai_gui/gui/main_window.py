@@ -34,8 +34,9 @@ def warm_up_imports() -> list[tuple[str, str]]:
     Doing it now, in the background while the user opens a file, keeps it out of training; doing it in
     the GUI thread instead would freeze the fresh window for the whole import (~2 s with torch).
     """
+    from ..core import data  # noqa: F401  (pandas, scikit-learn: what opening a file needs first)
+
     import matplotlib.backends.backend_qtagg  # noqa: F401
-    import pandas  # noqa: F401
     import torch
     import torch._dynamo  # noqa: F401
 

@@ -1,0 +1,145 @@
+"""Model files, figure export, predictions and bad input, through the same dialogs a user sees."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from conftest import fast_settings  # noqa: E402
+
+MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF", ".eps": b"%!PS-Adobe"}
+
+
+def open_data(qtbot, window, dialogs, path) -> None:
+    dialogs.open_path = str(path)
+    with qtbot.waitSignal(window.dataLoaded, timeout=30_000):
+        window.actionOpenData.trigger()
+
+
+@pytest.fixture
+def trained_window(qtbot, window, dialogs, tiny_csv):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    fast_settings(window, epochs=2)
+    with qtbot.waitSignal(window.trainingDone, timeout=120_000):
+        window.trainingTab.startTrainingButton.click()
+    return window
+
+
+def test_save_and_reopen_a_model(qtbot, trained_window, dialogs, tmp_path):
+    window = trained_window
+    dialogs.save_path = str(tmp_path / "model")  # no suffix: .pth is added
+    window.actionSaveModel.trigger()
+    saved = tmp_path / "model.pth"
+    assert saved.is_file() and not window.dirty
+    history = [m.to_dict() for m in window.trainingTab.history]
+    accuracy = window.evaluationTab.result.accuracy
+
+    window.trainingTab.trainForm.set_values({"epochs": 7})
+    window.trainingTab.lossPlot.clear_history()
+    window.evaluationTab.clear()
+    dialogs.open_path = str(saved)
+    with qtbot.waitSignal(window.modelLoaded, timeout=60_000):
+        window.actionOpenModel.trigger()
+    assert window.trainingTab.epochsSpin.value() == 2  # the model's settings are restored
+    xs, _ys = window.trainingTab.lossPlot.curves["train"].getData()
+    assert list(xs) == [h["epoch"] for h in history]
+    assert window.evaluationTab.result.accuracy == pytest.approx(accuracy)
+    assert window.predictTab.trained is window.trained
+    assert not dialogs.messages
+
+
+def test_quit_with_unsaved_model_asks(qtbot, trained_window, dialogs):
+    window = trained_window
+    dialogs.question_answer = dialogs.question_answer.__class__.Cancel
+    assert not window.close()  # the user cancelled
+    assert window.isVisible()
+    assert dialogs.messages[-1][0] == "question"
+    dialogs.question_answer = dialogs.question_answer.__class__.Discard
+    assert window.close()
+
+
+@pytest.mark.parametrize("tab", ["trainingTab", "evaluationTab", "dataTab"])
+def test_export_figure_in_four_formats(qtbot, trained_window, dialogs, tmp_path, tab):
+    window = trained_window
+    window.mainTabs.setCurrentWidget(getattr(window, tab))
+    for suffix in (".png", ".eps", ".pdf", ".svg"):
+        path = tmp_path / f"figure{suffix}"
+        dialogs.save_path = str(path)
+        window.actionExportFigure.trigger()
+        data = path.read_bytes()
+        if suffix == ".svg":
+            assert b"<svg" in data[:400]
+        else:
+            assert data.startswith(MAGIC[suffix]), suffix
+    assert not dialogs.messages
+
+
+def test_export_with_an_unknown_suffix_is_refused(qtbot, trained_window, dialogs, tmp_path):
+    dialogs.save_path = str(tmp_path / "figure.bmp")
+    trained_window.mainTabs.setCurrentWidget(trained_window.trainingTab)
+    trained_window.actionExportFigure.trigger()
+    assert any(".png, .eps, .pdf or .svg" in t for t in dialogs.texts())
+    assert not (tmp_path / "figure.bmp").exists()
+
+
+def test_predict_new_rows_and_export_csv(qtbot, trained_window, dialogs, tiny_csv, tmp_path):
+    window = trained_window
+    tab = window.predictTab
+    dialogs.open_path = str(tiny_csv)
+    with qtbot.waitSignal(tab.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy):
+        tab.openPredictDataButton.click()
+    assert tab.predictButton.isEnabled()
+    with qtbot.waitSignal(tab.predictionsReady, timeout=30_000) as blocker:
+        tab.predictButton.click()
+    frame = blocker.args[0]
+    assert list(frame.columns[:4]) == ["predicted", "p_c0", "p_c1", "p_c2"]
+    assert tab.predictionsTable.model().rowCount() == 60
+    assert (frame[["p_c0", "p_c1", "p_c2"]].sum(axis=1) - 1).abs().max() < 1e-5
+    out = tmp_path / "predictions.csv"
+    dialogs.save_path = str(out)
+    with qtbot.waitSignal(tab.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy):
+        tab.exportPredictionsButton.click()
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("predicted,p_c0,p_c1,p_c2,f0")
+    assert not dialogs.messages
+
+
+def test_broken_csv_shows_a_message_and_the_app_keeps_working(qtbot, window, dialogs, tmp_path, tiny_csv):
+    broken = tmp_path / "broken.csv"
+    broken.write_text("a,b,label\n1,2,x\n3,4,5,6,7\n", encoding="utf-8")  # line 3 has too many values
+    dialogs.open_path = str(broken)
+    with qtbot.waitSignal(window.dataTab.loadFailed, timeout=30_000):
+        window.actionOpenData.trigger()
+    assert dialogs.messages and dialogs.messages[-1][0] == "warning"
+    text = dialogs.messages[-1][2]
+    assert "broken.csv" in text and "line 3" in text and "Traceback" not in text
+    assert not window.dataTab.problemsPanel.isHidden()
+    # the app still works: a good file opens and trains
+    open_data(qtbot, window, dialogs, tiny_csv)
+    assert window.dataTab.problemsPanel.isHidden()
+    fast_settings(window, epochs=1)
+    with qtbot.waitSignal(window.trainingDone, timeout=120_000):
+        window.trainingTab.startTrainingButton.click()
+
+
+def test_a_core_error_during_training_is_shown_in_the_problems_panel(qtbot, window, dialogs, tmp_path):
+    one_class = tmp_path / "one_class.csv"
+    one_class.write_text("a,b,label\n" + "".join(f"{i},{i * 2},x\n" for i in range(20)), encoding="utf-8")
+    open_data(qtbot, window, dialogs, one_class)
+    fast_settings(window, epochs=1)
+    with qtbot.waitSignal(window.trainingTab.trainingFailed, timeout=60_000):
+        window.trainingTab.startTrainingButton.click()
+    assert dialogs.messages[-1][0] == "warning"
+    assert not window.dataTab.problemsPanel.isHidden()
+    assert "Training failed" in window.trainingTab.summaryLabel.text()
+    assert dialogs.messages[-1][2] in window.dataTab.problemsPanel.text()
+    assert window.trainingTab.startTrainingButton.isEnabled()
+
+
+def test_opening_a_corrupt_model_shows_a_message(qtbot, window, dialogs, tmp_path):
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a model")
+    dialogs.open_path = str(bad)
+    with qtbot.waitSignal(window.failure, timeout=30_000):
+        window.actionOpenModel.trigger()
+    assert dialogs.messages[-1][0] == "warning" and "bad.pth" in dialogs.messages[-1][2]

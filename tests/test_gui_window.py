@@ -1,0 +1,151 @@
+"""The window itself: names for automation, light start-up, settings, the self-test, big tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtGui import QAction  # noqa: E402
+from PySide6.QtWidgets import QAbstractItemView, QProgressBar, QPushButton, QSpinBox, QTabWidget, QWidget  # noqa: E402
+
+TAB_NAMES = ["dataTab", "trainingTab", "evaluationTab", "explanationsTab", "predictTab"]
+ACTION_NAMES = ["actionOpenData", "actionOpenTestData", "actionOpenModel", "actionSaveModel", "actionExportFigure",
+                "actionQuit"]
+WIDGETS = {"labelColumnCombo": QWidget, "epochsSpin": QSpinBox, "batchSizeSpin": QWidget,
+           "learningRateSpin": QWidget, "deviceCombo": QWidget, "startTrainingButton": QPushButton,
+           "stopTrainingButton": QPushButton, "trainingProgress": QProgressBar,
+           "classificationReportTable": QAbstractItemView, "openPredictDataButton": QPushButton,
+           "predictButton": QPushButton, "predictionsTable": QAbstractItemView}
+
+
+def test_object_and_accessible_names(qtbot, window):
+    import pyqtgraph as pg
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+    tabs = window.findChild(QTabWidget, "mainTabs")
+    assert tabs is not None and tabs.accessibleName()
+    assert [tabs.widget(i).objectName() for i in range(tabs.count())] == TAB_NAMES
+    for i in range(tabs.count()):
+        assert tabs.widget(i).accessibleName()
+    for name in ACTION_NAMES:
+        action = window.findChild(QAction, name)
+        assert action is not None and action.parent() is window, name
+    assert window.actionOpenData.shortcut().toString() == "Ctrl+O"
+    for name, cls in WIDGETS.items():
+        widget = window.findChild(cls, name)
+        assert widget is not None, name
+        assert widget.accessibleName(), name
+    for name in ("lossPlot", "accuracyPlot"):
+        plot = window.findChild(pg.PlotWidget, name)
+        assert plot is not None and plot.accessibleName()
+    window.mainTabs.setCurrentWidget(window.evaluationTab)  # its canvases are built on first show
+    canvas = window.findChild(FigureCanvasQTAgg, "confusionMatrixCanvas")
+    assert canvas is not None and canvas.accessibleName()
+
+
+def test_epochs_zero_reads_auto_and_every_config_field_has_a_tooltip(window):
+    from dataclasses import fields
+
+    from hybridxai_gui.core.config import ModelConfig, TrainConfig
+
+    tab = window.trainingTab
+    tab.epochsSpin.setValue(0)
+    assert tab.epochsSpin.text() == "auto"
+    for form, cls in ((tab.modelForm, ModelConfig), (tab.trainForm, TrainConfig)):
+        for f in fields(cls):
+            if f.name in form.inputs:
+                assert f.metadata["help"] in form.inputs[f.name].toolTip()
+    names = set(tab.modelForm.inputs) | set(tab.trainForm.inputs) | {"device"}
+    data_tab_fields = {"test_size", "val_size", "missing", "scaling"}
+    assert names | data_tab_fields | {"n_features", "n_classes"} == {f.name for f in fields(ModelConfig)} | {
+        f.name for f in fields(TrainConfig)}
+
+
+def test_seed_preset_fills_the_form(window):
+    tab = window.trainingTab
+    tab.apply_preset("seed")
+    assert tab.epochsSpin.value() == 50
+    assert tab.trainForm.inputs["optimizer"].currentText() == "adam"
+    tab.apply_preset("default")
+    assert tab.epochsSpin.value() == 0
+
+
+def test_hyperparameters_and_geometry_persist(qtbot, isolated_settings):
+    from hybridxai_gui.app import create_main_window
+
+    first = create_main_window([])
+    qtbot.addWidget(first)
+    first.trainingTab.trainForm.set_values({"batch_size": 77, "lr": 0.0123})
+    first.resize(900, 700)
+    first.show()
+    first.close()
+    assert (isolated_settings).exists()
+    second = create_main_window([])
+    qtbot.addWidget(second)
+    assert second.trainingTab.batchSizeSpin.value() == 77
+    assert second.trainingTab.learningRateSpin.value() == pytest.approx(0.0123)
+
+
+def test_recent_files_menu(qtbot, window, dialogs, tiny_csv):
+    dialogs.open_path = str(tiny_csv)
+    with qtbot.waitSignal(window.dataLoaded, timeout=30_000):
+        window.actionOpenData.trigger()
+    window._fill_recent_menu()
+    assert [a.text() for a in window.recentMenu.actions()] == ["tiny.csv"]
+
+
+def test_a_million_row_preview_does_not_walk_the_rows(qtbot):
+    import numpy as np
+    import pandas as pd
+    from PySide6.QtWidgets import QTableView
+
+    from hybridxai_gui.gui.table_models import DataFrameModel
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(1_000_000, 6)), columns=list("abcdef"))
+    started = time.perf_counter()
+    model = DataFrameModel(frame)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.verticalHeader().setDefaultSectionSize(22)
+    view.resize(600, 400)
+    view.show()
+    view.scrollToBottom()
+    qtbot.wait(10)
+    assert time.perf_counter() - started < 3.0
+    assert model.rowCount() == 1_000_000
+    from PySide6.QtCore import Qt
+
+    assert model.headerData(999_999, Qt.Orientation.Vertical) == "1000000"
+
+
+def _clean_env(tmp_path) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"), HOME=str(tmp_path))
+    return env
+
+
+def test_start_up_imports_only_qt_and_pyqtgraph(tmp_path):
+    code = ("import sys, time; t = time.perf_counter();"
+            "from hybridxai_gui.app import create_main_window;"
+            "w = create_main_window([]); w.show();"
+            "heavy = [m for m in ('torch', 'pandas', 'sklearn', 'shap', 'seaborn', 'matplotlib', 'captum') "
+            "if m in sys.modules]; print('HEAVY', heavy); print('SECONDS', time.perf_counter() - t);"
+            "w.persist_settings = False")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=_clean_env(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout, out.stdout
+
+
+def test_self_test_exits_zero(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "hybridxai_gui", "--self-test"], capture_output=True, text=True,
+                         timeout=300, env=_clean_env(tmp_path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "passed" in out.stdout
