@@ -149,3 +149,34 @@ def test_self_test_exits_zero(tmp_path):
                          timeout=300, env=_clean_env(tmp_path))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "passed" in out.stdout
+
+
+def test_drop_a_csv_on_the_window_opens_it(qtbot, window, tiny_csv):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tiny_csv))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.dataLoaded, timeout=30_000):
+        window.dropEvent(event)
+    assert window.dataTab.previewModel.rowCount() == 60
+
+
+def test_an_unexpected_error_is_logged_and_shown_with_details_folded(qtbot, window, dialogs, monkeypatch, tiny_csv):
+    from hybridxai_gui.gui import dialogs as app_dialogs
+
+    def broken_loader(path):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("hybridxai_gui.gui.data_tab.load_table", broken_loader)
+    with qtbot.waitSignal(window.dataTab.loadFailed, timeout=30_000):
+        window.open_data(str(tiny_csv))
+    kind, _title, text = dialogs.messages[-1]
+    assert kind == "box"  # a QMessageBox with setDetailedText, not a static warning
+    first, _, details = text.partition("\n")
+    assert "simulated bug" in first and "Traceback" not in first
+    assert "Traceback" in details
+    log_file = app_dialogs.log_file_path()
+    assert log_file.is_file() and "simulated bug" in log_file.read_text(encoding="utf-8")

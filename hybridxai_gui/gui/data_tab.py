@@ -78,7 +78,7 @@ class DataTab(QWidget):
     def _build(self) -> None:
         self.openButton = self._button("openDataButton", "Open training CSV…")
         self.openTestButton = self._button("openTestDataButton", "Open test CSV…")
-        self.clearTestButton = self._button("clearTestDataButton", "No test CSV")
+        self.clearTestButton = self._button("clearTestDataButton", "Forget test CSV")
         self.clearTestButton.setToolTip("Forget the test CSV and hold out a share of the training rows instead")
         self.clearTestButton.clicked.connect(self.clear_test)
         self.fileLabel = QLabel("No data yet: open a CSV with File ▸ Open data… (Ctrl+O) or drop it here.")

@@ -77,8 +77,8 @@ def show_user_error(parent: QWidget | None, message: str, title: str = "HybridXA
 def show_internal_error(parent: QWidget | None, message: str, details: str = "") -> None:
     """A bug: log the details, show one line with the details folded away."""
     _record(message)
-    log.error("%s\n%s", message, details)
     setup_file_logging()
+    log.error("%s\n%s", message, details)
     where = f"\n\nThe details were written to {_log_file}." if _log_file else ""
     if not _interactive:
         print(f"hybridxai-gui: internal error: {message}\n{details}", file=sys.stderr)

@@ -74,9 +74,9 @@ class EvaluationTab(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(QLabel("Classification report (test rows):"))
-        rl.addWidget(self.classificationReportTable, 2)
+        rl.addWidget(self.classificationReportTable)
         rl.addWidget(self.misclassifiedLabel)
-        rl.addWidget(self.misclassifiedTable, 3)
+        rl.addWidget(self.misclassifiedTable, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.figureTabs)
         split.addWidget(right)
@@ -152,6 +152,9 @@ class EvaluationTab(QWidget):
         table.setItem(len(names), 2, _item(float(result.accuracy)))
         table.setItem(len(names), 3, _item(int(len(result.y_true))))
         table.resizeRowsToContents()
+        # As tall as its rows: the space below goes to the list of misclassified rows.
+        height = table.horizontalHeader().height() + sum(table.rowHeight(i) for i in range(table.rowCount()))
+        table.setMaximumHeight(height + 2 * table.frameWidth() + 2)
 
     def _fill_misclassified(self, result) -> None:
         table = self.misclassifiedTable

@@ -24,14 +24,17 @@ class LiveChart(pg.PlotWidget):
         self.setLabel("left", ylabel)
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMenuEnabled(False)
-        self.legend = self.addLegend(offset=(-10, 10), labelTextColor="#202124")
+        # Loss falls and accuracy rises: keep each legend in the corner the curves leave free.
+        self.legend = self.addLegend(offset=(-10, 10) if metric == "loss" else (-10, -30),
+                                     labelTextColor="#202124", brush=pg.mkBrush(255, 255, 255, 210))
         self.curves: dict[str, pg.PlotDataItem] = {}
         for split, label, colour in SPLITS:
             self.curves[split] = self.plot([], [], name=label, pen=pg.mkPen(colour, width=2), symbol="o",
                                            symbolSize=5, symbolBrush=colour, symbolPen=None)
         self.best_line = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen("#5f6368", width=1, style=Qt.PenStyle.DashLine),
-                                         label="best", labelOpts={"position": 0.92, "color": "#5f6368"})
+                                         label="best epoch", labelOpts={"position": 0.97 if metric == "loss" else 0.05,
+                                                                 "color": "#5f6368"})
         self.best_line.setVisible(False)
         self.addItem(self.best_line)
         self.history: list[Any] = []

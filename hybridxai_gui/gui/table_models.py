@@ -21,12 +21,12 @@ def format_cell(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
-        return f"{value:.6g}"
+        return f"{value:.6g}" if value != 0 else "0"  # no "-0"
     try:  # NumPy scalars
         import numpy as np
 
         if isinstance(value, np.floating):
-            return "NaN" if np.isnan(value) else f"{float(value):.6g}"
+            return format_cell(float(value))
     except ImportError:  # pragma: no cover - NumPy ships with the app
         pass
     return str(value)
