@@ -1,0 +1,500 @@
+"""The Explanations tab: SHAP, Grad-CAM and attention for test rows of the current model.
+
+SHAP runs in a `GeneratorWorker` (its progress streams into the progress bar; Cancel sets the core's
+stop flag) on a private copy of the model, so that Grad-CAM's hook on the shared model can never
+capture the worker's forward passes. Grad-CAM and attention for one row take milliseconds and run
+directly in the GUI thread. matplotlib, torch and shap are imported on first use, not at start-up.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+SHAP_VIEWS = ("bar", "beeswarm", "waterfall", "force", "heatmap", "comparison")
+METHOD_TIPS = {
+    "auto": "exact when all 2^F coalitions are affordable (about 11 features), else permutation",
+    "exact": "exact Shapley values from all 2^F coalitions (slow beyond ~13 features)",
+    "permutation": "antithetic permutation sampling: additive by construction, fast",
+    "kernel": "shap's Kernel SHAP (l1_reg off): slow, a cross-check",
+    "gradient": "expected gradients: a fast approximation, not additive",
+}
+SCOPES = (("Selected row", 1), ("Shown rows (up to 25)", 25), ("Shown rows (up to 100)", 100))
+
+
+class ExplanationsTab(QWidget):
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("explanationsTab")
+        self.setAccessibleName("Explanations")
+        self.trained = None
+        self.X = self.X_raw = self.y = self.rows = self.predicted = None
+        self.background_pool = None
+        self.csv_background = None
+        self.result = None  # the last ShapResult
+        self.worker = None
+        self._stop = threading.Event()
+        self.panels: dict[str, object] = {}
+        self._build()
+        self._set_enabled(False)
+
+    # ---- layout -------------------------------------------------------------------------------
+    def _combo(self, name: str, accessible: str, items=(), tip: str = "") -> QComboBox:
+        box = QComboBox()
+        box.setObjectName(name)
+        box.setAccessibleName(accessible)
+        box.addItems(list(items))
+        if tip:
+            box.setToolTip(tip)
+        return box
+
+    def _build(self) -> None:
+        self.hintLabel = QLabel("Train a model or open a model file with test rows to explain its predictions.")
+        self.hintLabel.setObjectName("explanationsHintLabel")
+        self.hintLabel.setWordWrap(True)
+
+        self.classFilterCombo = self._combo("classFilterCombo", "Show rows of true class", ["All classes"])
+        self.misclassifiedOnlyCheck = QCheckBox("Misclassified only")
+        self.misclassifiedOnlyCheck.setObjectName("misclassifiedOnlyCheck")
+        self.misclassifiedOnlyCheck.setAccessibleName("Show misclassified rows only")
+        self.sampleList = QListWidget()
+        self.sampleList.setObjectName("sampleList")
+        self.sampleList.setAccessibleName("Test rows to explain")
+        self.sampleList.setMaximumWidth(300)
+        self.classFilterCombo.currentIndexChanged.connect(lambda _i: self._fill_list())
+        self.misclassifiedOnlyCheck.toggled.connect(lambda _on: self._fill_list())
+        self.sampleList.currentRowChanged.connect(lambda _r: self._row_changed())
+
+        self.methodCombo = self._combo("methodCombo", "SHAP method", METHOD_TIPS)
+        for i, tip in enumerate(METHOD_TIPS.values()):
+            self.methodCombo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self.classCombo = self._combo("classCombo", "Class to explain", ["Predicted class"],
+                                      "The class whose logit the waterfall, force plot and Grad-CAM explain")
+        self.backgroundCombo = self._combo(
+            "backgroundCombo", "SHAP background",
+            ["Training sample (100 rows)", "k-means summary (100 rows)", "CSV file…"],
+            "Rows that stand in for 'feature unknown'; SHAP values are relative to their mean prediction")
+        self.scopeCombo = self._combo("scopeCombo", "Rows to explain", [s for s, _ in SCOPES],
+                                      "Bar, beeswarm and heatmap summarise all explained rows")
+        self.backgroundCombo.activated.connect(self._background_chosen)
+        self.classCombo.currentIndexChanged.connect(lambda _i: self._redraw_all())
+
+        self.computeButton = QPushButton("Compute SHAP")
+        self.computeButton.setObjectName("computeExplanationsButton")
+        self.computeButton.setAccessibleName("Compute explanations")
+        self.computeButton.clicked.connect(self.compute)
+        self.cancelButton = QPushButton("Cancel")
+        self.cancelButton.setObjectName("cancelExplanationsButton")
+        self.cancelButton.setAccessibleName("Cancel explanations")
+        self.cancelButton.setEnabled(False)
+        self.cancelButton.clicked.connect(self.cancel)
+        self.progressBar = QProgressBar()
+        self.progressBar.setObjectName("explainProgressBar")
+        self.progressBar.setAccessibleName("SHAP progress")
+        self.progressBar.setRange(0, 1)
+        self.progressBar.setValue(0)
+        self.additivityLabel = QLabel("SHAP not computed yet.")
+        self.additivityLabel.setObjectName("additivityLabel")
+        self.additivityLabel.setAccessibleName("Additivity check")
+        self.additivityLabel.setWordWrap(True)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Method:"), 0, 0)
+        grid.addWidget(self.methodCombo, 0, 1)
+        grid.addWidget(QLabel("Class:"), 0, 2)
+        grid.addWidget(self.classCombo, 0, 3)
+        grid.addWidget(QLabel("Background:"), 1, 0)
+        grid.addWidget(self.backgroundCombo, 1, 1)
+        grid.addWidget(QLabel("Explain:"), 1, 2)
+        grid.addWidget(self.scopeCombo, 1, 3)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.computeButton)
+        buttons.addWidget(self.progressBar, 1)
+        buttons.addWidget(self.cancelButton)
+        grid.addLayout(buttons, 2, 0, 1, 4)
+        grid.addWidget(self.additivityLabel, 3, 0, 1, 4)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(QLabel("Test rows:"))
+        ll.addWidget(self.classFilterCombo)
+        ll.addWidget(self.misclassifiedOnlyCheck)
+        ll.addWidget(self.sampleList, 1)
+
+        self.shapViewCombo = self._combo("shapViewCombo", "SHAP view", SHAP_VIEWS)
+        self.shapViewCombo.currentIndexChanged.connect(lambda _i: self._draw_shap())
+        self.headCombo = self._combo("attentionHeadCombo", "Attention head", ["Mean over heads"])
+        self.headCombo.currentIndexChanged.connect(lambda _i: self._draw_attention())
+        self.figureTabs = QTabWidget()
+        self.figureTabs.setObjectName("explanationFigureTabs")
+        self._holders = {}
+        for key, title, extra in (("shap", "SHAP", self.shapViewCombo), ("gradcam", "Grad-CAM", None),
+                                  ("attention", "Attention", self.headCombo)):
+            holder = QWidget()
+            hl = QVBoxLayout(holder)
+            hl.setContentsMargins(0, 0, 0, 0)
+            if extra is not None:
+                row = QHBoxLayout()
+                row.addWidget(QLabel("View:" if key == "shap" else "Head:"))
+                row.addWidget(extra)
+                row.addStretch(1)
+                hl.addLayout(row)
+            self._holders[key] = holder
+            self.figureTabs.addTab(holder, title)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(grid)
+        rl.addWidget(self.figureTabs, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hintLabel)
+        layout.addWidget(split, 1)
+
+    def ensure_panels(self) -> None:
+        """Build the three matplotlib canvases on first use (the Qt backend import costs ~0.5 s)."""
+        if self.panels:
+            return
+        from .figure_canvas import FigurePanel
+
+        for key, name, accessible in (("shap", "shapCanvas", "SHAP figure"),
+                                      ("gradcam", "gradcamCanvas", "Grad-CAM figure"),
+                                      ("attention", "attentionCanvas", "Attention figure")):
+            panel = FigurePanel(name, accessible, figsize=(7.0, 5.0))
+            self._holders[key].layout().addWidget(panel, 1)
+            self.panels[key] = panel
+
+    # ---- public API -------------------------------------------------------------------------
+    def set_model(self, trained, test_X_scaled, test_X_raw, test_y, test_rows, background_pool=None) -> None:
+        """Explain `trained` on these test rows; background_pool = scaled training rows, if known."""
+        self.shutdown()  # a result still running belongs to the previous model
+        self.trained = trained
+        self.X = np.asarray(test_X_scaled, dtype=np.float32)
+        self.X_raw = None if test_X_raw is None else np.asarray(test_X_raw, dtype=np.float64)
+        self.y = None if test_y is None else np.asarray(test_y, dtype=np.int64)
+        self.rows = np.arange(len(self.X)) if test_rows is None else np.asarray(test_rows, dtype=np.int64)
+        self.background_pool = background_pool
+        self.csv_background = None
+        self.result = None
+        self.predicted = trained.predict_logits(self.X).argmax(axis=1) if len(self.X) else np.zeros(0, int)
+        names = list(trained.class_names)
+        for combo, first in ((self.classFilterCombo, "All classes"), (self.classCombo, "Predicted class")):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems([first] + names)
+            combo.blockSignals(False)
+        self.headCombo.blockSignals(True)
+        self.headCombo.clear()
+        self.headCombo.addItems(["Mean over heads"] + [f"Head {h + 1}" for h in range(trained.model_config.num_heads)])
+        self.headCombo.blockSignals(False)
+        self.methodCombo.setCurrentIndex(0)
+        n_wrong = 0 if self.y is None else int((self.predicted != self.y).sum())
+        self.hintLabel.setText(f"{len(self.X)} test rows, {n_wrong} misclassified. Pick a row; Grad-CAM and "
+                               f"attention show at once, SHAP after Compute.")
+        self.additivityLabel.setText("SHAP not computed yet.")
+        self.additivityLabel.setStyleSheet("")
+        self.ensure_panels()
+        self._set_enabled(len(self.X) > 0)
+        self._fill_list()
+
+    def show_row(self, index: int) -> None:
+        """Select test row `index` (e.g. a misclassified row clicked in Evaluation)."""
+        if self.X is None or not 0 <= index < len(self.X):
+            return
+        if index not in self._visible_indices():
+            self.classFilterCombo.setCurrentIndex(0)
+            self.misclassifiedOnlyCheck.setChecked(False)
+        for i in range(self.sampleList.count()):
+            if self.sampleList.item(i).data(Qt.ItemDataRole.UserRole) == index:
+                self.sampleList.setCurrentRow(i)
+                break
+        self.figureTabs.setCurrentIndex(0)
+
+    def current_index(self) -> int | None:
+        item = self.sampleList.currentItem()
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def current_figure(self):
+        if not self.panels or self.trained is None:
+            return None
+        key = ("shap", "gradcam", "attention")[self.figureTabs.currentIndex()]
+        return self.panels[key].figure
+
+    def is_busy(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    def shutdown(self) -> None:
+        """Cancel and join the SHAP worker (window closing)."""
+        self._stop.set()
+        if self.worker is not None:
+            self.worker.shutdown()
+            self._worker_finished()
+
+    # ---- rows -------------------------------------------------------------------------------
+    def _visible_indices(self) -> list[int]:
+        if self.X is None:
+            return []
+        keep = np.ones(len(self.X), dtype=bool)
+        c = self.classFilterCombo.currentIndex() - 1
+        if c >= 0 and self.y is not None:
+            keep &= self.y == c
+        if self.misclassifiedOnlyCheck.isChecked() and self.y is not None:
+            keep &= self.predicted != self.y
+        return np.nonzero(keep)[0].tolist()
+
+    def _fill_list(self) -> None:
+        previous = self.current_index()
+        names = list(self.trained.class_names) if self.trained is not None else []
+        self.sampleList.blockSignals(True)
+        self.sampleList.clear()
+        for i in self._visible_indices():
+            pred = names[self.predicted[i]]
+            if self.y is not None:
+                ok = self.y[i] == self.predicted[i]
+                text = f"row {self.rows[i]}: {names[self.y[i]]}" + ("" if ok else f" → {pred} ✗")
+            else:
+                text = f"row {self.rows[i]}: predicted {pred}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            self.sampleList.addItem(item)
+        self.sampleList.blockSignals(False)
+        target = 0
+        for k in range(self.sampleList.count()):
+            if self.sampleList.item(k).data(Qt.ItemDataRole.UserRole) == previous:
+                target = k
+        if self.sampleList.count():
+            self.sampleList.setCurrentRow(target)
+        self._row_changed()
+
+    def _row_changed(self) -> None:
+        self._redraw_all()
+
+    def _class_for(self, index: int) -> int:
+        c = self.classCombo.currentIndex() - 1
+        return int(self.predicted[index]) if c < 0 else c
+
+    # ---- SHAP worker --------------------------------------------------------------------------
+    def _background_chosen(self, choice: int) -> None:
+        if choice != 2 or self.trained is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Background rows (CSV with the model's feature columns)", "",
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if not path:
+            self.backgroundCombo.setCurrentIndex(0)
+            return
+        from ..core.data import read_table
+        from ..core.errors import HybridXAIError
+        from pathlib import Path
+
+        try:
+            self.csv_background = self.trained.transform(read_table(path), Path(path).name)
+        except HybridXAIError as exc:
+            self._show_status(str(exc), ok=False)
+            self.backgroundCombo.setCurrentIndex(0)
+            return
+        self.backgroundCombo.setItemText(2, f"CSV: {Path(path).name} ({len(self.csv_background)} rows)")
+
+    def _background(self) -> np.ndarray:
+        from ..core.errors import HybridXAIError
+        from ..core.explain import select_background
+
+        choice = self.backgroundCombo.currentIndex()
+        if choice == 2 and self.csv_background is not None:
+            pool, kind = self.csv_background, "random"
+        else:
+            pool = self.background_pool if self.background_pool is not None else self.trained.background
+            kind = "kmeans" if choice == 1 else "random"
+        if pool is None or len(pool) == 0:
+            raise HybridXAIError("No background rows: this model holds no training rows; choose a CSV background.")
+        return select_background(pool, 100, kind, seed=0)
+
+    def compute(self) -> None:
+        if self.trained is None or self.is_busy():
+            return
+        visible = self._visible_indices()
+        current = self.current_index()
+        if current is None:
+            return
+        limit = SCOPES[self.scopeCombo.currentIndex()][1]
+        chosen = [current] if limit == 1 else ([current] + [i for i in visible if i != current])[:limit]
+        chosen = sorted(chosen)
+        import copy
+
+        from ..core.explain import ShapExplainer
+
+        model = copy.deepcopy(self.trained.model)  # the worker's own copy: no hook or mode races
+        method = self.methodCombo.currentText()
+        X, X_raw = self.X[chosen], None if self.X_raw is None else self.X_raw[chosen]
+        true = None if self.y is None else self.y[chosen]
+        rows = self.rows[chosen]
+        names, classes = list(self.trained.feature_names), list(self.trained.class_names)
+        combo_choice = self.backgroundCombo.currentIndex()
+        background_for = self._background  # reads widgets: call it here, not in the thread
+        try:
+            background = background_for() if combo_choice != 1 else None
+        except Exception as exc:  # noqa: BLE001 - HybridXAIError: shown to the user
+            self._show_status(str(exc), ok=False)
+            return
+        pool = self.background_pool if self.background_pool is not None else self.trained.background
+        self._stop = stop = threading.Event()
+
+        def job():
+            from ..core.explain import select_background
+
+            bg = background if background is not None else select_background(pool, 100, "kmeans", seed=0)
+            explainer = ShapExplainer(model, bg, method, feature_names=names, class_names=classes)
+            result = yield from explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=stop)
+            return result
+
+        from .worker import GeneratorWorker
+
+        self.worker = GeneratorWorker(job, cancel=stop.set, parent=self)
+        self.worker.yielded.connect(self._progress)
+        self.worker.done.connect(self._done)
+        self.worker.failed.connect(self._failed)
+        self.worker.finished.connect(self._worker_finished)
+        self.progressBar.setRange(0, len(chosen))
+        self.progressBar.setValue(0)
+        self.progressBar.setFormat(f"%v / %m rows ({method})")
+        self._show_status(f"Computing SHAP ({method}) for {len(chosen)} row(s)…", ok=None)
+        self.computeButton.setEnabled(False)
+        self.cancelButton.setEnabled(True)
+        self.busyChanged.emit(True)
+        self.worker.start()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def _progress(self, item) -> None:
+        self.progressBar.setMaximum(max(1, item.total))
+        self.progressBar.setValue(item.done)
+
+    def _done(self, result) -> None:
+        if result is None:
+            self._show_status("SHAP computation cancelled.", ok=None)
+            return
+        self.result = result
+        self._show_status(f"{result.additivity_message}. {result.n_rows} row(s), {result.method}, background "
+                          f"{result.background_size} rows, {result.seconds:.1f} s.", ok=result.additive)
+        self.figureTabs.setCurrentIndex(0)
+        self._draw_shap()
+
+    def _failed(self, message: str, _details: str) -> None:
+        self._show_status(f"SHAP failed: {message}", ok=False)
+
+    def _worker_finished(self) -> None:
+        if self.worker is None:
+            return
+        worker, self.worker = self.worker, None
+        worker.deleteLater()
+        self.computeButton.setEnabled(self.trained is not None)
+        self.cancelButton.setEnabled(False)
+        self.busyChanged.emit(False)
+
+    def _show_status(self, text: str, ok: bool | None) -> None:
+        self.additivityLabel.setText(text)
+        color = {True: "#1b7f2a", False: "#c62828", None: "palette(text)"}[ok]
+        self.additivityLabel.setStyleSheet(f"color: {color}; font-weight: {'bold' if ok is False else 'normal'};")
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.sampleList, self.classFilterCombo, self.misclassifiedOnlyCheck, self.methodCombo,
+                  self.classCombo, self.backgroundCombo, self.scopeCombo, self.computeButton, self.shapViewCombo,
+                  self.headCombo):
+            w.setEnabled(on)
+
+    # ---- drawing ------------------------------------------------------------------------------
+    def _redraw_all(self) -> None:
+        if self.trained is None or not self.panels:
+            return
+        self._draw_gradcam()
+        self._draw_attention()
+        self._draw_shap()
+
+    def _names(self) -> list[str]:
+        return list(self.trained.feature_names)
+
+    def _draw_gradcam(self) -> None:
+        from ..core.explain import GradCAM
+        from ..plotting.explain_plots import draw_gradcam
+
+        panel, i = self.panels["gradcam"], self.current_index()
+        panel.figure.clear()
+        if i is None:
+            panel.clear("No row selected.")
+            return
+        c = self._class_for(i)
+        cam = GradCAM(self.trained.model, class_names=self.trained.class_names).attribute(self.X[i:i + 1], target=c)
+        which = "predicted" if c == self.predicted[i] else f"predicted {self.trained.class_names[self.predicted[i]]}"
+        draw_gradcam(panel.figure.add_subplot(), self.X[i], cam.heatmap[0], self._names(),
+                     title=f"Row {self.rows[i]}: {cam.message(0)} ({which})", no_evidence=bool(cam.no_evidence[0]))
+        panel.redraw()
+
+    def _draw_attention(self) -> None:
+        from ..core.explain import AttentionExplainer
+        from ..plotting.explain_plots import draw_attention, draw_received_attention
+
+        panel, i = self.panels["attention"], self.current_index()
+        panel.figure.clear()
+        if i is None:
+            panel.clear("No row selected.")
+            return
+        att = AttentionExplainer(self.trained.model, self._names()).attribute(self.X[i:i + 1])
+        head = self.headCombo.currentIndex() - 1
+        gs = panel.figure.add_gridspec(2, 1, height_ratios=[3, 1.2])
+        draw_attention(panel.figure.add_subplot(gs[0]), att, 0, head=None if head < 0 else head,
+                       prefix=f"Row {self.rows[i]}: ")
+        draw_received_attention(panel.figure.add_subplot(gs[1]), att, 0, self._names())
+        panel.redraw()
+
+    def _draw_shap(self) -> None:
+        from ..plotting import explain_plots as ep
+
+        if not self.panels:
+            return
+        panel, i = self.panels["shap"], self.current_index()
+        res = self.result
+        if res is None:
+            panel.clear("Press “Compute SHAP” to explain the selected row(s).")
+            return
+        view = self.shapViewCombo.currentText()
+        pos = np.nonzero(res.rows == self.rows[i])[0] if i is not None else []
+        per_row = view in ("waterfall", "force", "comparison")
+        if per_row and not len(pos):
+            panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP”.")
+            return
+        fig = panel.figure
+        fig.clear()
+        cls = self.classCombo.currentIndex() - 1
+        if view == "bar":
+            ep.draw_shap_bar(fig.add_subplot(), res)
+        elif view == "beeswarm":
+            ep.draw_beeswarm(fig.add_subplot(), res, None if cls < 0 else cls)
+        elif view == "heatmap":
+            ep.draw_shap_heatmap(fig.add_subplot(), res, None if cls < 0 else cls)
+        elif view in ("waterfall", "force"):
+            r = int(pos[0])
+            c = int(res.predicted[r]) if cls < 0 else cls
+            (ep.draw_waterfall if view == "waterfall" else ep.draw_force)(fig.add_subplot(), res, r, c)
+        else:
+            from ..core.explain import AttentionExplainer, GradCAM
+
+            r = int(pos[0])
+            c = int(res.predicted[r]) if cls < 0 else cls
+            cam = GradCAM(self.trained.model).attribute(self.X[i:i + 1], target=c)
+            att = AttentionExplainer(self.trained.model).attribute(self.X[i:i + 1])
+            ep.comparison_figure(fig, self.X[i], res.values[r, :, c], cam.heatmap[0], att.received_upsampled[0],
+                                 self._names(), self.trained.class_names[c],
+                                 title=f"Row {self.rows[i]}: class {self.trained.class_names[c]}")
+        panel.redraw()

@@ -1,0 +1,132 @@
+"""The Explanations tab: compute SHAP in the background, draw all three canvases, cancel, export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+import torch  # noqa: E402
+
+from hybridxai_gui.core.checkpoint import TrainedModel  # noqa: E402
+from hybridxai_gui.core.config import ModelConfig, TrainConfig  # noqa: E402
+from hybridxai_gui.core.data import Scaler  # noqa: E402
+from hybridxai_gui.core.explain import clear_cache  # noqa: E402
+from hybridxai_gui.core.model import build_model  # noqa: E402
+
+torch.set_num_threads(1)
+F, C = 6, 3
+
+
+def make_trained(n_features=F, n_classes=C) -> TrainedModel:
+    torch.manual_seed(0)
+    cfg = ModelConfig(n_features=n_features, n_classes=n_classes, cnn_channels=4, lstm_hidden=4, lstm_layers=1,
+                      num_heads=2)
+    model = build_model(cfg).eval()
+    return TrainedModel(model=model, model_config=cfg, train_config=TrainConfig(),
+                        feature_names=[f"feat{i}" for i in range(n_features)],
+                        class_names=[f"k{c}" for c in range(n_classes)], label_column="label",
+                        scaler=Scaler(np.zeros(n_features), np.ones(n_features)))
+
+
+@pytest.fixture
+def tab(qtbot):
+    from hybridxai_gui.gui.explanations_tab import ExplanationsTab
+
+    clear_cache()
+    widget = ExplanationsTab()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    yield widget
+    widget.shutdown()  # never leave the SHAP thread running
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, F)).astype(np.float32)
+    y = rng.integers(0, C, size=20)
+    return X, X * 2 + 1, y, np.arange(20) + 100, rng.normal(size=(40, F)).astype(np.float32)
+
+
+def test_names_and_disabled_before_a_model(tab):
+    from PySide6.QtWidgets import QPushButton
+
+    assert tab.objectName() == "explanationsTab" and tab.accessibleName()
+    button = tab.findChild(QPushButton, "computeExplanationsButton")
+    assert button is not None and not button.isEnabled()
+    assert tab.current_figure() is None
+
+
+def test_compute_draws_every_canvas(tab, qtbot, data):
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+    X, X_raw, y, rows, pool = data
+    tab.set_model(make_trained(), X, X_raw, y, rows, background_pool=pool)
+    canvases = {name: tab.findChild(FigureCanvasQTAgg, name) for name in ("shapCanvas", "gradcamCanvas",
+                                                                            "attentionCanvas")}
+    assert all(canvases.values())
+    # Grad-CAM and attention draw at once for the selected row
+    assert canvases["gradcamCanvas"].figure.axes and canvases["attentionCanvas"].figure.axes
+    tab.scopeCombo.setCurrentIndex(1)  # shown rows, up to 25
+    with qtbot.waitSignal(tab.busyChanged, timeout=60_000, check_params_cb=lambda busy: busy is False):
+        qtbot.mouseClick(tab.computeButton, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    assert tab.result is not None
+    assert tab.result.values.shape == (20, F, C)
+    assert tab.result.method == "exact"  # auto with 6 features
+    assert tab.result.additive and "OK" in tab.additivityLabel.text()
+    assert tab.progressBar.value() == tab.progressBar.maximum() == 20
+    for view in range(tab.shapViewCombo.count()):
+        tab.shapViewCombo.setCurrentIndex(view)
+        assert canvases["shapCanvas"].figure.axes, tab.shapViewCombo.currentText()
+        canvases["shapCanvas"].draw()
+    assert tab.current_figure() is canvases["shapCanvas"].figure
+    tab.figureTabs.setCurrentIndex(1)
+    assert tab.current_figure() is canvases["gradcamCanvas"].figure
+    tab.classCombo.setCurrentIndex(2)  # an explicit class redraws Grad-CAM for it
+    assert "k1" in canvases["gradcamCanvas"].figure.axes[0].get_title(loc="left")
+
+
+def test_show_row_and_filters(tab, data):
+    X, X_raw, y, rows, pool = data
+    tab.set_model(make_trained(), X, X_raw, y, rows, background_pool=pool)
+    wrong = np.nonzero(tab.predicted != y)[0]
+    tab.misclassifiedOnlyCheck.setChecked(True)
+    assert tab.sampleList.count() == len(wrong)
+    right = int(np.nonzero(tab.predicted == y)[0][0])
+    tab.show_row(right)  # hidden by the filter: the filter is lifted
+    assert tab.current_index() == right and not tab.misclassifiedOnlyCheck.isChecked()
+    tab.classFilterCombo.setCurrentIndex(1)
+    assert all(y[tab.sampleList.item(k).data(256)] == 0 for k in range(tab.sampleList.count()))
+
+
+def test_cancel_stops_the_worker(tab, qtbot, data):
+    X, X_raw, y, rows, pool = data
+    trained = make_trained(12, 2)
+    rng = np.random.default_rng(1)
+    X12 = rng.normal(size=(20, 12)).astype(np.float32)
+    tab.set_model(trained, X12, None, None, None, background_pool=rng.normal(size=(100, 12)).astype(np.float32))
+    tab.methodCombo.setCurrentText("exact")  # 4096 coalitions × 100 rows per row: long enough to cancel
+    tab.scopeCombo.setCurrentIndex(2)
+    with qtbot.waitSignal(tab.busyChanged, timeout=5_000):
+        tab.compute()
+    assert tab.is_busy()
+    with qtbot.waitSignal(tab.busyChanged, timeout=30_000, check_params_cb=lambda busy: busy is False):
+        tab.cancelButton.click()
+    assert tab.result is None
+    assert "cancelled" in tab.additivityLabel.text().lower()
+    assert tab.computeButton.isEnabled()
+
+
+def test_export_current_figure(tab, data, tmp_path):
+    from hybridxai_gui.plotting.export import export_figure
+
+    X, X_raw, y, rows, pool = data
+    tab.set_model(make_trained(), X, X_raw, y, rows, background_pool=pool)
+    tab.figureTabs.setCurrentIndex(2)
+    for ext in ("png", "svg"):
+        path = export_figure(tab.current_figure(), tmp_path / f"attention.{ext}")
+        assert path.stat().st_size > 1000
