@@ -1,0 +1,213 @@
+"""`hybridxai explain`: SHAP values as CSV and every explanation figure as PNG and EPS, headless.
+
+    explain_to_dir(trained, "data.csv", "out/", rows="0-9,15", method="auto")
+
+writes into out/:
+- shap_values.csv: one line per explained row and class: row, class, base_value, model_output (the
+  logit), then one column per feature named as in the data.
+- shap_bar, shap_heatmap, shap_beeswarm_<class>, and per explained row (at most MAX_ROW_FIGURES):
+  waterfall_row<r>_<class>, force_row<r>_<class> for the predicted class (and the true class where a
+  label column is present and it differs), gradcam_row<r>, attention_row<r>, comparison_row<r>;
+  each as .png and .eps.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HybridXAIError
+from .shap_engine import ShapExplainer, ShapResult, select_background
+
+MAX_ROW_FIGURES = 10
+DEFAULT_MAX_ROWS = 100  # rows=None explains the first rows of the file, at most this many
+
+
+def parse_rows(spec: str | None, n_rows: int) -> list[int]:
+    """'0-9,15' -> [0, ..., 9, 15] (0-based data rows, sorted, unique). Strict: names the bad part."""
+    if n_rows == 0:
+        raise HybridXAIError("The data file has no rows to explain.")
+    if spec is None or not str(spec).strip():
+        return list(range(min(n_rows, DEFAULT_MAX_ROWS)))
+    rows: set[int] = set()
+    for part in str(spec).split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+        if not m:
+            raise HybridXAIError(
+                f"Cannot read the row selection '{part}' in --rows '{spec}': use 0-based row numbers and ranges, "
+                f"e.g. 0-9,15.")
+        start = int(m.group(1))
+        end = int(m.group(2)) if m.group(2) is not None else start
+        if end < start:
+            raise HybridXAIError(f"Row range '{part}' in --rows runs backwards: write it as {end}-{start}.")
+        if end >= n_rows:
+            raise HybridXAIError(
+                f"Row {end} in --rows '{spec}' is out of range: the data has {n_rows} rows (0-{n_rows - 1}).")
+        rows.update(range(start, end + 1))
+    return sorted(rows)
+
+
+def _true_classes(df, label_column: str | None, class_names: list[str]) -> np.ndarray | None:
+    if not label_column or label_column not in df.columns:
+        return None
+    index = {name: i for i, name in enumerate(class_names)}
+    out = []
+    for value in df[label_column].tolist():
+        key = str(value)
+        if key not in index and isinstance(value, float) and value.is_integer():
+            key = str(int(value))  # a label column read as float (1.0) for classes named "1"
+        if key not in index:
+            return None  # a label the model never saw: no true class for the figures
+        out.append(index[key])
+    return np.asarray(out, dtype=np.int64)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("_") or "class"
+
+
+def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
+    """One line per row and class: row, class, base_value, model_output, then one column per feature."""
+    import pandas as pd
+
+    R, F, C = result.values.shape
+    records = {
+        "row": np.repeat(result.rows, C),
+        "class": [result.class_names[c] for _ in range(R) for c in range(C)],
+        "base_value": np.tile(result.base_values, R),
+        "model_output": result.model_output.reshape(-1),
+    }
+    frame = pd.DataFrame(records)
+    values = result.values.transpose(0, 2, 1).reshape(R * C, F)  # (row, class) major
+    features = pd.DataFrame(values, columns=list(result.feature_names))
+    frame = pd.concat([frame, features], axis=1)
+    path = Path(path)
+    try:
+        frame.to_csv(path, index=False, float_format="%.10g")
+    except OSError as exc:
+        raise HybridXAIError(f"Could not write {path}: {exc.strerror or exc}.") from exc
+    return path
+
+
+def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
+                   method: str = "auto", background_path: str | Path | None = None, label: str | None = None,
+                   progress=None) -> ShapResult:
+    """Explain rows of DATA with the trained model; write shap_values.csv and all figures to out_dir.
+
+    trained: a checkpoint.TrainedModel. rows: "0-9,15" (0-based data rows) or None for the first
+    rows (at most 100). background_path: a CSV with the model's feature columns (default: the
+    training rows saved in the model). label: the label column for true classes (default: the
+    model's). progress: optional callable(ShapProgress).
+    """
+    from ..data import read_table
+
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
+    source = Path(data_path).name
+    df = read_table(data_path)
+    selected = parse_rows(rows, len(df))
+    sub = df.iloc[selected]
+    X = trained.transform(sub, source)  # (R, F) scaled float32
+    X_raw = X.astype(np.float64) * np.asarray(trained.scaler.std) + np.asarray(trained.scaler.mean)
+    true = _true_classes(sub, label or trained.label_column, list(trained.class_names))
+
+    if background_path is not None:
+        bg_df = read_table(background_path)
+        background = trained.transform(bg_df, Path(background_path).name)
+        if len(background) > 100:
+            background = select_background(background, 100, "random", seed=0)
+    elif getattr(trained, "background", None) is not None and len(trained.background):
+        background = np.asarray(trained.background, dtype=np.float32)
+    else:
+        raise HybridXAIError("This model file holds no background rows for SHAP: pass --background BG.csv "
+                             "(rows with the model's feature columns, e.g. the training file).")
+
+    explainer = ShapExplainer(trained.model, background, method, feature_names=trained.feature_names,
+                              class_names=trained.class_names)
+    gen = explainer.iter_explain(X, rows=selected, X_raw=X_raw, true=true)
+    try:
+        while True:
+            item = next(gen)
+            if progress is not None:
+                progress(item)
+    except StopIteration as stop:
+        result = stop.value
+
+    write_shap_csv(result, out / "shap_values.csv")
+    write_figures(trained, result, out)
+    return result
+
+
+def write_figures(trained, result: ShapResult, out: Path, max_row_figures: int | None = None) -> list[Path]:
+    """Every explanation figure for `result`, as PNG and EPS (per-row figures for the first
+    `max_row_figures` rows, default MAX_ROW_FIGURES). Returns the files written."""
+    from matplotlib.figure import Figure
+
+    from ...plotting import explain_plots as ep
+    from ...plotting.export import export_figure
+    from .attention import AttentionExplainer
+    from .gradcam import GradCAM
+
+    written: list[Path] = []
+    F = result.values.shape[1]
+    wide = min(14.0, 6.0 + 0.06 * F)
+
+    def save(fig, name):
+        for ext in (".png", ".eps"):
+            written.append(export_figure(fig, out / f"{name}{ext}"))
+
+    def fig(w=7.5, h=5.5):
+        return Figure(figsize=(w, h), layout="constrained")
+
+    f = fig()
+    ep.draw_shap_bar(f.add_subplot(), result)
+    save(f, "shap_bar")
+    f = fig(wide, 5.5)
+    ep.draw_shap_heatmap(f.add_subplot(), result)
+    save(f, "shap_heatmap")
+    for c, name in enumerate(result.class_names):
+        f = fig()
+        ep.draw_beeswarm(f.add_subplot(), result, c)
+        save(f, f"shap_beeswarm_{_safe(name)}")
+
+    n = min(result.n_rows, MAX_ROW_FIGURES if max_row_figures is None else max_row_figures)
+    cam = GradCAM(trained.model, class_names=result.class_names).attribute(result.X[:n], target=result.predicted[:n])
+    att = AttentionExplainer(trained.model, result.feature_names).attribute(result.X[:n])
+    X_show = result.X  # the scaled row the model sees: raw columns of different scales hide each other
+    for i in range(n):
+        r = int(result.rows[i])
+        classes = [int(result.predicted[i])]
+        if result.true is not None and int(result.true[i]) != classes[0]:
+            classes.append(int(result.true[i]))
+        for c in classes:
+            cname = _safe(result.class_names[c])
+            f = fig()
+            ep.draw_waterfall(f.add_subplot(), result, row=i, class_index=c)
+            save(f, f"waterfall_row{r}_{cname}")
+            f = fig(10, 3.6)
+            ep.draw_force(f.add_subplot(), result, row=i, class_index=c)
+            save(f, f"force_row{r}_{cname}")
+        pred = result.class_names[result.predicted[i]]
+        f = fig(wide, 3.6)
+        ep.draw_gradcam(f.add_subplot(), X_show[i], cam.heatmap[i], result.feature_names,
+                        title=f"Row {r}: {cam.message(i)} (predicted)", no_evidence=bool(cam.no_evidence[i]))
+        save(f, f"gradcam_row{r}")
+        f = fig(6.5, 5.5)
+        ep.draw_attention(f.add_subplot(), att, index=i, prefix=f"Row {r} (predicted {pred}): ")
+        save(f, f"attention_row{r}")
+        f = fig(wide + 3, 7.5)
+        c = int(result.predicted[i])
+        ep.comparison_figure(f, X_show[i], result.values[i, :, c], cam.heatmap[i], att.received_upsampled[i],
+                             result.feature_names, result.class_names[c],
+                             title=f"Row {r}: input, SHAP, Grad-CAM and attention for class {result.class_names[c]}")
+        save(f, f"comparison_row{r}")
+    return written
+
+
+__all__ = ["explain_to_dir", "parse_rows", "write_shap_csv", "write_figures", "MAX_ROW_FIGURES"]

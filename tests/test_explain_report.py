@@ -1,0 +1,105 @@
+"""`explain_to_dir` (the `hybridxai explain` command): row parsing, shap_values.csv, every figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from hybridxai_gui.core.checkpoint import TrainedModel, load_checkpoint, save_checkpoint
+from hybridxai_gui.core.config import ModelConfig, TrainConfig
+from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.errors import HybridXAIError
+from hybridxai_gui.core.explain import clear_cache, report
+from hybridxai_gui.core.explain.report import explain_to_dir, parse_rows
+from hybridxai_gui.core.model import build_model
+
+torch.set_num_threads(1)
+
+
+def test_parse_rows():
+    assert parse_rows("0-3,15", 20) == [0, 1, 2, 3, 15]
+    assert parse_rows(" 5 , 2-3 ,5", 10) == [2, 3, 5]
+    assert parse_rows(None, 250) == list(range(100))
+    assert parse_rows("", 3) == [0, 1, 2]
+    with pytest.raises(HybridXAIError, match="'x'"):
+        parse_rows("1,x", 10)
+    with pytest.raises(HybridXAIError, match="backwards"):
+        parse_rows("5-2", 10)
+    with pytest.raises(HybridXAIError, match=r"Row 10 .*out of range.*10 rows \(0-9\)"):
+        parse_rows("0-10", 10)
+    with pytest.raises(HybridXAIError, match="'-1'"):
+        parse_rows("-1", 10)
+    with pytest.raises(HybridXAIError, match="no rows"):
+        parse_rows("0", 0)
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    rng = np.random.default_rng(0)
+    n, F = 60, 6
+    y = np.where(np.arange(n) % 2 == 0, "yes", "no")
+    X = rng.normal(size=(n, F)) + (y == "yes")[:, None] * 0.8
+    df = pd.DataFrame(X, columns=[f"m{i} (mg/l)" for i in range(F)])
+    df["outcome"] = y
+    data = folder / "data.csv"
+    df.to_csv(data, index=False)
+    prepared = prepare_data(data, label="outcome")
+    torch.manual_seed(0)
+    cfg = ModelConfig(n_features=F, n_classes=2, cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2)
+    trained = TrainedModel(model=build_model(cfg).eval(), model_config=cfg, train_config=TrainConfig(),
+                           feature_names=prepared.feature_names, class_names=prepared.class_names,
+                           label_column=prepared.label_column, scaler=prepared.scaler,
+                           background=prepared.X_train[:30])
+    path = save_checkpoint(trained, folder / "model.pth")
+    return load_checkpoint(path), data, df
+
+
+def test_writes_csv_and_figures(model_file, tmp_path):
+    trained, data, df = model_file
+    clear_cache()
+    out = tmp_path / "out"
+    result = explain_to_dir(trained, data, out, rows="3,0", method="auto")
+    assert result.method == "exact" and result.additive
+    assert list(result.rows) == [0, 3]
+    table = pd.read_csv(out / "shap_values.csv")
+    names = list(df.columns[:-1])
+    assert list(table.columns) == ["row", "class", "base_value", "model_output"] + names
+    assert len(table) == 2 * 2
+    assert table["row"].tolist() == [0, 0, 3, 3]
+    assert table["class"].tolist() == list(trained.class_names) * 2
+    np.testing.assert_allclose(table["base_value"] + table[names].sum(axis=1), table["model_output"], atol=1e-4)
+    logits = trained.predict_logits(trained.transform(df.iloc[[0, 3]], "data.csv"))
+    np.testing.assert_allclose(table["model_output"].to_numpy().reshape(2, 2), logits, atol=1e-5)
+
+    files = {p.name for p in out.iterdir()}
+    for stem in ["shap_bar", "shap_heatmap", "shap_beeswarm_no", "shap_beeswarm_yes", "gradcam_row3",
+                 "attention_row0", "comparison_row0"]:
+        assert {f"{stem}.png", f"{stem}.eps"} <= files, stem
+    for i, r in enumerate(result.rows):
+        pred = trained.class_names[result.predicted[i]]
+        assert f"waterfall_row{r}_{pred}.png" in files and f"force_row{r}_{pred}.eps" in files
+        truth = str(df["outcome"].iloc[r])  # the true class gets its own waterfall when it differs
+        assert f"waterfall_row{r}_{truth}.png" in files
+    for name in files:
+        head = (out / name).read_bytes()[:12]
+        if name.endswith(".png"):
+            assert head.startswith(b"\x89PNG")
+        elif name.endswith(".eps"):
+            assert head.startswith(b"%!PS-Adobe")
+
+
+def test_background_csv_and_missing_background(model_file, tmp_path, monkeypatch):
+    trained, data, df = model_file
+    monkeypatch.setattr(report, "write_figures", lambda *a, **k: [])  # figures are tested above
+    bg = tmp_path / "bg.csv"
+    df.drop(columns="outcome").iloc[10:50].to_csv(bg, index=False)
+    result = explain_to_dir(trained, data, tmp_path / "a", rows="2", method="permutation", background_path=bg)
+    assert result.background_size == 40 and result.additive
+    bare = TrainedModel(**{**trained.__dict__, "background": None})
+    with pytest.raises(HybridXAIError, match="--background"):
+        explain_to_dir(bare, data, tmp_path / "b", rows="2")
+    with pytest.raises(HybridXAIError, match="out of range"):
+        explain_to_dir(trained, data, tmp_path / "c", rows="0-999")
