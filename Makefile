@@ -23,13 +23,20 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
+# The double-click app, dist/HybridXAI/ (docs/PACKAGING.md), built from a clean venv and then
+# smoke-tested as a user would run it. Where the default index serves a CUDA torch (PyPI on
+# Linux), pass TORCH_INDEX=https://download.pytorch.org/whl/cpu.
 app:
-	rm -rf build/app-venv
+	rm -rf build/app-venv dist/HybridXAI
 	$(PYTHON) -m venv build/app-venv
 	build/app-venv/bin/pip install --upgrade pip
-	build/app-venv/bin/pip install "$(TORCH_SPEC)"
+	build/app-venv/bin/pip install "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)")
+	@build/app-venv/bin/python -c "import sys, torch; sys.exit(0 if torch.version.cuda is None else \
+	  'this torch is a CUDA build (several GiB of CUDA libraries in the app); use TORCH_INDEX=https://download.pytorch.org/whl/cpu')"
 	build/app-venv/bin/pip install ".[app]"
-	build/app-venv/bin/pyinstaller --noconfirm --clean build.spec
+	@start=$$(date +%s); build/app-venv/bin/pyinstaller --noconfirm --clean build.spec && \
+	  echo "built in $$(( $$(date +%s) - start )) s: $$(du -sh dist/HybridXAI | cut -f1), $$(find dist/HybridXAI -type f | wc -l) files"
+	cd / && env -i PATH=/usr/bin:/bin HOME="$$HOME" QT_QPA_PLATFORM=offscreen "$(CURDIR)/dist/HybridXAI/HybridXAI" --self-test
 
 clean:
 	rm -rf $(VENV) build dist
