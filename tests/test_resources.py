@@ -139,3 +139,29 @@ def test_lookup_works_from_another_working_directory(tmp_path):
     found = Path(result.stdout.strip())
     assert found.read_bytes() == demo_data_path().read_bytes()
     assert tmp_path not in found.parents
+
+
+def _launcher():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hybridxai_launcher", REPO / "scripts" / "hybridxai_launcher.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({}, {"LC_CTYPE": "C.UTF-8"}),                                  # env -i, desktop launchers
+    ({"LANG": "C"}, {"LANG": "C", "LC_CTYPE": "C.UTF-8"}),           # a non-UTF-8 locale
+    ({"LC_ALL": "C"}, {"LC_ALL": "C.UTF-8"}),                        # LC_ALL overrides LC_CTYPE
+    ({"LANG": "de_DE.UTF-8"}, {"LANG": "de_DE.UTF-8"}),              # the user's own: untouched
+    ({"LC_ALL": "en_US.utf8"}, {"LC_ALL": "en_US.utf8"}),
+])
+def test_bundle_launcher_sets_a_utf8_ctype_only_when_missing(environ, expected):
+    launcher = _launcher()
+    env = dict(environ)
+    launcher._ensure_utf8_locale(env, "linux")
+    assert env == expected
+    env = dict(environ)
+    launcher._ensure_utf8_locale(env, "darwin")
+    assert env == environ
