@@ -348,6 +348,9 @@ class ExplanationsTab(QWidget):
             self._show_status(str(exc), ok=False)
             return
         pool = self.background_pool if self.background_pool is not None else self.trained.background
+        if background is None and (pool is None or len(pool) == 0):
+            self._show_status("No training rows for a k-means background: choose a CSV background.", ok=False)
+            return
         self._stop = stop = threading.Event()
 
         def job():
