@@ -137,9 +137,20 @@ def draw_shap_bar(ax, result, top_k: int = TOP_K, stacked: bool = True) -> None:
     ax.set_yticklabels(labels, fontsize=8)
     if len(rest):
         ax.get_yticklabels()[-1].set_color("0.4")
+        # The summed rest can dwarf the named features (150 small contributions): cut its bar at the
+        # axis edge and print its total rather than squash every other bar.
+        top_max = float(data[:-1].sum(axis=1).max()) if len(data) > 1 else 0.0
+        rest_total = float(data[-1].sum())
+        if stacked and top_max > 0 and rest_total > 1.3 * top_max:
+            edge = 1.3 * top_max
+            ax.set_xlim(0, edge)
+            ax.text(edge * 0.99, y[-1], f"total {_fmt(rest_total)} ▸", ha="right", va="center", fontsize=7,
+                    color="white", fontweight="bold")
     ax.set_xlabel("mean |SHAP value| (logit units)" + (", summed over classes" if stacked else ""))
     _titles(ax, f"Feature importance, {result.n_rows} rows ({result.method})", result)
-    ax.legend(title="class", fontsize=8, title_fontsize=8, loc="lower right", frameon=False)
+    # outside the axes: inside, it hid the lowest bars (and the clipped rest's total)
+    ax.legend(title="class", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
     ax.margins(y=0.01)
 
 
@@ -182,8 +193,20 @@ def draw_beeswarm(ax, result, class_index: int | None = None, top_k: int = TOP_K
         sc = ax.scatter(vals[:, i], y + _swarm_offsets(vals[:, i]), c=colour, cmap=cmap, vmin=0, vmax=1, s=12,
                         linewidths=0, alpha=0.9)
     if len(rest):
+        # the summed rest may spread far wider than the named features: clip it to their range and
+        # mark clipped points with ◂ / ▸ at the edge
         others = vals[:, rest].sum(axis=1)
-        ax.scatter(others, _swarm_offsets(others), color="0.6", s=12, linewidths=0)
+        named = vals[:, top]
+        lim_lo, lim_hi = float(named.min()), float(named.max())
+        pad = 0.08 * max(lim_hi - lim_lo, 1e-9)
+        lim_lo, lim_hi = min(lim_lo, 0.0) - pad, max(lim_hi, 0.0) + pad
+        clipped = np.clip(others, lim_lo, lim_hi)
+        off = _swarm_offsets(others)
+        inside = (others >= lim_lo) & (others <= lim_hi)
+        ax.scatter(clipped[inside], off[inside], color="0.6", s=12, linewidths=0)
+        ax.scatter(clipped[others < lim_lo], off[others < lim_lo], color="0.45", s=22, marker="<", linewidths=0)
+        ax.scatter(clipped[others > lim_hi], off[others > lim_hi], color="0.45", s=22, marker=">", linewidths=0)
+        ax.set_xlim(lim_lo - pad * 0.3, lim_hi + pad * 0.3)
     ax.axvline(0, color="0.5", lw=0.8, zorder=0)
     labels = [_short(result.feature_names[i]) for i in top] + ([f"{len(rest)} other features (sum)"] if len(rest) else [])
     ax.set_yticks(np.arange(n_lines)[::-1])
