@@ -22,7 +22,7 @@ from ..errors import HybridXAIError
 from .shap_engine import ShapExplainer, ShapResult, select_background
 
 MAX_ROW_FIGURES = 10
-DEFAULT_MAX_ROWS = 100  # rows=None explains the first rows of the file, at most this many
+DEFAULT_MAX_ROWS = 10  # rows=None explains the first rows of the file (the CLI help says "the first 10")
 
 
 def parse_rows(spec: str | None, n_rows: int) -> list[int]:
@@ -98,7 +98,7 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
     """Explain rows of DATA with the trained model; write shap_values.csv and all figures to out_dir.
 
     trained: a checkpoint.TrainedModel. rows: "0-9,15" (0-based data rows) or None for the first
-    rows (at most 100). background_path: a CSV with the model's feature columns (default: the
+    rows (at most 10). background_path: a CSV with the model's feature columns (default: the
     training rows saved in the model). label: the label column for true classes (default: the
     model's). progress: optional callable(ShapProgress).
     """
