@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QApplication, QMainWindow
 
+from . import gui as _gui  # noqa: F401  (first: guards against PySide6 6.12's None refcount bug)
+
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="hybridxai-gui",

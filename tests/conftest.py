@@ -28,6 +28,7 @@ def _qt_available() -> bool:
 
 
 if _qt_available():
+    import hybridxai_gui.gui  # noqa: F401  (guards refcounts against PySide6 6.12.0 before any Qt call)
     from PySide6.QtCore import QSettings, QStandardPaths
     from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 

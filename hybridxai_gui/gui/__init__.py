@@ -1,1 +1,36 @@
 """The desktop app: PySide6 + pyqtgraph widgets over the Qt-free core (the only package importing Qt)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def _guard_singleton_refcounts() -> bool:
+    """Work around PySide6 6.12.0 on Python < 3.12: it returns None, True and False without taking
+    the reference it hands over (measured: 1000 x QWidget.update() -> None's count -1000; 1000 x
+    signal.emit() -> True's count -1000). After a few hundred training epochs of live charts a count
+    reaches zero and Python aborts ("none_dealloc: deallocating None", "bool_dealloc"). PySide6 6.11.3
+    does not do this, and Python 3.12+ is immune because these objects are immortal there (PEP 683).
+    Here we give the three a reference count no run can exhaust, which is what 3.12 does by design.
+    Returns True if the guard was applied.
+    """
+    if sys.version_info >= (3, 12) or not hasattr(sys, "getrefcount"):
+        return False
+    try:
+        import ctypes
+
+        from PySide6 import __version_info__ as version
+    except ImportError:
+        return False
+    if tuple(version[:2]) < (6, 12):
+        return False
+    applied = False
+    for singleton in (None, True, False):
+        count = ctypes.c_ssize_t.from_address(id(singleton))  # ob_refcnt comes first (non-debug builds)
+        if count.value in (sys.getrefcount(singleton) - 1, sys.getrefcount(singleton)) and count.value < 1 << 47:
+            count.value += 1 << 48
+            applied = True
+    return applied
+
+
+SINGLETON_REFCOUNTS_GUARDED = _guard_singleton_refcounts()

@@ -68,7 +68,7 @@ class EvaluationTab(QWidget):
         self.misclassifiedTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.misclassifiedTable.setToolTip("Double-click a row to explain it on the Explanations tab")
         self.misclassifiedTable.verticalHeader().setVisible(False)
-        self.misclassifiedTable.cellDoubleClicked.connect(self._row_activated)
+        self.misclassifiedTable.cellActivated.connect(self._row_activated)  # double-click or Enter
         self.misclassifiedLabel = QLabel("Misclassified test rows (double-click to explain):")
         right = QWidget()
         rl = QVBoxLayout(right)

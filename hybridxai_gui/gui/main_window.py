@@ -18,41 +18,12 @@ from .data_tab import DataTab
 from .evaluation_tab import EvaluationTab
 from .jobs import start_job, stop_jobs
 from .predict_tab import PredictTab
+from .startup import explanations_tab_class, warm_up_imports, write_figure
 from .training_tab import TrainingTab
 
 log = logging.getLogger(__name__)
 FIGURE_FILTERS = "PNG image (*.png);;EPS (*.eps);;PDF (*.pdf);;SVG (*.svg)"
-FIGURE_SUFFIXES = (".png", ".eps", ".pdf", ".svg")
 PNG_DPIS = (100, 150, 300, 600)
-
-
-def warm_up_imports() -> list[tuple[str, str]]:
-    """Runs in a worker right after the window shows: the heavy imports, then the device list.
-
-    torch._dynamo is imported here because building the optimizer imports it otherwise, in the
-    training worker, and its ~1 s import under the GIL showed as a ~200 ms freeze of the live charts.
-    Doing it now, in the background while the user opens a file, keeps it out of training; doing it in
-    the GUI thread instead would freeze the fresh window for the whole import (~2 s with torch).
-    """
-    from ..core import data  # noqa: F401  (pandas, scikit-learn: what opening a file needs first)
-
-    import matplotlib.backends.backend_qtagg  # noqa: F401
-    import torch
-    import torch._dynamo  # noqa: F401
-
-    from ..core.training import available_devices
-
-    del torch
-    return available_devices()
-
-
-def _explanations_tab_class():
-    try:
-        from .explanations_tab import ExplanationsTab
-    except ImportError as exc:  # the explanations module is optional for this window
-        log.info("Explanations tab unavailable: %s", exc)
-        return None
-    return ExplanationsTab
 
 
 class MainWindow(QMainWindow):
@@ -78,7 +49,7 @@ class MainWindow(QMainWindow):
         self.trainingTab = TrainingTab()
         self.evaluationTab = EvaluationTab()
         self.predictTab = PredictTab()
-        cls = _explanations_tab_class()
+        cls = explanations_tab_class()
         self.explanationsTab = cls() if cls is not None else self._placeholder_explanations()
         self.mainTabs = QTabWidget()
         self.mainTabs.setObjectName("mainTabs")
@@ -295,9 +266,14 @@ class MainWindow(QMainWindow):
                       background_pool=prepared.X_train)
 
     def explain_row(self, index: int) -> None:
-        if hasattr(self.explanationsTab, "show_row") and self.prepared is not None:
-            self.mainTabs.setCurrentWidget(self.explanationsTab)
-            self.explanationsTab.show_row(index)
+        if not hasattr(self.explanationsTab, "show_row"):
+            return
+        if self.prepared is None:  # a model opened from a file carries no test rows
+            self.show_failure("Explanations need the test rows: open the training data and train, "
+                              "then double-click a misclassified row.")
+            return
+        self.mainTabs.setCurrentWidget(self.explanationsTab)
+        self.explanationsTab.show_row(index)
 
     # ---- model files --------------------------------------------------------------------------
     def open_model_dialog(self) -> None:
@@ -391,29 +367,15 @@ class MainWindow(QMainWindow):
                 return None
             if not Path(path).suffix and chosen:
                 path += "." + chosen.split("*.")[-1].rstrip(")")
-        suffix = Path(path).suffix.lower()
-        if suffix not in FIGURE_SUFFIXES:
-            self.show_failure(f"Cannot export '{Path(path).name}': use a name ending in .png, .eps, .pdf or .svg.")
-            return None
         settings.remember_folder("figure", path)
         settings.app_settings().setValue("export/dpi", self.png_dpi())
-        try:
-            try:
-                from ..plotting.export import export_figure
-            except ImportError:
-                figure.savefig(path, dpi=self.png_dpi(), format=suffix[1:], bbox_inches="tight")
-            else:
-                export_figure(figure, path, dpi=self.png_dpi())
-        except OSError as exc:
-            self.show_failure(f"Could not write {path}: {exc.strerror or exc}.")
-            return None
-        except Exception as exc:  # noqa: BLE001 - a user error from export_figure, or a bug: both reported
-            from ..core.errors import HybridXAIError
+        from ..core.errors import HybridXAIError
 
-            if isinstance(exc, HybridXAIError):
-                self.show_failure(str(exc))
-                return None
-            raise
+        try:
+            write_figure(figure, path, self.png_dpi())
+        except HybridXAIError as exc:
+            self.show_failure(str(exc))
+            return None
         self._status(f"Figure exported to {path}")
         self.figureExported.emit(path)
         return path

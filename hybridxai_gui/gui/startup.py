@@ -1,0 +1,56 @@
+"""What the main window loads late: the heavy imports, the optional explanations tab, figure writing."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+FIGURE_SUFFIXES = (".png", ".eps", ".pdf", ".svg")
+
+
+def warm_up_imports() -> list[tuple[str, str]]:
+    """Runs in a worker right after the window shows: the heavy imports, then the device list.
+
+    torch._dynamo is imported here because building the optimizer imports it otherwise, in the
+    training worker, and its ~1 s import under the GIL showed as a ~200 ms freeze of the live charts.
+    Doing it now, in the background while the user opens a file, keeps it out of training; doing it in
+    the GUI thread instead would freeze the fresh window for the whole import (~2 s with torch).
+    """
+    from ..core import data  # noqa: F401  (pandas, scikit-learn: what opening a file needs first)
+
+    import matplotlib.backends.backend_qtagg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import torch
+    import torch._dynamo  # noqa: F401
+
+    from ..core.training import available_devices
+
+    del torch
+    return available_devices()
+
+
+def explanations_tab_class():
+    try:
+        from .explanations_tab import ExplanationsTab
+    except ImportError as exc:  # the explanations module is optional for this window
+        log.info("Explanations tab unavailable: %s", exc)
+        return None
+    return ExplanationsTab
+
+
+def write_figure(figure, path: str, dpi: int) -> None:
+    """Write a matplotlib figure; the format follows the extension (png, eps, pdf, svg)."""
+    from ..core.errors import HybridXAIError
+
+    if Path(path).suffix.lower() not in FIGURE_SUFFIXES:
+        raise HybridXAIError(f"Cannot export '{Path(path).name}': use a name ending in .png, .eps, .pdf or .svg.")
+    try:
+        from ..plotting.export import export_figure
+    except ImportError:  # the export module ships with the explanations; plain savefig does the same
+        try:
+            figure.savefig(path, dpi=dpi, format=Path(path).suffix[1:].lower(), bbox_inches="tight")
+        except OSError as exc:
+            raise HybridXAIError(f"Could not write {path}: {exc.strerror or exc}.") from exc
+    else:
+        export_figure(figure, path, dpi=dpi)
