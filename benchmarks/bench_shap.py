@@ -17,6 +17,7 @@ Wine: exact values on the first rows, and each method's error against them (mean
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as _dt
 import platform
 import sys
@@ -77,6 +78,18 @@ def rel_error(a, ref):
     return float(np.abs(a - ref).mean() / np.abs(ref).mean())
 
 
+class Timer:
+    """Wall-clock and process CPU seconds: on a shared machine the CPU time is the stable figure."""
+
+    def __enter__(self):
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+
 def run(model, bg, X, method, **opts):
     clear_cache()
     res = ShapExplainer(model, bg, method, cache=False, **opts).explain(X)
@@ -105,25 +118,23 @@ def main(argv=None):
         f"{len(X)} rows explained, background {len(bg)} random training rows.")
     out()
     ref_mult = 4 if args.quick else 10
-    t = time.perf_counter()
-    ref = run(model, bg, X, "permutation", n_permutations=ref_mult * 400, seed=12345)
-    ref_s = time.perf_counter() - t
-    out("| method | rows | total s | s/row | forward rows/row | additivity gap | Spearman vs reference | "
+    with Timer() as t:
+        ref = run(model, bg, X, "permutation", n_permutations=ref_mult * 400, seed=12345)
+    out("| method | rows | wall s | CPU s | CPU s/row | forward rows/row | additivity gap | Spearman vs reference | "
         "rel. error vs reference |")
-    out("|---|---|---|---|---|---|---|---|")
-    out(f"| reference: permutation, {ref_mult * 400} perms, seed 12345 | {len(X)} | {ref_s:.1f} | "
-        f"{ref_s / len(X):.3f} | {ref.n_evaluations} | {ref.additivity_gap:.1e} | 1 | 0 |")
+    out("|---|---|---|---|---|---|---|---|---|")
+    out(f"| reference: permutation, {ref_mult * 400} perms, seed 12345 | {len(X)} | {t.wall:.1f} | {t.cpu:.1f} | "
+        f"{t.cpu / len(X):.3f} | {ref.n_evaluations} | {ref.additivity_gap:.1e} | 1 | 0 |")
     cases = [("permutation (default: 400 perms)", "permutation", len(X), {}),
              ("permutation, 200 perms", "permutation", len(X), {"n_permutations": 200}),
              ("gradient (200 samples)", "gradient", len(X), {}),
              ("kernel (l1_reg off, 2F+2048 samples)", "kernel", 3 if args.quick else 5, {})]
     for label, method, n, opts in cases:
-        t = time.perf_counter()
-        res = run(model, bg, X[:n], method, **opts)
-        s = time.perf_counter() - t
+        with Timer() as t:
+            res = run(model, bg, X[:n], method, **opts)
         sp = global_rank_spearman(res.values, ref.values[:n])
-        out(f"| {label} | {n} | {s:.1f} | {s / n:.3f} | {res.n_evaluations} | {res.additivity_gap:.1e} | "
-            f"{sp:.3f} | {rel_error(res.values, ref.values[:n]):.3f} |")
+        out(f"| {label} | {n} | {t.wall:.1f} | {t.cpu:.1f} | {t.cpu / n:.3f} | {res.n_evaluations} | "
+            f"{res.additivity_gap:.1e} | {sp:.3f} | {rel_error(res.values, ref.values[:n]):.3f} |")
     # shap's permutation explainer, called plainly, for the speed comparison
     import shap
 
@@ -134,12 +145,12 @@ def main(argv=None):
             return model(torch.as_tensor(z, dtype=torch.float32))[0].double().numpy()
 
     explainer = shap.PermutationExplainer(f, shap.maskers.Independent(bg, max_samples=100))
-    t = time.perf_counter()
-    sv = explainer(X[:n_shap], max_evals=2000, silent=True).values  # (rows, F, C)
-    s = time.perf_counter() - t
-    gap = float(np.abs(explainer(X[:1], max_evals=2000, silent=True).base_values[0] + sv[0].sum(0) - f(X[:1])[0]).max())
-    out(f"| shap.PermutationExplainer, max_evals=2000 | {n_shap} | {s:.1f} | {s / n_shap:.3f} | 200000 | "
-        f"{gap:.1e} | – | {rel_error(sv, ref.values[:n_shap]):.3f} |")
+    with Timer() as t:
+        expl = explainer(X[:n_shap], max_evals=2000, silent=True)  # values (rows, F, C)
+    sv = expl.values
+    gap = float(np.abs(expl.base_values + sv.sum(axis=1) - f(X[:n_shap])).max())
+    out(f"| shap.PermutationExplainer, max_evals=2000 | {n_shap} | {t.wall:.1f} | {t.cpu:.1f} | {t.cpu / n_shap:.3f} | "
+        f"200000 | {gap:.1e} | – | {rel_error(sv, ref.values[:n_shap]):.3f} |")
     out()
 
     # ---------------- wine -----------------
@@ -151,22 +162,20 @@ def main(argv=None):
     out(f"Wine: 13 features, 3 classes, test accuracy {accuracy(model, Xte, yte):.3f}; error vs exact on "
         f"{n_exact} rows, background {len(bg)} random training rows.")
     out()
-    t = time.perf_counter()
-    exact = run(model, bg, X, "exact")
-    s = time.perf_counter() - t
-    out("| method | rows | total s | s/row | forward rows/row | additivity gap | rel. error vs exact | "
+    with Timer() as t:
+        exact = run(model, bg, X, "exact")
+    out("| method | rows | wall s | CPU s | CPU s/row | forward rows/row | additivity gap | rel. error vs exact | "
         "Spearman vs exact |")
-    out("|---|---|---|---|---|---|---|---|")
-    out(f"| exact (2^13 coalitions) | {n_exact} | {s:.1f} | {s / n_exact:.3f} | {exact.n_evaluations} | "
-        f"{exact.additivity_gap:.1e} | 0 | 1 |")
+    out("|---|---|---|---|---|---|---|---|---|")
+    out(f"| exact (2^13 coalitions) | {n_exact} | {t.wall:.1f} | {t.cpu:.1f} | {t.cpu / n_exact:.3f} | "
+        f"{exact.n_evaluations} | {exact.additivity_gap:.1e} | 0 | 1 |")
     for label, method, opts in [("permutation (default: 400 perms)", "permutation", {}),
                                 ("permutation, 2000 perms", "permutation", {"n_permutations": 2000}),
                                 ("kernel (l1_reg off)", "kernel", {}),
                                 ("gradient (200 samples)", "gradient", {})]:
-        t = time.perf_counter()
-        res = run(model, bg, X, method, **opts)
-        s = time.perf_counter() - t
-        out(f"| {label} | {n_exact} | {s:.1f} | {s / n_exact:.3f} | {res.n_evaluations} | "
+        with Timer() as t:
+            res = run(model, bg, X, method, **opts)
+        out(f"| {label} | {n_exact} | {t.wall:.1f} | {t.cpu:.1f} | {t.cpu / n_exact:.3f} | {res.n_evaluations} | "
             f"{res.additivity_gap:.1e} | {rel_error(res.values, exact.values):.3f} | "
             f"{global_rank_spearman(res.values, exact.values):.3f} |")
     out()
@@ -182,7 +191,8 @@ def main(argv=None):
         header = (f"\n### {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} — {platform.node()}, "
                   f"{platform.processor() or platform.machine()}, 1 torch thread{' (quick)' if args.quick else ''}\n\n"
                   f"Python {platform.python_version()}, torch {torch.__version__}, shap {shap.__version__}, "
-                  f"numpy {np.__version__}, scikit-learn {sklearn.__version__}.\n\n")
+                  f"numpy {np.__version__}, scikit-learn {sklearn.__version__}. {os.cpu_count()} CPUs; load average "
+                  f"at the end {os.getloadavg()[0]:.1f} (other jobs shared the machine: wall s > CPU s).\n\n")
         # insert at the end of the SHAP section (before the next "## " heading, if any)
         start = text.index("## SHAP")
         nxt = text.find("\n## ", start + 1)
