@@ -1,6 +1,6 @@
 """Benchmark the SHAP engine: speed, additivity and accuracy on breast cancer (30 features) and wine (13).
 
-    .venv/bin/python benchmarks/bench_shap.py            # full run (~10 min on a busy 2-core machine)
+    .venv/bin/python benchmarks/bench_shap.py            # full run (~10 CPU min; 25 min wall on a busy 2-core box)
     .venv/bin/python benchmarks/bench_shap.py --quick    # fewer rows, smaller references
     ... --no-append                                      # print only; do not touch benchmarks/README.md
 
