@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--method", default="auto", choices=("auto", "exact", "permutation", "kernel", "gradient"))
     x.add_argument("--background", help="CSV of background rows (default: 100 training rows in the model)")
     x.add_argument("--out", required=True, help="folder for shap_values.csv and the figures")
+    x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
 
     i = sub.add_parser("info", help="show what a model file holds")
     i.add_argument("model")
@@ -273,6 +274,7 @@ def cmd_explain(args) -> int:
     from .core.checkpoint import load_checkpoint
     from .core.explain.report import explain_to_dir
 
+    _set_threads(args.threads)
     trained = load_checkpoint(args.model)
     result = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
                             background_path=args.background)
@@ -281,6 +283,14 @@ def cmd_explain(args) -> int:
           f"background rows in {result.seconds:.1f}s; largest additivity gap {result.additivity_gap:.2e} "
           f"({status}); wrote {args.out}/shap_values.csv and figures")
     return EXIT_OK
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    if threads < 1:
+        raise_usage(f"--threads must be at least 1, got {threads}")
+    torch.set_num_threads(threads)
 
 
 def raise_usage(message: str):

@@ -96,3 +96,28 @@ def test_console_script_runs_as_a_process(wine_model, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error:") and "absent.csv" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_explain_writes_additive_shap_values(wine_model, tmp_path, capsys):
+    folder, csv = wine_model
+    out = tmp_path / "ex"
+    assert main(["explain", str(folder / "wine.pth"), str(csv), "--rows", "0,100", "--method", "permutation",
+                 "--out", str(out)]) == 0
+    values = pd.read_csv(out / "shap_values.csv")
+    features = list(wine_frame().columns[:-1])
+    assert list(values.columns) == ["row", "class", "base_value", "model_output"] + features
+    assert sorted(set(values["row"])) == [0, 100] and len(values) == 2 * 3
+    # SHAP values add up to the model's logit for every row and class.
+    gap = (values["base_value"] + values[features].sum(axis=1) - values["model_output"]).abs().max()
+    assert gap < 1e-4
+    assert (out / "shap_bar.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "shap_bar.eps").read_bytes()[:10] == b"%!PS-Adobe"
+    assert "additivity" in capsys.readouterr().out
+
+
+def test_explain_rejects_rows_out_of_range(wine_model, tmp_path, capsys):
+    folder, csv = wine_model
+    assert main(["explain", str(folder / "wine.pth"), str(csv), "--rows", "0-9,500", "--out",
+                 str(tmp_path / "ex")]) == 2
+    err = capsys.readouterr().err
+    assert "500" in err and len(err.strip().splitlines()) == 1
