@@ -91,9 +91,10 @@ def main() -> int:
         wrong = window.evaluationTab.result.misclassified
         window.mainTabs.setCurrentWidget(tab)
         settle()
-        if hasattr(tab, "busyChanged"):
-            tab.show_row(int(wrong[0]) if len(wrong) else 0)
-            if getattr(tab, "busy", True):
+        tab.show_row(int(wrong[0]) if len(wrong) else 0)
+        if hasattr(tab, "compute"):
+            tab.compute()  # SHAP for the selected row
+            if tab.is_busy():
                 wait_for(tab.busyChanged, 600, check=lambda busy: not busy)
         settle(800)
         shots["explanations"] = window.grab()

@@ -143,3 +143,13 @@ def test_opening_a_corrupt_model_shows_a_message(qtbot, window, dialogs, tmp_pat
     with qtbot.waitSignal(window.failure, timeout=30_000):
         window.actionOpenModel.trigger()
     assert dialogs.messages[-1][0] == "warning" and "bad.pth" in dialogs.messages[-1][2]
+
+
+def test_a_misclassified_row_opens_in_the_explanations_tab(qtbot, trained_window):
+    window = trained_window
+    tab = window.explanationsTab
+    if not hasattr(tab, "show_row"):
+        pytest.skip("no explanations tab in this build")
+    window.evaluationTab.explainRequested.emit(3)  # what a double-click on a misclassified row sends
+    assert window.mainTabs.currentWidget() is tab
+    assert tab.current_index() == 3

@@ -58,30 +58,28 @@ class SelfTest(QObject):
             return
         self.say(f"trained: {result.message}")
         tab = self.window.explanationsTab
-        if hasattr(tab, "show_row") and hasattr(tab, "busyChanged") and self.window.prepared is not None \
-                and len(self.window.prepared.y_test):
-            self.window.mainTabs.setCurrentWidget(tab)
-            tab.busyChanged.connect(self._explain_busy)
-            self._explaining = False
-            tab.show_row(0)
-            if not getattr(self, "_explaining", False) and tab.current_figure() is not None:
-                self._export()  # answered synchronously
-        else:
+        if not (hasattr(tab, "show_row") and hasattr(tab, "compute")) or self.window.prepared is None \
+                or not len(self.window.prepared.y_test):
             self.say("no explanations tab in this build: skipping the explanation")
             self.window.mainTabs.setCurrentWidget(self.window.trainingTab)
             self._export()
+            return
+        self.window.mainTabs.setCurrentWidget(tab)
+        tab.show_row(0)
+        tab.busyChanged.connect(self._explain_busy)
+        tab.compute()  # SHAP for the selected row, in the tab's worker
+        if not tab.is_busy():
+            self.fail(f"the explanation did not start: {tab.additivityLabel.text()}")
 
     def _explain_busy(self, busy: bool) -> None:
-        if busy:
-            self._explaining = True
+        if busy or self.exit_code is not None:
             return
-        if self.exit_code is not None:
+        tab = self.window.explanationsTab
+        tab.busyChanged.disconnect(self._explain_busy)
+        if getattr(tab, "result", None) is None or tab.current_figure() is None:
+            self.fail(f"the explanation produced no result: {tab.additivityLabel.text()}")
             return
-        self.window.explanationsTab.busyChanged.disconnect(self._explain_busy)
-        if self.window.explanationsTab.current_figure() is None:
-            self.fail("the explanation produced no figure")
-            return
-        self.say("explained test row 0")
+        self.say(f"explained test row 0: {tab.additivityLabel.text()}")
         self._export()
 
     def _export(self) -> None:
