@@ -63,7 +63,7 @@ class EvaluationTab(QWidget):
         self.misclassifiedTable = QTableWidget(0, 4)
         self.misclassifiedTable.setObjectName("misclassifiedTable")
         self.misclassifiedTable.setAccessibleName("Misclassified test rows")
-        self.misclassifiedTable.setHorizontalHeaderLabels(["data row", "true class", "predicted", "confidence"])
+        self.misclassifiedTable.setHorizontalHeaderLabels(["row", "true class", "predicted", "confidence"])
         self.misclassifiedTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.misclassifiedTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.misclassifiedTable.setToolTip("Double-click a row to explain it on the Explanations tab")
@@ -164,7 +164,9 @@ class EvaluationTab(QWidget):
         names = result.class_names
         for r, i in enumerate(shown):
             i = int(i)
-            row_item = _item(int(result.rows[i]) + 1)
+            # 0-based data row, as in the Data preview, the Explanations tab and the command line
+            row_item = _item(int(result.rows[i]))
+            row_item.setToolTip(f"data row {int(result.rows[i])} (line {int(result.rows[i]) + 2} of the file)")
             row_item.setData(Qt.ItemDataRole.UserRole, i)
             table.setItem(r, 0, row_item)
             table.setItem(r, 1, _item(names[int(result.y_true[i])]))

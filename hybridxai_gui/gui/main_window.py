@@ -142,6 +142,8 @@ class MainWindow(QMainWindow):
         self.predictTab.openModelRequested.connect(self.open_model_dialog)
         self.predictTab.failed.connect(self.show_failure)
         self.mainTabs.currentChanged.connect(lambda _i: self._update_actions())
+        if hasattr(self.explanationsTab, "busyChanged"):
+            self.explanationsTab.busyChanged.connect(lambda busy: self._status("Explaining…" if busy else "Ready"))
 
     def _status(self, text: str) -> None:
         self.statusLabel.setText(text)

@@ -33,9 +33,9 @@ def format_cell(value: Any) -> str:
 
 
 class DataFrameModel(QAbstractTableModel):
-    """Shows a DataFrame; `row_labels` (optional) replaces the vertical header (e.g. 1-based row numbers)."""
+    """Shows a DataFrame; rows are numbered from `first_row_number` (0: the core's data row numbers)."""
 
-    def __init__(self, frame=None, parent=None, *, first_row_number: int = 1):
+    def __init__(self, frame=None, parent=None, *, first_row_number: int = 0):
         super().__init__(parent)
         self._frame = None
         self._columns: list[Any] = []
