@@ -48,10 +48,10 @@ def _application(argv: Sequence[str] | None) -> QApplication:
         app = QApplication([sys.argv[0] if sys.argv else "hybridxai-gui", *(argv or [])])
     from .gui import settings
 
-    if not app.organizationName():
-        app.setOrganizationName(settings.ORGANIZATION)
-    if not app.applicationName() or app.applicationName() in ("python", "python3"):
-        app.setApplicationName(settings.APPLICATION)
+    # Fixed names: Qt would otherwise derive the data folder (log file) from argv[0], which differs
+    # between `hybridxai-gui`, `python -m hybridxai_gui` and the bundled app.
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationName(settings.APPLICATION)
     app.setApplicationDisplayName("HybridXAI")
     app.setDesktopFileName("hybridxai")
     try:
