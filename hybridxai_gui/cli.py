@@ -184,8 +184,8 @@ def _labelled_rows(trained, data_path: str, label: str | None):
     from .core.data import read_table
     from .core.errors import HybridXAIError
 
-    df = read_table(data_path)
     label = label or trained.label_column
+    df = read_table(data_path, label=label)
     if label not in df.columns:
         raise HybridXAIError(f"'{Path(data_path).name}' has no label column '{label}' (the model was trained "
                              f"with it); columns are: {', '.join(map(str, df.columns[:20]))}. Use --label.")
@@ -230,7 +230,7 @@ def cmd_predict(args) -> int:
     from .core.data import read_table
 
     trained = load_checkpoint(args.model)
-    df = read_table(args.data)
+    df = read_table(args.data, label=trained.label_column)
     X = trained.transform(df, source=Path(args.data).name)
     logits = trained.predict_logits(X).astype(np.float64)
     z = logits - logits.max(axis=1, keepdims=True)

@@ -155,7 +155,27 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
     return df
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV with a header row (delimiter , ; or tab; UTF-8, else Latin-1 with a warning)."""
+LABEL_NAMES = ("label", "class", "target", "y")
+
+
+def guess_label_column(columns: list[str]) -> str:
+    """A column named label, class, target or y (any case, in that order of preference), else the last."""
+    if not columns:
+        raise HybridXAIError("The table has no columns.")
+    lowered: dict[str, str] = {}
+    for column in columns:
+        lowered.setdefault(str(column).lower(), column)
+    return next((lowered[name] for name in LABEL_NAMES if name in lowered), columns[-1])
+
+
+def read_table(path: str | Path, label: str | None = None) -> pd.DataFrame:
+    """Read a CSV with a header row (delimiter , ; or tab; UTF-8, else Latin-1 with a warning).
+
+    Every column but the label (`label`, else the guessed one) is parsed straight to float32: a
+    float64 frame alone is twice the array the model needs, and the parse peaked at 4x it. A column
+    holding text makes the reader fall back to pandas' own types, so the checks can name the cell.
+    """
     path = Path(path)
-    return read_csv_layout(path, sniff(path))
+    layout = sniff(path)
+    keep = label if label in layout.header else guess_label_column(layout.header)
+    return read_csv_layout(path, layout, [c for c in layout.header if c != keep])

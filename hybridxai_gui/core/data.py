@@ -19,25 +19,14 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.model_selection import train_test_split
 
-from .csvio import Layout, Source, format_names, looks_numeric, read_csv_layout, read_table, sniff  # noqa: F401 (read_table re-exported)
+from .csvio import (LABEL_NAMES, Layout, Source, format_names, guess_label_column,  # noqa: F401 (re-exported)
+                    looks_numeric, read_csv_layout, read_table, sniff)
 from .errors import HybridXAIError
 
-LABEL_NAMES = ("label", "class", "target", "y")
 MISSING_POLICIES = ("error", "drop", "mean")
 SCALINGS = ("auto", "zscore", "none")
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
 _AUTO_SAMPLE_ROWS = 20000
-
-
-
-def guess_label_column(columns: list[str]) -> str:
-    """A column named label, class, target or y (any case, in that order of preference), else the last."""
-    if not columns:
-        raise HybridXAIError("The table has no columns.")
-    lowered: dict[str, str] = {}
-    for column in columns:
-        lowered.setdefault(str(column).lower(), column)
-    return next((lowered[name] for name in LABEL_NAMES if name in lowered), columns[-1])
 
 
 def _select_columns(columns, src, label, features, exclude) -> tuple[str, list[str]]:

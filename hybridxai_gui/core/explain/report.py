@@ -110,7 +110,7 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
     except OSError as exc:
         raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
     source = Path(data_path).name
-    df = read_table(data_path)
+    df = read_table(data_path, label=label or trained.label_column)
     selected = parse_rows(rows, len(df))
     sub = df.iloc[selected]
     X = trained.transform(sub, source)  # (R, F) scaled float32
