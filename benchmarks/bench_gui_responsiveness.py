@@ -1,7 +1,7 @@
 """GUI responsiveness: gaps between ticks of a 10 ms timer in the GUI thread while the app trains and explains.
 
-    .venv/bin/python benchmarks/bench_gui_responsiveness.py            # demo data, 5 epochs, then SHAP
-    .venv/bin/python benchmarks/bench_gui_responsiveness.py --quick    # 2 epochs
+    .venv/bin/python benchmarks/bench_gui_responsiveness.py            # demo data, 30 epochs, then SHAP
+    .venv/bin/python benchmarks/bench_gui_responsiveness.py --quick    # 5 epochs
     ... --epochs N --no-append
 
 The app runs offscreen in this process with a throw-away settings folder. The window opens the bundled demo
@@ -209,7 +209,7 @@ def main(argv=None) -> int:
     parser = common.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=None)
     args = parser.parse_args(argv)
-    epochs = args.epochs or (2 if args.quick else 5)
+    epochs = args.epochs or (5 if args.quick else 30)
     common.set_one_thread()
 
     from hybridxai_gui.app import create_main_window

@@ -3,7 +3,10 @@
     .venv/bin/python benchmarks/bench_recipe.py             # 7 sets x 3 seeds: default, seed preset, kernel 9, baselines
     .venv/bin/python benchmarks/bench_recipe.py --quick     # wine + one signal set, 1 seed (~1 min)
     .venv/bin/python benchmarks/bench_recipe.py --sweep     # candidate fixes for the sets where the default misses
-    ... --sets wine,cbf128 --seeds 3 --jobs 2 --no-append
+    ... --sets wine,cbf128 --seeds 3 --jobs 2 --no-fix --no-append
+
+The full run is ~1,150 CPU s (about 10 min on an idle 2-core machine with --jobs 2; 26 min with the
+machine shared 3-4 ways); --no-fix leaves the candidate-fix column out (~700 CPU s).
 
 Data: scikit-learn's wine (178 x 13), breast cancer (569 x 30) and digits (1797 x 64), and four synthetic
 univariate signal sets generated here, each row z-normalised per series as UCR sets are:
@@ -53,6 +56,13 @@ SWEEP = {
     "min_steps 3000": ({}, {"min_steps": 3000}),
     "lr 0.001": ({}, {"lr": 0.001}),
     "kernel 7 + min_steps 3000": ({"kernel_size": 7}, {"min_steps": 3000}),
+    "no dropout or smoothing": ({"dropout": 0.0}, {"label_smoothing": 0.0}),
+    "val_size 0 (no best-epoch pick)": ({}, {"val_size": 0.0}),
+    "lstm_hidden 64": ({"lstm_hidden": 64}, {}),
+    # Not a config field: model.MIN_POOLED_LENGTH (pool while the pooled sequence stays >= this), patched in
+    # the worker process only, to test whether pooling's loss of position resolution is what costs accuracy.
+    "pool while L >= 12": ({"_min_pooled_length": 12}, {}),
+    "kernel 7 + pool while L >= 12": ({"kernel_size": 7, "_min_pooled_length": 12}, {}),
 }
 
 
@@ -116,6 +126,8 @@ def load_frame(name: str) -> tuple[pd.DataFrame, float]:
 
 # --- one run (in a worker process) -----------------------------------------------------------------------
 
+_ORIGINAL: dict = {}
+
 def run_task(task: tuple) -> dict:
     name, seed, method, model_over, train_over = task
     import torch
@@ -126,8 +138,13 @@ def run_task(task: tuple) -> dict:
     from hybridxai_gui.core.evaluation import evaluate
     from hybridxai_gui.core.training import run_training
 
+    from hybridxai_gui.core import model as model_module
+
+    model_over = dict(model_over)
+    _ORIGINAL.setdefault("min_pooled", model_module.MIN_POOLED_LENGTH)  # workers are reused across tasks
+    model_module.MIN_POOLED_LENGTH = model_over.pop("_min_pooled_length", _ORIGINAL["min_pooled"])
     df, test_size = load_frame(name)
-    data = prepare_data(df, test_size=test_size, seed=seed)
+    data = prepare_data(df, test_size=test_size, seed=seed, val_size=train_over.get("val_size", 0.15))
     out = {"set": name, "seed": seed, "method": method, "n_train": len(data.X_train), "n_val": len(data.X_val),
            "n_test": len(data.X_test), "features": data.X_train.shape[1]}
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -227,6 +244,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sweep", action="store_true", help="try the candidate fixes in SWEEP instead")
     parser.add_argument("--variants", default=None, help="with --sweep: comma-separated SWEEP names")
+    parser.add_argument("--no-fix", action="store_true",
+                        help=f"leave out the candidate fix ({FIX}): ~40 %% less time")
     args = parser.parse_args(argv)
     if args.quick:
         sets, seeds = ["wine", "bump24"], 1
@@ -248,7 +267,7 @@ def main(argv=None) -> int:
                     tasks.append((name, seed, v, *SWEEP[v]))
     else:
         # The record: default and seed preset, plus the most promising fix (FACTS.md: a wider first kernel).
-        methods = ["default", "seed preset", *([] if args.quick else [FIX])]
+        methods = ["default", "seed preset", *([] if args.quick or args.no_fix else [FIX])]
         for name in sets:
             for seed in range(seeds):
                 tasks.append((name, seed, "baselines", {}, {}))

@@ -70,7 +70,7 @@ def git_commit() -> str:
 
 
 def machine_line(version_names=None) -> str:
-    v = versions(version_names) if version_names else versions()
+    v = versions(version_names) if version_names is not None else versions()
     return (f"{_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} · {cpu_model()}, {os.cpu_count()} cores "
             f"(load avg at end {load_average()}) · {platform.system()} · {v} · commit {git_commit()}")
 
