@@ -135,3 +135,22 @@ def test_default_recipe_learns_a_small_signal_set():
     from hybridxai_gui.core.evaluation import evaluate
 
     assert evaluate(result.trained, data.X_test, data.y_test).accuracy >= 0.9
+
+
+def test_augmentation_is_seeded_and_only_automatic_for_series():
+    from hybridxai_gui.core.data import looks_row_normalised
+
+    series = prepare_data(signal_frame(n_rows=60, length=32), seed=0)
+    assert looks_row_normalised(series.X_train) is False  # per-column z-scored here: tabular-looking
+    cfg = _fast(epochs=2, augment="on")
+    a = run_training(series, ModelConfig(), cfg).trained.model.state_dict()
+    b = run_training(series, ModelConfig(), cfg).trained.model.state_dict()
+    c = run_training(series, ModelConfig(), _fast(epochs=2, augment="off")).trained.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_default_preset_uses_the_measured_kernel():
+    model, train = apply_preset("default")
+    assert model.kernel_size == 9 and train == TrainConfig()
+    assert ModelConfig().kernel_size == 3  # the reference design's value stays the dataclass default

@@ -198,7 +198,7 @@ def fit_scaler(X: np.ndarray) -> Scaler:
     return Scaler(mean, std)
 
 
-def _looks_row_normalised(X: np.ndarray) -> bool:
+def looks_row_normalised(X: np.ndarray) -> bool:
     """Rows that are already z-normalised series (UCR style) would only be distorted by column scaling."""
     if X.shape[1] < 16 or len(X) == 0:
         return False
@@ -355,7 +355,7 @@ def prepare_data(
     digest = hashlib.sha256(memoryview(X_train).cast("B"))
     digest.update(memoryview(y_train).cast("B"))
 
-    if scaling == "none" or (scaling == "auto" and _looks_row_normalised(X_train)):
+    if scaling == "none" or (scaling == "auto" and looks_row_normalised(X_train)):
         scaler = Scaler(np.zeros(len(feature_names)), np.ones(len(feature_names)))
         if scaling == "auto":
             notes.append(

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
@@ -85,6 +85,12 @@ class TrainingTab(QWidget):
         self._worker = None
         self._started = 0.0
         self.history: list[Any] = []
+        # Charts are redrawn at most ~8 times a second: a redraw costs O(epochs), and tiny data can
+        # finish hundreds of epochs a second, which flooded the GUI thread (O(epochs²) work, minutes).
+        self._chart_timer = QTimer(self)
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.setInterval(120)
+        self._chart_timer.timeout.connect(self._redraw_charts)
         self._build()
 
     def _build(self) -> None:
@@ -104,6 +110,11 @@ class TrainingTab(QWidget):
         top.addRow("Device:", self.deviceCombo)
         self.modelForm = ConfigForm(ModelConfig, MODEL_SKIP)
         self.trainForm = ConfigForm(TrainConfig, TRAIN_SKIP)
+        # The form opens on the "default" recipe (e.g. kernel 9), not the bare dataclass defaults,
+        # which describe the reference design.
+        default_model, default_train = apply_preset("default")
+        self.modelForm.set_values(to_dict(default_model))
+        self.trainForm.set_values(to_dict(default_train))
         self.epochsSpin = self.trainForm.inputs["epochs"]
         self.batchSizeSpin = self.trainForm.inputs["batch_size"]
         self.learningRateSpin = self.trainForm.inputs["lr"]
@@ -239,8 +250,7 @@ class TrainingTab(QWidget):
         model_config, train_config = self.configs(data_options)
         self.control = TrainControl()
         self.history = []
-        self.lossPlot.clear_history()
-        self.accuracyPlot.clear_history()
+        self._redraw_charts()
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat("Preparing data…")
         self._started = time.perf_counter()
@@ -301,14 +311,19 @@ class TrainingTab(QWidget):
             self._show_progress(item.epoch, item.epochs, item.batch, item.batches, item.elapsed)
         elif kind == "EpochMetrics":
             self.history.append(item)
-            self.lossPlot.set_history(self.history)
-            self.accuracyPlot.set_history(self.history)
+            if not self._chart_timer.isActive():
+                self._chart_timer.start()
             batches = getattr(self, "_batches", 1)
             self._show_progress(item.epoch, item.epochs, batches, batches, time.perf_counter() - self._started)
             val = f", validation {item.val_loss:.4f} / {item.val_acc:.3f}" if item.val_loss is not None else ""
             test = f", test {item.test_loss:.4f} / {item.test_acc:.3f}" if item.test_loss is not None else ""
             self.log(f"Epoch {item.epoch}/{item.epochs}: loss / accuracy train {item.train_loss:.4f} / "
                      f"{item.train_acc:.3f}{val}{test}; lr {item.lr:.2e}; best epoch {item.best_epoch}.")
+
+    def _redraw_charts(self) -> None:
+        self._chart_timer.stop()
+        self.lossPlot.set_history(self.history)
+        self.accuracyPlot.set_history(self.history)
 
     def _show_progress(self, epoch: int, epochs: int, batch: int, batches: int, elapsed: float) -> None:
         done = ((epoch - 1) + batch / max(1, batches)) / max(1, epochs)
@@ -319,6 +334,7 @@ class TrainingTab(QWidget):
                                         f"{format_seconds(elapsed)} elapsed · ETA {format_seconds(eta)}{paused}")
 
     def _finish(self) -> None:
+        self._redraw_charts()  # the last epochs, without waiting for the timer
         self.control = None
         self._worker = None
         self._set_running(False)
@@ -348,8 +364,7 @@ class TrainingTab(QWidget):
     def show_history(self, history: list, text: str = "") -> None:
         """Show a saved model's history (from its checkpoint)."""
         self.history = list(history)
-        self.lossPlot.set_history(self.history)
-        self.accuracyPlot.set_history(self.history)
+        self._redraw_charts()
         self.trainingProgress.setValue(1000 if history else 0)
         self.trainingProgress.setFormat(f"{len(history)} epochs (from the model file)" if history else "Not started")
         if text:
