@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--weight-decay", type=float)
     t.add_argument("--scheduler", choices=SCHEDULERS)
     t.add_argument("--label-smoothing", type=float)
+    t.add_argument("--augment", choices=("auto", "on", "off"),
+                   help="scaling+jitter of training rows (auto: only rows that are normalised series)")
     t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
     t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement")
     t.add_argument("--no-restore-best", action="store_true", help="keep the last epoch's weights")
@@ -112,7 +114,8 @@ def _configs_from_args(args):
                   "weight_decay": args.weight_decay, "scheduler": args.scheduler,
                   "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
                   "seed": args.seed, "device": args.device, "threads": args.threads, "test_size": args.test_size,
-                  "val_size": args.val_size, "missing": args.missing, "scaling": args.scaling}
+                  "val_size": args.val_size, "missing": args.missing, "scaling": args.scaling,
+                  "augment": args.augment}
     train_cfg = replace(train_cfg, **{k: v for k, v in train_over.items() if v is not None})
     if args.class_weights:
         train_cfg = replace(train_cfg, class_weights=True)
