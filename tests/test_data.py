@@ -399,3 +399,12 @@ def test_prepared_data_shapes():
     assert data.X_train.shape[1] == data.X_val.shape[1] == data.X_test.shape[1] == 5
     assert len(data.X_train) + len(data.X_val) + len(data.X_test) == 80
     assert data.X_train.flags.c_contiguous and data.X_test.flags.c_contiguous
+
+
+def test_binary_file_is_a_clear_error(tmp_path):
+    from hybridxai_gui.core.data import read_table
+
+    path = tmp_path / "picture.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    with pytest.raises(HybridXAIError, match="picture.csv is not a text CSV file"):
+        read_table(path)

@@ -81,6 +81,11 @@ def sniff(path: Path) -> Layout:
         raise HybridXAIError(f"File not found: {path}. Check the file name and folder.") from None
     except OSError as exc:  # a folder, no permission, ...
         raise HybridXAIError(f"Cannot open {path}: {exc.strerror or exc}. Check that it is readable.") from None
+    if b"\x00" in head:  # text files never hold NUL bytes; images, spreadsheets and archives do
+        raise HybridXAIError(
+            f"{path} is not a text CSV file (it holds NUL bytes: binary data such as an image or an .xlsx "
+            "workbook, or UTF-16 text). Save or export it as a UTF-8 CSV file and open that."
+        )
     bom = head.startswith(codecs.BOM_UTF8)
     body = head[len(codecs.BOM_UTF8) :] if bom else head
     try:  # incremental: the head may end in the middle of a multi-byte character
@@ -92,8 +97,11 @@ def sniff(path: Path) -> Layout:
     lines = [line for line in (lines[:-1] if more else lines) if line.strip()][:50]  # last one may be cut
     if not lines:
         raise HybridXAIError(f"{path} is empty: a CSV file needs a header row with column names, then data rows.")
-    sep = _pick_delimiter(lines)
-    fields = next(csv.reader([lines[0]], delimiter=sep))
+    try:
+        sep = _pick_delimiter(lines)
+        fields = next(csv.reader([lines[0]], delimiter=sep))
+    except csv.Error as exc:
+        raise HybridXAIError(f"{path} could not be read as CSV ({exc}). Check that it is a text CSV file.") from None
     if all(looks_numeric(f) for f in fields):
         raise HybridXAIError(
             f"{path}: the first line ({lines[0][:60]!r}) looks like data, not column names. "

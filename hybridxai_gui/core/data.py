@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
-from sklearn.model_selection import train_test_split
 
 from .csvio import (LABEL_NAMES, Layout, Source, format_names, guess_label_column,  # noqa: F401 (re-exported)
                     looks_numeric, read_csv_layout, read_table, sniff)
@@ -223,6 +222,8 @@ def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.n
             f"{src.name}: a {share:.0%} {what} split of {len(idx)} rows cannot hold all {n_classes} classes. "
             f"Change --{'test' if what == 'test' else 'val'}-size or add rows."
         )
+    from sklearn.model_selection import train_test_split  # ~2 s to import: only when a split is made
+
     keep, held = train_test_split(idx, test_size=share, stratify=y, random_state=seed)
     return np.sort(keep), np.sort(held)  # file order: easier to inspect, and training shuffles anyway
 
