@@ -27,5 +27,6 @@ def test_many_qt_calls_do_not_exhaust_none_true_false(qapp):
         emitter.changed.emit(False)
     for singleton in (None, True, False):
         lost = before[singleton] - sys.getrefcount(singleton)
-        # Unguarded 6.12.0 loses ~5000 per singleton here: only safe far from zero.
-        assert lost <= 0 or sys.getrefcount(singleton) > 1_000_000 * lost, singleton
+        # Unguarded 6.12.0 loses ~5000 per singleton here (only safe far from zero); a clean PySide6
+        # moves a count by a few at most, from unrelated objects being freed.
+        assert lost < 500 or sys.getrefcount(singleton) > 1_000_000 * lost, (singleton, lost)
