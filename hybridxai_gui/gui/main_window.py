@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
     def _data_loaded(self, path: str) -> None:
         settings.add_recent_file(path)
         self._status(f"Opened {Path(path).name}")
-        self.setWindowTitle(f"HybridXAI — {Path(path).name}")
+        self.setWindowTitle(f"{Path(path).name} — HybridXAI")  # Qt adds the app name unless the title ends with it
         self.dataLoaded.emit(path)
 
     def _fill_recent_menu(self) -> None:
