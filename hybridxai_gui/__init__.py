@@ -1,3 +1,42 @@
-"""HybridXAI: train and explain a hybrid CNN + BiLSTM + attention classifier on CSV data."""
+"""HybridXAI: train and explain a hybrid CNN + BiLSTM + attention classifier on CSV data.
+
+The common entry points are re-exported here lazily, so `import hybridxai_gui` stays cheap (the
+app's window must show before torch is imported):
+
+    from hybridxai_gui import prepare_data, HybridCNNLSTMAttention, ModelConfig, TrainConfig, train
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "HybridXAIError": "hybridxai_gui.core.errors",
+    "CheckpointError": "hybridxai_gui.core.errors",
+    "ModelConfig": "hybridxai_gui.core.config",
+    "TrainConfig": "hybridxai_gui.core.config",
+    "apply_preset": "hybridxai_gui.core.config",
+    "read_table": "hybridxai_gui.core.data",
+    "prepare_data": "hybridxai_gui.core.data",
+    "HybridCNNLSTMAttention": "hybridxai_gui.core.model",
+    "train": "hybridxai_gui.core.training",
+    "run_training": "hybridxai_gui.core.training",
+    "TrainControl": "hybridxai_gui.core.training",
+    "evaluate": "hybridxai_gui.core.evaluation",
+    "TrainedModel": "hybridxai_gui.core.checkpoint",
+    "save_checkpoint": "hybridxai_gui.core.checkpoint",
+    "load_checkpoint": "hybridxai_gui.core.checkpoint",
+    "ShapExplainer": "hybridxai_gui.core.explain",
+    "GradCAM": "hybridxai_gui.core.explain",
+    "AttentionExplainer": "hybridxai_gui.core.explain",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'hybridxai_gui' has no attribute {name!r}")
