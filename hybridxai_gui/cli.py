@@ -245,9 +245,9 @@ def cmd_predict(args) -> int:
     if args.with_logits:
         for c, name in enumerate(names):
             out[f"logit_{name}"] = logits[:, c]
-    from .outputs import write_csv_atomic
+    from .core.fileio import write_csv
 
-    write_csv_atomic(out, Path(args.out))
+    write_csv(out, Path(args.out))
     print(f"predicted {len(out)} rows -> {args.out}")
     return EXIT_OK
 

@@ -8,65 +8,20 @@ place, so an interrupted run never leaves a half-written result behind.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from .core.errors import HybridXAIError
+from .core.fileio import atomic_write, write_csv
+from .plotting.export import export_figure
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr",
                    "seconds", "best_epoch")
-
-
-def _atomic_write(path: Path, write) -> Path:
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise HybridXAIError(f"Cannot write '{path}': the folder '{folder}' does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise HybridXAIError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_csv_atomic(df, path: Path) -> Path:
-    return _atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
-
-
-def save_figure(fig, path: Path, dpi: int = 150) -> Path:
-    """Save a Figure; the format follows the extension (png, eps, pdf, svg)."""
-    fmt = Path(path).suffix.lower().lstrip(".")
-    if fmt not in ("png", "eps", "pdf", "svg"):
-        raise HybridXAIError(f"Cannot export a figure as '.{fmt}': use .png, .eps, .pdf or .svg.")
-
-    def write(tmp: str) -> None:
-        import logging
-
-        # EPS has no transparency and matplotlib logs so on every save: expected, not news.
-        ps_log = logging.getLogger("matplotlib.backends.backend_ps")
-        level = ps_log.level
-        ps_log.setLevel(logging.ERROR)
-        try:
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
-        finally:
-            ps_log.setLevel(level)
-
-    return _atomic_write(path, write)
 
 
 def save_history_csv(history: list[dict], path: Path) -> Path:
     import pandas as pd
 
     df = pd.DataFrame([{k: h.get(k) for k in HISTORY_COLUMNS} for h in history], columns=list(HISTORY_COLUMNS))
-    return write_csv_atomic(df, path)
+    return write_csv(df, path)
 
 
 def save_training_figure(history: list[dict], base: Path, best_epoch: int | None = None) -> list[Path]:
@@ -77,7 +32,7 @@ def save_training_figure(history: list[dict], base: Path, best_epoch: int | None
 
     fig = Figure(figsize=(12, 5))
     draw_training_history(fig, history, best_epoch)
-    return [save_figure(fig, Path(f"{base}.{ext}")) for ext in ("png", "eps")]
+    return [export_figure(fig, Path(f"{base}.{ext}")) for ext in ("png", "eps")]
 
 
 def save_evaluation_outputs(result, out: Path) -> None:
@@ -88,15 +43,15 @@ def save_evaluation_outputs(result, out: Path) -> None:
     from .plotting.evaluation_plots import draw_confusion_matrix, draw_roc_curves
 
     metrics = {k: v for k, v in result.to_dict().items() if k not in ("y_true", "y_pred", "proba", "rows")}
-    _atomic_write(out / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
+    atomic_write(out / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
     report = pd.DataFrame(result.report).T.reset_index().rename(columns={"index": "class"})
-    write_csv_atomic(report, out / "classification_report.csv")
+    write_csv(report, out / "classification_report.csv")
     names = result.class_names
     pred = pd.DataFrame({"row": result.rows, "true": [names[i] for i in result.y_true],
                          "predicted": [names[i] for i in result.y_pred]})
     for c, name in enumerate(names):
         pred[f"p_{name}"] = result.proba[:, c]
-    write_csv_atomic(pred, out / "predictions.csv")
+    write_csv(pred, out / "predictions.csv")
 
     fig = Figure(figsize=(11, 4.8))
     ax_counts, ax_norm = fig.subplots(1, 2)
@@ -105,10 +60,10 @@ def save_evaluation_outputs(result, out: Path) -> None:
                           title="Confusion matrix (row-normalised)")
     fig.tight_layout()
     for ext in ("png", "eps"):
-        save_figure(fig, out / f"confusion_matrix.{ext}")
+        export_figure(fig, out / f"confusion_matrix.{ext}")
     if result.roc_curves:
         fig = Figure(figsize=(6, 5))
         draw_roc_curves(fig.add_subplot(), result.roc_curves, result.roc_auc)
         fig.tight_layout()
         for ext in ("png", "eps"):
-            save_figure(fig, out / f"roc_curves.{ext}")
+            export_figure(fig, out / f"roc_curves.{ext}")

@@ -12,7 +12,6 @@ import datetime as _dt
 import os
 import pickle
 import platform
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import torch
 from .config import ModelConfig, TrainConfig, config_from_dict
 from .data import Scaler, frame_to_features
 from .errors import CheckpointError, HybridXAIError
+from .fileio import atomic_write
 from .model import HybridCNNLSTMAttention
 
 FORMAT_NAME = "hybridxai-checkpoint"
@@ -149,23 +149,8 @@ def save_checkpoint(trained: TrainedModel, path: str | os.PathLike, optimizer_st
     path = Path(path)
     if path.suffix.lower() != ".pth":
         path = path.with_suffix(path.suffix + ".pth") if path.suffix else path.with_suffix(".pth")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise HybridXAIError(f"Cannot save the model to '{path}': the folder '{folder}' does not exist.")
     payload = _to_payload(trained, optimizer_state)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise HybridXAIError(f"Cannot save the model to '{path}': {exc.strerror or exc}.") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
     trained.source = str(path)
     return path
 

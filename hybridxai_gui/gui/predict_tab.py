@@ -34,12 +34,9 @@ def predict_frame(trained, frame, source: str):
 
 def write_csv(frame, path: str) -> str:
     """Runs in the worker: write atomically (a half-written CSV must never look finished)."""
-    import os
+    from ..core.fileio import write_csv as write_atomically
 
-    tmp = f"{path}.part"
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-    return path
+    return str(write_atomically(frame, path))
 
 
 class PredictTab(QWidget):

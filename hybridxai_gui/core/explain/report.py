@@ -85,11 +85,9 @@ def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
     features = pd.DataFrame(values, columns=list(result.feature_names))
     frame = pd.concat([frame, features], axis=1)
     path = Path(path)
-    try:
-        frame.to_csv(path, index=False, float_format="%.10g")
-    except OSError as exc:
-        raise HybridXAIError(f"Could not write {path}: {exc.strerror or exc}.") from exc
-    return path
+    from ..fileio import write_csv
+
+    return write_csv(frame, path, float_format="%.10g")
 
 
 def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
