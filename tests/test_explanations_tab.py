@@ -69,8 +69,12 @@ def test_compute_draws_every_canvas(tab, qtbot, data):
     canvases = {name: tab.findChild(FigureCanvasQTAgg, name) for name in ("shapCanvas", "gradcamCanvas",
                                                                             "attentionCanvas")}
     assert all(canvases.values())
-    # Grad-CAM and attention draw at once for the selected row
-    assert canvases["gradcamCanvas"].figure.axes and canvases["attentionCanvas"].figure.axes
+    # Grad-CAM and attention draw for the selected row when their page is shown, not while hidden
+    assert not canvases["gradcamCanvas"].figure.axes and not canvases["attentionCanvas"].figure.axes
+    for page, name in ((1, "gradcamCanvas"), (2, "attentionCanvas")):
+        tab.figureTabs.setCurrentIndex(page)
+        assert canvases[name].figure.axes, name
+    tab.figureTabs.setCurrentIndex(0)
     tab.scopeCombo.setCurrentIndex(1)  # shown rows, up to 25
     with qtbot.waitSignal(tab.busyChanged, timeout=60_000, check_params_cb=lambda busy: busy is False):
         qtbot.mouseClick(tab.computeButton, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
@@ -130,3 +134,27 @@ def test_export_current_figure(tab, data, tmp_path):
     for ext in ("png", "svg"):
         path = export_figure(tab.current_figure(), tmp_path / f"attention.{ext}")
         assert path.stat().st_size > 1000
+
+
+def test_a_hidden_page_is_drawn_for_export_and_a_hidden_tab_draws_nothing(qtbot, data):
+    """Figures of a tab that is not showing are drawn on demand (export) or when shown, never before."""
+    from hybridxai_gui.gui.explanations_tab import ExplanationsTab
+
+    X, X_raw, y, rows, pool = data
+    trained = make_trained()
+    predicted = trained.predict_logits(X).argmax(axis=1)
+    hidden = ExplanationsTab()
+    qtbot.addWidget(hidden)  # never shown
+    try:
+        hidden.set_model(trained, X, X_raw, y, rows, background_pool=pool, predicted=predicted)
+        assert (hidden.predicted == predicted).all()
+        assert all(panel.pending and not panel.figure.axes for key, panel in hidden.panels.items() if key != "shap")
+        hidden.figureTabs.setCurrentIndex(1)  # still hidden: the page's figure waits
+        assert not hidden.panels["gradcam"].figure.axes
+        assert hidden.current_figure().axes  # what File > Export figure asks for: drawn on demand
+        assert not hidden.panels["gradcam"].pending
+        hidden.show()
+        qtbot.waitUntil(lambda: hidden.isVisible())
+        assert hidden.panels["gradcam"].figure.axes
+    finally:
+        hidden.shutdown()

@@ -153,3 +153,41 @@ def test_a_misclassified_row_opens_in_the_explanations_tab(qtbot, trained_window
     window.evaluationTab.explainRequested.emit(3)  # what a double-click on a misclassified row sends
     assert window.mainTabs.currentWidget() is tab
     assert tab.current_index() == 3
+
+
+def test_evaluation_figures_are_drawn_when_shown_or_exported(qtbot, trained_window, dialogs, tmp_path):
+    """Training ends on the Training tab: the evaluation figures wait (they froze the GUI 0.4-0.8 s) until
+    their page is shown, and File > Export figure draws a figure that was never shown."""
+    window = trained_window
+    tab = window.evaluationTab
+    assert window.mainTabs.currentWidget() is window.trainingTab
+    for panel in (tab.confusionPanel, tab.rocPanel):
+        assert panel.pending and not panel.figure.axes
+    # a figure never shown is drawn on demand for an export
+    figure = tab.current_figure()
+    assert figure is tab.confusionPanel.figure and figure.axes and not tab.confusionPanel.pending
+    tab.figureTabs.setCurrentIndex(1)  # chosen while the tab is hidden: still not drawn
+    assert tab.rocPanel.pending
+    window.mainTabs.setCurrentWidget(tab)  # shown: the ROC page draws now
+    assert not tab.rocPanel.pending and tab.rocPanel.figure.axes
+    path = tmp_path / "roc.png"
+    dialogs.save_path = str(path)
+    window.actionExportFigure.trigger()
+    assert path.read_bytes().startswith(MAGIC[".png"])
+    # a change while visible redraws at once
+    tab.normaliseCheck.setChecked(True)
+    tab.figureTabs.setCurrentIndex(0)
+    assert not tab.confusionPanel.pending and tab.confusionPanel.figure.axes
+    assert not dialogs.messages
+
+
+def test_export_from_a_never_shown_evaluation_tab(qtbot, trained_window, dialogs, tmp_path):
+    window = trained_window
+    tab = window.evaluationTab
+    assert not tab.isVisible() and tab.confusionPanel.pending
+    from hybridxai_gui.gui.startup import write_figure
+
+    path = tmp_path / "confusion.svg"
+    write_figure(tab.current_figure(), str(path), 100)
+    assert b"<svg" in path.read_bytes()[:400]
+    assert not tab.isVisible()  # exporting did not switch tabs

@@ -2,6 +2,10 @@
 
 It only shows an `EvaluationResult` computed elsewhere (in the training worker, or when a model file
 is opened). A double-click on a misclassified row asks the Explanations tab to explain it.
+
+The two figures cost the GUI thread 0.4-0.8 s to draw, and a result usually arrives while the Training
+tab is showing: each is drawn when its panel is first shown (`FigurePanel.paint`), or on demand when
+it is exported (`current_figure`).
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ class EvaluationTab(QWidget):
         self.rocPanel = FigurePanel("rocCanvas", "ROC curves", figsize=(5, 4))
         self._holders[0].layout().addWidget(self.confusionPanel)
         self._holders[1].layout().addWidget(self.rocPanel)
+        self.confusionPanel.show()  # visible now where their page shows (the layout would wait a loop)
+        self.rocPanel.show()
         if self.result is None:
             self.confusionPanel.clear("No evaluation yet")
             self.rocPanel.clear("No evaluation yet")
@@ -121,23 +127,27 @@ class EvaluationTab(QWidget):
         self.summaryLabel.setText(f"<b>{len(result.y_true)} {source}</b>: accuracy {result.accuracy:.3f}, "
                                   f"macro F1 {result.macro_f1:.3f}{auc}; {wrong} misclassified.")
         self._draw_confusion()
-        self.rocPanel.figure.clear()
-        from ..plotting.evaluation_plots import draw_roc_curves
 
-        draw_roc_curves(self.rocPanel.figure.add_subplot(), result.roc_curves, result.roc_auc)
-        self.rocPanel.redraw()
+        def draw_roc(figure) -> None:
+            from ..plotting.evaluation_plots import draw_roc_curves
+
+            draw_roc_curves(figure.add_subplot(), result.roc_curves, result.roc_auc)
+
+        self.rocPanel.paint(draw_roc)  # drawn when the ROC panel is shown (or exported)
         self._fill_report(result)
         self._fill_misclassified(result)
 
     def _draw_confusion(self) -> None:
         if self.result is None or self.confusionPanel is None:
             return
-        from ..plotting.evaluation_plots import draw_confusion_matrix
+        result, normalise = self.result, self.normaliseCheck.isChecked()
 
-        self.confusionPanel.figure.clear()
-        draw_confusion_matrix(self.confusionPanel.figure.add_subplot(), self.result.confusion,
-                              self.result.class_names, normalise=self.normaliseCheck.isChecked())
-        self.confusionPanel.redraw()
+        def draw(figure) -> None:
+            from ..plotting.evaluation_plots import draw_confusion_matrix
+
+            draw_confusion_matrix(figure.add_subplot(), result.confusion, result.class_names, normalise=normalise)
+
+        self.confusionPanel.paint(draw)  # now if the panel is visible, else when it is shown (or exported)
 
     def _fill_report(self, result) -> None:
         table = self.classificationReportTable
@@ -184,4 +194,6 @@ class EvaluationTab(QWidget):
         if self.result is None:
             return None
         self.ensure_panels()
-        return self.rocPanel.figure if self.figureTabs.currentIndex() == 1 else self.confusionPanel.figure
+        panel = self.rocPanel if self.figureTabs.currentIndex() == 1 else self.confusionPanel
+        panel.ensure_painted()  # never shown yet: draw it now, for the export
+        return panel.figure

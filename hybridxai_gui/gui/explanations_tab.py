@@ -4,6 +4,9 @@ SHAP runs in a `GeneratorWorker` (its progress streams into the progress bar; Ca
 stop flag) on a private copy of the model, so that Grad-CAM's hook on the shared model can never
 capture the worker's forward passes. Grad-CAM and attention for one row take milliseconds and run
 directly in the GUI thread. matplotlib, torch and shap are imported on first use, not at start-up.
+
+Each figure is drawn only when its page is showing (`FigurePanel.paint`): a new model arrives while the
+Training tab shows, and drawing all three figures then froze the window for 0.3-0.5 s.
 """
 
 from __future__ import annotations
@@ -174,11 +177,17 @@ class ExplanationsTab(QWidget):
                                       ("attention", "attentionCanvas", "Attention figure")):
             panel = FigurePanel(name, accessible, figsize=(7.0, 5.0))
             self._holders[key].layout().addWidget(panel, 1)
+            panel.show()  # visible now where its page shows (the layout would wait a loop)
             self.panels[key] = panel
 
     # ---- public API -------------------------------------------------------------------------
-    def set_model(self, trained, test_X_scaled, test_X_raw, test_y, test_rows, background_pool=None) -> None:
-        """Explain `trained` on these test rows; background_pool = scaled training rows, if known."""
+    def set_model(self, trained, test_X_scaled, test_X_raw, test_y, test_rows, background_pool=None,
+                  predicted=None) -> None:
+        """Explain `trained` on these test rows; background_pool = scaled training rows, if known.
+
+        `predicted`: the model's class per test row when the caller has it (the training worker's
+        evaluation), so that the GUI thread need not run the model on every test row.
+        """
         self.shutdown()  # a result still running belongs to the previous model
         self.trained = trained
         self.X = np.asarray(test_X_scaled, dtype=np.float32)
@@ -188,7 +197,10 @@ class ExplanationsTab(QWidget):
         self.background_pool = background_pool
         self.csv_background = None
         self.result = None
-        self.predicted = trained.predict_logits(self.X).argmax(axis=1) if len(self.X) else np.zeros(0, int)
+        if predicted is not None and len(predicted) == len(self.X):
+            self.predicted = np.asarray(predicted, dtype=np.int64)
+        else:
+            self.predicted = trained.predict_logits(self.X).argmax(axis=1) if len(self.X) else np.zeros(0, int)
         names = list(trained.class_names)
         for combo, first in ((self.classFilterCombo, "All classes"), (self.classCombo, "Predicted class")):
             combo.blockSignals(True)
@@ -229,8 +241,9 @@ class ExplanationsTab(QWidget):
     def current_figure(self):
         if not self.panels or self.trained is None:
             return None
-        key = ("shap", "gradcam", "attention")[self.figureTabs.currentIndex()]
-        return self.panels[key].figure
+        panel = self.panels[("shap", "gradcam", "attention")[self.figureTabs.currentIndex()]]
+        panel.ensure_painted()  # not shown since it last changed: draw it now (e.g. for an export)
+        return panel.figure
 
     def is_busy(self) -> bool:
         return self.worker is not None and self.worker.isRunning()
@@ -433,33 +446,38 @@ class ExplanationsTab(QWidget):
         from ..plotting.explain_plots import draw_gradcam
 
         panel, i = self.panels["gradcam"], self.current_index()
-        panel.figure.clear()
         if i is None:
             panel.clear("No row selected.")
             return
         c = self._class_for(i)
-        cam = GradCAM(self.trained.model, class_names=self.trained.class_names).attribute(self.X[i:i + 1], target=c)
-        which = "predicted" if c == self.predicted[i] else f"predicted {self.trained.class_names[self.predicted[i]]}"
-        draw_gradcam(panel.figure.add_subplot(), self.X[i], cam.heatmap[0], self._names(),
-                     title=f"Row {self.rows[i]}: {cam.message(0)} ({which})", no_evidence=bool(cam.no_evidence[0]))
-        panel.redraw()
+        trained, x, names, row = self.trained, self.X[i:i + 1], self._names(), self.rows[i]
+        which = "predicted" if c == self.predicted[i] else f"predicted {trained.class_names[self.predicted[i]]}"
+
+        def draw(figure) -> None:
+            cam = GradCAM(trained.model, class_names=trained.class_names).attribute(x, target=c)
+            draw_gradcam(figure.add_subplot(), x[0], cam.heatmap[0], names,
+                         title=f"Row {row}: {cam.message(0)} ({which})", no_evidence=bool(cam.no_evidence[0]))
+
+        panel.paint(draw)  # now if the Grad-CAM page shows, else when it is shown
 
     def _draw_attention(self) -> None:
         from ..core.explain import AttentionExplainer
         from ..plotting.explain_plots import draw_attention, draw_received_attention
 
         panel, i = self.panels["attention"], self.current_index()
-        panel.figure.clear()
         if i is None:
             panel.clear("No row selected.")
             return
-        att = AttentionExplainer(self.trained.model, self._names()).attribute(self.X[i:i + 1])
+        model, x, names, row = self.trained.model, self.X[i:i + 1], self._names(), self.rows[i]
         head = self.headCombo.currentIndex() - 1
-        gs = panel.figure.add_gridspec(2, 1, height_ratios=[3, 1.2])
-        draw_attention(panel.figure.add_subplot(gs[0]), att, 0, head=None if head < 0 else head,
-                       prefix=f"Row {self.rows[i]}: ")
-        draw_received_attention(panel.figure.add_subplot(gs[1]), att, 0, self._names())
-        panel.redraw()
+
+        def draw(figure) -> None:
+            att = AttentionExplainer(model, names).attribute(x)
+            gs = figure.add_gridspec(2, 1, height_ratios=[3, 1.2])
+            draw_attention(figure.add_subplot(gs[0]), att, 0, head=None if head < 0 else head, prefix=f"Row {row}: ")
+            draw_received_attention(figure.add_subplot(gs[1]), att, 0, names)
+
+        panel.paint(draw)  # now if the Attention page shows, else when it is shown
 
     def _draw_shap(self) -> None:
         from ..plotting import explain_plots as ep
@@ -477,27 +495,29 @@ class ExplanationsTab(QWidget):
         if per_row and not len(pos):
             panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP”.")
             return
-        fig = panel.figure
-        fig.clear()
         cls = self.classCombo.currentIndex() - 1
-        if view == "bar":
-            ep.draw_shap_bar(fig.add_subplot(), res)
-        elif view == "beeswarm":
-            ep.draw_beeswarm(fig.add_subplot(), res, None if cls < 0 else cls)
-        elif view == "heatmap":
-            ep.draw_shap_heatmap(fig.add_subplot(), res, None if cls < 0 else cls)
-        elif view in ("waterfall", "force"):
-            r = int(pos[0])
-            c = int(res.predicted[r]) if cls < 0 else cls
-            (ep.draw_waterfall if view == "waterfall" else ep.draw_force)(fig.add_subplot(), res, r, c)
-        else:
-            from ..core.explain import AttentionExplainer, GradCAM
+        trained, names = self.trained, self._names()
+        x, row = (self.X[i:i + 1], self.rows[i]) if i is not None else (None, None)
 
-            r = int(pos[0])
-            c = int(res.predicted[r]) if cls < 0 else cls
-            cam = GradCAM(self.trained.model).attribute(self.X[i:i + 1], target=c)
-            att = AttentionExplainer(self.trained.model).attribute(self.X[i:i + 1])
-            ep.comparison_figure(fig, self.X[i], res.values[r, :, c], cam.heatmap[0], att.received_upsampled[0],
-                                 self._names(), self.trained.class_names[c],
-                                 title=f"Row {self.rows[i]}: class {self.trained.class_names[c]}")
-        panel.redraw()
+        def draw(fig) -> None:
+            if view == "bar":
+                ep.draw_shap_bar(fig.add_subplot(), res)
+            elif view == "beeswarm":
+                ep.draw_beeswarm(fig.add_subplot(), res, None if cls < 0 else cls)
+            elif view == "heatmap":
+                ep.draw_shap_heatmap(fig.add_subplot(), res, None if cls < 0 else cls)
+            elif view in ("waterfall", "force"):
+                r = int(pos[0])
+                c = int(res.predicted[r]) if cls < 0 else cls
+                (ep.draw_waterfall if view == "waterfall" else ep.draw_force)(fig.add_subplot(), res, r, c)
+            else:
+                from ..core.explain import AttentionExplainer, GradCAM
+
+                r = int(pos[0])
+                c = int(res.predicted[r]) if cls < 0 else cls
+                cam = GradCAM(trained.model).attribute(x, target=c)
+                att = AttentionExplainer(trained.model).attribute(x)
+                ep.comparison_figure(fig, x[0], res.values[r, :, c], cam.heatmap[0], att.received_upsampled[0],
+                                     names, trained.class_names[c], title=f"Row {row}: class {trained.class_names[c]}")
+
+        panel.paint(draw)  # now if the SHAP page shows, else when it is shown

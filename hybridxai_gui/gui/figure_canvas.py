@@ -1,11 +1,20 @@
 """One matplotlib canvas class for every figure in the app: a Figure, its Qt canvas and toolbar.
 
 matplotlib's Qt backend is imported when the first canvas is built, not when the app starts
-(it costs ~0.5 s). Subclasses or owners draw with the Qt-free `plotting.draw_*` functions onto
-`self.figure` and call `redraw()`.
+(it costs ~0.5 s). Owners draw with the Qt-free `plotting.draw_*` functions onto `self.figure`.
+
+Drawing a figure costs the GUI thread 0.1-0.8 s (building the artists, then rendering them), so a
+panel never does either while it is hidden (another main tab or figure tab is showing):
+
+* `paint(draw)` hands the panel a function that draws onto the figure. It runs at once when the
+  panel is visible, else when the panel is first shown (or `ensure_painted()` is called, e.g.
+  before exporting). A newer `paint()` replaces a pending one: only the latest is ever drawn.
+* `redraw()` renders on screen (draw_idle) when the canvas is visible, else when it is next shown.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
@@ -25,6 +34,8 @@ class FigurePanel(QWidget):
         self.canvas.setAccessibleName(accessible_name)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.canvas.setMinimumSize(200, 160)
+        self._pending: Callable | None = None  # a paint() not run yet (the panel was hidden)
+        self._stale = False  # the figure changed while the canvas was hidden: render when shown
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -34,11 +45,42 @@ class FigurePanel(QWidget):
             layout.addWidget(self.toolbar)
         layout.addWidget(self.canvas, 1)
 
+    @property
+    def pending(self) -> bool:
+        """True while a paint() waits for the panel to be shown."""
+        return self._pending is not None
+
+    def paint(self, draw: Callable) -> None:
+        """Clear the figure and run `draw(figure)` now if the panel is visible, else when it is shown."""
+        self._pending = draw
+        if self.isVisible():
+            self.ensure_painted()
+
+    def ensure_painted(self) -> None:
+        """Run a pending paint() now (visible or not): e.g. before the figure is exported."""
+        draw, self._pending = self._pending, None
+        if draw is None:
+            return
+        self.figure.clear()
+        draw(self.figure)
+        self.redraw()
+
     def clear(self, message: str = "") -> None:
+        self._pending = None
         self.figure.clear()
         if message:
             self.figure.text(0.5, 0.5, message, ha="center", va="center", color="0.45", wrap=True)
         self.redraw()
 
     def redraw(self) -> None:
-        self.canvas.draw_idle()
+        if self.canvas.isVisible():
+            self._stale = False
+            self.canvas.draw_idle()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.ensure_painted()
+        if self._stale:
+            self.redraw()

@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
         else:
             self.evaluationTab.clear("This model has no test rows to evaluate.")
         self.predictTab.set_model(self.trained)
-        self._set_explanations(outcome.prepared)
+        self._set_explanations(outcome.prepared, outcome.evaluation)
         self._update_actions()
         self._status(result.message)
         self.trainingDone.emit(outcome)
@@ -258,14 +258,17 @@ class MainWindow(QMainWindow):
             self.dataTab.set_problems([message])
         self.show_failure(message, details)
 
-    def _set_explanations(self, prepared) -> None:
+    def _set_explanations(self, prepared, evaluation=None) -> None:
         tab = self.explanationsTab
         if not hasattr(tab, "set_model"):
             return
         if prepared is None or len(prepared.y_test) == 0:
             return  # the explanations tab explains test rows; without any it keeps its hint
+        # The worker's evaluation already holds each test row's prediction: running the model on every
+        # test row here again took the GUI thread up to 1.5 s.
+        predicted = evaluation.y_pred if evaluation is not None else None
         tab.set_model(self.trained, prepared.X_test, prepared.X_test_raw, prepared.y_test, prepared.rows_test,
-                      background_pool=prepared.X_train)
+                      background_pool=prepared.X_train, predicted=predicted)
 
     def explain_row(self, index: int) -> None:
         if not hasattr(self.explanationsTab, "show_row"):
