@@ -29,6 +29,37 @@ def test_open_data_through_the_file_dialog(qtbot, window, dialogs, tiny_csv):
     assert not dialogs.messages
 
 
+def test_another_label_column_is_counted_in_a_worker(qtbot, window, dialogs, tiny_csv):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    tab = window.dataTab
+    assert "label" in tab.train_table.counts  # counted while loading, with the guessed label
+    assert tab.train_table.counts["label"] == ({"c0": 20, "c1": 20, "c2": 20}, 3)
+    tab.labelColumnCombo.setCurrentText("f0")  # 60 distinct values
+    # counted in a worker: until its (queued) result arrives, the chart says so
+    assert not tab.distribution.figure.axes and "Counting" in tab.distribution.figure.texts[0].get_text()
+    qtbot.waitUntil(lambda: bool(tab.distribution.figure.axes)
+                    and "'f0'" in tab.distribution.figure.axes[0].get_title(), timeout=10_000)
+    assert "60 distinct values" in tab.distribution.figure.axes[0].get_title()
+    assert len(tab.train_table.counts["f0"][0]) == 50  # at most 50 bars
+    tab.labelColumnCombo.setCurrentText("label")  # counted before: drawn at once
+    assert "'label'" in tab.distribution.figure.axes[0].get_title()
+
+
+def test_class_counts_matches_counting_every_row_as_text():
+    import numpy as np
+    import pandas as pd
+
+    from hybridxai_gui.gui.data_tab import class_counts
+
+    frame = pd.DataFrame({"y": ["b", "a", None, "a", "b", "b"], "n": [1, 2, 2, np.nan, 1, 1],
+                          "o": pd.Series([1, "1", "x", 1, 2, "x"], dtype=object)})
+    for column in frame.columns:
+        expected = frame[column].astype(str).value_counts(dropna=False)
+        counts, distinct = class_counts(frame, column)
+        assert counts == {str(k): int(v) for k, v in sorted(expected.items(), key=lambda kv: str(kv[0]))}
+        assert distinct == len(counts)
+
+
 def test_train_two_epochs_shows_two_points_per_curve(qtbot, window, dialogs, tiny_csv):
     open_data(qtbot, window, dialogs, tiny_csv)
     fast_settings(window, epochs=2)

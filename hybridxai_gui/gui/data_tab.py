@@ -1,13 +1,15 @@
 """The Data tab: open the training (and optional test) CSV, pick the label and features, check them.
 
-Files are read in a worker thread (`core.data.read_table` plus per-column statistics), so even a
-large file never freezes the window. The preview is a lazy table model. Problems from the core
+Files are read in a worker thread (`core.data.read_table` plus per-column statistics and the rows per
+class of the guessed label), so even a large file never freezes the window; rows per class of another
+label column are counted in a worker too, and only the bar chart is drawn in the GUI thread. The preview is a lazy table model. Problems from the core
 (unreadable file, wrong label, missing values, ...) are listed in a visible panel with the core's
 own one-line message.
 """
 
 from __future__ import annotations
 
+import heapq
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,23 @@ class LoadedTable:
     frame: Any  # pandas.DataFrame
     stats: Any  # pandas.DataFrame: one row per column
     warnings: list[str] = field(default_factory=list)
+    # label column -> (rows per class as {str: count}, sorted by name; number of distinct values)
+    counts: dict[str, tuple[dict[str, int], int]] = field(default_factory=dict)
+
+
+def class_counts(frame, label: str) -> tuple[dict[str, int], int]:
+    """Runs in a worker: rows per value of `frame[label]` (missing values included), keyed by str.
+
+    Counts first, then turns only the distinct values into text: `astype(str)` on every row took
+    0.3-1.9 s for 1,000,000 rows. Values with the same text (1 and "1") are added up.
+    """
+    counted = frame[label].value_counts(dropna=False, sort=False)
+    out: dict[str, int] = {}
+    for value, n in zip(counted.index.tolist(), counted.to_numpy().tolist()):
+        key = str(value)
+        out[key] = out.get(key, 0) + int(n)
+    first = sorted(out.items()) if len(out) <= 50 else heapq.nsmallest(50, out.items())
+    return dict(first), len(out)  # the chart shows at most 50 bars
 
 
 def load_table(path: str) -> LoadedTable:
@@ -53,6 +72,11 @@ def load_table(path: str) -> LoadedTable:
                      "mean": float(finite.mean()) if has else None, "missing": missing,
                      "distinct": int(col.nunique(dropna=True)) if not numeric or len(col) < 200_000 else None})
     stats = pd.DataFrame(rows, columns=["column", "type", "min", "max", "mean", "missing", "distinct"])
+    from ..core.data import guess_label_column
+
+    columns = [str(c) for c in frame.columns]
+    label = guess_label_column(columns) if columns else None
+    counts = {label: class_counts(frame, label)} if label in frame.columns else {}
     # The GUI draws the class distribution next: import matplotlib's Qt backend here, off the GUI thread
     # (~0.5 s, more on a busy machine), so showing the file does not freeze the window.
     import matplotlib.backends.backend_qtagg  # noqa: F401
@@ -60,7 +84,7 @@ def load_table(path: str) -> LoadedTable:
 
     from ..plotting import evaluation_plots  # noqa: F401
 
-    return LoadedTable(str(path), frame, stats, [str(w.message) for w in caught])
+    return LoadedTable(str(path), frame, stats, [str(w.message) for w in caught], counts)
 
 
 class DataTab(QWidget):
@@ -356,24 +380,45 @@ class DataTab(QWidget):
                                        if total else "Open a CSV to list its columns")
 
     def _draw_distribution(self, label: str) -> None:
-        from ..plotting.evaluation_plots import draw_class_distribution
+        """Draw the rows per class of `label`; counted in a worker unless the load already did."""
         from .figure_canvas import FigurePanel
 
         if self.distribution is None:
             self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5))
             self.distributionHolder.layout().addWidget(self.distribution)
-        counts = self.train_table.frame[label].astype(str).value_counts(dropna=False).sort_index()
-        self.distribution.figure.clear()
-        ax = self.distribution.figure.add_subplot()
+            self.distribution.show()  # visible now if the Data tab shows (the layout would wait a loop)
+        table = self.train_table
+        if label in table.counts:
+            self._paint_counts(label, *table.counts[label])
+            return
+        self.distribution.clear(f"Counting rows per class in '{label}'…")
+        frame = table.frame
+
+        def counted(result, table=table, label=label) -> None:
+            table.counts[label] = result
+            if self.train_table is table and self.labelColumnCombo.currentText() == label:
+                self._paint_counts(label, *result)
+
+        start_job(self, lambda: class_counts(frame, label), done=counted,
+                  failed=lambda message, _details: self.distribution.clear(message), name="class_counts")
+
+    def _paint_counts(self, label: str, counts: dict[str, int], distinct: int) -> None:
         title = f"Rows per class in '{label}'"
-        if len(counts) > 50:
-            title += f" ({len(counts)} distinct values: is this the label column?)"
-            counts = counts.head(50)
-        draw_class_distribution(ax, dict(counts.items()), title=title)
-        self.distribution.redraw()
+        if distinct > 50:
+            title += f" ({distinct} distinct values: is this the label column?)"
+
+        def draw(figure) -> None:
+            from ..plotting.evaluation_plots import draw_class_distribution
+
+            draw_class_distribution(figure.add_subplot(), counts, title=title)
+
+        self.distribution.paint(draw)  # now if the Data tab shows, else when it is next shown
 
     def current_figure(self):
-        return self.distribution.figure if self.distribution is not None else None
+        if self.distribution is None:
+            return None
+        self.distribution.ensure_painted()
+        return self.distribution.figure
 
     # ---- what training needs ------------------------------------------------------------------
     def data_options(self) -> dict[str, Any]:
