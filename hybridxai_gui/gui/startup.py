@@ -16,15 +16,23 @@ def warm_up_imports() -> list[tuple[str, str]]:
     training worker, and its ~1 s import under the GIL showed as a ~200 ms freeze of the live charts.
     Doing it now, in the background while the user opens a file, keeps it out of training; doing it in
     the GUI thread instead would freeze the fresh window for the whole import (~2 s with torch).
+    The same holds for scikit-learn: the core imports it only when it splits the data
+    (`model_selection`) and evaluates (`metrics`), which the training worker did at its start and end,
+    freezing the window for 170-240 ms each time (the import holds the GIL in long C calls).
     """
-    from ..core import data  # noqa: F401  (pandas, scikit-learn: what opening a file needs first)
+    from ..core import data  # noqa: F401  (pandas: what opening a file needs first)
 
     import matplotlib.backends.backend_qtagg  # noqa: F401
     import matplotlib.figure  # noqa: F401
     import torch
     import torch._dynamo  # noqa: F401
 
+    import sklearn.metrics  # noqa: F401  (core.evaluation, after training)
+    import sklearn.model_selection  # noqa: F401  (core.data's split, before training)
+
+    from ..core import evaluation  # noqa: F401
     from ..core.training import available_devices
+    from ..plotting import evaluation_plots  # noqa: F401
 
     del torch
     return available_devices()
