@@ -443,7 +443,7 @@ class ExplanationsTab(QWidget):
 
     def _draw_gradcam(self) -> None:
         from ..core.explain import GradCAM
-        from ..plotting.explain_plots import draw_gradcam
+        from ..plotting.map_plots import draw_gradcam
 
         panel, i = self.panels["gradcam"], self.current_index()
         if i is None:
@@ -462,7 +462,7 @@ class ExplanationsTab(QWidget):
 
     def _draw_attention(self) -> None:
         from ..core.explain import AttentionExplainer
-        from ..plotting.explain_plots import draw_attention, draw_received_attention
+        from ..plotting.map_plots import draw_attention, draw_received_attention
 
         panel, i = self.panels["attention"], self.current_index()
         if i is None:
