@@ -442,8 +442,7 @@ class ExplanationsTab(QWidget):
         return list(self.trained.feature_names)
 
     def _draw_gradcam(self) -> None:
-        from ..core.explain import GradCAM
-        from ..plotting.map_plots import draw_gradcam
+        from ..plotting.row_figures import draw_gradcam_figure
 
         panel, i = self.panels["gradcam"], self.current_index()
         if i is None:
@@ -452,17 +451,11 @@ class ExplanationsTab(QWidget):
         c = self._class_for(i)
         trained, x, names, row = self.trained, self.X[i:i + 1], self._names(), self.rows[i]
         which = "predicted" if c == self.predicted[i] else f"predicted {trained.class_names[self.predicted[i]]}"
-
-        def draw(figure) -> None:
-            cam = GradCAM(trained.model, class_names=trained.class_names).attribute(x, target=c)
-            draw_gradcam(figure.add_subplot(), x[0], cam.heatmap[0], names,
-                         title=f"Row {row}: {cam.message(0)} ({which})", no_evidence=bool(cam.no_evidence[0]))
-
-        panel.paint(draw)  # now if the Grad-CAM page shows, else when it is shown
+        # Drawn now if the Grad-CAM page shows, else when it is shown.
+        panel.paint(lambda fig: draw_gradcam_figure(fig, trained.model, x, names, trained.class_names, c, row, which))
 
     def _draw_attention(self) -> None:
-        from ..core.explain import AttentionExplainer
-        from ..plotting.map_plots import draw_attention, draw_received_attention
+        from ..plotting.row_figures import draw_attention_figure
 
         panel, i = self.panels["attention"], self.current_index()
         if i is None:
@@ -470,17 +463,10 @@ class ExplanationsTab(QWidget):
             return
         model, x, names, row = self.trained.model, self.X[i:i + 1], self._names(), self.rows[i]
         head = self.headCombo.currentIndex() - 1
-
-        def draw(figure) -> None:
-            att = AttentionExplainer(model, names).attribute(x)
-            gs = figure.add_gridspec(2, 1, height_ratios=[3, 1.2])
-            draw_attention(figure.add_subplot(gs[0]), att, 0, head=None if head < 0 else head, prefix=f"Row {row}: ")
-            draw_received_attention(figure.add_subplot(gs[1]), att, 0, names)
-
-        panel.paint(draw)  # now if the Attention page shows, else when it is shown
+        panel.paint(lambda fig: draw_attention_figure(fig, model, x, names, row, None if head < 0 else head))
 
     def _draw_shap(self) -> None:
-        from ..plotting import explain_plots as ep
+        from ..plotting.row_figures import draw_shap_view
 
         if not self.panels:
             return
@@ -491,33 +477,11 @@ class ExplanationsTab(QWidget):
             return
         view = self.shapViewCombo.currentText()
         pos = np.nonzero(res.rows == self.rows[i])[0] if i is not None else []
-        per_row = view in ("waterfall", "force", "comparison")
-        if per_row and not len(pos):
+        if view in ("waterfall", "force", "comparison") and not len(pos):
             panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP”.")
             return
         cls = self.classCombo.currentIndex() - 1
-        trained, names = self.trained, self._names()
         x, row = (self.X[i:i + 1], self.rows[i]) if i is not None else (None, None)
-
-        def draw(fig) -> None:
-            if view == "bar":
-                ep.draw_shap_bar(fig.add_subplot(), res)
-            elif view == "beeswarm":
-                ep.draw_beeswarm(fig.add_subplot(), res, None if cls < 0 else cls)
-            elif view == "heatmap":
-                ep.draw_shap_heatmap(fig.add_subplot(), res, None if cls < 0 else cls)
-            elif view in ("waterfall", "force"):
-                r = int(pos[0])
-                c = int(res.predicted[r]) if cls < 0 else cls
-                (ep.draw_waterfall if view == "waterfall" else ep.draw_force)(fig.add_subplot(), res, r, c)
-            else:
-                from ..core.explain import AttentionExplainer, GradCAM
-
-                r = int(pos[0])
-                c = int(res.predicted[r]) if cls < 0 else cls
-                cam = GradCAM(trained.model).attribute(x, target=c)
-                att = AttentionExplainer(trained.model).attribute(x)
-                ep.comparison_figure(fig, x[0], res.values[r, :, c], cam.heatmap[0], att.received_upsampled[0],
-                                     names, trained.class_names[c], title=f"Row {row}: class {trained.class_names[c]}")
-
-        panel.paint(draw)  # now if the SHAP page shows, else when it is shown
+        model = self.trained.model
+        panel.paint(lambda fig: draw_shap_view(fig, res, view, None if cls < 0 else cls,
+                                               int(pos[0]) if len(pos) else None, model, x, row))
