@@ -226,25 +226,13 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    import numpy as np
-    import pandas as pd
-
     from .core.checkpoint import load_checkpoint
     from .core.data import read_table
 
     trained = load_checkpoint(args.model)
     df = read_table(args.data, label=trained.label_column)
     X = trained.transform(df, source=Path(args.data).name)
-    logits = trained.predict_logits(X).astype(np.float64)
-    z = logits - logits.max(axis=1, keepdims=True)
-    proba = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    names = trained.class_names
-    out = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]})
-    for c, name in enumerate(names):
-        out[f"p_{name}"] = proba[:, c]
-    if args.with_logits:
-        for c, name in enumerate(names):
-            out[f"logit_{name}"] = logits[:, c]
+    out = trained.prediction_table(X, with_logits=args.with_logits)
     from .core.fileio import write_csv
 
     write_csv(out, Path(args.out))

@@ -76,10 +76,29 @@ class TrainedModel:
         return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), dtype=np.float32)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        logits = self.predict_logits(X).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return _softmax(self.predict_logits(X))
+
+    def prediction_table(self, X: np.ndarray, with_logits: bool = False, index=None):
+        """DataFrame with `predicted` (class name), `p_<class>` and optionally `logit_<class>` per row."""
+        import pandas as pd
+
+        logits = self.predict_logits(X)
+        proba = _softmax(logits)
+        names = list(self.class_names)
+        table = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]}, index=index)
+        for c, name in enumerate(names):
+            table[f"p_{name}"] = proba[:, c]
+        if with_logits:
+            for c, name in enumerate(names):
+                table[f"logit_{name}"] = logits[:, c].astype(np.float64)
+        return table
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def library_versions() -> dict[str, str]:

@@ -22,12 +22,7 @@ def predict_frame(trained, frame, source: str):
     """Runs in the worker: the prediction table for `frame` (predicted class, p_<class>, inputs)."""
     import pandas as pd
 
-    X = trained.transform(frame, source)
-    proba = trained.predict_proba(X)
-    names = list(trained.class_names)
-    out = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]}, index=frame.index)
-    for c, name in enumerate(names):
-        out[f"p_{name}"] = proba[:, c]
+    out = trained.prediction_table(trained.transform(frame, source), index=frame.index)
     others = frame[[c for c in frame.columns if f"p_{c}" not in out.columns and c != "predicted"]]
     return pd.concat([out, others], axis=1)
 
