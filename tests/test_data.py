@@ -218,6 +218,15 @@ def test_missing_drop_drops_rows_and_keeps_their_numbers(tmp_path):
     assert any("Dropped 3 row(s)" in w for w in data.warnings)
 
 
+def test_missing_drop_keeps_each_split_row_with_its_own_values(tmp_path):
+    path = _with_gaps(tmp_path)
+    raw = pd.read_csv(path)
+    data = prepare_data(path, missing="drop", val_size=0.2, scaling="none")
+    features = raw[["f0", "f1", "f2"]].to_numpy(np.float32)
+    for X, rows in ((data.X_train, data.rows_train), (data.X_val, data.rows_val), (data.X_test_raw, data.rows_test)):
+        np.testing.assert_array_equal(X, features[rows])
+
+
 def test_missing_mean_uses_training_rows_only():
     # Column f0 is 0 on every training candidate and huge on the test rows; with one missing training cell,
     # a mean taken over all rows would not be 0.
@@ -311,6 +320,21 @@ def test_splits_are_stratified_disjoint_and_cover_every_row():
     labels = df["label"].to_numpy()
     for y, r in ((data.y_train, data.rows_train), (data.y_val, data.rows_val), (data.y_test, data.rows_test)):
         np.testing.assert_array_equal(np.array(data.class_names)[y], labels[r])
+
+
+@pytest.mark.parametrize("sizes", [(90, 9, 3), (50, 50), (14, 10, 6, 4), (1000, 2)])
+@pytest.mark.parametrize("share", [0.1, 0.2, 0.5])
+def test_imbalanced_splits_keep_class_shares_and_every_class_on_both_sides(sizes, share):
+    classes = [f"c{i}" for i in range(len(sizes))]
+    df = pd.DataFrame({"f0": np.arange(sum(sizes), dtype=float), "label": np.repeat(classes, sizes)})
+    data = prepare_data(df, test_size=share, val_size=0)
+    n_test = np.bincount(data.y_test, minlength=len(sizes))
+    n_train = np.bincount(data.y_train, minlength=len(sizes))
+    np.testing.assert_array_equal(n_test + n_train, sizes)
+    assert n_test.min() >= 1 and n_train.min() >= 1
+    # Each class holds out its share of the rows, to within one row (the rounding) or the one-row minimum.
+    assert np.all(np.abs(n_test - share * np.array(sizes)) <= 1)
+    assert abs(n_test.sum() - np.ceil(share * sum(sizes))) <= len(sizes)
 
 
 def test_same_seed_same_split_and_hash_other_seed_differs():
