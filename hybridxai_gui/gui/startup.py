@@ -16,9 +16,9 @@ def warm_up_imports() -> list[tuple[str, str]]:
     training worker, and its ~1 s import under the GIL showed as a ~200 ms freeze of the live charts.
     Doing it now, in the background while the user opens a file, keeps it out of training; doing it in
     the GUI thread instead would freeze the fresh window for the whole import (~2 s with torch).
-    The same holds for scikit-learn: the core imports it only when it splits the data
-    (`model_selection`) and evaluates (`metrics`), which the training worker did at its start and end,
-    freezing the window for 170-240 ms each time (the import holds the GIL in long C calls).
+    The same holds for scikit-learn's metrics: the core imports them only when it evaluates, which the
+    training worker did at its end, freezing the window for 170-240 ms (the import holds the GIL in long
+    C calls). The data split is numpy's own and needs no scikit-learn.
     """
     from ..core import data  # noqa: F401  (pandas: what opening a file needs first)
 
@@ -28,7 +28,6 @@ def warm_up_imports() -> list[tuple[str, str]]:
     import torch._dynamo  # noqa: F401
 
     import sklearn.metrics  # noqa: F401  (core.evaluation, after training)
-    import sklearn.model_selection  # noqa: F401  (core.data's split, before training)
 
     from ..core import evaluation  # noqa: F401
     from ..core.training import available_devices
