@@ -63,7 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scaling+jitter of training rows (auto: only rows that are normalised series)")
     t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
     t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement")
-    t.add_argument("--no-restore-best", action="store_true", help="keep the last epoch's weights")
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
@@ -75,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lstm-hidden", type=int)
     t.add_argument("--heads", type=int)
     t.add_argument("--dropout", type=float)
+    t.add_argument("--position-channel", action=argparse.BooleanOptionalAction, default=None,
+                   help="give the network each feature's position as a second input channel (default preset: on)")
+    t.add_argument("--restore-best", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the best validation epoch's weights instead of the last (default preset: last)")
     t.add_argument("--save-optimizer", action="store_true", help="also store optimizer state (to resume)")
     t.add_argument("--out", required=True, help="model file to write (.pth)")
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
@@ -119,10 +122,11 @@ def _configs_from_args(args):
     train_cfg = replace(train_cfg, **{k: v for k, v in train_over.items() if v is not None})
     if args.class_weights:
         train_cfg = replace(train_cfg, class_weights=True)
-    if args.no_restore_best:
-        train_cfg = replace(train_cfg, restore_best=False)
+    if args.restore_best is not None:
+        train_cfg = replace(train_cfg, restore_best=args.restore_best)
     model_over = {"kernel_size": args.kernel_size, "cnn_channels": args.cnn_channels,
-                  "lstm_hidden": args.lstm_hidden, "num_heads": args.heads, "dropout": args.dropout}
+                  "lstm_hidden": args.lstm_hidden, "num_heads": args.heads, "dropout": args.dropout,
+                  "position_channel": args.position_channel}
     model_cfg = replace(model_cfg, **{k: v for k, v in model_over.items() if v is not None})
     train_cfg.validate()
     return model_cfg, train_cfg

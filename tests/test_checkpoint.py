@@ -122,3 +122,18 @@ def test_transform_applies_training_scaler_by_feature_name(trained_and_data):
     df = wine_frame().iloc[data.rows_test]
     shuffled = df[list(reversed(df.columns))]  # columns matched by name, not position
     np.testing.assert_allclose(result.trained.transform(shuffled), data.X_test, rtol=1e-6, atol=1e-6)
+
+
+def test_position_channel_model_round_trips_and_old_files_read_as_one_channel(tmp_path):
+    from hybridxai_gui.core.config import config_from_dict, to_dict
+
+    data = prepare_data(wine_frame(), seed=1)
+    trained = run_training(data, ModelConfig(kernel_size=9, position_channel=True),
+                           TrainConfig(epochs=1, device="cpu")).trained
+    loaded = load_checkpoint(save_checkpoint(trained, tmp_path / "pc.pth"))
+    assert loaded.model_config.position_channel is True
+    np.testing.assert_array_equal(loaded.predict_logits(data.X_test), trained.predict_logits(data.X_test))
+    # A checkpoint written before the option existed has no such key: it is the one-channel model.
+    older = to_dict(ModelConfig(n_features=13, n_classes=3))
+    del older["position_channel"]
+    assert config_from_dict(ModelConfig, older).position_channel is False

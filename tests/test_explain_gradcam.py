@@ -121,12 +121,13 @@ def test_restores_training_mode(bump_model):
         bump_model.eval()
 
 
-@pytest.mark.parametrize("n_features,n_classes", [(32, 2), (13, 3), (5, 4)])
-def test_equals_captum(n_features, n_classes):
+@pytest.mark.parametrize("n_features,n_classes,position_channel", [(32, 2, False), (13, 3, False), (5, 4, False),
+                                                                  (32, 2, True), (13, 3, True)])
+def test_equals_captum(n_features, n_classes, position_channel):
     captum_attr = pytest.importorskip("captum.attr")
     torch.manual_seed(n_features)
     model = build_model(ModelConfig(n_features=n_features, n_classes=n_classes, cnn_channels=6, lstm_hidden=8,
-                                    num_heads=2)).eval()
+                                    num_heads=2, position_channel=position_channel)).eval()
     x = torch.from_numpy(np.random.default_rng(0).normal(size=(6, n_features)).astype(np.float32))
     for target in range(n_classes):
         ours = GradCAM(model).attribute(x.numpy(), target=target).raw

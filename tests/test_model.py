@@ -20,9 +20,11 @@ def test_sequence_length_rule(n_features, expected_len):
 
 @pytest.mark.parametrize("n_features", [1, 2, 3, 4, 5, 13, 150])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_forward_shapes_every_feature_count(n_features, n_classes):
+@pytest.mark.parametrize("position_channel", [False, True])
+def test_forward_shapes_every_feature_count(n_features, n_classes, position_channel):
     torch.manual_seed(0)
-    model = HybridCNNLSTMAttention(ModelConfig(n_features=n_features, n_classes=n_classes)).eval()
+    config = ModelConfig(n_features=n_features, n_classes=n_classes, position_channel=position_channel)
+    model = HybridCNNLSTMAttention(config).eval()
     x = torch.randn(6, n_features)
     logits, attn = model(x)
     L = sequence_length(n_features)
@@ -71,3 +73,26 @@ def test_kernel_size_keeps_length_and_heads_validated():
     assert model(torch.randn(2, 20))[1].shape == (2, 5, 5)
     with pytest.raises(HybridXAIError, match="heads"):
         HybridCNNLSTMAttention(ModelConfig(n_features=20, n_classes=2, num_heads=5))
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 24, 150])
+def test_position_channel_feeds_each_feature_its_position(n_features):
+    model = HybridCNNLSTMAttention(ModelConfig(n_features=n_features, n_classes=3, position_channel=True)).eval()
+    assert model.block1.conv.in_channels == 2
+    seen = []
+    handle = model.block1.conv.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+    x = torch.randn(5, n_features)
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    (inputs,) = seen
+    assert inputs.shape == (5, 2, n_features)
+    torch.testing.assert_close(inputs[:, 0], x)  # the row itself, untouched
+    expected = torch.linspace(-1, 1, n_features) if n_features > 1 else torch.tensor([-1.0])
+    for row in inputs[:, 1]:  # the same ramp for every row: -1 at the first feature, 1 at the last
+        torch.testing.assert_close(row, expected)
+
+
+def test_position_channel_off_is_the_reference_one_channel_design():
+    model = HybridCNNLSTMAttention(ModelConfig(n_features=24, n_classes=3))
+    assert ModelConfig().position_channel is False and model.block1.conv.in_channels == 1

@@ -1,6 +1,7 @@
 """The training generator: events, stop/pause, reproducibility, divergence, recipe quality."""
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -150,7 +151,20 @@ def test_augmentation_is_seeded_and_only_automatic_for_series():
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_default_preset_uses_the_measured_kernel():
+def test_default_preset_uses_the_measured_recipe():
     model, train = apply_preset("default")
-    assert model.kernel_size == 9 and train == TrainConfig()
-    assert ModelConfig().kernel_size == 3  # the reference design's value stays the dataclass default
+    assert model.kernel_size == 9 and model.position_channel is True
+    assert train == replace(TrainConfig(), restore_best=False)
+    # The reference design's values stay the dataclass defaults.
+    assert ModelConfig().kernel_size == 3 and ModelConfig().position_channel is False
+
+
+@pytest.mark.parametrize("restore_best", [False, True])
+def test_kept_weights_are_the_last_or_the_best_epoch(wine, restore_best):
+    result = run_training(wine, ModelConfig(), _fast(epochs=6, lr=0.02, restore_best=restore_best))
+    logits = torch.from_numpy(result.trained.predict_logits(wine.X_val))
+    val_loss = float(torch.nn.functional.cross_entropy(logits, torch.from_numpy(wine.y_val)))
+    kept = result.history[result.best_epoch - 1] if restore_best else result.history[-1]
+    assert val_loss == pytest.approx(kept.val_loss, rel=1e-4)
+    said = "kept the best validation epoch" if restore_best else "kept the last epoch's weights"
+    assert said in result.message

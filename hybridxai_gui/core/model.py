@@ -71,7 +71,7 @@ class HybridCNNLSTMAttention(nn.Module):
         self.config = config
         c = config.cnn_channels
         (_, pool1), (_, pool2) = block_lengths(config.n_features)
-        self.block1 = ConvBlock(1, c, config.kernel_size, pool1)
+        self.block1 = ConvBlock(2 if config.position_channel else 1, c, config.kernel_size, pool1)
         self.block2 = ConvBlock(c, 2 * c, config.kernel_size, pool2)  # Grad-CAM target layer
         self.seq_len = sequence_length(config.n_features)
         self.lstm = nn.LSTM(
@@ -96,6 +96,9 @@ class HybridCNNLSTMAttention(nn.Module):
     def forward(self, x: torch.Tensor, per_head: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, F) -> logits (B, C) and attention (B, L, L), or (B, H, L, L) with per_head=True."""
         h = x.unsqueeze(1)  # (B, 1, F)
+        if self.config.position_channel:
+            ramp = torch.linspace(-1.0, 1.0, x.shape[1], device=x.device, dtype=x.dtype)
+            h = torch.cat([h, ramp.expand(x.shape[0], 1, -1)], dim=1)  # (B, 2, F)
         h = self.block1(h)  # (B, c, L1)
         h = self.block2(h)  # (B, 2c, L)
         h = h.permute(0, 2, 1)  # (B, L, 2c)

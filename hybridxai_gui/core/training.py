@@ -342,7 +342,9 @@ def _train_loop(data, model_config, config, control, device, progress_every):
     if best_state is None:  # stopped before the first epoch ended: keep what there is
         best_epoch = 0
     if not message:
-        message = f"Training completed: {len(history)} epochs, best validation epoch {best_epoch}."
+        kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
+                else f"kept the last epoch's weights (best validation epoch: {best_epoch})")
+        message = f"Training completed: {len(history)} epochs; {kept}."
 
     model = model.to("cpu").eval()
     trained = TrainedModel(
