@@ -1,6 +1,6 @@
 """Time to a good model: the default recipe against 1-NN, logistic regression and a random forest.
 
-    .venv/bin/python benchmarks/bench_recipe.py             # 7 sets x 3 seeds: default, seed preset, kernel 9, baselines
+    .venv/bin/python benchmarks/bench_recipe.py             # 7 sets x 3 seeds: default, seed preset, previous default, baselines
     .venv/bin/python benchmarks/bench_recipe.py --quick     # wine + one signal set, 1 seed (~1 min)
     .venv/bin/python benchmarks/bench_recipe.py --sweep     # candidate fixes for the sets where the default misses
     ... --sets wine,cbf128 --seeds 3 --jobs 2 --no-fix --no-append
