@@ -60,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--scheduler", choices=SCHEDULERS)
     t.add_argument("--label-smoothing", type=float)
     t.add_argument("--augment", choices=("auto", "on", "off"),
-                   help="scaling+jitter of training rows (auto: only rows that are normalised series)")
+                   help="Gaussian noise on training batches (auto: only rows that are normalised series; "
+                        "the default preset: on)")
+    t.add_argument("--augment-noise", type=float, metavar="SD",
+                   help="augmentation noise in units of each feature's standard deviation (default 0.5)")
     t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
     t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement")
     t.add_argument("--seed", type=int)
@@ -118,7 +121,7 @@ def _configs_from_args(args):
                   "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
                   "seed": args.seed, "device": args.device, "threads": args.threads, "test_size": args.test_size,
                   "val_size": args.val_size, "missing": args.missing, "scaling": args.scaling,
-                  "augment": args.augment}
+                  "augment": args.augment, "augment_noise": args.augment_noise}
     train_cfg = replace(train_cfg, **{k: v for k, v in train_over.items() if v is not None})
     if args.class_weights:
         train_cfg = replace(train_cfg, class_weights=True)

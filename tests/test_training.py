@@ -151,10 +151,37 @@ def test_augmentation_is_seeded_and_only_automatic_for_series():
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
+def test_augmentation_noise_has_each_features_spread_times_the_level():
+    from hybridxai_gui.core.training import _augment
+
+    std = torch.tensor([0.0, 0.5, 2.0, 10.0])
+    x = torch.full((40000, 4), 3.0)
+    out = _augment(x, std, torch.Generator().manual_seed(0))
+    assert torch.allclose(out.mean(0), torch.full((4,), 3.0), atol=0.15)
+    assert torch.allclose(out.std(0), std, rtol=0.03, atol=1e-6)
+    assert torch.equal(x, torch.full((40000, 4), 3.0))  # the training tensor itself is never changed
+
+
+@pytest.mark.parametrize("augment, noise, noisy", [("on", 0.5, True), ("on", 0.0, False), ("off", 0.5, False),
+                                                    ("auto", 0.5, False)])
+def test_augmentation_switch_and_level(wine, monkeypatch, augment, noise, noisy):
+    from hybridxai_gui.core import training
+
+    seen = []
+    real = training._augment
+    monkeypatch.setattr(training, "_augment", lambda xb, std, g: seen.append(std.clone()) or real(xb, std, g))
+    run_training(wine, ModelConfig(), _fast(epochs=1, augment=augment, augment_noise=noise))
+    assert bool(seen) is noisy  # wine is tabular: "auto" leaves it alone
+    if noisy:
+        expected = noise * torch.from_numpy(wine.X_train).std(0, correction=0)
+        assert torch.allclose(seen[0], expected)
+
+
 def test_default_preset_uses_the_measured_recipe():
     model, train = apply_preset("default")
     assert model.kernel_size == 9 and model.position_channel is True
-    assert train == replace(TrainConfig(), restore_best=False)
+    assert train == replace(TrainConfig(), restore_best=False, augment="on")
+    assert train.augment_noise == 0.5
     # The reference design's values stay the dataclass defaults.
     assert ModelConfig().kernel_size == 3 and ModelConfig().position_channel is False
 
