@@ -145,3 +145,18 @@ def test_start_without_data_explains_what_to_do(qtbot, window, dialogs):
     window.trainingTab.startTrainingButton.click()
     assert any("Open a training CSV" in t for t in dialogs.texts())
     assert window.trainingTab.startTrainingButton.isEnabled()
+
+
+def test_noise_augmentation_inputs_follow_the_presets(window):
+    tab = window.trainingTab
+    combo = tab.trainForm.inputs["augment"]
+    spin = tab.trainForm.inputs["augment_noise"]
+    assert [combo.itemText(i) for i in range(combo.count())] == ["on", "off", "auto"]
+    tab.apply_preset("seed")
+    assert combo.currentText() == "off"
+    tab.apply_preset("default")
+    assert combo.currentText() == "on" and spin.value() == 0.5
+    spin.setValue(0.8)
+    combo.setCurrentText("auto")
+    _model, train = tab.configs({"test_size": 0.2, "val_size": 0.15, "missing": "error", "scaling": "auto"})
+    assert train.augment == "auto" and train.augment_noise == 0.8
