@@ -92,6 +92,30 @@ def test_hyperparameters_and_geometry_persist(qtbot, isolated_settings):
     assert second.trainingTab.learningRateSpin.value() == pytest.approx(0.0123)
 
 
+def test_new_defaults_replace_only_the_saved_values_the_user_never_changed(window, monkeypatch):
+    from hybridxai_gui.core import config
+
+    tab = window.trainingTab
+    tab.apply_preset("default")
+    tab.trainForm.set_values({"lr": 0.0123})  # the user's own choice
+    saved = tab.settings_dict()
+    assert saved["train"]["augment"] == "on" and saved["defaults"]["train"]["augment"] == "on"
+    # A later version changes two defaults: the untouched one follows, the user's lr stays.
+    new_presets = {**config.PRESETS, "default": {"model": {**config.PRESETS["default"]["model"], "kernel_size": 7},
+                                                 "train": {**config.PRESETS["default"]["train"], "augment": "off",
+                                                           "lr": 0.002}}}
+    monkeypatch.setattr(config, "PRESETS", new_presets)
+    tab.restore_settings(saved)
+    assert tab.trainForm.inputs["augment"].currentText() == "off"
+    assert tab.modelForm.inputs["kernel_size"].value() == 7
+    assert tab.learningRateSpin.value() == pytest.approx(0.0123)
+    log = tab.trainingLog.toPlainText()
+    assert "augment 'on' → 'off'" in log and "kernel_size 9 → 7" in log and "lr" not in log.split("defaults:")[-1]
+    # Settings from before the defaults were saved with them are restored as they are.
+    tab.restore_settings({"train": {"augment": "auto"}})
+    assert tab.trainForm.inputs["augment"].currentText() == "auto"
+
+
 def test_recent_files_menu(qtbot, window, dialogs, tiny_csv):
     dialogs.open_path = str(tiny_csv)
     with qtbot.waitSignal(window.dataLoaded, timeout=30_000):

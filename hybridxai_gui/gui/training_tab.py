@@ -226,14 +226,31 @@ class TrainingTab(QWidget):
             self.deviceCombo.setCurrentIndex(i)
 
     def settings_dict(self) -> dict:
+        # The defaults the values were chosen against travel with them, so that a later version's new
+        # defaults replace only the values the user never changed (see restore_settings).
+        model, train = apply_preset("default")
         return {"model": self.modelForm.values(), "train": self.trainForm.values(),
-                "device": self.deviceCombo.currentData()}
+                "device": self.deviceCombo.currentData(),
+                "defaults": {"model": to_dict(model), "train": to_dict(train)}}
 
     def restore_settings(self, values: dict | None) -> None:
         if not isinstance(values, dict):
             return
-        self.modelForm.set_values(values.get("model") or {})
-        self.trainForm.set_values(values.get("train") or {})
+        saved_defaults = values.get("defaults") if isinstance(values.get("defaults"), dict) else {}
+        model, train = apply_preset("default")
+        now = {"model": to_dict(model), "train": to_dict(train)}
+        changed = []
+        for section, form in (("model", self.modelForm), ("train", self.trainForm)):
+            stored = dict(values.get(section) or {})
+            then = saved_defaults.get(section) or {}
+            for name, value in list(stored.items()):
+                if name in then and value == then[name] and name in now[section] and now[section][name] != value:
+                    stored[name] = now[section][name]  # an untouched default that has changed since
+                    changed.append(f"{name} {value!r} → {now[section][name]!r}")
+            form.set_values(stored)
+        if changed:
+            self.log("The default recipe changed since these settings were saved; updated the values you had "
+                     "left at their defaults: " + ", ".join(changed) + ".")
         i = self.deviceCombo.findData(values.get("device"))
         if i >= 0:
             self.deviceCombo.setCurrentIndex(i)
