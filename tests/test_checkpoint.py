@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import struct
 import zipfile
 
 import numpy as np
@@ -92,7 +93,9 @@ def test_truncated_corrupt_foreign_newer_and_empty_files(tmp_path, trained_and_d
     good = save_checkpoint(trained_and_data[0].trained, tmp_path / "good.pth").read_bytes()
     cases = {
         "truncated.pth": (good[: len(good) // 2], "truncated or corrupt"),
-        "random.pth": (os.urandom(4096), "truncated or corrupt|Refused"),
+        "random.pth": (b"\x13" + os.urandom(4095), "not a PyTorch .pth file"),
+        "table.pth": (b"a,b,label\n1,2,x\n", r"not a HybridXAI model file \(not a PyTorch .pth file at all: it "
+                                             r"starts with b'a,b,'\)"),
         "empty.pth": (b"", "empty"),
     }
     for name, (content, message) in cases.items():
@@ -117,6 +120,36 @@ def test_truncated_corrupt_foreign_newer_and_empty_files(tmp_path, trained_and_d
     assert zipfile.is_zipfile(tmp_path / "good.pth")
 
 
+def test_flipped_bytes_anywhere_in_the_weights_are_caught(tmp_path, trained_and_data):
+    good = save_checkpoint(trained_and_data[0].trained, tmp_path / "good.pth").read_bytes()
+    with zipfile.ZipFile(tmp_path / "good.pth") as archive:  # where the largest stored part (the weights) lies
+        part = max(archive.infolist(), key=lambda i: i.file_size)
+    name_len, extra_len = struct.unpack("<HH", good[part.header_offset + 26:part.header_offset + 30])
+    start, size = part.header_offset + 30 + name_len + extra_len, part.file_size
+    for k, offset in enumerate(np.linspace(start, start + size - 1, 7).astype(int)):
+        damaged = bytearray(good)
+        damaged[offset] ^= 0x5A
+        path = tmp_path / f"flip{k}.pth"
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(CheckpointError, match="corrupt"):
+            load_checkpoint(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda raw: raw.update(format_version=0), "no valid format version"),
+    (lambda raw: raw["scaler"].update(mean=torch.zeros(3, dtype=torch.float64)), "scaler mean .*one value per feature"),
+    (lambda raw: raw["train_config"].update(missing="weird"), "incomplete or inconsistent.*missing-value policy"),
+    (lambda raw: raw["model_config"].update(num_heads=0), "incomplete or inconsistent.*heads"),
+])
+def test_damaged_contents_are_refused_on_load(tmp_path, trained_and_data, change, message):
+    save_checkpoint(trained_and_data[0].trained, tmp_path / "good.pth")
+    raw = torch.load(tmp_path / "good.pth", weights_only=True)
+    change(raw)
+    torch.save(raw, tmp_path / "bad.pth")
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(tmp_path / "bad.pth")
+
+
 def test_transform_applies_training_scaler_by_feature_name(trained_and_data):
     result, data = trained_and_data
     df = wine_frame().iloc[data.rows_test]
@@ -137,3 +170,18 @@ def test_position_channel_model_round_trips_and_old_files_read_as_one_channel(tm
     older = to_dict(ModelConfig(n_features=13, n_classes=3))
     del older["position_channel"]
     assert config_from_dict(ModelConfig, older).position_channel is False
+
+
+def test_written_files_record_their_real_names(tmp_path, trained_and_data):
+    from matplotlib.figure import Figure
+
+    from hybridxai_gui.plotting.export import export_figure
+
+    path = save_checkpoint(trained_and_data[0].trained, tmp_path / "my model.pth")
+    with zipfile.ZipFile(path) as archive:
+        assert {n.split("/")[0] for n in archive.namelist()} == {"my model"}
+    fig = Figure()
+    fig.add_subplot().plot([0, 1])
+    export_figure(fig, tmp_path / "curve.eps")
+    assert b"%%Title: curve.eps" in (tmp_path / "curve.eps").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.eps", "my model.pth"]  # no temporary left

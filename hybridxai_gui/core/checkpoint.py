@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import pickle
+import zipfile
 import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -182,6 +183,28 @@ def _arr(value) -> np.ndarray | None:
     return np.asarray(value)
 
 
+def _check_container(path: Path) -> None:
+    """Refuse what is not a PyTorch file, and a zip whose stored checksums do not match (torch.load reads
+    a damaged zip without noticing: flipped bytes in the weights loaded as different numbers)."""
+    name = path.name
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(b"\x80"):  # a bare pickle (the legacy torch format): torch.load's weights_only decides
+        return
+    if head != b"PK\x03\x04":
+        raise CheckpointError(f"'{name}' is not a HybridXAI model file (not a PyTorch .pth file at all: it starts "
+                              f"with {head!r}). Open a .pth file saved by HybridXAI.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"Cannot read model file '{name}': it is truncated or corrupt ({exc}). "
+                              "Use another copy or train the model again.") from exc
+    if bad is not None:
+        raise CheckpointError(f"Cannot read model file '{name}': it is corrupt (the checksum of its part '{bad}' "
+                              "does not match). Use another copy or train the model again.")
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> TrainedModel:
     """Load a model file safely; every failure is a CheckpointError naming the file and the cause."""
     path = Path(path)
@@ -190,6 +213,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise CheckpointError(f"Model file '{path}' does not exist.")
     if path.stat().st_size == 0:
         raise CheckpointError(f"Model file '{name}' is empty: it was not saved completely. Save the model again.")
+    _check_container(path)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -205,7 +229,10 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise CheckpointError(f"'{name}' is not a HybridXAI model file (it has no HybridXAI checkpoint header).")
     version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"'{name}' has no valid format version ({version!r}): it is damaged or not a "
+                              "HybridXAI model file.")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"'{name}' was saved by a newer HybridXAI (file format {version}, this version reads up to "
             f"{FORMAT_VERSION}). Update HybridXAI to open it."
@@ -237,10 +264,21 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             versions=dict(payload.get("versions") or {}),
             source=str(path),
         )
-    except (KeyError, TypeError, RuntimeError, HybridXAIError) as exc:
+        train_config.validate()
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, HybridXAIError) as exc:
         raise CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {exc}") from exc
-    if len(trained.feature_names) != model_config.n_features or len(trained.class_names) != model_config.n_classes:
+    n_features = model_config.n_features
+    if len(trained.feature_names) != n_features or len(trained.class_names) != model_config.n_classes:
         raise CheckpointError(f"Model file '{name}' is inconsistent: feature/class names do not match the model.")
+    shapes = {"scaler mean": trained.scaler.mean.shape, "scaler std": trained.scaler.std.shape}
+    if trained.fill_values is not None:
+        shapes["column means"] = trained.fill_values.shape
+    wrong = [what for what, shape in shapes.items() if shape != (n_features,)]
+    if trained.background is not None and (trained.background.ndim != 2 or trained.background.shape[1] != n_features):
+        wrong.append("background rows")
+    if wrong:
+        raise CheckpointError(f"Model file '{name}' is inconsistent: its {', '.join(wrong)} do not have one value "
+                              f"per feature ({n_features}). Use another copy or train the model again.")
     return trained
 
 

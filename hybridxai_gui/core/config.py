@@ -7,6 +7,7 @@ tooltips.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -39,6 +40,8 @@ class ModelConfig:
             raise HybridXAIError(
                 f"The label column has {self.n_classes} class(es): a classifier needs at least two."
             )
+        if self.num_heads < 1:
+            raise HybridXAIError(f"Attention heads must be at least 1, got {self.num_heads}.")
         if (2 * self.lstm_hidden) % self.num_heads:
             raise HybridXAIError(
                 f"Attention heads ({self.num_heads}) must divide 2 × LSTM hidden size ({2 * self.lstm_hidden})."
@@ -87,8 +90,24 @@ class TrainConfig:
             raise HybridXAIError(f"Epochs must be 0 (auto) or more, got {self.epochs}.")
         if self.batch_size < 1:
             raise HybridXAIError(f"Batch size must be at least 1, got {self.batch_size}.")
-        if not self.lr > 0:
-            raise HybridXAIError(f"Learning rate must be positive, got {self.lr}.")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise HybridXAIError(f"Learning rate must be a positive number, got {self.lr}.")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise HybridXAIError(f"Weight decay must be 0 or a positive number, got {self.weight_decay}.")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise HybridXAIError(f"Label smoothing must be in [0, 1), got {self.label_smoothing}.")
+        if not 0.0 <= self.warmup_fraction < 1.0:
+            raise HybridXAIError(f"Warm-up share must be in [0, 1), got {self.warmup_fraction}.")
+        if not 0.0 < self.step_gamma <= 1.0:
+            raise HybridXAIError(f"The learning-rate decay factor must be in (0, 1], got {self.step_gamma}.")
+        if self.min_steps < 1 or self.max_auto_epochs < 1:
+            raise HybridXAIError("Steps (auto epochs) and max auto epochs must be at least 1.")
+        if self.early_stopping < 0:
+            raise HybridXAIError(f"Early stopping patience must be 0 (off) or more, got {self.early_stopping}.")
+        if not 0 <= self.seed < 2**63:
+            raise HybridXAIError(f"Seed must be a whole number from 0 to 2^63 - 1, got {self.seed}.")
+        if self.threads < 0:
+            raise HybridXAIError(f"CPU threads must be 0 (torch's default) or more, got {self.threads}.")
         if self.optimizer not in OPTIMIZERS:
             raise HybridXAIError(f"Unknown optimizer '{self.optimizer}': use one of {', '.join(OPTIMIZERS)}.")
         if self.scheduler not in SCHEDULERS:

@@ -73,7 +73,8 @@ def compute_metrics(class_names: list[str], y_true: np.ndarray, proba: np.ndarra
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for c, name in enumerate(class_names):
         positive = y_true == c
-        if positive.any() and (~positive).any():  # AUC is undefined unless both sides are present
+        # AUC is undefined unless both sides are present, and for a diverged model's NaN outputs
+        if positive.any() and (~positive).any() and np.isfinite(proba[:, c]).all():
             roc_auc[name] = float(roc_auc_score(positive, proba[:, c]))
             fpr, tpr, _ = roc_curve(positive, proba[:, c])
             curves[name] = (fpr, tpr)

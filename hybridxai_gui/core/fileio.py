@@ -7,6 +7,7 @@ folder, is flushed to disk, and then replaces the target in one step.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,19 +21,24 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise HybridXAIError(f"Cannot write '{path}': the folder '{folder}' does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
+    if path.is_dir():
+        raise HybridXAIError(f"Cannot write '{path}': a folder of that name is in the way.")
+    # The temporary file keeps the target's own name, inside a temporary folder beside it: writers that
+    # record the file name (the EPS title, the folder name inside a torch .pth) record the real one.
     try:
-        write(tmp)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder))
+    except OSError as exc:
+        raise HybridXAIError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
+    tmp = tmp_dir / path.name
+    try:
+        write(str(tmp))
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise HybridXAIError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
     return path
 
 

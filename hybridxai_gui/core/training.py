@@ -319,7 +319,9 @@ def _train_loop(data, model_config, config, control, device, progress_every):
         # Best epoch: highest validation accuracy, ties broken by lower validation loss. The test
         # set is never used to choose anything.
         key = (val_acc, -val_loss) if has_val else (train_acc, -train_loss)
-        if best_key is None or key > best_key:
+        if not math.isfinite(key[1]):  # outputs that are NaN or infinite are never the best epoch
+            key = None
+        if key is not None and (best_key is None or key > best_key):
             best_key, best_epoch, stale = key, epoch, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
