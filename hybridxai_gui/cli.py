@@ -42,8 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "CNN + BiLSTM + attention classifier on CSV data.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    debug = _Parser(add_help=False)  # --debug is also accepted after the command
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    t = sub.add_parser("train", help="train a model on a CSV file and save it")
+    t = sub.add_parser("train", parents=[debug], help="train a model on a CSV file and save it")
     t.add_argument("data", help="training CSV (header row; one label column, numeric features)")
     t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
     t.add_argument("--label", help="label column (default: label/class/target/y, else the last column)")
@@ -85,19 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="model file to write (.pth)")
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
-    e = sub.add_parser("evaluate", help="evaluate a saved model on a labelled CSV")
+    e = sub.add_parser("evaluate", parents=[debug], help="evaluate a saved model on a labelled CSV")
     e.add_argument("model")
     e.add_argument("data")
     e.add_argument("--label", help="label column (default: the one the model was trained with)")
     e.add_argument("--out", help="folder for metrics, report, predictions and the confusion matrix figure")
+    e.add_argument("--missing", choices=("error", "drop", "mean"),
+                   help="rows with missing/infinite features: error (default), drop them, or fill with the "
+                        "training rows' column means")
 
-    p = sub.add_parser("predict", help="predict the class of every row of a CSV")
+    p = sub.add_parser("predict", parents=[debug], help="predict the class of every row of a CSV")
     p.add_argument("model")
     p.add_argument("data")
     p.add_argument("--out", required=True, help="CSV to write: predicted, p_<class>... per input row")
     p.add_argument("--with-logits", action="store_true", help="also write logit_<class> columns")
+    p.add_argument("--missing", choices=("error", "drop", "mean"),
+                   help="rows with missing/infinite features: error (default), drop (their output line stays, "
+                        "with empty cells), or fill with the training rows' column means")
 
-    x = sub.add_parser("explain", help="SHAP, Grad-CAM and attention for chosen rows")
+    x = sub.add_parser("explain", parents=[debug], help="SHAP, Grad-CAM and attention for chosen rows")
     x.add_argument("model")
     x.add_argument("data")
     x.add_argument("--rows", help="0-based data rows, e.g. 0-9,15 (default: the first 10)")
@@ -106,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True, help="folder for shap_values.csv and the figures")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
 
-    i = sub.add_parser("info", help="show what a model file holds")
+    i = sub.add_parser("info", parents=[debug], help="show what a model file holds")
     i.add_argument("model")
     i.add_argument("--json", action="store_true")
     return parser
@@ -142,7 +150,9 @@ def _fmt(v, spec=".4f"):
 def cmd_train(args) -> int:
     from .core.checkpoint import save_checkpoint
     from .core.data import prepare_data
+    from .core.errors import HybridXAIError
     from .core.evaluation import evaluate, format_report
+    from .core.fileio import atomic_write
     from .core.training import EpochMetrics, TrainingFinished, train
     from .outputs import save_history_csv, save_training_figure
 
@@ -176,42 +186,39 @@ def cmd_train(args) -> int:
         trained.evaluation = evaluation.to_dict()
     path = save_checkpoint(trained, out, optimizer_state=result.optimizer_state if args.save_optimizer else None)
     stem = path.with_suffix("")
-    save_history_csv(trained.history, Path(f"{stem}_results.csv"))
-    save_training_figure(trained.history, Path(f"{stem}_training"), best_epoch=result.best_epoch)
+    try:  # the model is safe on disk; a failure below must say so, not hide it
+        save_history_csv(trained.history, Path(f"{stem}_results.csv"))
+        save_training_figure(trained.history, Path(f"{stem}_training"), best_epoch=result.best_epoch)
+        if trained.evaluation is not None:
+            report = format_report(evaluation)
+            atomic_write(Path(f"{stem}_evaluation.txt"), lambda tmp: Path(tmp).write_text(report + "\n", "utf-8"))
+    except HybridXAIError as exc:
+        raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed: {exc}") from exc
     print(f"saved model to {path}, per-epoch results to {stem}_results.csv, "
-          f"figures to {stem}_training.png/.eps")
+          f"figures to {stem}_training.png/.eps" + (f", test evaluation to {stem}_evaluation.txt"
+                                                    if trained.evaluation is not None else ""))
     if trained.evaluation is not None:
         print(f"\ntest set evaluation ({len(data.y_test)} rows):")
         print(format_report(evaluation))
-        Path(f"{stem}_evaluation.txt").write_text(format_report(evaluation) + "\n", encoding="utf-8")
     return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
 
 
-def _labelled_rows(trained, data_path: str, label: str | None):
+def _labelled_rows(trained, data_path: str, label: str | None, missing: str | None):
     """Read DATA.csv and return (scaled X, y indices, row numbers) for a model's features and label."""
-    import numpy as np
-
-    from .core.data import read_table
-    from .core.errors import HybridXAIError
+    from .core.data import labels_of, read_table
 
     label = label or trained.label_column
+    name = Path(data_path).name
     df = read_table(data_path, label=label)
-    if label not in df.columns:
-        raise HybridXAIError(f"'{Path(data_path).name}' has no label column '{label}' (the model was trained "
-                             f"with it); columns are: {', '.join(map(str, df.columns[:20]))}. Use --label.")
-    labels = df[label]
-    if labels.isna().any():
-        first = int(np.flatnonzero(labels.isna().to_numpy())[0]) + 2
-        raise HybridXAIError(f"'{Path(data_path).name}' has an empty label in column '{label}' at line {first}.")
-    mapping = trained.label_mapping
-    text = labels.astype(str).str.strip()
-    unknown = sorted(set(text) - set(mapping))
-    if unknown:
-        raise HybridXAIError(f"'{Path(data_path).name}' has label(s) the model never saw in training: "
-                             f"{', '.join(unknown[:5])} (known: {', '.join(trained.class_names)}).")
-    y = text.map(mapping).to_numpy(dtype=np.int64)
-    X = trained.transform(df, source=Path(data_path).name)
-    return X, y, np.arange(len(df))
+    y = labels_of(df, label, trained.class_names, source=name)  # label problems first: they name the line
+    X, rows = trained.transform(df, source=name, missing=missing, return_rows=True)
+    if len(rows) < len(df):
+        print(f"note: left out {len(df) - len(rows)} row(s) of {name} with missing or infinite values", file=sys.stderr)
+    if len(rows) == 0:
+        from .core.errors import HybridXAIError
+
+        raise HybridXAIError(f"{name}: every row has a missing or infinite value, so nothing is left to evaluate.")
+    return X, y[rows], rows
 
 
 def cmd_evaluate(args) -> int:
@@ -220,11 +227,13 @@ def cmd_evaluate(args) -> int:
     from .outputs import save_evaluation_outputs
 
     trained = load_checkpoint(args.model)
-    X, y, rows = _labelled_rows(trained, args.data, args.label)
+    X, y, rows = _labelled_rows(trained, args.data, args.label, args.missing)
     result = evaluate(trained, X, y, rows)
     print(format_report(result))
     if args.out:
         out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise_usage(f"--out must name a folder, but '{args.out}' is a file")
         out.mkdir(parents=True, exist_ok=True)
         save_evaluation_outputs(result, out)
         print(f"\nwrote metrics.json, classification_report.csv, predictions.csv and confusion_matrix.png/.eps "
@@ -238,8 +247,12 @@ def cmd_predict(args) -> int:
 
     trained = load_checkpoint(args.model)
     df = read_table(args.data, label=trained.label_column)
-    X = trained.transform(df, source=Path(args.data).name)
-    out = trained.prediction_table(X, with_logits=args.with_logits)
+    X, rows = trained.transform(df, source=Path(args.data).name, missing=args.missing, return_rows=True)
+    out = trained.prediction_table(X, with_logits=args.with_logits, index=rows)
+    if len(rows) < len(df):  # one line per input row, in order: the rows left out get empty cells
+        out = out.reindex(range(len(df)))
+        print(f"note: {len(df) - len(rows)} row(s) with missing or infinite values were not predicted "
+              "(empty cells in their lines)", file=sys.stderr)
     from .core.fileio import write_csv
 
     write_csv(out, Path(args.out))
@@ -299,9 +312,53 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict
             "explain": cmd_explain}
 
 
+class _Stdout:
+    """sys.stdout that survives its reader going away (`hybridxai train ... | head`): further output is
+    dropped and the command runs to the end, so a model being trained is still saved."""
+
+    def __init__(self, stream):
+        self._stream, self.broken = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._break()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._break()
+
+    def _break(self) -> None:
+        self.broken = True
+        try:  # what is still buffered goes nowhere, also at interpreter exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    stdout = sys.stdout
+    sys.stdout = _Stdout(stdout)
+    try:
+        return _main(argv, debug)
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: list[str] | None, debug: bool) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:

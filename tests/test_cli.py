@@ -78,6 +78,12 @@ def test_evaluate_and_info(wine_model, tmp_path, capsys):
     (["train", "{csv}", "--out", "{tmp}/m.pth", "--epochs", "-1"], "Epochs"),
     (["predict", "{tmp}/none.pth", "{csv}", "--out", "{tmp}/p.csv"], "does not exist"),
     (["predict", "{csv}", "{csv}", "--out", "{tmp}/p.csv"], "wine.csv"),
+    (["train", "{csv}", "--out", "{tmp}/m.pth", "--label-smoothing", "2"], "Label smoothing"),
+    (["train", "{csv}", "--out", "{tmp}/m.pth", "--seed", "-5"], "Seed"),
+    (["train", "{csv}", "--out", "{tmp}/m.pth", "--weight-decay", "nan"], "Weight decay"),
+    (["train", "{csv}", "--out", "{tmp}/m.pth", "--heads", "0"], "heads"),
+    (["train", "{csv}", "--out", "{tmp}/m.pth", "--threads", "-3"], "threads"),
+    (["info", "{csv}"], "not a HybridXAI model file"),
     (["train"], "required"),
     ([], "choose a command"),
     (["frobnicate"], "invalid choice"),
@@ -136,3 +142,78 @@ def test_train_options_override_the_default_preset():
     assert model.position_channel is False and train.restore_best is True
     model, train = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth", "--preset", "seed"]))
     assert model.kernel_size == 3 and model.position_channel is False and train.epochs == 50
+
+
+def test_train_keeps_going_and_saves_when_its_output_pipe_closes(tmp_path):
+    csv = write_wine_csv(tmp_path)
+    model = tmp_path / "piped.pth"
+    code = (f"import sys; from hybridxai_gui.cli import main; "
+            f"sys.exit(main(['train', {str(csv)!r}, '--epochs', '40', '--out', {str(model)!r}]))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()  # the first line, then the reader goes away (as `| head -1` does)
+    proc.stdout.close()
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert model.exists() and (tmp_path / "piped_results.csv").exists()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_a_diverging_run_saves_the_kept_weights_and_exits_2(tmp_path, capsys, monkeypatch):
+    import torch
+
+    csv = write_wine_csv(tmp_path)
+    assert main(["train", str(csv), "--lr", "1e6", "--epochs", "4", "--out", str(tmp_path / "none.pth")]) == 2
+    assert "no model to keep" in capsys.readouterr().err and not (tmp_path / "none.pth").exists()
+    original, calls = torch.nn.CrossEntropyLoss.forward, {"n": 0}
+
+    def nan_after_two_epochs(self, logits, target):  # 4 batches per epoch here
+        loss = original(self, logits, target)
+        if torch.is_grad_enabled() and logits.requires_grad:
+            calls["n"] += 1
+            return loss * float("nan") if calls["n"] > 8 else loss
+        return loss
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", nan_after_two_epochs)
+    assert main(["train", str(csv), "--epochs", "10", "--out", str(tmp_path / "div.pth")]) == 2
+    out = capsys.readouterr().out
+    assert "NaN or infinite" in out and "best weights so far are kept" in out
+    assert (tmp_path / "div.pth").exists() and (tmp_path / "div_evaluation.txt").exists()
+
+
+def test_evaluate_reads_labels_as_training_did_and_names_unseen_ones(tmp_path, capsys):
+    df = wine_frame()
+    df["label"] = df["label"].str[-1].astype(float)  # 0.0, 1.0, 2.0: training names the classes 0, 1, 2
+    df.to_csv(tmp_path / "f.csv", index=False)
+    assert main(["train", str(tmp_path / "f.csv"), "--epochs", "2", "--out", str(tmp_path / "f.pth")]) == 0
+    assert main(["evaluate", str(tmp_path / "f.pth"), str(tmp_path / "f.csv")]) == 0
+    df.loc[5, "label"] = 7.0
+    df.to_csv(tmp_path / "g.csv", index=False)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "f.pth"), str(tmp_path / "g.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "'7'" in err and "line 7" in err
+
+
+def test_predict_and_evaluate_missing_policies(wine_model, tmp_path, capsys):
+    folder, _ = wine_model
+    df = wine_frame()
+    df.loc[[3, 10], "alcohol"] = float("nan")
+    df.to_csv(tmp_path / "gaps.csv", index=False)
+    model, data, pred = str(folder / "wine.pth"), str(tmp_path / "gaps.csv"), str(tmp_path / "p.csv")
+    assert main(["predict", model, data, "--out", pred]) == 2
+    assert "--missing drop" in capsys.readouterr().err  # an option predict has
+    assert main(["predict", model, data, "--out", pred, "--missing", "drop"]) == 0
+    out = pd.read_csv(pred)
+    assert len(out) == len(df) and out["predicted"].isna().tolist() == [i in (3, 10) for i in range(len(df))]
+    assert main(["predict", model, data, "--out", pred, "--missing", "mean"]) == 0
+    assert pd.read_csv(pred)["predicted"].notna().all()
+    assert main(["evaluate", model, data, "--missing", "drop", "--out", str(tmp_path / "ev")]) == 0
+    assert len(pd.read_csv(tmp_path / "ev" / "predictions.csv")) == len(df) - 2
+    (tmp_path / "afile").write_text("x")
+    assert main(["evaluate", model, data, "--missing", "mean", "--out", str(tmp_path / "afile")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_debug_is_accepted_after_the_command(wine_model, capsys):
+    folder, _ = wine_model
+    assert main(["info", str(folder / "wine.pth"), "--debug"]) == 0

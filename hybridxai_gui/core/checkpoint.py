@@ -40,7 +40,7 @@ class TrainedModel:
     class_names: list[str]
     label_column: str
     scaler: Scaler
-    fill_values: np.ndarray | None = None  # per-feature training means (missing="mean")
+    fill_values: np.ndarray | None = None  # per-feature training means (fill for missing="mean")
     history: list[dict] = field(default_factory=list)  # per-epoch metrics as dicts
     evaluation: dict | None = None  # test-set evaluation summary (EvaluationResult.to_dict())
     data_hash: str = ""
@@ -55,12 +55,18 @@ class TrainedModel:
     def label_mapping(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.class_names)}
 
-    def transform(self, df, source: str = "data") -> np.ndarray:
-        """Raw DataFrame (features by name) -> scaled float32 (N, F), with the training's missing policy."""
-        policy = self.train_config.missing if self.train_config.missing != "drop" else "error"
-        raw = frame_to_features(df, self.feature_names, source=source, missing=policy,
-                                fill_values=self.fill_values)
-        return self.scaler.transform(raw)
+    def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False):
+        """Raw DataFrame (features by name) -> scaled float32 (N, F).
+
+        missing: error, drop or mean (the training rows' column means kept in the model); None = the
+        training's policy, except that drop becomes error (rows never disappear unasked). With
+        return_rows=True also the kept 0-based data row numbers.
+        """
+        policy = missing or (self.train_config.missing if self.train_config.missing != "drop" else "error")
+        raw, rows = frame_to_features(df, self.feature_names, source=source, missing=policy,
+                                      fill_values=self.fill_values, return_rows=True)
+        X = self.scaler.transform(raw)
+        return (X, rows) if return_rows else X
 
     @torch.inference_mode()
     def predict_logits(self, X: np.ndarray) -> np.ndarray:

@@ -327,6 +327,12 @@ def _test_arrays(test, feature_names, label_column, class_names, missing, notes)
     columns, codes, names, rows = _table_columns(tdf, src, label_column, feature_names, missing, notes)
     X = _gather(columns, rows, np.float32)
     del tdf, columns
+    return X, _known_classes(codes, names, class_names, rows, src), rows, src
+
+
+def _known_classes(codes: np.ndarray, names: list[str], class_names: list[str], rows: np.ndarray,
+                   src: Source) -> np.ndarray:
+    """Label codes (into `names`) as indices into the training's `class_names`; an unseen label is an error."""
     class_index = {name: i for i, name in enumerate(class_names)}
     y = np.array([class_index.get(name, -1) for name in names], dtype=np.int64)[codes]
     if (y < 0).any():
@@ -336,7 +342,18 @@ def _test_arrays(test, feature_names, label_column, class_names, missing, notes)
             f"{src.name}: label {format_names(unseen)} (first at {src.where(rows[first[0]])}) never occurs in the "
             f"training data, whose classes are {format_names(class_names)}. Remove those rows or add training examples."
         )
-    return X, y, rows, src
+    return y
+
+
+def labels_of(df: pd.DataFrame, label: str, class_names: list[str], *, source: str) -> np.ndarray:
+    """The label column of a new table as indices into a model's class names, read as training read it
+    (2.0 is class '2', ' cat' is 'cat'); an empty or unseen label is an error naming its line."""
+    src = Source(source, True)
+    if label not in df.columns:
+        raise HybridXAIError(f"{src.name} has no label column {label!r} (the model was trained with it); its columns "
+                             f"are {format_names([str(c) for c in df.columns])}. Name it with --label.")
+    codes, names = _encode_labels(df[label], label, src)
+    return _known_classes(codes, names, class_names, np.arange(len(df)), src)
 
 
 def prepare_data(
@@ -400,6 +417,8 @@ def prepare_data(
         for part in (X_train, X_val, X_test):
             _fill_missing(part, fill_values)
 
+    else:  # kept in the model so that new rows with gaps can be filled later (predict/evaluate --missing mean)
+        fill_values = X_train.mean(axis=0, dtype=np.float64) if len(X_train) else None
     y_train = y[train_idx]
     digest = hashlib.sha256(memoryview(X_train).cast("B"))
     digest.update(memoryview(y_train).cast("B"))
@@ -442,7 +461,8 @@ def frame_to_features(
     rows = np.arange(len(X))
     if missing == "mean":
         if fill_values is None:
-            raise HybridXAIError("This model saved no column means to fill missing values; use --missing drop.")
+            raise HybridXAIError(f"{source}: this model file keeps no column means to fill missing values with (it "
+                                 "predates them); use --missing drop, or train the model again.")
         _fill_missing(X, np.asarray(fill_values, dtype=np.float64))
     kept = _missing_rows(list(X.T), src, list(feature_names), missing, [])
     if kept is not None:

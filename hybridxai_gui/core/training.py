@@ -343,7 +343,8 @@ def _train_loop(data, model_config, config, control, device, progress_every):
     if best_state is not None and (config.restore_best or reason == "diverged"):
         model.load_state_dict(best_state)
     elif best_state is None and reason == "diverged":
-        raise HybridXAIError(message.replace("The best weights so far are kept; ", "No epoch finished; "))
+        raise HybridXAIError(message.replace("The best weights so far are kept; ",
+                                             "No epoch gave finite outputs, so there is no model to keep; "))
     if best_state is None:  # stopped before the first epoch ended: keep what there is
         best_epoch = 0
     if not message:
