@@ -432,3 +432,29 @@ def test_binary_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     with pytest.raises(HybridXAIError, match="picture.csv is not a text CSV file"):
         read_table(path)
+
+
+def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path):
+    text = ('a,b,label\n1,2,x\n\n3,4,y\n5,6,"two\nline label"\n7,,x\n8,9,y\n')  # the gap is on line 7
+    path = tmp_path / "gaps.csv"
+    path.write_text(text)
+    with pytest.raises(HybridXAIError, match=r"first at line 7\b"):
+        prepare_data(path)
+    with pytest.raises(HybridXAIError, match=r"first at line 7\b"):
+        prepare_data(read_table(path))  # the app's path: the frame remembers its file
+    from hybridxai_gui.core.data import frame_to_features
+
+    with pytest.raises(HybridXAIError, match=r"first at line 7\b"):
+        frame_to_features(read_table(path), ["a", "b"], source="gaps.csv")
+
+
+def test_drop_that_would_leave_nothing_names_the_empty_column(tmp_path):
+    path = _write(tmp_path, "allnan.csv", "a,b,label\n1,,x\n2,,y\n3,,x\n4,,y\n")
+    with pytest.raises(HybridXAIError, match=r"every row has a missing.*column 'b' has no values.*--exclude"):
+        prepare_data(path, missing="drop")
+
+
+def test_a_single_column_file_asks_about_its_separator(tmp_path):
+    path = _write(tmp_path, "pipe.csv", "a|b|label\n1|2|x\n3|4|y\n")
+    with pytest.raises(HybridXAIError, match="single column: are its values separated by commas"):
+        prepare_data(path)

@@ -34,16 +34,49 @@ Layout = namedtuple("Layout", "sep encoding header")
 
 @dataclass(frozen=True)
 class Source:
-    """Where rows came from, so messages point at what the user sees in an editor."""
+    """Where rows came from, so messages point at what the user sees in an editor.
+
+    With the file's path (and layout) known, data rows map to the editor's line numbers exactly, past
+    blank lines (which the reader skips) and quoted fields that span lines; without it, data row i is
+    taken to be line i + 2, under the header.
+    """
 
     name: str
     is_file: bool
+    path: str | None = None
+    sep: str = ","
+    encoding: str = "utf-8"
 
     def where(self, row: int) -> str:
-        return f"line {row + 2}" if self.is_file else f"row {row}"  # data row 0 is line 2, under the header
+        return self.first(np.array([row]), 1)
 
     def first(self, rows: np.ndarray, limit: int = 5) -> str:
-        return ", ".join(self.where(int(r)) for r in rows[:limit]) + (", ..." if len(rows) > limit else "")
+        shown = [int(r) for r in rows[:limit]]
+        if not self.is_file:
+            text = [f"row {r}" for r in shown]
+        else:
+            lines = _file_lines(self.path, self.sep, self.encoding, max(shown)) if self.path and shown else None
+            text = [f"line {lines[r] if lines is not None and r < len(lines) else r + 2}" for r in shown]
+        return ", ".join(text) + (", ..." if len(rows) > limit else "")
+
+
+def _file_lines(path: str, sep: str, encoding: str, last_row: int) -> list[int] | None:
+    """The 1-based line on which each data row 0 ... last_row starts; None when the file cannot be read."""
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=sep)
+            next(reader, None)  # the header
+            lines: list[int] = []
+            end = reader.line_num
+            for record in reader:
+                start, end = end + 1, reader.line_num
+                if record:  # a blank line is no row (pandas skips it too)
+                    lines.append(start)
+                    if len(lines) > last_row:
+                        break
+            return lines
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
 
 
 def format_names(columns: list[str], limit: int = 12, show=repr) -> str:
@@ -292,6 +325,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
     if len(df) == 0:
         raise HybridXAIError(f"{path} has a header but no data rows.")
     df.attrs["source"] = str(path)
+    df.attrs["source_layout"] = (layout.sep, encoding)  # for line numbers in later messages
     return df
 
 

@@ -44,23 +44,38 @@ def _select_columns(columns, src, label, features, exclude) -> tuple[str, list[s
     wanted = set(features) if features is not None else set(columns) - {label_column}
     chosen = [c for c in columns if c in wanted and c not in set(exclude or [])]  # file order
     if not chosen:
-        raise HybridXAIError(f"{src.name}: no feature columns are left besides the label {label_column!r}.")
+        hint = ""
+        if len(columns) == 1:
+            hint = (" The file has a single column: are its values separated by commas, semicolons or tabs? Other "
+                    "separators are not read; save it as a comma-separated file.")
+        raise HybridXAIError(f"{src.name}: no feature columns are left besides the label {label_column!r}.{hint}")
     return label_column, chosen
+
+
+def frame_source(df: pd.DataFrame, name: str | None = None, default: str = "the table") -> Source:
+    """Where a frame's rows came from: its file (and layout, for exact line numbers) when read_table read it
+    and its rows are still the file's, else rows by number. `name` overrides the name shown."""
+    index = df.index
+    plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    path = df.attrs.get("source")
+    if path is None or not plain:
+        return Source(name or path or default, name is not None and plain)
+    sep, encoding = df.attrs.get("source_layout", (",", "utf-8"))
+    return Source(name or path, True, str(path), sep, encoding)
 
 
 def _load(table, needed: list[str] | None, label: str | None, kind: str):
     """(frame, source) for a DataFrame or a test path, (layout, source) for a training path."""
     if isinstance(table, pd.DataFrame):
-        index = table.index
-        plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-        src = Source(table.attrs.get("source", f"the {kind} table"), "source" in table.attrs and plain)
+        src = frame_source(table, default=f"the {kind} table")
         if any(not isinstance(c, str) for c in table.columns):
             table = table.rename(columns=str)
         if table.columns.duplicated().any():
             raise HybridXAIError(f"{src.name} names a column more than once. Give each column its own name.")
         return table, src
     path = Path(table)
-    layout, src = sniff(path), Source(str(path), True)
+    layout = sniff(path)
+    src = Source(str(path), True, str(path), layout.sep, layout.encoding)
     if needed is None:  # training file: the label and features are chosen from its header first
         return layout, src
     absent = [c for c in [label, *needed] if c not in layout.header]
@@ -137,6 +152,13 @@ def _missing_rows(columns: list[np.ndarray], src, names, missing, notes) -> np.n
     if not bad.any():
         return None
     if missing == "drop":
+        if bad.all():
+            empty = [names[j] for j, values in enumerate(columns) if not np.isfinite(values).any()]
+            raise HybridXAIError(
+                f"{src.name}: every row has a missing or infinite value"
+                + (f" (column {format_names(empty)} has no values at all)" if empty else "")
+                + ", so --missing drop leaves no rows. Leave such columns out with --exclude, or use --missing mean."
+            )
         notes.append(f"Dropped {int(bad.sum())} row(s) of {src.name} with missing or infinite values.")
         return ~bad
     per_column = [int((~np.isfinite(values[bad])).sum()) for values in columns]
@@ -241,7 +263,8 @@ def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.n
         name, count = class_names[small[0]], int(counts[small[0]])
         why = {
             "test": "a stratified split needs 2 (to train and test on). Add rows, remove it, or give a test file.",
-            "validation": "left after the test split, too few for a validation split. Add rows or use --val-size 0.",
+            "validation": "too few to keep one for training and one for the validation split. Add rows or use "
+                          "--val-size 0.",
         }[what]
         raise HybridXAIError(f"{src.name}: class {name!r} has only {count} row(s); {why}")
     n_classes, n_held = int(np.count_nonzero(counts)), math.ceil(share * len(idx))
@@ -348,7 +371,7 @@ def _known_classes(codes: np.ndarray, names: list[str], class_names: list[str], 
 def labels_of(df: pd.DataFrame, label: str, class_names: list[str], *, source: str) -> np.ndarray:
     """The label column of a new table as indices into a model's class names, read as training read it
     (2.0 is class '2', ' cat' is 'cat'); an empty or unseen label is an error naming its line."""
-    src = Source(source, True)
+    src = frame_source(df, source)
     if label not in df.columns:
         raise HybridXAIError(f"{src.name} has no label column {label!r} (the model was trained with it); its columns "
                              f"are {format_names([str(c) for c in df.columns])}. Name it with --label.")
@@ -456,7 +479,7 @@ def frame_to_features(
     """
     if missing not in MISSING_POLICIES:
         raise HybridXAIError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, not {missing!r}.")
-    src = Source(source, True)
+    src = frame_source(df, source)
     X = _numeric_matrix(df, list(feature_names), src, np.float64)
     rows = np.arange(len(X))
     if missing == "mean":
