@@ -7,7 +7,6 @@ folder, is flushed to disk, and then replaces the target in one step.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,23 +22,31 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
         raise HybridXAIError(f"Cannot write '{path}': the folder '{folder}' does not exist.")
     if path.is_dir():
         raise HybridXAIError(f"Cannot write '{path}': a folder of that name is in the way.")
-    # The temporary file keeps the target's own name, inside a temporary folder beside it: writers that
-    # record the file name (the EPS title, the folder name inside a torch .pth) record the real one.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
     try:
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder))
-    except OSError as exc:
-        raise HybridXAIError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-    tmp = tmp_dir / path.name
-    try:
-        write(str(tmp))
+        write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
         raise HybridXAIError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
+
+
+def atomic_write_stream(path: str | os.PathLike, write: Callable[[object], None]) -> Path:
+    """atomic_write for writers given an open binary file: those that record a file name (the EPS title)
+    then never record the temporary one."""
+
+    def to_file(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            write(fh)
+
+    return atomic_write(path, to_file)
 
 
 def write_csv(frame, path: str | os.PathLike, **to_csv_options) -> Path:

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from ..core.errors import HybridXAIError
-from ..core.fileio import atomic_write
+from ..core.fileio import atomic_write_stream
 
 def _no_transparency_note(record: logging.LogRecord) -> bool:
     return "does not support transparency" not in record.getMessage()
@@ -28,7 +28,7 @@ def export_figure(fig, path: str | Path, dpi: int = 150) -> Path:
         ps_log = logging.getLogger("matplotlib.backends.backend_ps")
         ps_log.addFilter(_no_transparency_note)
         try:
-            atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+            atomic_write_stream(path, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight"))
         finally:
             ps_log.removeFilter(_no_transparency_note)
     except OSError as exc:
