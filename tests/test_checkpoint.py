@@ -184,3 +184,12 @@ def test_written_files_record_their_real_names(tmp_path, trained_and_data):
     eps = (tmp_path / "curve.eps").read_bytes()
     assert eps.startswith(b"%!PS-Adobe") and b".tmp" not in eps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.eps", "my model.pth"]  # no temporary left
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path, trained_and_data):
+    import stat
+
+    path = save_checkpoint(trained_and_data[0].trained, tmp_path / "shared.pth")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask  # not mkstemp's owner-only 0600
