@@ -158,3 +158,19 @@ def test_a_hidden_page_is_drawn_for_export_and_a_hidden_tab_draws_nothing(qtbot,
         assert hidden.panels["gradcam"].figure.axes
     finally:
         hidden.shutdown()
+
+
+def test_a_filter_that_leaves_no_rows_says_so(tab, data):
+    X, X_raw, y, rows, pool = data
+    y = np.zeros_like(y)  # every row is class 0
+    tab.set_model(make_trained(), X, X_raw, y, rows, background_pool=pool)
+    tab.classFilterCombo.setCurrentIndex(2)  # class 1: no rows
+    assert tab.sampleList.count() == 0 and not tab.computeButton.isEnabled()
+    for key in ("gradcam", "attention"):
+        text = " ".join(t.get_text() for t in tab.panels[key].figure.texts)
+        assert "No test rows match this filter" in text
+    tab.shapViewCombo.setCurrentText("waterfall")
+    tab.compute()  # nothing to explain: said, not silently ignored
+    assert "No test rows match this filter" in tab.additivityLabel.text()
+    tab.classFilterCombo.setCurrentIndex(0)
+    assert tab.computeButton.isEnabled()

@@ -292,7 +292,14 @@ class ExplanationsTab(QWidget):
         self._row_changed()
 
     def _row_changed(self) -> None:
+        if self.trained is not None and self.X is not None:
+            self.computeButton.setEnabled(self.sampleList.count() > 0 and not self.is_busy())
         self._redraw_all()
+
+    def _nothing_selected(self) -> str:
+        if self.X is not None and self.sampleList.count() == 0:
+            return "No test rows match this filter: choose another class or untick “Misclassified only”."
+        return "No row selected: pick a row in the list on the left."
 
     def _class_for(self, index: int) -> int:
         c = self.classCombo.currentIndex() - 1
@@ -339,6 +346,7 @@ class ExplanationsTab(QWidget):
         visible = self._visible_indices()
         current = self.current_index()
         if current is None:
+            self._show_status(self._nothing_selected(), None)
             return
         limit = SCOPES[self.scopeCombo.currentIndex()][1]
         chosen = [current] if limit == 1 else ([current] + [i for i in visible if i != current])[:limit]
@@ -415,7 +423,7 @@ class ExplanationsTab(QWidget):
             return
         worker, self.worker = self.worker, None
         worker.deleteLater()
-        self.computeButton.setEnabled(self.trained is not None)
+        self.computeButton.setEnabled(self.trained is not None and self.sampleList.count() > 0)
         self.cancelButton.setEnabled(False)
         self.busyChanged.emit(False)
 
@@ -446,7 +454,7 @@ class ExplanationsTab(QWidget):
 
         panel, i = self.panels["gradcam"], self.current_index()
         if i is None:
-            panel.clear("No row selected.")
+            panel.clear(self._nothing_selected())
             return
         c = self._class_for(i)
         trained, x, names, row = self.trained, self.X[i:i + 1], self._names(), self.rows[i]
@@ -459,7 +467,7 @@ class ExplanationsTab(QWidget):
 
         panel, i = self.panels["attention"], self.current_index()
         if i is None:
-            panel.clear("No row selected.")
+            panel.clear(self._nothing_selected())
             return
         model, x, names, row = self.trained.model, self.X[i:i + 1], self._names(), self.rows[i]
         head = self.headCombo.currentIndex() - 1
@@ -477,6 +485,9 @@ class ExplanationsTab(QWidget):
             return
         view = self.shapViewCombo.currentText()
         pos = np.nonzero(res.rows == self.rows[i])[0] if i is not None else []
+        if view in ("waterfall", "force", "comparison") and i is None:
+            panel.clear(self._nothing_selected())
+            return
         if view in ("waterfall", "force", "comparison") and not len(pos):
             panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP”.")
             return
