@@ -104,6 +104,46 @@ def test_predict_new_rows_and_export_csv(qtbot, trained_window, dialogs, tiny_cs
     assert not dialogs.messages
 
 
+def test_predict_rows_with_gaps_by_the_chosen_policy(qtbot, trained_window, dialogs, tiny_csv, tmp_path):
+    import pandas as pd
+
+    tab = trained_window.predictTab
+    frame = pd.read_csv(tiny_csv)
+    frame.loc[[2, 5], "f1"] = float("nan")
+    gaps = tmp_path / "gaps.csv"
+    frame.to_csv(gaps, index=False)
+    dialogs.open_path = str(gaps)
+    with qtbot.waitSignal(tab.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy):
+        tab.openPredictDataButton.click()
+    assert tab.predictMissingCombo.currentData() == "error"
+    with qtbot.waitSignal(tab.failed, timeout=30_000) as blocker:
+        tab.predictButton.click()
+    shown = dialogs.messages[-1][2]
+    assert "line 4" in blocker.args[0] and "--missing" not in shown and "“Missing values” to drop" in shown
+    tab.predictMissingCombo.setCurrentIndex(tab.predictMissingCombo.findData("drop"))
+    with qtbot.waitSignal(tab.predictionsReady, timeout=30_000) as blocker:
+        tab.predictButton.click()
+    out = blocker.args[0]
+    assert len(out) == len(frame) and out["predicted"].isna().tolist() == [i in (2, 5) for i in range(len(frame))]
+    tab.predictMissingCombo.setCurrentIndex(tab.predictMissingCombo.findData("mean"))
+    with qtbot.waitSignal(tab.predictionsReady, timeout=30_000) as blocker:
+        tab.predictButton.click()
+    assert blocker.args[0]["predicted"].notna().all()
+
+
+def test_core_advice_names_the_apps_controls():
+    from hybridxai_gui.gui.wording import for_the_app
+
+    text = for_the_app("a.csv: column 'site' is not numeric (line 2 has 'x'). Every feature must be a number: fix the "
+                       "cell, or leave the column out with --exclude 'site'.")
+    assert text.endswith("leave the column out by unticking 'site' under Features.")
+    text = for_the_app("Fix those cells, or choose --missing drop to skip those rows or --missing mean to fill them "
+                       "with the training mean.")
+    assert text == ("Fix those cells, or set “Missing values” to drop (skip those rows) or mean (fill them with the "
+                    "training mean).")
+    assert "--" not in for_the_app("Add rows or use --val-size 0. Change --test-size or add rows. Choose one with --label.")
+
+
 def test_broken_csv_shows_a_message_and_the_app_keeps_working(qtbot, window, dialogs, tmp_path, tiny_csv):
     broken = tmp_path / "broken.csv"
     broken.write_text("a,b,label\n1,2,x\n3,4,5,6,7\n", encoding="utf-8")  # line 3 has too many values

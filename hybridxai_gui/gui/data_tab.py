@@ -335,8 +335,10 @@ class DataTab(QWidget):
         colour, border = ("#fdecea", "#d93025") if level == "error" else ("#fff8e1", "#f9a825")
         self.problemsPanel.setStyleSheet(f"QLabel#problemsPanel {{ background: {colour}; color: #202124;"
                                          f" border-left: 4px solid {border}; padding: 6px; }}")
+        from .wording import for_the_app
+
         title = "Problem" if level == "error" else "Note"
-        self.problemsPanel.setText("\n".join(f"{title}: {m}" for m in messages))
+        self.problemsPanel.setText("\n".join(f"{title}: {for_the_app(m)}" for m in messages))
         self.problemsPanel.setVisible(True)
 
     def problems(self) -> str:

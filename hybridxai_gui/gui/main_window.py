@@ -158,6 +158,9 @@ class MainWindow(QMainWindow):
 
     # ---- errors -------------------------------------------------------------------------------
     def show_failure(self, message: str, details: str = "") -> None:
+        from .wording import for_the_app
+
+        message = for_the_app(message)
         self.failure.emit(message)
         self._status(message)
         dialogs.show_failure(self, message, details)

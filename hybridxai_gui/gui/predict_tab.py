@@ -10,19 +10,25 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from . import settings
 from .jobs import start_job
 from .table_models import DataFrameModel
 
 
-def predict_frame(trained, frame, source: str):
-    """Runs in the worker: the prediction table for `frame` (predicted class, p_<class>, inputs)."""
+def predict_frame(trained, frame, source: str, missing: str | None = None):
+    """Runs in the worker: the prediction table for `frame` (predicted class, p_<class>, inputs).
+
+    missing: None (the model's training policy), error, drop (those rows keep their line, with empty
+    prediction cells) or mean (gaps filled with the training rows' column means)."""
     import pandas as pd
 
-    out = trained.prediction_table(trained.transform(frame, source), index=frame.index)
+    X, rows = trained.transform(frame, source, missing=missing, return_rows=True)
+    out = trained.prediction_table(X, index=frame.index[rows])
+    if len(rows) < len(frame):
+        out = out.reindex(frame.index)
     others = frame[[c for c in frame.columns if f"p_{c}" not in out.columns and c != "predicted"]]
     return pd.concat([out, others], axis=1)
 
@@ -56,11 +62,22 @@ class PredictTab(QWidget):
                                                    self.openModelRequested.emit)
         self.openPredictDataButton = self._button("openPredictDataButton", "Open CSV of new rows…", self.open_data)
         self.predictButton = self._button("predictButton", "Predict", self.predict)
+        self.predictMissingCombo = QComboBox()
+        self.predictMissingCombo.setObjectName("predictMissingCombo")
+        self.predictMissingCombo.setAccessibleName("Missing values")
+        for text, key in (("error (stop and say where)", "error"), ("drop (leave those rows unpredicted)", "drop"),
+                          ("mean (fill with the training means)", "mean")):
+            self.predictMissingCombo.addItem(text, key)
+        self.predictMissingCombo.setToolTip("Rows with missing or infinite feature values: stop with a message, "
+                                            "leave them unpredicted (empty cells), or fill the gaps with the "
+                                            "column means of the model's training rows")
         self.exportPredictionsButton = self._button("exportPredictionsButton", "Export CSV…", self.export_csv)
         row = QHBoxLayout()
         for b in (self.openPredictModelButton, self.openPredictDataButton, self.predictButton,
                   self.exportPredictionsButton):
             row.addWidget(b)
+        row.addWidget(QLabel("Missing values:"))
+        row.addWidget(self.predictMissingCombo)
         row.addStretch(1)
         self.statusLabel = QLabel()
         self.statusLabel.setObjectName("predictStatusLabel")
@@ -106,6 +123,9 @@ class PredictTab(QWidget):
 
     def set_model(self, trained) -> None:
         self.trained = trained
+        if trained is not None:  # start from the model's own policy (drop: rows never vanish unasked)
+            policy = "mean" if trained.train_config.missing == "mean" else "error"
+            self.predictMissingCombo.setCurrentIndex(self.predictMissingCombo.findData(policy))
         self.predictions = None
         if self.frame is not None:
             self.model.set_frame(self.frame)
@@ -134,9 +154,10 @@ class PredictTab(QWidget):
         if self.trained is None or self.frame is None:
             return
         trained, frame, source = self.trained, self.frame, Path(self.data_path or "data").name
+        missing = self.predictMissingCombo.currentData()
         self._set_busy(True)
-        start_job(self, lambda: predict_frame(trained, frame, source), done=self._predicted, failed=self._failed,
-                  name="predict")
+        start_job(self, lambda: predict_frame(trained, frame, source, missing), done=self._predicted,
+                  failed=self._failed, name="predict")
 
     def _predicted(self, predictions: Any) -> None:
         self.predictions = predictions
