@@ -168,9 +168,9 @@ def test_a_filter_that_leaves_no_rows_says_so(tab, data):
     assert tab.sampleList.count() == 0 and not tab.computeButton.isEnabled()
     for key in ("gradcam", "attention"):
         text = " ".join(t.get_text() for t in tab.panels[key].figure.texts)
-        assert "No test rows match this filter" in text
+        assert "No rows match this filter" in text
     tab.shapViewCombo.setCurrentText("waterfall")
     tab.compute()  # nothing to explain: said, not silently ignored
-    assert "No test rows match this filter" in tab.additivityLabel.text()
+    assert "No rows match this filter" in tab.additivityLabel.text()
     tab.classFilterCombo.setCurrentIndex(0)
     assert tab.computeButton.isEnabled()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -46,6 +47,28 @@ def test_save_and_reopen_a_model(qtbot, trained_window, dialogs, tmp_path):
     assert list(xs) == [h["epoch"] for h in history]
     assert window.evaluationTab.result.accuracy == pytest.approx(accuracy)
     assert window.predictTab.trained is window.trained
+    assert not dialogs.messages
+
+
+def test_a_model_opened_from_a_file_explains_the_rows_it_predicts(qtbot, trained_window, dialogs, tiny_csv,
+                                                                   tmp_path):
+    window = trained_window
+    dialogs.save_path = str(tmp_path / "m.pth")
+    window.actionSaveModel.trigger()
+    dialogs.open_path = str(tmp_path / "m.pth")
+    with qtbot.waitSignal(window.modelLoaded, timeout=60_000):
+        window.actionOpenModel.trigger()
+    tab = window.predictTab
+    dialogs.open_path = str(tiny_csv)
+    with qtbot.waitSignal(tab.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy):
+        tab.openPredictDataButton.click()
+    with qtbot.waitSignal(tab.predictionsReady, timeout=30_000):
+        tab.predictButton.click()
+    explanations = window.explanationsTab
+    qtbot.waitUntil(lambda: explanations.X is not None and len(explanations.X) == 60, timeout=30_000)
+    assert "60 rows of tiny.csv" in explanations.hintLabel.text() and "misclassified" in explanations.hintLabel.text()
+    assert explanations.sampleList.count() == 60 and explanations.computeButton.isEnabled()
+    np.testing.assert_array_equal(explanations.rows, np.arange(60))
     assert not dialogs.messages
 
 

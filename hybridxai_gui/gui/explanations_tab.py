@@ -59,7 +59,8 @@ class ExplanationsTab(QWidget):
         return box
 
     def _build(self) -> None:
-        self.hintLabel = QLabel("Train a model or open a model file with test rows to explain its predictions.")
+        self.hintLabel = QLabel("Train a model to explain its predictions on the test rows, or open a model file and "
+                                "predict a CSV on the Predict tab to explain those rows.")
         self.hintLabel.setObjectName("explanationsHintLabel")
         self.hintLabel.setWordWrap(True)
 
@@ -182,7 +183,7 @@ class ExplanationsTab(QWidget):
 
     # ---- public API -------------------------------------------------------------------------
     def set_model(self, trained, test_X_scaled, test_X_raw, test_y, test_rows, background_pool=None,
-                  predicted=None) -> None:
+                  predicted=None, what: str = "test rows") -> None:
         """Explain `trained` on these test rows; background_pool = scaled training rows, if known.
 
         `predicted`: the model's class per test row when the caller has it (the training worker's
@@ -213,8 +214,9 @@ class ExplanationsTab(QWidget):
         self.headCombo.blockSignals(False)
         self.methodCombo.setCurrentIndex(0)
         n_wrong = 0 if self.y is None else int((self.predicted != self.y).sum())
-        self.hintLabel.setText(f"{len(self.X)} test rows, {n_wrong} misclassified. Pick a row; Grad-CAM and "
-                               f"attention show at once, SHAP after Compute.")
+        wrong = f", {n_wrong} misclassified" if self.y is not None else " (no labels: predictions only)"
+        self.hintLabel.setText(f"{len(self.X)} {what}{wrong}. Pick a row; Grad-CAM and attention show at once, "
+                               f"SHAP after Compute.")
         self.additivityLabel.setText("SHAP not computed yet.")
         self.additivityLabel.setStyleSheet("")
         self.ensure_panels()
@@ -298,7 +300,7 @@ class ExplanationsTab(QWidget):
 
     def _nothing_selected(self) -> str:
         if self.X is not None and self.sampleList.count() == 0:
-            return "No test rows match this filter: choose another class or untick “Misclassified only”."
+            return "No rows match this filter: choose another class or untick “Misclassified only”."
         return "No row selected: pick a row in the list on the left."
 
     def _class_for(self, index: int) -> int:

@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.evaluationTab.explainRequested.connect(self.explain_row)
         self.predictTab.openModelRequested.connect(self.open_model_dialog)
         self.predictTab.failed.connect(self.show_failure)
+        self.predictTab.predictionsReady.connect(self._explain_predicted_rows)
         self.mainTabs.currentChanged.connect(lambda _i: self._update_actions())
         if hasattr(self.explanationsTab, "busyChanged"):
             self.explanationsTab.busyChanged.connect(lambda busy: self._status("Explaining…" if busy else "Ready"))
@@ -273,12 +274,43 @@ class MainWindow(QMainWindow):
         tab.set_model(self.trained, prepared.X_test, prepared.X_test_raw, prepared.y_test, prepared.rows_test,
                       background_pool=prepared.X_train, predicted=predicted)
 
+    def _explain_predicted_rows(self, _predictions) -> None:
+        """A model opened from a file carries no test rows: the rows just predicted become the rows to explain
+        (with their labels when the CSV has the label column). A model trained here keeps its test rows."""
+        tab = self.explanationsTab
+        if self.prepared is not None or self.trained is None or not hasattr(tab, "set_model"):
+            return
+        trained, frame = self.trained, self.predictTab.frame
+        source = Path(self.predictTab.data_path or "data").name
+        missing = self.predictTab.predictMissingCombo.currentData()
+
+        def job():
+            from ..core.data import labels_of
+            from ..core.errors import HybridXAIError
+
+            X, rows = trained.transform(frame, source, missing=missing, return_rows=True)
+            raw = X.astype(float) * trained.scaler.std + trained.scaler.mean
+            y = None
+            if trained.label_column in frame.columns:
+                try:
+                    y = labels_of(frame, trained.label_column, trained.class_names, source=source)[rows]
+                except HybridXAIError:  # unlabelled or unseen labels: explain the predictions alone
+                    y = None
+            return X, raw, y, rows
+
+        def done(result) -> None:
+            if self.trained is trained and self.prepared is None:
+                X, raw, y, rows = result
+                tab.set_model(trained, X, raw, y, rows, background_pool=trained.background, what=f"rows of {source}")
+
+        start_job(self, job, done=done, failed=self.show_failure, name="explain_rows")
+
     def explain_row(self, index: int) -> None:
         if not hasattr(self.explanationsTab, "show_row"):
             return
         if self.prepared is None:  # a model opened from a file carries no test rows
-            self.show_failure("Explanations need the test rows: open the training data and train, "
-                              "then double-click a misclassified row.")
+            self.show_failure("The rows saved with a model file hold no feature values to explain: predict a CSV "
+                              "on the Predict tab, and its rows can be explained.")
             return
         self.mainTabs.setCurrentWidget(self.explanationsTab)
         self.explanationsTab.show_row(index)
