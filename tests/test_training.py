@@ -72,6 +72,7 @@ def test_stop_within_one_batch(wine):
     assert result.reason == "stopped"
     assert len(result.history) == 2  # the interrupted epoch is still scored
     assert result.trained.model is not None
+    assert "stopped by the user" in result.message and "kept the best validation epoch" in result.message
 
 
 def test_pause_blocks_until_resume(wine):

@@ -347,10 +347,12 @@ def _train_loop(data, model_config, config, control, device, progress_every):
                                              "No epoch gave finite outputs, so there is no model to keep; "))
     if best_state is None:  # stopped before the first epoch ended: keep what there is
         best_epoch = 0
+    kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
+            else f"kept the last epoch's weights (best validation epoch: {best_epoch})")
     if not message:
-        kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
-                else f"kept the last epoch's weights (best validation epoch: {best_epoch})")
         message = f"Training completed: {len(history)} epochs; {kept}."
+    elif reason in ("stopped", "early_stopping") and history:
+        message = f"{message[:-1]}; {kept}."
 
     model = model.to("cpu").eval()
     trained = TrainedModel(

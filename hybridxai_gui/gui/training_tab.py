@@ -139,7 +139,8 @@ class TrainingTab(QWidget):
         self.pauseTrainingButton = self._button("pauseTrainingButton", "Pause", self.toggle_pause)
         self.startTrainingButton.setDefault(True)
         self.startTrainingButton.setToolTip("Split the data and train a new model with these settings")
-        self.stopTrainingButton.setToolTip("Stop after the current batch and keep the best epoch so far")
+        self.stopTrainingButton.setToolTip("Stop after the current batch and keep the model: the last finished epoch's "
+                                           "weights, or the best epoch's with “Keep best epoch's weights”")
         self.trainingProgress = QProgressBar()
         self.trainingProgress.setObjectName("trainingProgress")
         self.trainingProgress.setAccessibleName("Training progress")
