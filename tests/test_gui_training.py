@@ -160,3 +160,19 @@ def test_noise_augmentation_inputs_follow_the_presets(window):
     combo.setCurrentText("auto")
     _model, train = tab.configs({"test_size": 0.2, "val_size": 0.15, "missing": "error", "scaling": "auto"})
     assert train.augment == "auto" and train.augment_noise == 0.8
+
+
+def test_a_failed_retrain_shows_the_previous_models_curves_again(qtbot, window, dialogs, tiny_csv, tmp_path):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    fast_settings(window, epochs=2)
+    with qtbot.waitSignal(window.trainingDone, timeout=120_000):
+        window.trainingTab.startTrainingButton.click()
+    tab = window.trainingTab
+    assert len(tab.history) == 2
+    one_class = tmp_path / "one_class.csv"
+    one_class.write_text("a,b,label\n" + "".join(f"{i},{i * 2},x\n" for i in range(20)), encoding="utf-8")
+    open_data(qtbot, window, dialogs, one_class)
+    with qtbot.waitSignal(tab.trainingFailed, timeout=60_000):
+        tab.startTrainingButton.click()
+    assert len(tab.history) == 2  # the model still in use keeps its curves on screen
+    assert "previous model" in tab.summaryLabel.text() and "Training failed" in tab.summaryLabel.text()

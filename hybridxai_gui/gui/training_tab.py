@@ -267,8 +267,10 @@ class TrainingTab(QWidget):
 
         model_config, train_config = self.configs(data_options)
         self.control = TrainControl()
+        self._previous_history = self.history  # shown again if this run fails or ends before its first epoch
         self.history = []
         self._redraw_charts()
+        self.summaryLabel.setText("Training…")
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat("Preparing data…")
         self._started = time.perf_counter()
@@ -365,6 +367,8 @@ class TrainingTab(QWidget):
                                         f"{len(result.history)} epochs in {format_seconds(result.seconds)}")
         self.log(result.message)
         text = result.message
+        if not result.history:
+            text += self._restore_previous()
         if outcome.evaluation is not None:
             text += f" Test accuracy {outcome.evaluation.accuracy:.3f}, macro F1 {outcome.evaluation.macro_f1:.3f}."
             self.log(f"Test rows: accuracy {outcome.evaluation.accuracy:.4f}, macro F1 "
@@ -376,8 +380,17 @@ class TrainingTab(QWidget):
         self._finish()
         self.trainingProgress.setFormat("Failed")
         self.log(f"Training failed: {message}")
-        self.summaryLabel.setText(f"Training failed: {message}")
+        self.summaryLabel.setText(f"Training failed: {message}{self._restore_previous()}")
         self.trainingFailed.emit(message, details)
+
+    def _restore_previous(self) -> str:
+        """After a run that produced no model: the previous model's curves again, and a note that it stays."""
+        previous = getattr(self, "_previous_history", [])
+        if not previous:
+            return ""
+        self.history = list(previous)
+        self._redraw_charts()
+        return " The previous model (its curves shown here) is still the one in use."
 
     def show_history(self, history: list, text: str = "") -> None:
         """Show a saved model's history (from its checkpoint)."""
