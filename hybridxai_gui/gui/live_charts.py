@@ -47,17 +47,18 @@ class LiveChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.disableAutoRange()  # set_history sets the ranges, in coarse steps (see the module's note)
         self._ranges: tuple | None = None
-        # Loss falls and accuracy rises: keep each legend in the corner the curves leave free.
-        self.legend = self.addLegend(offset=(-10, 10) if metric == "loss" else (-10, -30),
-                                     labelTextColor="#202124", brush=pg.mkBrush(255, 255, 255, 210))
+        self._finished = True  # False while a run goes on: the x axis then spans the planned epochs
+        # One row across the top, over headroom the y range leaves free above the curves (see _set_ranges).
+        self.legend = self.addLegend(offset=(-10, 5), labelTextColor="#202124", brush=pg.mkBrush(255, 255, 255, 210),
+                                     colCount=len(SPLITS))
         self.curves: dict[str, pg.PlotDataItem] = {}
         for split, label, colour in SPLITS:
             self.curves[split] = self.plot([], [], name=label, pen=pg.mkPen(colour, width=2), symbol="o",
                                            symbolSize=5, symbolBrush=colour, symbolPen=None)
         self.best_line = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen("#5f6368", width=1, style=Qt.PenStyle.DashLine),
-                                         label="best epoch", labelOpts={"position": 0.97 if metric == "loss" else 0.05,
-                                                                 "color": "#5f6368"})
+                                         label="best epoch", labelOpts={"position": 0.05, "color": "#3c4043",
+                                                                 "fill": pg.mkBrush(255, 255, 255, 200)})
         self.best_line.setVisible(False)
         self.addItem(self.best_line)
         self.history: list[Any] = []
@@ -85,17 +86,24 @@ class LiveChart(pg.PlotWidget):
         last = _value(self.history[-1], "epoch") if self.history else 0
         planned = _value(self.history[-1], "epochs") if self.history else 0
         last, planned = int(last or len(self.history)), int(planned or 0)
-        x_max = planned if planned >= last else max(10, 2 ** math.ceil(math.log2(max(1, last))))
+        if self._finished and last:  # the run is over (or a saved history): end at its last epoch
+            x_max = max(2, last)
+        else:
+            x_max = planned if planned >= last else max(10, 2 ** math.ceil(math.log2(max(1, last))))
         values = [v for _x, ys in series.values() for v in ys if math.isfinite(v)]
+        # Headroom above the curves (about a sixth of the height) for the one-row legend.
         if self.metric == "acc":
             low = min(values, default=0.0)
-            y_range = (max(0.0, math.floor((min(low, 0.9) - 0.02) * 10) / 10), 1.01)
+            bottom = max(0.0, math.floor((min(low, 0.9) - 0.02) * 10) / 10)
+            y_range = (bottom, 1.0 + (1.0 - bottom) * 0.18)
         else:
-            y_range = (0.0, _nice_ceiling(max(values, default=1.0) * 1.05))
+            y_range = (0.0, _nice_ceiling(max(values, default=1.0) * 1.2))
         ranges = ((0.5, x_max + 0.5), y_range)
         if ranges != self._ranges:  # an unchanged range costs no re-layout of the axes
             self._ranges = ranges
             self.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
+            step = next(m * 10 ** e for e in range(7) for m in (1, 2, 5) if m * 10 ** e * 8 >= x_max)
+            self.getAxis("bottom").setTickSpacing(step, step)  # whole epochs only, never 1.5 or 2.5
 
     def clear_history(self) -> None:
         self.set_history([])

@@ -90,7 +90,7 @@ class TrainingTab(QWidget):
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
         self._chart_timer.setInterval(120)
-        self._chart_timer.timeout.connect(self._redraw_charts)
+        self._chart_timer.timeout.connect(lambda: self._redraw_charts(finished=False))
         self._build()
 
     def _build(self) -> None:
@@ -269,7 +269,7 @@ class TrainingTab(QWidget):
         self.control = TrainControl()
         self._previous_history = self.history  # shown again if this run fails or ends before its first epoch
         self.history = []
-        self._redraw_charts()
+        self._redraw_charts(finished=False)
         self.summaryLabel.setText("Training…")
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat("Preparing data…")
@@ -340,10 +340,12 @@ class TrainingTab(QWidget):
             self.log(f"Epoch {item.epoch}/{item.epochs}: loss / accuracy train {item.train_loss:.4f} / "
                      f"{item.train_acc:.3f}{val}{test}; lr {item.lr:.2e}; best epoch {item.best_epoch}.")
 
-    def _redraw_charts(self) -> None:
+    def _redraw_charts(self, finished: bool = True) -> None:
+        """Both charts from self.history; finished=False while a run goes on (x axis to the planned epochs)."""
         self._chart_timer.stop()
-        self.lossPlot.set_history(self.history)
-        self.accuracyPlot.set_history(self.history)
+        for chart in (self.lossPlot, self.accuracyPlot):
+            chart._finished = finished
+            chart.set_history(self.history)
 
     def _show_progress(self, epoch: int, epochs: int, batch: int, batches: int, elapsed: float) -> None:
         done = ((epoch - 1) + batch / max(1, batches)) / max(1, epochs)
