@@ -168,3 +168,18 @@ def test_export_formats(tmp_path, ext, magic):
 def test_export_unknown_extension(tmp_path):
     with pytest.raises(HybridXAIError, match=r"\.png"):
         export_figure(new_fig(), tmp_path / "figure.jpg")
+
+
+def test_the_summed_rest_is_one_grey_bar_of_its_total():
+    from matplotlib.colors import to_rgba
+
+    res = fake_result(40, 3)
+    ax = new_fig().add_subplot()
+    ep.draw_shap_bar(ax, res, top_k=10)
+    rest_y = min(p.get_y() for p in ax.patches)  # the lowest row
+    rest_bars = [p for p in ax.patches if p.get_y() == rest_y]
+    assert len(rest_bars) == 1 and rest_bars[0].get_facecolor() == to_rgba("0.72")
+    imp = res.mean_abs()
+    top = np.argsort(-imp.sum(axis=1))[:10]
+    expected = imp[np.setdiff1d(np.arange(40), top)].sum()
+    assert rest_bars[0].get_width() == pytest.approx(expected)

@@ -176,3 +176,15 @@ def test_a_failed_retrain_shows_the_previous_models_curves_again(qtbot, window, 
         tab.startTrainingButton.click()
     assert len(tab.history) == 2  # the model still in use keeps its curves on screen
     assert "previous model" in tab.summaryLabel.text() and "Training failed" in tab.summaryLabel.text()
+
+
+def test_loading_notes_gaps_and_a_single_column_file(qtbot, window, dialogs, tmp_path):
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_text("a,b,label\n1,,x\n2,3,y\n4,inf,x\n5,6,y\n", encoding="utf-8")
+    open_data(qtbot, window, dialogs, gaps)
+    text = window.dataTab.problemsPanel.text()
+    assert not window.dataTab.problemsPanel.isHidden() and "'b' (2)" in text and "Missing values" in text
+    notes = tmp_path / "notes.txt"
+    notes.write_text("this is not a csv\njust words\n", encoding="utf-8")
+    open_data(qtbot, window, dialogs, notes)
+    assert "single column ('this is not a csv')" in window.dataTab.problemsPanel.text()

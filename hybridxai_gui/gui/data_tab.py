@@ -282,7 +282,17 @@ class DataTab(QWidget):
         self.labelColumnCombo.blockSignals(False)
         self._label_changed(self.labelColumnCombo.currentText())
         self._update_file_label()
-        self.set_problems(table.warnings, level="warning")
+        notes = list(table.warnings)
+        if len(columns) < 2:
+            notes.append(f"{Path(table.path).name} has a single column ({columns[0]!r}), so there is nothing to train "
+                         "on: a CSV needs a label column and feature columns, separated by commas, semicolons or "
+                         "tabs.")
+        missing = table.stats.loc[table.stats["missing"] > 0, ["column", "missing"]] if len(table.stats) else []
+        if len(missing):
+            shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
+            notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
+                         + (", …" if len(missing) > 6 else "") + ". Choose how to treat them under “Missing values”.")
+        self.set_problems(notes, level="warning")
         self.trainLoaded.emit(table.path)
 
     def _train_failed(self, message: str, details: str) -> None:

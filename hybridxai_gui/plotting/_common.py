@@ -34,7 +34,7 @@ def feature_ticks(ax, names: Sequence[str], max_ticks: int = MAX_TICKS, axis: st
     n = len(names)
     step = max(1, int(np.ceil(n / max_ticks)))
     pos = np.arange(0, n, step)
-    labels = [short_name(names[i], 16) for i in pos]
+    labels = [short_name(names[i], 22) for i in pos]
     if axis == "x":
         ax.set_xticks(pos)
         rotate = n > 6 or max(len(s) for s in labels) > 6

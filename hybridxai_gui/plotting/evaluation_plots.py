@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 
-def _short(name: str, width: int = 14) -> str:
+def _short(name: str, width: int = 20) -> str:
     name = str(name)
     return name if len(name) <= width else name[: width - 1] + "…"
 

@@ -78,14 +78,20 @@ def draw_shap_bar(ax, result, top_k: int = TOP_K, stacked: bool = True) -> None:
     y = np.arange(len(data))[::-1]  # most important at the top
     left = np.zeros(len(data))
     height = 0.8 if stacked else 0.8 / C
+    # Stacked, the summed rest is one grey bar: split by class colours and cut at the axis edge it read as
+    # one class's contribution.
+    named = len(data) - (1 if len(rest) and stacked else 0)
     for c in range(C):
         color = CLASS_COLORS[c % len(CLASS_COLORS)]
         if stacked:
-            ax.barh(y, data[:, c], left=left, height=height, color=color, label=result.class_names[c])
-            left += data[:, c]
+            ax.barh(y[:named], data[:named, c], left=left[:named], height=height, color=color,
+                    label=result.class_names[c])
+            left[:named] += data[:named, c]
         else:
             ax.barh(y + (c - (C - 1) / 2) * height, data[:, c], height=height, color=color,
                     label=result.class_names[c])
+    if len(rest) and stacked:
+        ax.barh(y[-1:], data[-1:].sum(axis=1), height=height, color="0.72")  # named by its grey tick label
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=8)
     if len(rest):
