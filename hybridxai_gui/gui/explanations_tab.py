@@ -413,7 +413,8 @@ class ExplanationsTab(QWidget):
             return
         self.result = result
         self._show_status(f"{result.additivity_message}. {result.n_rows} row(s), {result.method}, background "
-                          f"{result.background_size} rows, {result.seconds:.1f} s.", ok=result.additive)
+                          f"{result.background_size} rows, {result.seconds:.1f} s.",
+                          ok=result.additive or (None if result.method == "gradient" else False))
         self.figureTabs.setCurrentIndex(0)
         self._draw_shap()
 
