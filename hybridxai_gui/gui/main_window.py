@@ -356,6 +356,7 @@ class MainWindow(QMainWindow):
         self.predictTab.set_model(trained)
         self._update_actions()
         self._status(f"Opened model {name}")
+        self.setWindowTitle(f"{name} — HybridXAI")
         self.modelLoaded.emit(trained)
 
     def save_model(self) -> bool:
