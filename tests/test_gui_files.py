@@ -254,3 +254,11 @@ def test_export_from_a_never_shown_evaluation_tab(qtbot, trained_window, dialogs
     write_figure(tab.current_figure(), str(path), 100)
     assert b"<svg" in path.read_bytes()[:400]
     assert not tab.isVisible()  # exporting did not switch tabs
+
+
+def test_export_from_training_before_any_run_says_there_is_nothing(qtbot, window, dialogs, tmp_path):
+    window.mainTabs.setCurrentWidget(window.trainingTab)
+    dialogs.save_path = str(tmp_path / "empty.png")
+    window.actionExportFigure.trigger()
+    assert not (tmp_path / "empty.png").exists()
+    assert dialogs.messages and "no figure to export yet" in dialogs.messages[-1][2]

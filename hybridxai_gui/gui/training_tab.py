@@ -407,7 +407,9 @@ class TrainingTab(QWidget):
         self.trainingLog.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {text}")
 
     def current_figure(self):
-        """A matplotlib figure of the current history (the live charts redrawn for export)."""
+        """A matplotlib figure of the current history (the live charts redrawn for export); None before any."""
+        if not self.history:
+            return None
         from matplotlib.figure import Figure
 
         from ..plotting.training_plots import draw_training_history

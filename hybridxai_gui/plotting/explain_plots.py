@@ -106,7 +106,8 @@ def draw_shap_bar(ax, result, top_k: int = TOP_K, stacked: bool = True) -> None:
             ax.text(edge * 0.99, y[-1], f"total {_fmt(rest_total)} ▸", ha="right", va="center", fontsize=7,
                     color="white", fontweight="bold")
     ax.set_xlabel("mean |SHAP value| (logit units)" + (", summed over classes" if stacked else ""))
-    _titles(ax, f"Feature importance, {result.n_rows} rows ({result.method})", result)
+    rows = f"{result.n_rows} row" + ("s" if result.n_rows != 1 else "")
+    _titles(ax, f"Feature importance, {rows} ({result.method})", result)
     # outside the axes: inside, it hid the lowest bars (and the clipped rest's total)
     ax.legend(title="class", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               frameon=False)
