@@ -204,3 +204,18 @@ def test_an_unexpected_error_is_logged_and_shown_with_details_folded(qtbot, wind
     assert "Traceback" in details
     log_file = app_dialogs.log_file_path()
     assert log_file.is_file() and "simulated bug" in log_file.read_text(encoding="utf-8")
+
+
+def test_table_headers_carry_the_full_column_name_as_tooltip(window):
+    import pandas as pd
+    from PySide6.QtCore import Qt
+
+    from hybridxai_gui.gui.table_models import DataFrameModel
+
+    model = DataFrameModel()
+    model.set_frame(pd.DataFrame({"sepal length (cm) measured by hand": [1.0], "y": [2]}))
+    assert model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == \
+        "sepal length (cm) measured by hand"
+    assert model.headerData(0, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole) is None
+    header = window.dataTab.previewTable.horizontalHeader()
+    assert header.textElideMode() == Qt.TextElideMode.ElideRight

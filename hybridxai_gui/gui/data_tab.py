@@ -240,6 +240,9 @@ class DataTab(QWidget):
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         view.verticalHeader().setDefaultSectionSize(22)
         view.horizontalHeader().setDefaultSectionSize(90)
+        # A name wider than its column is cut at the right, not at both ends ("epal length (cm").
+        view.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
         return view
 
     # ---- loading ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
@@ -91,6 +91,9 @@ class PredictTab(QWidget):
         self.predictionsTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.predictionsTable.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.predictionsTable.verticalHeader().setDefaultSectionSize(22)
+        header = self.predictionsTable.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.statusLabel)

@@ -84,8 +84,8 @@ class DataFrameModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        if orientation == Qt.Orientation.Horizontal:
+        if orientation == Qt.Orientation.Horizontal:  # the tooltip holds a name the column is too narrow for
             return self._names[section] if section < len(self._names) else None
-        return str(section + self._first_row)
+        return str(section + self._first_row) if role == Qt.ItemDataRole.DisplayRole else None
