@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
                                QListWidgetItem, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
 
+from .explanations_drawing import ExplanationsDrawing
+
 SHAP_VIEWS = ("bar", "beeswarm", "waterfall", "force", "heatmap", "comparison")
 METHOD_TIPS = {
     "auto": "exact when all 2^F coalitions are affordable (about 11 features), else permutation",
@@ -30,7 +32,7 @@ METHOD_TIPS = {
 SCOPES = (("Selected row", 1), ("Shown rows (up to 25)", 25), ("Shown rows (up to 100)", 100))
 
 
-class ExplanationsTab(QWidget):
+class ExplanationsTab(ExplanationsDrawing, QWidget):
     busyChanged = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
@@ -440,62 +442,3 @@ class ExplanationsTab(QWidget):
                   self.classCombo, self.backgroundCombo, self.scopeCombo, self.computeButton, self.shapViewCombo,
                   self.headCombo):
             w.setEnabled(on)
-
-    # ---- drawing ------------------------------------------------------------------------------
-    def _redraw_all(self) -> None:
-        if self.trained is None or not self.panels:
-            return
-        self._draw_gradcam()
-        self._draw_attention()
-        self._draw_shap()
-
-    def _names(self) -> list[str]:
-        return list(self.trained.feature_names)
-
-    def _draw_gradcam(self) -> None:
-        from ..plotting.row_figures import draw_gradcam_figure
-
-        panel, i = self.panels["gradcam"], self.current_index()
-        if i is None:
-            panel.clear(self._nothing_selected())
-            return
-        c = self._class_for(i)
-        trained, x, names, row = self.trained, self.X[i:i + 1], self._names(), self.rows[i]
-        which = "predicted" if c == self.predicted[i] else f"predicted {trained.class_names[self.predicted[i]]}"
-        # Drawn now if the Grad-CAM page shows, else when it is shown.
-        panel.paint(lambda fig: draw_gradcam_figure(fig, trained.model, x, names, trained.class_names, c, row, which))
-
-    def _draw_attention(self) -> None:
-        from ..plotting.row_figures import draw_attention_figure
-
-        panel, i = self.panels["attention"], self.current_index()
-        if i is None:
-            panel.clear(self._nothing_selected())
-            return
-        model, x, names, row = self.trained.model, self.X[i:i + 1], self._names(), self.rows[i]
-        head = self.headCombo.currentIndex() - 1
-        panel.paint(lambda fig: draw_attention_figure(fig, model, x, names, row, None if head < 0 else head))
-
-    def _draw_shap(self) -> None:
-        from ..plotting.row_figures import draw_shap_view
-
-        if not self.panels:
-            return
-        panel, i = self.panels["shap"], self.current_index()
-        res = self.result
-        if res is None:
-            panel.clear("Press “Compute SHAP” to explain the selected row(s).")
-            return
-        view = self.shapViewCombo.currentText()
-        pos = np.nonzero(res.rows == self.rows[i])[0] if i is not None else []
-        if view in ("waterfall", "force", "comparison") and i is None:
-            panel.clear(self._nothing_selected())
-            return
-        if view in ("waterfall", "force", "comparison") and not len(pos):
-            panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP”.")
-            return
-        cls = self.classCombo.currentIndex() - 1
-        x, row = (self.X[i:i + 1], self.rows[i]) if i is not None else (None, None)
-        model = self.trained.model
-        panel.paint(lambda fig: draw_shap_view(fig, res, view, None if cls < 0 else cls,
-                                               int(pos[0]) if len(pos) else None, model, x, row))

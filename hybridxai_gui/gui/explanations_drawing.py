@@ -1,0 +1,72 @@
+"""The Explanations tab's drawing: the row's Grad-CAM, attention and SHAP figures, each into its panel.
+
+A mixin of ExplanationsTab (kept apart from its layout, row list and SHAP worker): it reads the tab's
+model, rows, selection and SHAP result, and paints through `FigurePanel.paint`, which draws a page
+only when it shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ExplanationsDrawing:
+    """Drawing methods of ExplanationsTab; they use its panels, rows, combos and result."""
+
+    def _redraw_all(self) -> None:
+        if self.trained is None or not self.panels:
+            return
+        self._draw_gradcam()
+        self._draw_attention()
+        self._draw_shap()
+
+    def _names(self) -> list[str]:
+        return list(self.trained.feature_names)
+
+    def _draw_gradcam(self) -> None:
+        from ..plotting.row_figures import draw_gradcam_figure
+
+        panel, i = self.panels["gradcam"], self.current_index()
+        if i is None:
+            panel.clear(self._nothing_selected())
+            return
+        c = self._class_for(i)
+        trained, x, names, row = self.trained, self.X[i:i + 1], self._names(), self.rows[i]
+        which = "predicted" if c == self.predicted[i] else f"predicted {trained.class_names[self.predicted[i]]}"
+        # Drawn now if the Grad-CAM page shows, else when it is shown.
+        panel.paint(lambda fig: draw_gradcam_figure(fig, trained.model, x, names, trained.class_names, c, row, which))
+
+    def _draw_attention(self) -> None:
+        from ..plotting.row_figures import draw_attention_figure
+
+        panel, i = self.panels["attention"], self.current_index()
+        if i is None:
+            panel.clear(self._nothing_selected())
+            return
+        model, x, names, row = self.trained.model, self.X[i:i + 1], self._names(), self.rows[i]
+        head = self.headCombo.currentIndex() - 1
+        panel.paint(lambda fig: draw_attention_figure(fig, model, x, names, row, None if head < 0 else head))
+
+    def _draw_shap(self) -> None:
+        from ..plotting.row_figures import draw_shap_view
+
+        if not self.panels:
+            return
+        panel, i = self.panels["shap"], self.current_index()
+        res = self.result
+        if res is None:
+            panel.clear("Press “Compute SHAP” to explain the selected row(s).")
+            return
+        view = self.shapViewCombo.currentText()
+        pos = np.nonzero(res.rows == self.rows[i])[0] if i is not None else []
+        if view in ("waterfall", "force", "comparison") and i is None:
+            panel.clear(self._nothing_selected())
+            return
+        if view in ("waterfall", "force", "comparison") and not len(pos):
+            panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP”.")
+            return
+        cls = self.classCombo.currentIndex() - 1
+        x, row = (self.X[i:i + 1], self.rows[i]) if i is not None else (None, None)
+        model = self.trained.model
+        panel.paint(lambda fig: draw_shap_view(fig, res, view, None if cls < 0 else cls,
+                                               int(pos[0]) if len(pos) else None, model, x, row))
