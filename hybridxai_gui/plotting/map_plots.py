@@ -62,7 +62,10 @@ def draw_attention(ax, attention, index: int = 0, head: int | None = None, cmap:
             for k in range(L):
                 ax.text(k, q, f"{mat[q, k]:.2f}", ha="center", va="center", fontsize=7,
                         color="white" if mat[q, k] < 0.6 * mat.max() else "black")
-    cb = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+    # The colour bar hangs on the map's own right edge: taken from the axes' box (colorbar(ax=...)), it
+    # pinned the square map to the right of a wide figure, leaving the left two thirds empty.
+    ax.set_anchor("C")
+    cb = ax.figure.colorbar(im, cax=ax.inset_axes([1.03, 0.0, 0.035, 1.0]))
     cb.set_label("attention weight", fontsize=8)
 
 
