@@ -96,3 +96,27 @@ def test_position_channel_feeds_each_feature_its_position(n_features):
 def test_position_channel_off_is_the_reference_one_channel_design():
     model = HybridCNNLSTMAttention(ModelConfig(n_features=24, n_classes=3))
     assert ModelConfig().position_channel is False and model.block1.conv.in_channels == 1
+
+
+@pytest.mark.parametrize("channels, length", [(1, 24), (3, 24), (6, 100), (2, 5), (4, 1)])
+def test_multichannel_rows_are_read_channel_major(channels, length):
+    torch.manual_seed(0)
+    config = ModelConfig(n_features=channels * length, n_channels=channels, n_classes=3, position_channel=True)
+    model = HybridCNNLSTMAttention(config).eval()
+    x = torch.randn(5, channels * length)
+    logits, attn = model(x)
+    L = sequence_length(length)
+    assert logits.shape == (5, 3) and attn.shape == (5, L, L)
+    assert model.block1.conv.in_channels == channels + 1
+    # Channel-major: changing the last channel's values changes the output; the first conv sees them
+    # as its own input channel, so zeroing that channel's weights makes the output ignore them.
+    with torch.no_grad():
+        model.block1.conv.weight[:, channels - 1] = 0
+        y = x.clone()
+        y[:, (channels - 1) * length:] += 5.0
+        assert torch.allclose(model(x)[0], model(y)[0], atol=1e-5)
+
+
+def test_channels_must_divide_the_row():
+    with pytest.raises(HybridXAIError, match="channels"):
+        ModelConfig(n_features=10, n_channels=3).validate()

@@ -21,7 +21,9 @@ def _f(default: Any, help_text: str):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    n_features: int = _f(4, "input row length F (the number of feature columns)")
+    n_features: int = _f(4, "input values per row F (feature columns; for a series of C channels x T steps, C * T)")
+    n_channels: int = _f(1, "input channels C: a row of F values is read as C channels of F / C time steps each "
+                         "(1 for a table or a single series)")
     n_classes: int = _f(2, "number of output classes C")
     cnn_channels: int = _f(16, "channels of the first Conv1d block; the second has twice as many")
     kernel_size: int = _f(3, "Conv1d kernel size; padding keeps the sequence length (3 in the reference "
@@ -36,6 +38,10 @@ class ModelConfig:
     def validate(self) -> None:
         if self.n_features < 1:
             raise HybridXAIError("The data has no feature columns: at least one numeric column is needed.")
+        if self.n_channels < 1 or self.n_features % self.n_channels:
+            raise HybridXAIError(
+                f"{self.n_features} input values cannot be read as {self.n_channels} channels of equal length."
+            )
         if self.n_classes < 2:
             raise HybridXAIError(
                 f"The label column has {self.n_classes} class(es): a classifier needs at least two."

@@ -1,6 +1,9 @@
 """The hybrid CNN + BiLSTM + multi-head self-attention classifier.
 
-A feature row `[B, F]` is read as a one-channel sequence of length F. Two Conv1d blocks
+A feature row `[B, F]` is read as a one-channel sequence of length F; a row of a C-channel series holds
+its channels one after the other (`[B, C * T]`, channel-major) and is read as C channels of T steps. Flat
+rows keep every other part of the product (scaling, SHAP, checkpoints) working on plain 2-D arrays. Two
+Conv1d blocks
 (Conv -> ReLU -> BatchNorm -> MaxPool 2) extract local patterns, a 2-layer BiLSTM reads the
 sequence both ways, self-attention mixes positions, and the mean over time feeds a linear layer.
 
@@ -70,10 +73,13 @@ class HybridCNNLSTMAttention(nn.Module):
         config.validate()
         self.config = config
         c = config.cnn_channels
-        (_, pool1), (_, pool2) = block_lengths(config.n_features)
-        self.block1 = ConvBlock(2 if config.position_channel else 1, c, config.kernel_size, pool1)
+        self.n_channels = config.n_channels
+        self.length = config.n_features // config.n_channels  # T: time steps per channel
+        (_, pool1), (_, pool2) = block_lengths(self.length)
+        self.block1 = ConvBlock(config.n_channels + (1 if config.position_channel else 0), c, config.kernel_size,
+                                pool1)
         self.block2 = ConvBlock(c, 2 * c, config.kernel_size, pool2)  # Grad-CAM target layer
-        self.seq_len = sequence_length(config.n_features)
+        self.seq_len = sequence_length(self.length)
         self.lstm = nn.LSTM(
             input_size=2 * c,
             hidden_size=config.lstm_hidden,
@@ -94,11 +100,12 @@ class HybridCNNLSTMAttention(nn.Module):
         return self.block2
 
     def forward(self, x: torch.Tensor, per_head: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, F) -> logits (B, C) and attention (B, L, L), or (B, H, L, L) with per_head=True."""
-        h = x.unsqueeze(1)  # (B, 1, F)
+        """x: (B, F) with F = channels × T -> logits (B, C) and attention (B, L, L), or (B, H, L, L) with
+        per_head=True."""
+        h = x.reshape(x.shape[0], self.n_channels, self.length)  # (B, channels, T)
         if self.config.position_channel:
-            ramp = torch.linspace(-1.0, 1.0, x.shape[1], device=x.device, dtype=x.dtype)
-            h = torch.cat([h, ramp.expand(x.shape[0], 1, -1)], dim=1)  # (B, 2, F)
+            ramp = torch.linspace(-1.0, 1.0, self.length, device=x.device, dtype=x.dtype)
+            h = torch.cat([h, ramp.expand(x.shape[0], 1, -1)], dim=1)  # (B, channels + 1, T)
         h = self.block1(h)  # (B, c, L1)
         h = self.block2(h)  # (B, 2c, L)
         h = h.permute(0, 2, 1)  # (B, L, 2c)
