@@ -121,15 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configs_from_args(args):
-    from .core.config import ModelConfig, TrainConfig, apply_preset
+    """The four settings dataclasses of a `train` command: data, model, training, runtime."""
+    from .core.config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, apply_preset
 
     model_cfg, train_cfg = apply_preset(args.preset, ModelConfig(), TrainConfig())
     train_over = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
                   "weight_decay": args.weight_decay, "scheduler": args.scheduler,
                   "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
-                  "seed": args.seed, "device": args.device, "threads": args.threads, "test_size": args.test_size,
-                  "val_size": args.val_size, "missing": args.missing, "scaling": args.scaling,
-                  "augment": args.augment, "augment_noise": args.augment_noise}
+                  "seed": args.seed, "augment": args.augment, "augment_noise": args.augment_noise}
     train_cfg = replace(train_cfg, **{k: v for k, v in train_over.items() if v is not None})
     if args.class_weights:
         train_cfg = replace(train_cfg, class_weights=True)
@@ -139,96 +138,92 @@ def _configs_from_args(args):
                   "lstm_hidden": args.lstm_hidden, "num_heads": args.heads, "dropout": args.dropout,
                   "position_channel": args.position_channel}
     model_cfg = replace(model_cfg, **{k: v for k, v in model_over.items() if v is not None})
+    data_over = {"label": args.label, "features": args.features, "exclude": args.exclude, "missing": args.missing,
+                 "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size}
+    data_cfg = DataConfig(**{k: v for k, v in data_over.items() if v is not None})
+    runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads}.items()
+                                   if v is not None})
     train_cfg.validate()
-    return model_cfg, train_cfg
+    data_cfg.validate(has_test_file=args.test is not None)
+    runtime_cfg.validate()
+    return data_cfg, model_cfg, train_cfg, runtime_cfg
 
 
 def _fmt(v, spec=".4f"):
     return "-" if v is None else format(v, spec)
 
 
+def _note(text: str) -> None:
+    from .core.errors import render
+
+    print(f"note: {render(text)}", file=sys.stderr)
+
+
 def cmd_train(args) -> int:
     from .core.checkpoint import save_checkpoint
-    from .core.data import prepare_data
-    from .core.errors import HybridXAIError
-    from .core.evaluation import evaluate, format_report
+    from .core.errors import HybridXAIError, template_of
+    from .core.evaluation import format_report
     from .core.fileio import atomic_write
-    from .core.training import EpochMetrics, TrainingFinished, train
-    from .outputs import save_history_csv, save_training_figure
+    from .core.pipeline import TrainingRequest, drain, run_training
+    from .core.training import EpochMetrics
+    from .outputs.training import save_history_csv, save_training_figure
 
-    model_cfg, train_cfg = _configs_from_args(args)
+    data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
     out = Path(args.out)
     if out.suffix.lower() != ".pth":
         raise_usage(f"--out must name a .pth file, got '{args.out}'")
     if not out.parent.exists():
         raise_usage(f"the folder of --out '{out.parent}' does not exist")
-    data = prepare_data(args.data, args.test, label=args.label, features=args.features, exclude=args.exclude,
-                        missing=train_cfg.missing, test_size=train_cfg.test_size, val_size=train_cfg.val_size,
-                        seed=train_cfg.seed, scaling=train_cfg.scaling)
-    for w in data.warnings:
-        print(f"note: {w}", file=sys.stderr)
-    print(f"{len(data.y_train)} training, {len(data.y_val)} validation, {len(data.y_test)} test rows; "
-          f"{len(data.feature_names)} features; classes: {', '.join(data.class_names)}")
-    result = None
-    for item in train(data, model_cfg, train_cfg):
-        if isinstance(item, EpochMetrics) and not args.quiet:
+
+    def show(item) -> None:
+        if type(item).__name__ == "PreparedData":
+            for w in item.warnings:
+                _note(w)
+            print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test rows; "
+                  f"{len(item.feature_names)} features; classes: {', '.join(item.class_names)}")
+        elif isinstance(item, EpochMetrics) and not args.quiet:
             print(f"epoch {item.epoch:>3}/{item.epochs}  loss {item.train_loss:.4f}  acc {item.train_acc:.4f}  "
                   f"val_loss {_fmt(item.val_loss)}  val_acc {_fmt(item.val_acc)}  "
                   f"test_loss {_fmt(item.test_loss)}  test_acc {_fmt(item.test_acc)}  "
                   f"lr {item.lr:.2e}  {item.seconds:.2f}s", flush=True)
-        elif isinstance(item, TrainingFinished):
-            result = item.result
-    assert result is not None
+
+    request = TrainingRequest(args.data, args.test, data_cfg, model_cfg, train_cfg, runtime_cfg)
+    outcome = drain(run_training(request), show)
+    result, evaluation, trained = outcome.result, outcome.evaluation, outcome.trained
     print(result.message)
-    trained = result.trained
-    if len(data.y_test):
-        evaluation = evaluate(trained, data.X_test, data.y_test, data.rows_test)
-        trained.evaluation = evaluation.to_dict()
     path = save_checkpoint(trained, out, optimizer_state=result.optimizer_state if args.save_optimizer else None)
     stem = path.with_suffix("")
     try:  # the model is safe on disk; a failure below must say so, not hide it
         save_history_csv(trained.history, Path(f"{stem}_results.csv"))
         save_training_figure(trained.history, Path(f"{stem}_training"), best_epoch=result.best_epoch)
-        if trained.evaluation is not None:
+        if evaluation is not None:
             report = format_report(evaluation)
             atomic_write(Path(f"{stem}_evaluation.txt"), lambda tmp: Path(tmp).write_text(report + "\n", "utf-8"))
     except HybridXAIError as exc:
-        raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed: {exc}") from exc
+        raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed: "
+                             f"{template_of(exc)}") from exc
     print(f"saved model to {path}, per-epoch results to {stem}_results.csv, "
           f"figures to {stem}_training.png/.eps" + (f", test evaluation to {stem}_evaluation.txt"
-                                                    if trained.evaluation is not None else ""))
-    if trained.evaluation is not None:
-        print(f"\ntest set evaluation ({len(data.y_test)} rows):")
+                                                    if evaluation is not None else ""))
+    if evaluation is not None:
+        print(f"\ntest set evaluation ({len(evaluation.y_true)} rows):")
         print(format_report(evaluation))
     return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
 
 
-def _labelled_rows(trained, data_path: str, label: str | None, missing: str | None):
-    """Read DATA.csv and return (scaled X, y indices, row numbers) for a model's features and label."""
-    from .core.data import labels_of, read_table
-
-    label = label or trained.label_column
-    name = Path(data_path).name
-    df = read_table(data_path, label=label)
-    y = labels_of(df, label, trained.class_names, source=name)  # label problems first: they name the line
-    X, rows = trained.transform(df, source=name, missing=missing, return_rows=True)
-    if len(rows) < len(df):
-        print(f"note: left out {len(df) - len(rows)} row(s) of {name} with missing or infinite values", file=sys.stderr)
-    if len(rows) == 0:
-        from .core.errors import HybridXAIError
-
-        raise HybridXAIError(f"{name}: every row has a missing or infinite value, so nothing is left to evaluate.")
-    return X, y[rows], rows
-
-
 def cmd_evaluate(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.evaluation import evaluate, format_report
-    from .outputs import save_evaluation_outputs
+    from .core.data import read_table
+    from .core.evaluation import format_report
+    from .core.pipeline import evaluate_frame
+    from .outputs.evaluation import save_evaluation_outputs
 
     trained = load_checkpoint(args.model)
-    X, y, rows = _labelled_rows(trained, args.data, args.label, args.missing)
-    result = evaluate(trained, X, y, rows)
+    name = Path(args.data).name
+    frame = read_table(args.data, label=args.label or trained.label_column)
+    result, labelled = evaluate_frame(trained, frame, name, args.label, args.missing)
+    if labelled.dropped:
+        _note(f"left out {labelled.dropped} row(s) of {name} with missing or infinite values")
     print(format_report(result))
     if args.out:
         out = Path(args.out)
@@ -244,19 +239,24 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from .core.checkpoint import load_checkpoint
     from .core.data import read_table
+    from .core.evaluation import format_report
+    from .core.fileio import write_csv
+    from .core.pipeline import predict_frame
 
     trained = load_checkpoint(args.model)
-    df = read_table(args.data, label=trained.label_column)
-    X, rows = trained.transform(df, source=Path(args.data).name, missing=args.missing, return_rows=True)
-    out = trained.prediction_table(X, with_logits=args.with_logits, index=rows)
-    if len(rows) < len(df):  # one line per input row, in order: the rows left out get empty cells
-        out = out.reindex(range(len(df)))
-        print(f"note: {len(df) - len(rows)} row(s) with missing or infinite values were not predicted "
-              "(empty cells in their lines)", file=sys.stderr)
-    from .core.fileio import write_csv
-
-    write_csv(out, Path(args.out))
-    print(f"predicted {len(out)} rows -> {args.out}")
+    frame = read_table(args.data, label=trained.label_column)
+    predictions = predict_frame(trained, frame, Path(args.data).name, args.missing, args.with_logits)
+    if predictions.dropped:  # one line per input row, in order: the rows left out get empty cells
+        _note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
+              "(empty cells in their lines)")
+    write_csv(predictions.table, Path(args.out))
+    print(f"predicted {len(predictions.table)} rows -> {args.out}")
+    if predictions.evaluation is not None:
+        print(f"\nthe file holds the label column '{trained.label_column}': evaluation of the "
+              f"{len(predictions.evaluation.y_true)} predicted rows against it:")
+        print(format_report(predictions.evaluation))
+    elif predictions.label_note:
+        _note(predictions.label_note)
     return EXIT_OK
 
 
@@ -275,6 +275,7 @@ def cmd_info(args) -> int:
           f"best epoch {info['best_epoch']}; seed {info['seed']}")
     print(f"  model: {info['model_config']}")
     print(f"  training: {info['train_config']}")
+    print(f"  data: {info['data_config']}")
     if info["evaluation"]:
         print(f"  test evaluation: {info['evaluation']}")
     print(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
@@ -283,7 +284,7 @@ def cmd_info(args) -> int:
 
 def cmd_explain(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.explain.report import explain_to_dir
+    from .outputs.explanations import explain_to_dir
 
     _set_threads(args.threads)
     trained = load_checkpoint(args.model)
@@ -401,7 +402,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     from .core.errors import HybridXAIWarning
 
     if issubclass(category, HybridXAIWarning):
-        print(f"warning: {_one_line(message if isinstance(message, Warning) else Warning(message))}",
+        from .core.errors import render
+
+        print(f"warning: {render(_one_line(message if isinstance(message, Warning) else Warning(message)))}",
               file=sys.stderr)
 
 

@@ -32,3 +32,13 @@ def signal_frame(n_rows: int = 120, length: int = 32, seed: int = 0) -> pd.DataF
     df = pd.DataFrame(X, columns=[f"t{i:02d}" for i in range(length)])
     df["label"] = np.where(y == 1, "bump", "flat")
     return df
+
+
+def fit(data, model_config, train_config, control=None, runtime=None):
+    """Train on prepared data to the end; the TrainResult (the pipeline's `train` generator, drained)."""
+    from hybridxai_gui.core.training import TrainingFinished, train
+
+    for item in train(data, model_config, train_config, control, runtime=runtime):
+        if isinstance(item, TrainingFinished):
+            return item.result
+    raise AssertionError("train() ended without TrainingFinished")

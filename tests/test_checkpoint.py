@@ -15,15 +15,14 @@ from hybridxai_gui.core.config import ModelConfig, TrainConfig
 from hybridxai_gui.core.data import prepare_data
 from hybridxai_gui.core.errors import CheckpointError
 from hybridxai_gui.core.evaluation import evaluate
-from hybridxai_gui.core.training import run_training
 
-from helpers import wine_frame
+from helpers import fit, wine_frame
 
 
 @pytest.fixture(scope="module")
 def trained_and_data():
     data = prepare_data(wine_frame(), seed=0)
-    result = run_training(data, ModelConfig(), TrainConfig(epochs=3, device="cpu"))
+    result = fit(data, ModelConfig(), TrainConfig(epochs=3))
     result.trained.evaluation = evaluate(result.trained, data.X_test, data.y_test, data.rows_test).to_dict()
     return result, data
 
@@ -138,7 +137,7 @@ def test_flipped_bytes_anywhere_in_the_weights_are_caught(tmp_path, trained_and_
 @pytest.mark.parametrize("change, message", [
     (lambda raw: raw.update(format_version=0), "no valid format version"),
     (lambda raw: raw["scaler"].update(mean=torch.zeros(3, dtype=torch.float64)), "scaler mean .*one value per feature"),
-    (lambda raw: raw["train_config"].update(missing="weird"), "incomplete or inconsistent.*missing-value policy"),
+    (lambda raw: raw["data_config"].update(missing="weird"), "incomplete or inconsistent.*missing-value policy"),
     (lambda raw: raw["model_config"].update(num_heads=0), "incomplete or inconsistent.*heads"),
 ])
 def test_damaged_contents_are_refused_on_load(tmp_path, trained_and_data, change, message):
@@ -161,8 +160,8 @@ def test_position_channel_model_round_trips_and_old_files_read_as_one_channel(tm
     from hybridxai_gui.core.config import config_from_dict, to_dict
 
     data = prepare_data(wine_frame(), seed=1)
-    trained = run_training(data, ModelConfig(kernel_size=9, position_channel=True),
-                           TrainConfig(epochs=1, device="cpu")).trained
+    trained = fit(data, ModelConfig(kernel_size=9, position_channel=True),
+                           TrainConfig(epochs=1)).trained
     loaded = load_checkpoint(save_checkpoint(trained, tmp_path / "pc.pth"))
     assert loaded.model_config.position_channel is True
     np.testing.assert_array_equal(loaded.predict_logits(data.X_test), trained.predict_logits(data.X_test))

@@ -135,13 +135,16 @@ def test_train_options_override_the_default_preset():
     from hybridxai_gui.cli import _configs_from_args, build_parser
 
     parse = build_parser().parse_args
-    model, train = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth"]))
+    _data, model, train, _runtime = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth"]))
     assert model.kernel_size == 9 and model.position_channel is True and train.restore_best is False
-    model, train = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth", "--no-position-channel",
-                                             "--restore-best"]))
+    _data, model, train, _runtime = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth",
+                                                              "--no-position-channel", "--restore-best"]))
     assert model.position_channel is False and train.restore_best is True
-    model, train = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth", "--preset", "seed"]))
+    _data, model, train, _runtime = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth", "--preset", "seed"]))
     assert model.kernel_size == 3 and model.position_channel is False and train.epochs == 50
+    data, _model, _train, runtime = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth", "--exclude",
+                                                              "id,site", "--missing", "mean", "--threads", "2"]))
+    assert data.exclude == ("id", "site") and data.missing == "mean" and runtime.threads == 2
 
 
 def test_train_keeps_going_and_saves_when_its_output_pipe_closes(tmp_path):

@@ -7,12 +7,15 @@ import pandas as pd
 import pytest
 import torch
 
-from hybridxai_gui.core.checkpoint import TrainedModel, load_checkpoint, save_checkpoint
+from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.trained import TrainedModel
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
 from hybridxai_gui.core.data import prepare_data
 from hybridxai_gui.core.errors import HybridXAIError
-from hybridxai_gui.core.explain import clear_cache, report
-from hybridxai_gui.core.explain.report import explain_to_dir, parse_rows
+from hybridxai_gui.core.explain import clear_cache
+from hybridxai_gui.core.explain.rows import parse_rows
+from hybridxai_gui.outputs import explanations as report
+from hybridxai_gui.outputs.explanations import explain_to_dir
 from hybridxai_gui.core.model import build_model
 
 torch.set_num_threads(1)

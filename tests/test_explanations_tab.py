@@ -10,7 +10,7 @@ pytest.importorskip("pytestqt")
 
 import torch  # noqa: E402
 
-from hybridxai_gui.core.checkpoint import TrainedModel  # noqa: E402
+from hybridxai_gui.core.trained import TrainedModel  # noqa: E402
 from hybridxai_gui.core.config import ModelConfig, TrainConfig  # noqa: E402
 from hybridxai_gui.core.data import Scaler  # noqa: E402
 from hybridxai_gui.core.explain import clear_cache  # noqa: E402

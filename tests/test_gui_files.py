@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -142,7 +143,7 @@ def test_predict_rows_with_gaps_by_the_chosen_policy(qtbot, trained_window, dial
     with qtbot.waitSignal(tab.failed, timeout=30_000) as blocker:
         tab.predictButton.click()
     shown = dialogs.messages[-1][2]
-    assert "line 4" in blocker.args[0] and "--missing" not in shown and "“Missing values” to drop" in shown
+    assert "line 4" in blocker.args[0] and "--missing" not in shown and "“Missing values: drop those rows”" in shown
     tab.predictMissingCombo.setCurrentIndex(tab.predictMissingCombo.findData("drop"))
     with qtbot.waitSignal(tab.predictionsReady, timeout=30_000) as blocker:
         tab.predictButton.click()
@@ -154,17 +155,34 @@ def test_predict_rows_with_gaps_by_the_chosen_policy(qtbot, trained_window, dial
     assert blocker.args[0]["predicted"].notna().all()
 
 
-def test_core_advice_names_the_apps_controls():
+def test_core_advice_names_the_apps_controls(tmp_path):
+    """The core names settings as data; the app shows its controls, the command line its flags."""
+    from hybridxai_gui.core.data import prepare_data
+    from hybridxai_gui.core.errors import HybridXAIError, render
     from hybridxai_gui.gui.wording import for_the_app
 
-    text = for_the_app("a.csv: column 'site' is not numeric (line 2 has 'x'). Every feature must be a number: fix the "
-                       "cell, or leave the column out with --exclude 'site'.")
-    assert text.endswith("leave the column out by unticking 'site' under Features.")
-    text = for_the_app("Fix those cells, or choose --missing drop to skip those rows or --missing mean to fill them "
-                       "with the training mean.")
-    assert text == ("Fix those cells, or set “Missing values” to drop (skip those rows) or mean (fill them with the "
-                    "training mean).")
-    assert "--" not in for_the_app("Add rows or use --val-size 0. Change --test-size or add rows. Choose one with --label.")
+    path = tmp_path / "a.csv"
+    path.write_text("site,f1,label\nx,1,a\ny,2,b\nz,3,a\nw,4,b\n", encoding="utf-8")
+    with pytest.raises(HybridXAIError) as caught:
+        prepare_data(path)
+    assert ("exclude", "'site'") in caught.value.fixes
+    assert "--exclude 'site'" in str(caught.value)
+    app = for_the_app(caught.value)
+    assert "untick 'site' under Features" in app and "--" not in app
+    path.write_text("f1,f2,label\n1,,a\n2,3,b\n3,4,a\n4,5,b\n", encoding="utf-8")
+    with pytest.raises(HybridXAIError) as caught:
+        prepare_data(path)
+    assert caught.value.fixes == [("missing", "drop"), ("missing", "mean")]
+    assert "choose --missing drop to skip those rows or --missing mean to fill them" in str(caught.value)
+    assert ("choose “Missing values: drop those rows” to skip those rows or “Missing values: fill with training "
+            "mean” to fill them") in for_the_app(caught.value)
+    # A note (not an error) carries its settings the same way.
+    X = np.random.default_rng(0).normal(size=(40, 20))
+    X = (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+    frame = pd.DataFrame(X, columns=[f"t{i}" for i in range(20)]).assign(label=["a", "b"] * 20)
+    (note,) = [n for n in prepare_data(frame).warnings if "normalised" in n]
+    assert "use --scaling zscore" in render(note)
+    assert "use “Scaling: z-score”" in for_the_app(note)
 
 
 def test_broken_csv_shows_a_message_and_the_app_keeps_working(qtbot, window, dialogs, tmp_path, tiny_csv):

@@ -49,7 +49,7 @@ def test_class_counts_matches_counting_every_row_as_text():
     import numpy as np
     import pandas as pd
 
-    from hybridxai_gui.gui.data_tab import class_counts
+    from hybridxai_gui.core.pipeline import class_counts
 
     frame = pd.DataFrame({"y": ["b", "a", None, "a", "b", "b"], "n": [1, 2, 2, np.nan, 1, 1],
                           "o": pd.Series([1, "1", "x", 1, 2, "x"], dtype=object)})
@@ -141,10 +141,11 @@ def test_close_while_training_stops_the_worker(qtbot, dialogs, tiny_csv, qtlog):
     assert not [r for r in qtlog.records if "Destroyed while" in r.message]
 
 
-def test_start_without_data_explains_what_to_do(qtbot, window, dialogs):
-    window.trainingTab.startTrainingButton.click()
+def test_start_without_data_says_what_to_do(qtbot, window, dialogs):
+    button = window.trainingTab.startTrainingButton
+    assert not button.isEnabled() and "Open a training CSV" in button.toolTip()
+    window.start_training()  # the shortcut path says it too
     assert any("Open a training CSV" in t for t in dialogs.texts())
-    assert window.trainingTab.startTrainingButton.isEnabled()
 
 
 def test_noise_augmentation_inputs_follow_the_presets(window):
@@ -158,7 +159,7 @@ def test_noise_augmentation_inputs_follow_the_presets(window):
     assert combo.currentText() == "on" and spin.value() == 0.5
     spin.setValue(0.8)
     combo.setCurrentText("auto")
-    _model, train = tab.configs({"test_size": 0.2, "val_size": 0.15, "missing": "error", "scaling": "auto"})
+    _model, train, _runtime = tab.configs()
     assert train.augment == "auto" and train.augment_noise == 0.8
 
 

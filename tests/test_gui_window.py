@@ -52,7 +52,7 @@ def test_object_and_accessible_names(qtbot, window):
 def test_epochs_zero_reads_auto_and_every_config_field_has_a_tooltip(window):
     from dataclasses import fields
 
-    from hybridxai_gui.core.config import ModelConfig, TrainConfig
+    from hybridxai_gui.core.config import ModelConfig, RuntimeConfig, TrainConfig
 
     tab = window.trainingTab
     tab.epochsSpin.setValue(0)
@@ -61,10 +61,9 @@ def test_epochs_zero_reads_auto_and_every_config_field_has_a_tooltip(window):
         for f in fields(cls):
             if f.name in form.inputs:
                 assert f.metadata["help"] in form.inputs[f.name].toolTip()
-    names = set(tab.modelForm.inputs) | set(tab.trainForm.inputs) | {"device"}
-    data_tab_fields = {"test_size", "val_size", "missing", "scaling"}
-    assert names | data_tab_fields | {"n_features", "n_classes"} == {f.name for f in fields(ModelConfig)} | {
-        f.name for f in fields(TrainConfig)}
+    names = set(tab.modelForm.inputs) | set(tab.trainForm.inputs) | set(tab.runtimeForm.inputs) | {"device"}
+    assert names | {"n_features", "n_classes", "n_channels"} == {f.name for f in fields(ModelConfig)} | {
+        f.name for f in fields(TrainConfig)} | {f.name for f in fields(RuntimeConfig)}
 
 
 def test_seed_preset_fills_the_form(window):

@@ -10,9 +10,9 @@ import torch
 from hybridxai_gui.core.config import ModelConfig, TrainConfig, apply_preset
 from hybridxai_gui.core.data import prepare_data
 from hybridxai_gui.core.training import (BatchProgress, EpochMetrics, TrainControl, TrainingFinished, planned_epochs,
-                                         run_training, train)
+                                         train)
 
-from helpers import signal_frame, wine_frame
+from helpers import fit, signal_frame, wine_frame
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def wine():
 
 
 def _fast(**kw):
-    base = dict(epochs=2, device="cpu", threads=1)
+    base = dict(epochs=2)
     base.update(kw)
     return TrainConfig(**base)
 
@@ -50,9 +50,9 @@ def test_test_set_never_chooses_the_best_epoch(wine):
 
 
 def test_same_seed_same_weights(wine):
-    a = run_training(wine, ModelConfig(), _fast(seed=7)).trained.model.state_dict()
-    b = run_training(wine, ModelConfig(), _fast(seed=7)).trained.model.state_dict()
-    c = run_training(wine, ModelConfig(), _fast(seed=8)).trained.model.state_dict()
+    a = fit(wine, ModelConfig(), _fast(seed=7)).trained.model.state_dict()
+    b = fit(wine, ModelConfig(), _fast(seed=7)).trained.model.state_dict()
+    c = fit(wine, ModelConfig(), _fast(seed=8)).trained.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
@@ -102,7 +102,7 @@ def test_nan_loss_stops_and_keeps_best_weights(wine, monkeypatch):
         return loss
 
     monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", flaky)
-    result = run_training(wine, ModelConfig(), _fast(epochs=10, batch_size=32))
+    result = fit(wine, ModelConfig(), _fast(epochs=10, batch_size=32))
     assert result.reason == "diverged"
     assert "NaN" in result.message and "lower learning rate" in result.message
     assert len(result.history) == 2
@@ -119,7 +119,7 @@ def test_auto_epochs_give_small_sets_enough_steps():
 
 @pytest.mark.parametrize("scheduler", ["step", "plateau", "none", "cosine"])
 def test_every_scheduler_runs(wine, scheduler):
-    result = run_training(wine, ModelConfig(), _fast(epochs=3, scheduler=scheduler, optimizer="adam",
+    result = fit(wine, ModelConfig(), _fast(epochs=3, scheduler=scheduler, optimizer="adam",
                                                      class_weights=True, early_stopping=1))
     assert result.history
 
@@ -132,8 +132,8 @@ def test_seed_preset_keeps_the_original_settings():
 
 def test_default_recipe_learns_a_small_signal_set():
     data = prepare_data(signal_frame(n_rows=80, length=24), seed=1)
-    cfg = TrainConfig(min_steps=300, device="cpu")
-    result = run_training(data, ModelConfig(), cfg)
+    cfg = TrainConfig(min_steps=300)
+    result = fit(data, ModelConfig(), cfg)
     from hybridxai_gui.core.evaluation import evaluate
 
     assert evaluate(result.trained, data.X_test, data.y_test).accuracy >= 0.9
@@ -145,9 +145,9 @@ def test_augmentation_is_seeded_and_only_automatic_for_series():
     series = prepare_data(signal_frame(n_rows=60, length=32), seed=0)
     assert looks_row_normalised(series.X_train) is False  # per-column z-scored here: tabular-looking
     cfg = _fast(epochs=2, augment="on")
-    a = run_training(series, ModelConfig(), cfg).trained.model.state_dict()
-    b = run_training(series, ModelConfig(), cfg).trained.model.state_dict()
-    c = run_training(series, ModelConfig(), _fast(epochs=2, augment="off")).trained.model.state_dict()
+    a = fit(series, ModelConfig(), cfg).trained.model.state_dict()
+    b = fit(series, ModelConfig(), cfg).trained.model.state_dict()
+    c = fit(series, ModelConfig(), _fast(epochs=2, augment="off")).trained.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
@@ -171,7 +171,7 @@ def test_augmentation_switch_and_level(wine, monkeypatch, augment, noise, noisy)
     seen = []
     real = training._augment
     monkeypatch.setattr(training, "_augment", lambda xb, std, g: seen.append(std.clone()) or real(xb, std, g))
-    run_training(wine, ModelConfig(), _fast(epochs=1, augment=augment, augment_noise=noise))
+    fit(wine, ModelConfig(), _fast(epochs=1, augment=augment, augment_noise=noise))
     assert bool(seen) is noisy  # wine is tabular: "auto" leaves it alone
     if noisy:
         expected = noise * torch.from_numpy(wine.X_train).std(0, correction=0)
@@ -189,7 +189,7 @@ def test_default_preset_uses_the_measured_recipe():
 
 @pytest.mark.parametrize("restore_best", [False, True])
 def test_kept_weights_are_the_last_or_the_best_epoch(wine, restore_best):
-    result = run_training(wine, ModelConfig(), _fast(epochs=6, lr=0.02, restore_best=restore_best))
+    result = fit(wine, ModelConfig(), _fast(epochs=6, lr=0.02, restore_best=restore_best))
     logits = torch.from_numpy(result.trained.predict_logits(wine.X_val))
     val_loss = float(torch.nn.functional.cross_entropy(logits, torch.from_numpy(wine.y_val)))
     kept = result.history[result.best_epoch - 1] if restore_best else result.history[-1]

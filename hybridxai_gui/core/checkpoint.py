@@ -8,104 +8,26 @@ so a crash mid-save leaves the previous file intact.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import pickle
 import zipfile
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .config import ModelConfig, TrainConfig, config_from_dict
-from .data import Scaler, frame_to_features
+from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, config_from_dict
+from .data import Scaler
 from .errors import CheckpointError, HybridXAIError
 from .fileio import atomic_write
 from .model import HybridCNNLSTMAttention
+from .trained import TrainedModel
 
 FORMAT_NAME = "hybridxai-checkpoint"
 FORMAT_VERSION = 1
-PREDICT_BATCH = 4096
-
-
-@dataclass
-class TrainedModel:
-    model: HybridCNNLSTMAttention
-    model_config: ModelConfig
-    train_config: TrainConfig
-    feature_names: list[str]
-    class_names: list[str]
-    label_column: str
-    scaler: Scaler
-    fill_values: np.ndarray | None = None  # per-feature training means (fill for missing="mean")
-    history: list[dict] = field(default_factory=list)  # per-epoch metrics as dicts
-    evaluation: dict | None = None  # test-set evaluation summary (EvaluationResult.to_dict())
-    data_hash: str = ""
-    seed: int = 0
-    background: np.ndarray | None = None  # up to 100 scaled training rows for SHAP's background
-    best_epoch: int = 0
-    created: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
-    versions: dict = field(default_factory=dict)
-    source: str = ""  # the file this model was loaded from, if any
-
-    @property
-    def label_mapping(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.class_names)}
-
-    def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False):
-        """Raw DataFrame (features by name) -> scaled float32 (N, F).
-
-        missing: error, drop or mean (the training rows' column means kept in the model); None = the
-        training's policy, except that drop becomes error (rows never disappear unasked). With
-        return_rows=True also the kept 0-based data row numbers.
-        """
-        policy = missing or (self.train_config.missing if self.train_config.missing != "drop" else "error")
-        raw, rows = frame_to_features(df, self.feature_names, source=source, missing=policy,
-                                      fill_values=self.fill_values, return_rows=True)
-        X = self.scaler.transform(raw)
-        return (X, rows) if return_rows else X
-
-    @torch.inference_mode()
-    def predict_logits(self, X: np.ndarray) -> np.ndarray:
-        """Scaled rows (N, F) -> logits (N, C), in inference mode and large batches."""
-        self.model.eval()
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
-            raise HybridXAIError(
-                f"Expected rows with {len(self.feature_names)} features, got shape {tuple(X.shape)}."
-            )
-        device = next(self.model.parameters()).device
-        out = [self.model(torch.from_numpy(X[i:i + PREDICT_BATCH]).to(device))[0].cpu().numpy()
-               for i in range(0, len(X), PREDICT_BATCH)]
-        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), dtype=np.float32)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return _softmax(self.predict_logits(X))
-
-    def prediction_table(self, X: np.ndarray, with_logits: bool = False, index=None):
-        """DataFrame with `predicted` (class name), `p_<class>` and optionally `logit_<class>` per row."""
-        import pandas as pd
-
-        logits = self.predict_logits(X)
-        proba = _softmax(logits)
-        names = list(self.class_names)
-        table = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]}, index=index)
-        for c, name in enumerate(names):
-            table[f"p_{name}"] = proba[:, c]
-        if with_logits:
-            for c, name in enumerate(names):
-                table[f"logit_{name}"] = logits[:, c].astype(np.float64)
-        return table
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
 
 
 def library_versions() -> dict[str, str]:
@@ -147,6 +69,8 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         "model_state_dict": state,
         "model_config": _plain(asdict(trained.model_config)),
         "train_config": _plain(asdict(trained.train_config)),
+        "data_config": _plain(asdict(trained.data_config)),
+        "runtime_config": _plain(asdict(trained.runtime_config)),
         "feature_names": list(trained.feature_names),
         "class_names": list(trained.class_names),
         "label_column": trained.label_column,
@@ -246,6 +170,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         model_config = config_from_dict(ModelConfig, payload["model_config"])
         train_config = config_from_dict(TrainConfig, payload["train_config"])
+        # Files from before DataConfig / RuntimeConfig kept those settings inside train_config.
+        data_config = config_from_dict(DataConfig, payload.get("data_config") or payload["train_config"])
+        runtime_config = config_from_dict(RuntimeConfig, payload.get("runtime_config") or payload["train_config"])
         model = HybridCNNLSTMAttention(model_config)
         model.load_state_dict(payload["model_state_dict"])
         model.eval()
@@ -269,8 +196,12 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             created=str(payload.get("created", "")),
             versions=dict(payload.get("versions") or {}),
             source=str(path),
+            data_config=data_config,
+            runtime_config=runtime_config,
         )
         train_config.validate()
+        data_config.validate(has_test_file=True)
+        runtime_config.validate()
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, HybridXAIError) as exc:
         raise CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {exc}") from exc
     n_features = model_config.n_features
@@ -299,6 +230,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "label_column": trained.label_column,
         "model_config": _plain(asdict(trained.model_config)),
         "train_config": _plain(asdict(trained.train_config)),
+        "data_config": _plain(asdict(trained.data_config)),
         "epochs_trained": len(trained.history),
         "best_epoch": trained.best_epoch,
         "evaluation": {k: v for k, v in (trained.evaluation or {}).items()

@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .errors import HybridXAIError
+from .errors import HybridXAIError, setting
 
 
 def _f(default: Any, help_text: str):
@@ -84,12 +84,6 @@ class TrainConfig:
     early_stopping: int = _f(0, "stop after this many epochs without validation improvement; 0 = off")
     restore_best: bool = _f(True, "keep the weights of the best validation epoch, not the last")
     seed: int = _f(0, "seeds weights, shuffling and the data split: same seed + data on CPU = same model")
-    device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps")
-    threads: int = _f(1, "torch CPU threads (1 is fastest on a busy 2-core machine)")
-    test_size: float = _f(0.2, "share of rows held out as test set when no test CSV is given")
-    val_size: float = _f(0.15, "share of the training rows held out for validation (best epoch, early stop)")
-    missing: str = _f("error", "missing/infinite values: error, drop (rows) or mean (training mean)")
-    scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series)")
 
     def validate(self) -> None:
         if self.epochs < 0:
@@ -112,27 +106,66 @@ class TrainConfig:
             raise HybridXAIError(f"Early stopping patience must be 0 (off) or more, got {self.early_stopping}.")
         if not 0 <= self.seed < 2**63:
             raise HybridXAIError(f"Seed must be a whole number from 0 to 2^63 - 1, got {self.seed}.")
-        if self.threads < 0:
-            raise HybridXAIError(f"CPU threads must be 0 (torch's default) or more, got {self.threads}.")
         if self.optimizer not in OPTIMIZERS:
             raise HybridXAIError(f"Unknown optimizer '{self.optimizer}': use one of {', '.join(OPTIMIZERS)}.")
         if self.scheduler not in SCHEDULERS:
             raise HybridXAIError(f"Unknown scheduler '{self.scheduler}': use one of {', '.join(SCHEDULERS)}.")
-        if self.missing not in ("error", "drop", "mean"):
-            raise HybridXAIError(f"Unknown missing-value policy '{self.missing}': use error, drop or mean.")
         if self.augment not in ("auto", "on", "off"):
             raise HybridXAIError(f"Unknown augmentation '{self.augment}': use auto, on or off.")
         if not 0.0 <= self.augment_noise <= 10.0:
             raise HybridXAIError(f"Augmentation noise must be between 0 and 10 standard deviations, got {self.augment_noise}.")
-        if self.scaling not in ("auto", "zscore", "none"):
-            raise HybridXAIError(f"Unknown scaling '{self.scaling}': use auto, zscore or none.")
-        if not 0.0 < self.test_size < 1.0:
-            raise HybridXAIError(f"Test share must be between 0 and 1, got {self.test_size}.")
+
+
+MISSING_POLICIES = ("error", "drop", "mean")
+SCALINGS = ("auto", "zscore", "none")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How a table becomes the model's rows: which columns, what to do with gaps, how to split and scale."""
+
+    label: str | None = _f(None, "label column (None: a column named label/class/target/y, else the last column)")
+    features: tuple[str, ...] | None = _f(None, "feature columns to use, in file order (None: every other column)")
+    exclude: tuple[str, ...] = _f((), "columns to leave out (an ID, a date)")
+    missing: str = _f("error", "missing/infinite values: error, drop (rows) or mean (training mean)")
+    scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series)")
+    test_size: float = _f(0.2, "share of rows held out as test set when no test CSV is given")
+    val_size: float = _f(0.15, "share of the training rows held out for validation (best epoch, early stop)")
+
+    def __post_init__(self) -> None:  # lists from a checkpoint or the command line become tuples
+        if self.features is not None and not isinstance(self.features, tuple):
+            object.__setattr__(self, "features", tuple(self.features))
+        if not isinstance(self.exclude, tuple):
+            object.__setattr__(self, "exclude", tuple(self.exclude or ()))
+
+    def validate(self, has_test_file: bool = False) -> None:
+        if self.missing not in MISSING_POLICIES:
+            raise HybridXAIError(f"Unknown missing-value policy {self.missing!r}: use "
+                                 f"{', '.join(setting('missing', m) for m in MISSING_POLICIES)}.")
+        if self.scaling not in SCALINGS:
+            raise HybridXAIError(f"Unknown scaling {self.scaling!r}: use "
+                                 f"{', '.join(setting('scaling', m) for m in SCALINGS)}.")
+        if not has_test_file and not 0.0 < self.test_size < 1.0:
+            raise HybridXAIError(f"The test share ({setting('test_size')}) must be between 0 and 1, got "
+                                 f"{self.test_size}.")
         if not 0.0 <= self.val_size < 1.0:
-            raise HybridXAIError(f"Validation share must be in [0, 1), got {self.val_size}.")
+            raise HybridXAIError(f"The validation share ({setting('val_size')}) must be from 0 to below 1, got "
+                                 f"{self.val_size}.")
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Where and how fast training runs; none of it changes what the model learns on the CPU."""
+
+    device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps")
+    threads: int = _f(1, "torch CPU threads (1 is fastest on a busy 2-core machine)")
+
+    def validate(self) -> None:
+        if self.threads < 0:
+            raise HybridXAIError(f"CPU threads must be 0 (torch's default) or more, got {self.threads}.")
         dev = self.device
         if not (dev in DEVICES or (dev.startswith("cuda:") and dev[5:].isdigit())):
-            raise HybridXAIError(f"Unknown device '{dev}': use auto, cpu, cuda, cuda:N or mps.")
+            raise HybridXAIError(f"Unknown device {dev!r}: use auto, cpu, cuda, cuda:N or mps.")
 
 
 # Presets apply to both dataclasses. "seed" is the original script's recipe, kept for comparison:
@@ -169,9 +202,10 @@ def apply_preset(name: str, model: ModelConfig | None = None,
 
 
 def config_from_dict(cls, values: dict[str, Any]):
-    """Build a config dataclass from a dict, ignoring unknown keys (older/newer checkpoints)."""
+    """Build a config dataclass from a dict, ignoring unknown keys (older/newer checkpoints; a checkpoint
+    from before DataConfig kept the data and runtime settings inside its training settings)."""
     known = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in values.items() if k in known})
+    return cls(**{k: v for k, v in (values or {}).items() if k in known})
 
 
 def field_help(cls) -> dict[str, str]:
@@ -183,5 +217,5 @@ def to_dict(cfg) -> dict[str, Any]:
     return asdict(cfg)
 
 
-__all__ = ["ModelConfig", "TrainConfig", "PRESETS", "apply_preset", "config_from_dict", "field_help", "to_dict",
+__all__ = ["ModelConfig", "TrainConfig", "DataConfig", "RuntimeConfig", "PRESETS", "MISSING_POLICIES", "SCALINGS", "apply_preset", "config_from_dict", "field_help", "to_dict",
            "SCHEDULERS", "OPTIMIZERS", "DEVICES"]

@@ -11,7 +11,7 @@ import hashlib
 import math
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +20,8 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .csvio import (LABEL_NAMES, Layout, Source, format_names, guess_label_column,  # noqa: F401 (re-exported)
                     looks_numeric, read_csv_layout, read_table, sniff)
-from .errors import HybridXAIError
-
-MISSING_POLICIES = ("error", "drop", "mean")
-SCALINGS = ("auto", "zscore", "none")
+from .config import MISSING_POLICIES, SCALINGS, DataConfig  # noqa: F401 (re-exported)
+from .errors import HybridXAIError, setting
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
 _AUTO_SAMPLE_ROWS = 20000
 _GATHER_ROWS = 16384  # rows per block when gathering columns into a C-ordered matrix (L2-sized buffer)
@@ -33,12 +31,14 @@ def _select_columns(columns, src, label, features, exclude) -> tuple[str, list[s
     label_column = label if label is not None else guess_label_column(columns)
     if label_column not in columns:
         raise HybridXAIError(
-            f"{src.name} has no column {label_column!r}; its columns are {format_names(columns)}. Choose one with --label."
+            f"{src.name} has no column {label_column!r}; its columns are {format_names(columns)}. Choose one with "
+            f"{setting('label')}."
         )
-    for option, names in (("--features", features), ("--exclude", exclude)):
+    for option, names in (("features", features), ("exclude", exclude)):
         unknown = [n for n in names or [] if n not in columns]
         if unknown:
-            raise HybridXAIError(f"{option}: {src.name} has no column {format_names(unknown)}; it has {format_names(columns)}.")
+            raise HybridXAIError(f"{setting(option)}: {src.name} has no column {format_names(unknown)}; it has "
+                                 f"{format_names(columns)}.")
     if label_column in (features or []) or label_column in (exclude or []):
         raise HybridXAIError(f"{label_column!r} is the label column, so it cannot be a feature or excluded.")
     wanted = set(features) if features is not None else set(columns) - {label_column}
@@ -105,7 +105,8 @@ def _numeric_columns(df: pd.DataFrame, names: list[str], src: Source, dtype: typ
                     hint = " It looks like a decimal comma: save the file with '.' as the decimal separator."
                 raise HybridXAIError(
                     f"{src.name}: column {name!r} is not numeric ({src.where(offending[0])} has {value!r}).{hint} "
-                    f"Every feature must be a number: fix the cell, or leave the column out with --exclude {name!r}."
+                    f"Every feature must be a number: fix the cell, or leave the column out "
+                    f"({setting('exclude', repr(name))})."
                 )
             column = converted
         columns.append(column.to_numpy(dtype=dtype, na_value=np.nan))
@@ -157,7 +158,8 @@ def _missing_rows(columns: list[np.ndarray], src, names, missing, notes) -> np.n
             raise HybridXAIError(
                 f"{src.name}: every row has a missing or infinite value"
                 + (f" (column {format_names(empty)} has no values at all)" if empty else "")
-                + ", so --missing drop leaves no rows. Leave such columns out with --exclude, or use --missing mean."
+                + f", so {setting('missing', 'drop')} leaves no rows. Leave such columns out "
+                f"({setting('exclude', repr(empty[0]) if empty else '')}), or use {setting('missing', 'mean')}."
             )
         notes.append(f"Dropped {int(bad.sum())} row(s) of {src.name} with missing or infinite values.")
         return ~bad
@@ -165,8 +167,8 @@ def _missing_rows(columns: list[np.ndarray], src, names, missing, notes) -> np.n
     described = [f"{names[j]!r} ({count})" for j, count in enumerate(per_column) if count]
     raise HybridXAIError(
         f"{src.name}: {int(bad.sum())} row(s) have missing or infinite values, in columns {format_names(described, 8, str)}; "
-        f"first at {src.first(np.flatnonzero(bad))}. Fix those cells, or choose --missing drop to skip those rows "
-        "or --missing mean to fill them with the training mean."
+        f"first at {src.first(np.flatnonzero(bad))}. Fix those cells, or choose {setting('missing', 'drop')} to skip "
+        f"those rows or {setting('missing', 'mean')} to fill them with the training mean."
     )
 
 
@@ -264,14 +266,14 @@ def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.n
         why = {
             "test": "a stratified split needs 2 (to train and test on). Add rows, remove it, or give a test file.",
             "validation": "too few to keep one for training and one for the validation split. Add rows or use "
-                          "--val-size 0.",
+                          f"{setting('val_size', 0)}.",
         }[what]
         raise HybridXAIError(f"{src.name}: class {name!r} has only {count} row(s); {why}")
     n_classes, n_held = int(np.count_nonzero(counts)), math.ceil(share * len(idx))
     if min(n_held, len(idx) - n_held) < n_classes:
         raise HybridXAIError(
             f"{src.name}: a {share:.0%} {what} split of {len(idx)} rows cannot hold all {n_classes} classes. "
-            f"Change --{'test' if what == 'test' else 'val'}-size or add rows."
+            f"Change {setting('test_size' if what == 'test' else 'val_size')} or add rows."
         )
     # numpy, not sklearn's train_test_split: same stratification, no 2 s import, 16% less load time at 1M rows.
     held_per_class = _allocate(counts, n_held, np.random.default_rng([abs(int(seed)), 0]))
@@ -318,18 +320,8 @@ class PreparedData:
     data_hash: str  # sha256 of the training rows + labels, before scaling
     source: str
     test_source: str | None
-    warnings: list[str]
-
-
-def _check_options(missing, scaling, test_size, val_size, has_test) -> None:
-    if missing not in MISSING_POLICIES:
-        raise HybridXAIError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, not {missing!r}.")
-    if scaling not in SCALINGS:
-        raise HybridXAIError(f"--scaling must be one of {', '.join(SCALINGS)}, not {scaling!r}.")
-    if not has_test and not 0 < test_size < 1:
-        raise HybridXAIError(f"--test-size must be between 0 and 1 (a share of the rows), not {test_size}.")
-    if not 0 <= val_size < 1:
-        raise HybridXAIError(f"--val-size must be from 0 to below 1 (a share of the training rows), not {val_size}.")
+    warnings: list[str]  # notes for the user (they may name settings: render them with errors.render)
+    config: DataConfig = DataConfig()  # the settings that made these arrays, label and features resolved
 
 
 def _table_columns(df, src, label_column, feature_names, missing, notes):
@@ -374,7 +366,7 @@ def labels_of(df: pd.DataFrame, label: str, class_names: list[str], *, source: s
     src = frame_source(df, source)
     if label not in df.columns:
         raise HybridXAIError(f"{src.name} has no label column {label!r} (the model was trained with it); its columns "
-                             f"are {format_names([str(c) for c in df.columns])}. Name it with --label.")
+                             f"are {format_names([str(c) for c in df.columns])}. Name it with {setting('label')}.")
     codes, names = _encode_labels(df[label], label, src)
     return _known_classes(codes, names, class_names, np.arange(len(df)), src)
 
@@ -389,7 +381,8 @@ def prepare_data(
     val_size is a share of the training rows left after the test split; a separate `test` table makes
     test_size unused. A DataFrame from read_table keeps its file name and line numbers in messages.
     """
-    _check_options(missing, scaling, test_size, val_size, test is not None)
+    config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size)
+    config.validate(has_test_file=test is not None)
     notes: list[str] = []
     loaded, src = _load(train, None, None, "training")
     columns = loaded.header if isinstance(loaded, Layout) else list(loaded.columns)
@@ -402,7 +395,7 @@ def prepare_data(
     if len(class_names) < 2:
         raise HybridXAIError(
             f"{src.name}: the label column {label_column!r} has only the class {format_names(class_names)}; "
-            "a classifier needs at least two. Check --label."
+            f"a classifier needs at least two. Check the label column ({setting('label')})."
         )
     class_index = {name: i for i, name in enumerate(class_names)}
     y = np.array([class_index.get(name, -1) for name in label_names], dtype=np.int64)[codes]
@@ -435,7 +428,7 @@ def prepare_data(
         if empty:
             raise HybridXAIError(
                 f"{src.name}: column {format_names(empty)} has no values in the training rows, so there is no mean "
-                "to fill with. Leave it out with --exclude."
+                f"to fill with. Leave it out ({setting('exclude', repr(empty[0]))})."
             )
         for part in (X_train, X_val, X_test):
             _fill_missing(part, fill_values)
@@ -451,7 +444,7 @@ def prepare_data(
         if scaling == "auto":
             notes.append(
                 "The rows already look normalised (each row has mean ~0 and std ~1), so no further "
-                "scaling was applied; use --scaling zscore to standardise each column anyway."
+                f"scaling was applied; use {setting('scaling', 'zscore')} to standardise each column anyway."
             )
     else:
         scaler = fit_scaler(X_train)
@@ -465,6 +458,7 @@ def prepare_data(
         rows_train=rows[train_idx], rows_val=rows[val_idx], rows_test=rows_test, X_test_raw=X_test,
         scaler=scaler, fill_values=fill_values, data_hash=digest.hexdigest(), source=src.name,
         test_source=test_src.name if test_src else None, warnings=notes,
+        config=replace(config, label=label_column, features=tuple(feature_names), exclude=()),
     )  # fmt: skip
 
 
@@ -477,15 +471,14 @@ def frame_to_features(
     Messages name `source` and file lines (data row + 2). With missing="drop" rows disappear: return_rows=True
     also returns the kept 0-based row numbers, so predictions can be matched back to the user's rows.
     """
-    if missing not in MISSING_POLICIES:
-        raise HybridXAIError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, not {missing!r}.")
+    DataConfig(missing=missing).validate(has_test_file=True)
     src = frame_source(df, source)
     X = _numeric_matrix(df, list(feature_names), src, np.float64)
     rows = np.arange(len(X))
     if missing == "mean":
         if fill_values is None:
             raise HybridXAIError(f"{source}: this model file keeps no column means to fill missing values with (it "
-                                 "predates them); use --missing drop, or train the model again.")
+                                 f"predates them); use {setting('missing', 'drop')}, or train the model again.")
         _fill_missing(X, np.asarray(fill_values, dtype=np.float64))
     kept = _missing_rows(list(X.T), src, list(feature_names), missing, [])
     if kept is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .checkpoint import TrainedModel
+from .trained import TrainedModel
 
 
 @dataclass

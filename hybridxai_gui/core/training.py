@@ -18,16 +18,16 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 from torch import nn
 
-from .checkpoint import TrainedModel
-from .config import ModelConfig, TrainConfig
+from .trained import TrainedModel
+from .config import ModelConfig, RuntimeConfig, TrainConfig
 from .data import PreparedData, looks_row_normalised
-from .errors import HybridXAIError
+from .errors import HybridXAIError, setting
 from .model import HybridCNNLSTMAttention
 
 EVAL_BATCH = 512  # rows per scoring pass: at 150 features 2048 was 1.4-1.6x slower per row (cache)
@@ -116,7 +116,8 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise HybridXAIError(f"Device '{name}' was asked for, but no CUDA GPU is available: use --device cpu.")
+            raise HybridXAIError(f"Device '{name}' was asked for, but no CUDA GPU is available: use "
+                                 f"{setting('device', 'cpu')}.")
         index = int(name.split(":")[1]) if ":" in name else 0
         if index >= torch.cuda.device_count():
             raise HybridXAIError(
@@ -125,7 +126,8 @@ def resolve_device(name: str) -> torch.device:
         return torch.device(name)
     if name == "mps":
         if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-            raise HybridXAIError("Device 'mps' was asked for, but Apple's MPS is not available: use --device cpu.")
+            raise HybridXAIError(f"Device 'mps' was asked for, but Apple's MPS is not available: use "
+                                 f"{setting('device', 'cpu')}.")
         return torch.device("mps")
     return torch.device("cpu")
 
@@ -149,26 +151,110 @@ def planned_epochs(config: TrainConfig, n_train: int) -> int:
     return int(min(config.max_auto_epochs, max(20, math.ceil(config.min_steps / steps_per_epoch))))
 
 
-def _make_scheduler(optimizer, config: TrainConfig, epochs: int, steps_per_epoch: int):
-    """Return (scheduler, steps_per_batch): per-batch schedulers step every batch, others per epoch."""
-    if config.scheduler == "cosine":
-        total = max(1, epochs * steps_per_epoch)
-        warmup = max(1, int(config.warmup_fraction * total))
+def batches_per_epoch(n_train: int, batch_size: int) -> int:
+    """Optimiser steps per epoch; a trailing batch of one row is dropped (BatchNorm cannot train on one row)."""
+    return max(1, n_train // batch_size + (1 if n_train % batch_size > 1 else 0))
 
-        def factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            progress = (step - warmup) / max(1, total - warmup)
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor), True
-    if config.scheduler == "step":  # the seed design: every epochs // 3 epochs, times gamma
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3),
-                                               gamma=config.step_gamma), False
-    if config.scheduler == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=config.step_gamma,
-                                                          patience=5), False
-    return None, False
+# ---- policies: small units, each tested on its own ------------------------------------------------------
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Inverse-frequency weights n / (C × count_c), so every class adds the same total weight to the loss
+    (a class absent from the training rows is weighted as if it had one row)."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes).astype(np.float64)
+    return len(y) / (n_classes * np.maximum(counts, 1))
+
+
+def make_criterion(config: TrainConfig, y_train: np.ndarray, n_classes: int, device) -> nn.CrossEntropyLoss:
+    """The training loss: cross-entropy with the configured label smoothing and, if asked, class weights."""
+    weight = None
+    if config.class_weights:
+        weight = torch.as_tensor(class_weights(y_train, n_classes), dtype=torch.float32, device=device)
+    return nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
+
+
+class BestEpoch:
+    """The best epoch so far and a copy of its weights.
+
+    Best = highest validation accuracy, ties broken by lower validation loss (the training batches' metrics
+    when there is no validation split). The test set never chooses anything, and an epoch whose loss is not
+    finite is never the best.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple[float, float] | None = None
+        self.epoch = 0
+        self.state: dict | None = None
+
+    def offer(self, epoch: int, accuracy: float, loss: float, model: nn.Module) -> bool:
+        """Consider this epoch; True (and its weights kept) when it is the best so far."""
+        if not math.isfinite(loss):
+            return False
+        key = (accuracy, -loss)
+        if self.key is not None and key <= self.key:
+            return False
+        self.key, self.epoch = key, epoch
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return True
+
+
+class EarlyStopping:
+    """Stop after `patience` epochs in a row without a new best epoch (patience 0: never)."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.stale = 0
+
+    def should_stop(self, improved: bool) -> bool:
+        self.stale = 0 if improved else self.stale + 1
+        return bool(self.patience) and self.stale >= self.patience
+
+
+class LearningRateSchedule:
+    """The learning-rate schedule and when it steps: cosine (with linear warm-up) after every optimiser
+    step; step (every epochs // 3 epochs × gamma, the seed design) and plateau (on the validation loss, the
+    training loss without a validation split) after every epoch; none never."""
+
+    def __init__(self, optimizer, config: TrainConfig, epochs: int, steps_per_epoch: int) -> None:
+        self.kind = config.scheduler
+        self.scheduler = None
+        if self.kind == "cosine":
+            total = max(1, epochs * steps_per_epoch)
+            warmup = max(1, int(config.warmup_fraction * total))
+
+            def factor(step: int) -> float:
+                if step < warmup:
+                    return (step + 1) / warmup
+                progress = (step - warmup) / max(1, total - warmup)
+                return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+            self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        elif self.kind == "step":
+            self.scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3),
+                                                             gamma=config.step_gamma)
+        elif self.kind == "plateau":
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=config.step_gamma,
+                                                                        patience=5)
+
+    def after_batch(self) -> None:
+        if self.kind == "cosine":
+            self.scheduler.step()
+
+    def after_epoch(self, val_loss: float | None, train_loss: float) -> None:
+        if self.kind == "step":
+            self.scheduler.step()
+        elif self.kind == "plateau":
+            self.scheduler.step(val_loss if val_loss is not None else train_loss)
+
+
+def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: bool) -> torch.Tensor | None:
+    """Per-feature standard deviation of the augmentation noise (F,), or None when there is none: `on`
+    always, `auto` only for rows that are normalised series, `off` never."""
+    wanted = config.augment == "on" or (config.augment == "auto" and normalised_series)
+    if not wanted or config.augment_noise <= 0 or len(X_train) < 2:
+        return None
+    return config.augment_noise * X_train.std(dim=0, correction=0)
 
 
 @torch.inference_mode()
@@ -187,69 +273,51 @@ def score(model: nn.Module, X: torch.Tensor, y: torch.Tensor, criterion: nn.Modu
 
 def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConfig,
           control: TrainControl | None = None, progress_every: float = 0.2,
-          ) -> Iterator[BatchProgress | EpochMetrics | TrainingFinished]:
+          runtime: RuntimeConfig | None = None) -> Iterator[BatchProgress | EpochMetrics | TrainingFinished]:
     """Train a model on `data`, yielding progress; the last item is TrainingFinished."""
+    runtime = runtime or RuntimeConfig()
     train_config.validate()
+    runtime.validate()
+    model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names))
     model_config.validate()
     control = control or TrainControl()
-    device = resolve_device(train_config.device)
+    device = resolve_device(runtime.device)
     previous_threads = torch.get_num_threads()
-    if device.type == "cpu" and train_config.threads > 0:
-        torch.set_num_threads(train_config.threads)
+    if device.type == "cpu" and runtime.threads > 0:
+        torch.set_num_threads(runtime.threads)
     try:
-        yield from _train_loop(data, model_config, train_config, control, device, progress_every)
+        yield from _train_loop(data, model_config, train_config, runtime, control, device, progress_every)
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _train_loop(data, model_config, config, control, device, progress_every):
+def _tensor(array: np.ndarray | None, dtype, device) -> torch.Tensor | None:
+    return None if array is None or len(array) == 0 else torch.as_tensor(array, dtype=dtype, device=device)
+
+
+def _train_loop(data, model_config, config, runtime, control, device, progress_every):
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    n_classes = len(data.class_names)
-    model_config = ModelConfig(**{**model_config.__dict__, "n_features": len(data.feature_names),
-                                  "n_classes": n_classes})
     model = HybridCNNLSTMAttention(model_config).to(device)
-
-    X_train = torch.as_tensor(data.X_train, dtype=torch.float32, device=device)
-    y_train = torch.as_tensor(data.y_train, dtype=torch.long, device=device)
-    has_val = len(data.y_val) > 0
-    has_test = data.X_test is not None and len(data.y_test) > 0
-    X_val = torch.as_tensor(data.X_val, dtype=torch.float32, device=device) if has_val else None
-    y_val = torch.as_tensor(data.y_val, dtype=torch.long, device=device) if has_val else None
-    X_test = torch.as_tensor(data.X_test, dtype=torch.float32, device=device) if has_test else None
-    y_test = torch.as_tensor(data.y_test, dtype=torch.long, device=device) if has_test else None
-    n = len(X_train)
-    if n == 0:
+    X_train, y_train = _tensor(data.X_train, torch.float32, device), _tensor(data.y_train, torch.long, device)
+    X_val, y_val = _tensor(data.X_val, torch.float32, device), _tensor(data.y_val, torch.long, device)
+    X_test, y_test = _tensor(data.X_test, torch.float32, device), _tensor(data.y_test, torch.long, device)
+    if X_train is None:
         raise HybridXAIError("No training rows are left after the split: add rows or lower the test/validation share.")
+    n = len(X_train)
 
-    weight = None
-    if config.class_weights:
-        counts = np.bincount(data.y_train, minlength=n_classes).astype(np.float64)
-        weight = torch.as_tensor(n / (n_classes * np.maximum(counts, 1)), dtype=torch.float32, device=device)
-    criterion = nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
+    criterion = make_criterion(config, data.y_train, model_config.n_classes, device)
     plain_loss = nn.CrossEntropyLoss()  # reported losses are comparable across recipes
-
     opt_cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     # foreach: the update runs as a few fused C++ calls instead of a Python loop over parameters,
     # ~30% faster per step here and shorter GIL holds for the GUI thread beside it.
     optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
-    epochs = planned_epochs(config, n)
-    # Drop a trailing batch of one row: BatchNorm cannot train on a single row.
-    batches = max(1, n // config.batch_size + (1 if n % config.batch_size > 1 else 0))
-    scheduler, per_batch = _make_scheduler(optimizer, config, epochs, batches)
-
-    # Noise augmentation: fresh Gaussian noise on every batch, scaled per feature to its spread over the
-    # training rows (1 for z-scored features). "auto" keeps it to rows that are normalised series.
-    augment = config.augment_noise > 0 and (
-        config.augment == "on" or (config.augment == "auto" and looks_row_normalised(data.X_train)))
-    noise_std = (config.augment_noise * X_train.std(dim=0, correction=0)) if augment and n > 1 else None
-    augment = noise_std is not None
+    epochs, batches = planned_epochs(config, n), batches_per_epoch(n, config.batch_size)
+    schedule = LearningRateSchedule(optimizer, config, epochs, batches)
+    noise_std = noise_level(config, X_train, looks_row_normalised(data.X_train))
+    best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
     history: list[EpochMetrics] = []
-    best_key: tuple[float, float] | None = None
-    best_epoch = 0
-    best_state = None
-    stale = 0
     reason, message = "completed", ""
     last_progress = 0.0
     lr = config.lr
@@ -268,7 +336,7 @@ def _train_loop(data, model_config, config, control, device, progress_every):
             if len(idx) < 2 and n >= 2:
                 continue
             xb, yb = X_train[idx], y_train[idx]
-            if augment:
+            if noise_std is not None:
                 xb = _augment(xb, noise_std, generator)
             optimizer.zero_grad(set_to_none=True)
             logits, _ = model(xb)
@@ -279,8 +347,7 @@ def _train_loop(data, model_config, config, control, device, progress_every):
             loss.backward()
             lr = optimizer.param_groups[0]["lr"]  # the rate this step used (reported per epoch)
             optimizer.step()
-            if per_batch:
-                scheduler.step()
+            schedule.after_batch()
             loss_sum += float(plain_loss(logits.detach(), yb)) * len(idx)  # comparable across recipes
             correct += int((logits.detach().argmax(1) == yb).sum())
             seen += len(idx)
@@ -301,52 +368,38 @@ def _train_loop(data, model_config, config, control, device, progress_every):
         # training set cost ~24% of an epoch at 10,000 x 150 (benchmarks/README.md).
         train_loss, train_acc = loss_sum / max(1, seen), correct / max(1, seen)
         val_loss = val_acc = test_loss = test_acc = None
-        if has_val:
+        if X_val is not None:
             val_loss, val_acc = score(model, X_val, y_val, plain_loss)
-        if has_test:
+        if X_test is not None:
             test_loss, test_acc = score(model, X_test, y_test, plain_loss)
-        if scheduler is not None and not per_batch:
-            if config.scheduler == "plateau":
-                scheduler.step(val_loss if val_loss is not None else train_loss)
-            else:
-                scheduler.step()
-
+        schedule.after_epoch(val_loss, train_loss)
         if not math.isfinite(train_loss):
             reason = "diverged"
             message = (f"Training stopped at epoch {epoch}: the model's outputs became NaN or infinite. "
                        "The best weights so far are kept; try a lower learning rate.")
             break
-        # Best epoch: highest validation accuracy, ties broken by lower validation loss. The test
-        # set is never used to choose anything.
-        key = (val_acc, -val_loss) if has_val else (train_acc, -train_loss)
-        if not math.isfinite(key[1]):  # outputs that are NaN or infinite are never the best epoch
-            key = None
-        if key is not None and (best_key is None or key > best_key):
-            best_key, best_epoch, stale = key, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
+        improved = (best.offer(epoch, val_acc, val_loss, model) if X_val is not None
+                    else best.offer(epoch, train_acc, train_loss, model))
         metrics = EpochMetrics(epoch, epochs, train_loss, train_acc, val_loss, val_acc, test_loss, test_acc,
-                               lr, time.perf_counter() - epoch_start, best_epoch)
+                               lr, time.perf_counter() - epoch_start, best.epoch)
         history.append(metrics)
         yield metrics
 
         if control.stopped:
             reason, message = "stopped", f"Training stopped by the user after epoch {epoch}."
             break
-        if config.early_stopping and stale >= config.early_stopping:
+        if stopping.should_stop(improved):
             reason = "early_stopping"
             message = (f"Early stopping after epoch {epoch}: no validation improvement for "
                        f"{config.early_stopping} epochs.")
             break
 
-    if best_state is not None and (config.restore_best or reason == "diverged"):
-        model.load_state_dict(best_state)
-    elif best_state is None and reason == "diverged":
+    if best.state is not None and (config.restore_best or reason == "diverged"):
+        model.load_state_dict(best.state)
+    elif best.state is None and reason == "diverged":
         raise HybridXAIError(message.replace("The best weights so far are kept; ",
                                              "No epoch gave finite outputs, so there is no model to keep; "))
-    if best_state is None:  # stopped before the first epoch ended: keep what there is
-        best_epoch = 0
+    best_epoch = best.epoch if best.state is not None else 0  # 0: stopped before the first epoch ended
     kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
             else f"kept the last epoch's weights (best validation epoch: {best_epoch})")
     if not message:
@@ -356,20 +409,11 @@ def _train_loop(data, model_config, config, control, device, progress_every):
 
     model = model.to("cpu").eval()
     trained = TrainedModel(
-        model=model,
-        model_config=model_config,
-        train_config=config,
-        feature_names=list(data.feature_names),
-        class_names=list(data.class_names),
-        label_column=data.label_column,
-        scaler=data.scaler,
-        fill_values=data.fill_values,
-        history=[m.to_dict() for m in history],
-        evaluation=None,
-        data_hash=data.data_hash,
-        seed=config.seed,
-        background=_background_rows(data.X_train, config.seed),
-        best_epoch=best_epoch,
+        model=model, model_config=model_config, train_config=config, feature_names=list(data.feature_names),
+        class_names=list(data.class_names), label_column=data.label_column, scaler=data.scaler,
+        fill_values=data.fill_values, history=[m.to_dict() for m in history], evaluation=None,
+        data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
+        best_epoch=best_epoch, data_config=data.config, runtime_config=runtime,
     )
     result = TrainResult(trained, history, best_epoch, reason, message, time.perf_counter() - started,
                          optimizer_state=optimizer.state_dict())
@@ -390,16 +434,3 @@ def _background_rows(X_train: np.ndarray, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     k = min(BACKGROUND_ROWS, len(X_train))
     return np.asarray(X_train[np.sort(rng.choice(len(X_train), size=k, replace=False))], dtype=np.float32)
-
-
-def run_training(data: PreparedData, model_config: ModelConfig, train_config: TrainConfig,
-                 control: TrainControl | None = None, on_event=None) -> TrainResult:
-    """Drain `train(...)`, calling `on_event(item)` for each yielded item; return the TrainResult."""
-    result = None
-    for item in train(data, model_config, train_config, control):
-        if on_event is not None:
-            on_event(item)
-        if isinstance(item, TrainingFinished):
-            result = item.result
-    assert result is not None
-    return result

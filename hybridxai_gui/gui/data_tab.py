@@ -9,11 +9,7 @@ own one-line message.
 
 from __future__ import annotations
 
-import heapq
-import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
@@ -24,67 +20,18 @@ from .jobs import start_job
 from .table_models import DataFrameModel
 
 
-@dataclass
-class LoadedTable:
-    path: str
-    frame: Any  # pandas.DataFrame
-    stats: Any  # pandas.DataFrame: one row per column
-    warnings: list[str] = field(default_factory=list)
-    # label column -> (rows per class as {str: count}, sorted by name; number of distinct values)
-    counts: dict[str, tuple[dict[str, int], int]] = field(default_factory=dict)
+def load_table(path: str):
+    """Runs in the worker: the core reads and summarises the table; matplotlib's Qt backend is imported here
+    too, off the GUI thread (~0.5 s, more on a busy machine), since the class chart is drawn next."""
+    from ..core.pipeline import open_table
 
-
-def class_counts(frame, label: str) -> tuple[dict[str, int], int]:
-    """Runs in a worker: rows per value of `frame[label]` (missing values included), keyed by str.
-
-    Counts first, then turns only the distinct values into text: `astype(str)` on every row took
-    0.3-1.9 s for 1,000,000 rows. Values with the same text (1 and "1") are added up.
-    """
-    counted = frame[label].value_counts(dropna=False, sort=False)
-    out: dict[str, int] = {}
-    for value, n in zip(counted.index.tolist(), counted.to_numpy().tolist()):
-        key = str(value)
-        out[key] = out.get(key, 0) + int(n)
-    first = sorted(out.items()) if len(out) <= 50 else heapq.nsmallest(50, out.items())
-    return dict(first), len(out)  # the chart shows at most 50 bars
-
-
-def load_table(path: str) -> LoadedTable:
-    """Runs in the worker: read the CSV and summarise each column (min, max, mean, missing)."""
-    import numpy as np
-    import pandas as pd
-
-    from ..core.data import read_table
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = read_table(path)
-    rows = []
-    for name in frame.columns:
-        col = frame[name]
-        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-        values = col.to_numpy(dtype=float, na_value=np.nan) if numeric else None
-        missing = int(col.isna().sum()) + (int(np.isinf(values).sum()) if numeric else 0)
-        finite = values[np.isfinite(values)] if numeric else None
-        has = numeric and finite.size > 0
-        rows.append({"column": str(name), "type": "number" if numeric else "text",
-                     "min": float(finite.min()) if has else None, "max": float(finite.max()) if has else None,
-                     "mean": float(finite.mean()) if has else None, "missing": missing,
-                     "distinct": int(col.nunique(dropna=True)) if not numeric or len(col) < 200_000 else None})
-    stats = pd.DataFrame(rows, columns=["column", "type", "min", "max", "mean", "missing", "distinct"])
-    from ..core.data import guess_label_column
-
-    columns = [str(c) for c in frame.columns]
-    label = guess_label_column(columns) if columns else None
-    counts = {label: class_counts(frame, label)} if label in frame.columns else {}
-    # The GUI draws the class distribution next: import matplotlib's Qt backend here, off the GUI thread
-    # (~0.5 s, more on a busy machine), so showing the file does not freeze the window.
+    table = open_table(path)
     import matplotlib.backends.backend_qtagg  # noqa: F401
     import matplotlib.figure  # noqa: F401
 
     from ..plotting import evaluation_plots  # noqa: F401
 
-    return LoadedTable(str(path), frame, stats, [str(w.message) for w in caught], counts)
+    return table
 
 
 class DataTab(QWidget):
@@ -100,8 +47,9 @@ class DataTab(QWidget):
         super().__init__(parent)
         self.setObjectName("dataTab")
         self.setAccessibleName("Data")
-        self.train_table: LoadedTable | None = None
-        self.test_table: LoadedTable | None = None
+        self.train_table = None  # core.pipeline.TableSummary
+        self.test_table = None
+        self._problem_level = None
         self._loading = 0
         self._build()
 
@@ -267,7 +215,7 @@ class DataTab(QWidget):
         start_job(self, lambda: load_table(path), done=self._test_done, failed=self._test_failed,
                   name="load_test")
 
-    def _train_done(self, table: LoadedTable) -> None:
+    def _train_done(self, table) -> None:
         self._set_loading(-1)
         self.train_table = table
         frame = table.frame
@@ -295,8 +243,28 @@ class DataTab(QWidget):
             shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
             notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
                          + (", …" if len(missing) > 6 else "") + ". Choose how to treat them under “Missing values”.")
+        dropped = self._drop_unfit_test_table()
+        if dropped:
+            notes.append(dropped)
         self.set_problems(notes, level="warning")
         self.trainLoaded.emit(table.path)
+
+    def _drop_unfit_test_table(self) -> str | None:
+        """A test CSV opened for an earlier training file is kept only if it has this file's label and feature
+        columns; otherwise it is forgotten, and the note returned says so."""
+        if self.test_table is None or self.train_table is None:
+            return None
+        from ..core.pipeline import test_columns_problem
+
+        test_name = Path(self.test_table.path).name
+        problem = test_columns_problem([str(c) for c in self.train_table.frame.columns],
+                                       [str(c) for c in self.test_table.frame.columns],
+                                       self.labelColumnCombo.currentText() or None, self.selected_features(),
+                                       test_name)
+        if problem is None:
+            return None
+        self.clear_test()
+        return f"{problem} It was set aside: the test rows are held out from this file instead."
 
     def _train_failed(self, message: str, details: str) -> None:
         self._set_loading(-1)
@@ -304,13 +272,14 @@ class DataTab(QWidget):
         self.set_problems([message])
         self.loadFailed.emit(message, details)
 
-    def _test_done(self, table: LoadedTable) -> None:
+    def _test_done(self, table) -> None:
         self._set_loading(-1)
         self.test_table = table
         self.clearTestButton.setEnabled(True)
         self.testShareSpin.setEnabled(False)
         self._update_file_label()
-        self.set_problems(table.warnings, level="warning")
+        dropped = self._drop_unfit_test_table()
+        self.set_problems(list(table.warnings) + ([dropped] if dropped else []), level="warning")
         self.testLoaded.emit(table.path)
 
     def _test_failed(self, message: str, details: str) -> None:
@@ -323,6 +292,13 @@ class DataTab(QWidget):
         self.clearTestButton.setEnabled(False)
         self.testShareSpin.setEnabled(True)
         self._update_file_label()
+        self.clear_errors()
+        self.optionsChanged.emit()
+
+    def clear_errors(self) -> None:
+        """Hide a "Problem:" banner: the settings it was about have changed, the next start checks again."""
+        if self._problem_level == "error":
+            self.set_problems([])
 
     def _update_file_label(self) -> None:
         if self.train_table is None:
@@ -341,6 +317,7 @@ class DataTab(QWidget):
     # ---- problems -----------------------------------------------------------------------------
     def set_problems(self, messages: list[str], level: str = "error") -> None:
         """Show the core's messages (or hide the panel when there are none)."""
+        self._problem_level = level if messages else None
         if not messages:
             self.problemsPanel.setVisible(False)
             self.problemsPanel.clear()
@@ -375,6 +352,7 @@ class DataTab(QWidget):
         self.featureList.blockSignals(False)
         self._update_feature_count()
         self._draw_distribution(label)
+        self.clear_errors()
         self.optionsChanged.emit()
 
     def _check_all(self, checked: bool) -> None:
@@ -414,6 +392,8 @@ class DataTab(QWidget):
             if self.train_table is table and self.labelColumnCombo.currentText() == label:
                 self._paint_counts(label, *result)
 
+        from ..core.pipeline import class_counts
+
         start_job(self, lambda: class_counts(frame, label), done=counted,
                   failed=lambda message, _details: self.distribution.clear(message), name="class_counts")
 
@@ -436,15 +416,19 @@ class DataTab(QWidget):
         return self.distribution.figure
 
     # ---- what training needs ------------------------------------------------------------------
-    def data_options(self) -> dict[str, Any]:
-        return {"label": self.labelColumnCombo.currentText() or None, "features": self.selected_features(),
-                "test_size": self.testShareSpin.value(), "val_size": self.valShareSpin.value(),
-                "missing": self.missingCombo.currentData(), "scaling": self.scalingCombo.currentData()}
+    def data_config(self):
+        """The Data tab's settings as the core's DataConfig."""
+        from ..core.config import DataConfig
 
-    def set_data_options(self, test_size: float, val_size: float, missing: str, scaling: str) -> None:
-        self.testShareSpin.setValue(test_size)
-        self.valShareSpin.setValue(val_size)
-        for combo, key in ((self.missingCombo, missing), (self.scalingCombo, scaling)):
+        return DataConfig(label=self.labelColumnCombo.currentText() or None, features=tuple(self.selected_features()),
+                          missing=self.missingCombo.currentData(), scaling=self.scalingCombo.currentData(),
+                          test_size=self.testShareSpin.value(), val_size=self.valShareSpin.value())
+
+    def set_data_config(self, config) -> None:
+        """Show a model's data settings (shares, missing values, scaling)."""
+        self.testShareSpin.setValue(config.test_size)
+        self.valShareSpin.setValue(config.val_size)
+        for combo, key in ((self.missingCombo, config.missing), (self.scalingCombo, config.scaling)):
             i = combo.findData(key)
             if i >= 0:
                 combo.setCurrentIndex(i)

@@ -34,6 +34,7 @@ class EvaluationTab(QWidget):
         self.setObjectName("evaluationTab")
         self.setAccessibleName("Evaluation")
         self.result = None
+        self.explainable = True
         self._build()
 
     def _build(self) -> None:
@@ -118,9 +119,11 @@ class EvaluationTab(QWidget):
         self.confusionPanel.clear(message)
         self.rocPanel.clear(message)
 
-    def set_result(self, result, source: str = "test rows") -> None:
-        """Show an EvaluationResult."""
+    def set_result(self, result, source: str = "test rows", explainable: bool = True) -> None:
+        """Show an EvaluationResult. explainable=False: the rows' values are not at hand (a model file keeps
+        only their predictions), so a misclassified row cannot be opened on the Explanations tab."""
         self.result = result
+        self.explainable = explainable
         self.ensure_panels()
         auc = f", ROC-AUC {result.roc_auc_macro:.3f}" if result.roc_auc_macro is not None else ""
         wrong = len(result.misclassified)
@@ -152,6 +155,7 @@ class EvaluationTab(QWidget):
     def _fill_report(self, result) -> None:
         table = self.classificationReportTable
         names = [k for k in result.report if k != "accuracy"]
+        table.clearContents()  # every cell comes from this result: the accuracy row has only two
         table.setRowCount(len(names) + 1)
         table.setVerticalHeaderLabels(names + ["accuracy"])
         for i, name in enumerate(names):
@@ -182,10 +186,21 @@ class EvaluationTab(QWidget):
             table.setItem(r, 1, _item(names[int(result.y_true[i])]))
             table.setItem(r, 2, _item(names[int(result.y_pred[i])]))
             table.setItem(r, 3, _item(float(result.proba[i].max())))
-        self.misclassifiedLabel.setText(f"Misclassified test rows: {len(wrong)} (double-click one to explain it):"
-                                        if len(wrong) else "No misclassified test rows.")
+        if not len(wrong):
+            text = "No misclassified test rows."
+        elif self.explainable:
+            text = f"Misclassified test rows: {len(wrong)} (double-click one to explain it):"
+        else:
+            text = (f"Misclassified test rows: {len(wrong)} (saved with the model, without their values: to explain "
+                    "them, predict the test CSV on the Predict tab)")
+        self.misclassifiedLabel.setText(text)
+        self.misclassifiedTable.setToolTip("Double-click a row to explain it on the Explanations tab"
+                                           if self.explainable else
+                                           "Rows saved with the model: predict their CSV to explain them")
 
     def _row_activated(self, row: int, _column: int) -> None:
+        if not self.explainable:
+            return
         item = self.misclassifiedTable.item(row, 0)
         if item is not None:
             self.explainRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)))

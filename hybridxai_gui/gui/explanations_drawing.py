@@ -23,6 +23,13 @@ class ExplanationsDrawing:
     def _names(self) -> list[str]:
         return list(self.trained.feature_names)
 
+    def _views(self, x: np.ndarray, target: int | None):
+        """Grad-CAM (of `target`, None = predicted) and attention of the one row x: a single small forward and
+        backward pass, cheap enough to run when a page is painted."""
+        from ..core.explain.rows import row_views
+
+        return row_views(self.trained.model, x, target, self._names(), list(self.trained.class_names))
+
     def _draw_gradcam(self) -> None:
         from ..plotting.row_figures import draw_gradcam_figure
 
@@ -34,7 +41,7 @@ class ExplanationsDrawing:
         trained, x, names, row = self.trained, self.X[i:i + 1], self._names(), self.rows[i]
         which = "predicted" if c == self.predicted[i] else f"predicted {trained.class_names[self.predicted[i]]}"
         # Drawn now if the Grad-CAM page shows, else when it is shown.
-        panel.paint(lambda fig: draw_gradcam_figure(fig, trained.model, x, names, trained.class_names, c, row, which))
+        panel.paint(lambda fig: draw_gradcam_figure(fig, x, self._views(x, c).gradcam, names, row, which))
 
     def _draw_attention(self) -> None:
         from ..plotting.row_figures import draw_attention_figure
@@ -43,9 +50,10 @@ class ExplanationsDrawing:
         if i is None:
             panel.clear(self._nothing_selected())
             return
-        model, x, names, row = self.trained.model, self.X[i:i + 1], self._names(), self.rows[i]
+        x, names, row = self.X[i:i + 1], self._names(), self.rows[i]
         head = self.headCombo.currentIndex() - 1
-        panel.paint(lambda fig: draw_attention_figure(fig, model, x, names, row, None if head < 0 else head))
+        panel.paint(lambda fig: draw_attention_figure(fig, self._views(x, None).attention, names, row,
+                                                      None if head < 0 else head))
 
     def _draw_shap(self) -> None:
         from ..plotting.row_figures import draw_shap_view
@@ -67,6 +75,11 @@ class ExplanationsDrawing:
             return
         cls = self.classCombo.currentIndex() - 1
         x, row = (self.X[i:i + 1], self.rows[i]) if i is not None else (None, None)
-        model = self.trained.model
-        panel.paint(lambda fig: draw_shap_view(fig, res, view, None if cls < 0 else cls,
-                                               int(pos[0]) if len(pos) else None, model, x, row))
+        position = int(pos[0]) if len(pos) else None
+        shown = (int(res.predicted[position]) if cls < 0 else cls) if position is not None else None
+
+        def draw(fig) -> None:
+            views = self._views(x, shown) if view == "comparison" else None
+            draw_shap_view(fig, res, view, None if cls < 0 else cls, position, x, row, views)
+
+        panel.paint(draw)

@@ -18,7 +18,8 @@ from .data_tab import DataTab
 from .evaluation_tab import EvaluationTab
 from .jobs import start_job, stop_jobs
 from .predict_tab import PredictTab
-from .startup import explanations_tab_class, warm_up_imports, write_figure
+from .explanations_tab import ExplanationsTab
+from .startup import warm_up_imports, write_figure
 from .training_tab import TrainingTab
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ PNG_DPIS = (100, 150, 300, 600)
 
 class MainWindow(QMainWindow):
     dataLoaded = Signal(str)
-    trainingDone = Signal(object)  # TrainingOutcome
+    trainingDone = Signal(object)  # core.pipeline.TrainingOutcome
     modelLoaded = Signal(object)  # TrainedModel
     modelSaved = Signal(str)
     figureExported = Signal(str)
@@ -49,8 +50,7 @@ class MainWindow(QMainWindow):
         self.trainingTab = TrainingTab()
         self.evaluationTab = EvaluationTab()
         self.predictTab = PredictTab()
-        cls = explanations_tab_class()
-        self.explanationsTab = cls() if cls is not None else self._placeholder_explanations()
+        self.explanationsTab = ExplanationsTab()
         self.mainTabs = QTabWidget()
         self.mainTabs.setObjectName("mainTabs")
         self.mainTabs.setAccessibleName("Main tabs")
@@ -69,13 +69,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # ---- construction -------------------------------------------------------------------------
-    def _placeholder_explanations(self) -> QWidget:
-        tab = QLabel("Explanations are not available in this build.")
-        tab.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        tab.setObjectName("explanationsTab")
-        tab.setAccessibleName("Explanations")
-        return tab
-
     def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
@@ -132,7 +125,7 @@ class MainWindow(QMainWindow):
         d.openTestButton.clicked.connect(self.open_test_data_dialog)
         d.trainLoaded.connect(self._data_loaded)
         d.loadFailed.connect(self.show_failure)
-        d.busyChanged.connect(lambda busy: self._status("Reading data…" if busy else "Ready"))
+        d.busyChanged.connect(self._data_busy)
         t.startRequested.connect(self.start_training)
         t.prepared.connect(self._prepared)
         t.trainingFinished.connect(self._training_done)
@@ -143,8 +136,17 @@ class MainWindow(QMainWindow):
         self.predictTab.failed.connect(self.show_failure)
         self.predictTab.predictionsReady.connect(self._explain_predicted_rows)
         self.mainTabs.currentChanged.connect(lambda _i: self._update_actions())
-        if hasattr(self.explanationsTab, "busyChanged"):
-            self.explanationsTab.busyChanged.connect(lambda busy: self._status("Explaining…" if busy else "Ready"))
+        self.explanationsTab.busyChanged.connect(lambda busy: self._status("Explaining…" if busy else "Ready"))
+        self._data_busy(False)
+
+    def _data_busy(self, busy: bool) -> None:
+        self._status("Reading data…" if busy else "Ready")
+        if busy:
+            self.trainingTab.set_data_ready(False, "Wait: the data is still being read (Data tab).")
+        elif self.dataTab.train_table is None:
+            self.trainingTab.set_data_ready(False, "Open a training CSV first (File ▸ Open data…).")
+        else:
+            self.trainingTab.set_data_ready(True)
 
     def _status(self, text: str) -> None:
         self.statusLabel.setText(text)
@@ -187,6 +189,7 @@ class MainWindow(QMainWindow):
 
     def _data_loaded(self, path: str) -> None:
         settings.add_recent_file(path)
+        self._data_busy(self.dataTab.busy)
         self._status(f"Opened {Path(path).name}")
         self.setWindowTitle(f"{Path(path).name} — HybridXAI")  # Qt adds the app name unless the title ends with it
         self.dataLoaded.emit(path)
@@ -220,17 +223,18 @@ class MainWindow(QMainWindow):
         if table is None:
             self.show_failure("Open a training CSV first (File ▸ Open data…).")
             return
-        if self.dataTab.busy:
-            self.show_failure("The data is still being read: wait a moment, then start again.")
+        if self.dataTab.busy or self.trainingTab.running:  # the button is disabled then; a shortcut may still ask
             return
-        options = self.dataTab.data_options()
-        if not options["features"]:
+        config = self.dataTab.data_config()
+        if not config.features:
             self.show_failure("No feature columns are ticked on the Data tab: tick at least one.")
+            return
+        if not self._confirm_discard("Train a new model"):
             return
         settings.save_json("hyperparameters", self.trainingTab.settings_dict())
         self.dataTab.set_problems([])
         test = self.dataTab.test_table.frame if self.dataTab.test_table is not None else None
-        self.trainingTab.start(table.frame, test, options)
+        self.trainingTab.start(table.frame, test, config)
         self.mainTabs.setCurrentWidget(self.trainingTab)
         self._update_actions()
 
@@ -264,8 +268,6 @@ class MainWindow(QMainWindow):
 
     def _set_explanations(self, prepared, evaluation=None) -> None:
         tab = self.explanationsTab
-        if not hasattr(tab, "set_model"):
-            return
         if prepared is None or len(prepared.y_test) == 0:
             return  # the explanations tab explains test rows; without any it keeps its hint
         # The worker's evaluation already holds each test row's prediction: running the model on every
@@ -278,25 +280,18 @@ class MainWindow(QMainWindow):
         """A model opened from a file carries no test rows: the rows just predicted become the rows to explain
         (with their labels when the CSV has the label column). A model trained here keeps its test rows."""
         tab = self.explanationsTab
-        if self.prepared is not None or self.trained is None or not hasattr(tab, "set_model"):
+        if self.prepared is not None or self.trained is None:
             return
         trained, frame = self.trained, self.predictTab.frame
         source = Path(self.predictTab.data_path or "data").name
         missing = self.predictTab.predictMissingCombo.currentData()
 
         def job():
-            from ..core.data import labels_of
-            from ..core.errors import HybridXAIError
+            from ..core.explain.rows import true_classes
 
             X, rows = trained.transform(frame, source, missing=missing, return_rows=True)
-            raw = X.astype(float) * trained.scaler.std + trained.scaler.mean
-            y = None
-            if trained.label_column in frame.columns:
-                try:
-                    y = labels_of(frame, trained.label_column, trained.class_names, source=source)[rows]
-                except HybridXAIError:  # unlabelled or unseen labels: explain the predictions alone
-                    y = None
-            return X, raw, y, rows
+            y = true_classes(trained, frame, source=source)  # None: unlabelled, or labels the model never saw
+            return X, trained.unscale(X), None if y is None else y[rows], rows
 
         def done(result) -> None:
             if self.trained is trained and self.prepared is None:
@@ -306,8 +301,6 @@ class MainWindow(QMainWindow):
         start_job(self, job, done=done, failed=self.show_failure, name="explain_rows")
 
     def explain_row(self, index: int) -> None:
-        if not hasattr(self.explanationsTab, "show_row"):
-            return
         if self.prepared is None:  # a model opened from a file carries no test rows
             self.show_failure("The rows saved with a model file hold no feature values to explain: predict a CSV "
                               "on the Predict tab, and its rows can be explained.")
@@ -342,15 +335,14 @@ class MainWindow(QMainWindow):
         trained, evaluation = loaded
         self.trained, self.prepared, self.dirty = trained, None, False
         self.model_path = trained.source or None
-        self.trainingTab.set_configs(trained.model_config, trained.train_config)
-        self.dataTab.set_data_options(trained.train_config.test_size, trained.train_config.val_size,
-                                      trained.train_config.missing, trained.train_config.scaling)
+        self.trainingTab.set_configs(trained.model_config, trained.train_config, trained.runtime_config)
+        self.dataTab.set_data_config(trained.data_config)
         name = Path(self.model_path).name if self.model_path else "the model file"
         self.trainingTab.show_history(trained.history, f"Model from {name}: {len(trained.history)} epochs, "
                                                        f"best epoch {trained.best_epoch}; classes "
                                                        f"{', '.join(trained.class_names)}.")
-        if evaluation is not None:
-            self.evaluationTab.set_result(evaluation, "test rows (saved with the model)")
+        if evaluation is not None:  # its rows' values are not in the file: they cannot be explained from here
+            self.evaluationTab.set_result(evaluation, "test rows (saved with the model)", explainable=False)
         else:
             self.evaluationTab.clear("This model file holds no evaluation.")
         self.predictTab.set_model(trained)
@@ -481,8 +473,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         if self.trainingTab.control is not None:
             self.trainingTab.control.stop()
-        if hasattr(self.explanationsTab, "shutdown"):
-            self.explanationsTab.shutdown()
+        self.explanationsTab.shutdown()
         if not stop_jobs(self):
             log.warning("A background job did not stop in time.")
 

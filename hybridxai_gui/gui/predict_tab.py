@@ -1,7 +1,8 @@
 """The Predict tab: classify the rows of a new CSV with the current model and export the table.
 
 Reading the CSV, predicting and writing the result all run in worker threads. The result table has
-`predicted` plus one `p_<class>` probability column per class, followed by the file's own columns.
+`predicted` plus one `p_<class>` probability column per class, followed by the file's own columns; when the
+file has the model's label column, the accuracy on those rows is shown above the table.
 """
 
 from __future__ import annotations
@@ -18,19 +19,20 @@ from .jobs import start_job
 from .table_models import DataFrameModel
 
 
-def predict_frame(trained, frame, source: str, missing: str | None = None):
-    """Runs in the worker: the prediction table for `frame` (predicted class, p_<class>, inputs).
+def predict_for_display(trained, frame, source: str, missing: str | None = None):
+    """Runs in the worker: the core's predictions, with the file's own columns beside them for display.
 
-    missing: None (the model's training policy), error, drop (those rows keep their line, with empty
-    prediction cells) or mean (gaps filled with the training rows' column means)."""
+    missing: error (default), drop (those rows keep their line, with empty prediction cells) or mean (gaps
+    filled with the training rows' column means)."""
     import pandas as pd
 
-    X, rows = trained.transform(frame, source, missing=missing, return_rows=True)
-    out = trained.prediction_table(X, index=frame.index[rows])
-    if len(rows) < len(frame):
-        out = out.reindex(frame.index)
+    from ..core.pipeline import predict_frame
+
+    predictions = predict_frame(trained, frame, source, missing)
+    out = predictions.table
     others = frame[[c for c in frame.columns if f"p_{c}" not in out.columns and c != "predicted"]]
-    return pd.concat([out, others], axis=1)
+    predictions.table = pd.concat([out, others], axis=1)
+    return predictions
 
 
 def write_csv(frame, path: str) -> str:
@@ -53,7 +55,8 @@ class PredictTab(QWidget):
         self.trained = None
         self.data_path: str | None = None
         self.frame = None
-        self.predictions = None
+        self.predictions = None  # the table shown (predictions, then the file's columns)
+        self.outcome = None  # core.pipeline.Predictions of the last run
         self._busy = False
         self._build()
 
@@ -118,7 +121,21 @@ class PredictTab(QWidget):
                  if self.trained is not None else "No model yet: train one or open a model file.")
         data = (f"New rows: <b>{Path(self.data_path).name}</b> ({len(self.frame):,} rows)"
                 if self.frame is not None else "No CSV of new rows yet.")
-        done = (f"; {len(self.predictions):,} rows predicted" if self.predictions is not None else "")
+        done = ""
+        if self.predictions is not None and self.outcome is not None:
+            o = self.outcome
+            policy = {"error": "rows with gaps would have stopped the run", "drop": "rows with gaps left unpredicted",
+                      "mean": "gaps filled with the training means"}[o.missing]
+            done = f"; {len(o.rows):,} of {o.n_total:,} rows predicted ({policy})"
+            if o.evaluation is not None:
+                e = o.evaluation
+                done += (f"<br>The file has the label column '{self.trained.label_column}': accuracy "
+                         f"<b>{e.accuracy:.3f}</b> on its {len(e.y_true):,} predicted rows "
+                         f"({len(e.misclassified):,} misclassified), macro F1 {e.macro_f1:.3f}.")
+            elif o.label_note:
+                from .wording import for_the_app
+
+                done += f"<br>{for_the_app(o.label_note)}"
         self.statusLabel.setText(f"{model}<br>{data}{done}" + ("<br><i>Working…</i>" if self._busy else ""))
         self.openPredictDataButton.setEnabled(not self._busy)
         self.predictButton.setEnabled(not self._busy and self.trained is not None and self.frame is not None)
@@ -126,10 +143,9 @@ class PredictTab(QWidget):
 
     def set_model(self, trained) -> None:
         self.trained = trained
-        if trained is not None:  # start from the model's own policy (drop: rows never vanish unasked)
-            policy = "mean" if trained.train_config.missing == "mean" else "error"
-            self.predictMissingCombo.setCurrentIndex(self.predictMissingCombo.findData(policy))
-        self.predictions = None
+        # Gaps in new rows stop with a message by default, whatever training did: never filled unasked.
+        self.predictMissingCombo.setCurrentIndex(self.predictMissingCombo.findData("error"))
+        self.predictions = self.outcome = None
         if self.frame is not None:
             self.model.set_frame(self.frame)
         self._update()
@@ -149,7 +165,7 @@ class PredictTab(QWidget):
     def _data_loaded(self, table) -> None:
         self.data_path = table.path
         self.frame = table.frame
-        self.predictions = None
+        self.predictions = self.outcome = None
         self.model.set_frame(self.frame)
         self._set_busy(False)
 
@@ -159,15 +175,16 @@ class PredictTab(QWidget):
         trained, frame, source = self.trained, self.frame, Path(self.data_path or "data").name
         missing = self.predictMissingCombo.currentData()
         self._set_busy(True)
-        start_job(self, lambda: predict_frame(trained, frame, source, missing), done=self._predicted,
+        start_job(self, lambda: predict_for_display(trained, frame, source, missing), done=self._predicted,
                   failed=self._failed, name="predict")
 
-    def _predicted(self, predictions: Any) -> None:
-        self.predictions = predictions
-        self.model.set_frame(predictions)
+    def _predicted(self, outcome: Any) -> None:
+        self.outcome = outcome
+        self.predictions = outcome.table
+        self.model.set_frame(self.predictions)
         self.predictionsTable.resizeColumnsToContents()
         self._set_busy(False)
-        self.predictionsReady.emit(predictions)
+        self.predictionsReady.emit(self.predictions)
 
     def export_csv(self, path: str | None = None) -> None:
         if self.predictions is None:

@@ -48,7 +48,7 @@ class SelfTest(QObject):
         self.say(f"data loaded: {Path(path).name}")
         tab = self.window.trainingTab
         tab.epochsSpin.setValue(1)
-        tab.trainForm.inputs["threads"].setValue(1)
+        tab.runtimeForm.inputs["threads"].setValue(1)
         self.window.start_training()
 
     def _trained(self, outcome) -> None:

@@ -1,4 +1,4 @@
-"""What the main window loads late: the heavy imports, the optional explanations tab, figure writing."""
+"""What the main window loads late: the heavy imports, and figure writing."""
 
 from __future__ import annotations
 
@@ -37,27 +37,12 @@ def warm_up_imports() -> list[tuple[str, str]]:
     return available_devices()
 
 
-def explanations_tab_class():
-    try:
-        from .explanations_tab import ExplanationsTab
-    except ImportError as exc:  # the explanations module is optional for this window
-        log.info("Explanations tab unavailable: %s", exc)
-        return None
-    return ExplanationsTab
-
-
 def write_figure(figure, path: str, dpi: int) -> None:
     """Write a matplotlib figure; the format follows the extension (png, eps, pdf, svg)."""
     from ..core.errors import HybridXAIError
 
     if Path(path).suffix.lower() not in FIGURE_SUFFIXES:
         raise HybridXAIError(f"Cannot export '{Path(path).name}': use a name ending in .png, .eps, .pdf or .svg.")
-    try:
-        from ..plotting.export import export_figure
-    except ImportError:  # the export module ships with the explanations; plain savefig does the same
-        try:
-            figure.savefig(path, dpi=dpi, format=Path(path).suffix[1:].lower(), bbox_inches="tight")
-        except OSError as exc:
-            raise HybridXAIError(f"Could not write {path}: {exc.strerror or exc}.") from exc
-    else:
-        export_figure(figure, path, dpi=dpi)
+    from ..plotting.export import export_figure
+
+    export_figure(figure, path, dpi=dpi)

@@ -1,6 +1,7 @@
 """The Training tab: hyperparameter form, presets, device, Start / Stop / Pause, live charts, log.
 
-Training runs in a worker thread as `prepare_data` + `core.training.train(...)` + `evaluate(...)`.
+Training runs in a worker thread as the core's one pipeline (`core.pipeline.run_training`: prepare →
+train → evaluate).
 The GUI thread only receives small dataclasses (BatchProgress, EpochMetrics) and redraws; Stop and
 Pause set the core's `TrainControl` flags, which the loop checks between batches.
 """
@@ -8,58 +9,24 @@ Pause set the core's `TrainControl` flags, which the loop checks between batches
 from __future__ import annotations
 
 import time
-import warnings
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from ..core.config import PRESETS, ModelConfig, TrainConfig, apply_preset, config_from_dict, to_dict
+from ..core.config import PRESETS, ModelConfig, RuntimeConfig, TrainConfig, apply_preset, config_from_dict, to_dict
 from .config_form import ConfigForm
 from .jobs import start_job
 from .live_charts import LiveChart
 
-# Data options live on the Data tab; the device has its own picker; n_features/n_classes come from the data.
-MODEL_SKIP = {"n_features", "n_classes"}
-TRAIN_SKIP = {"test_size", "val_size", "missing", "scaling", "device"}
+# Data options live on the Data tab; n_features/n_classes/n_channels come from the data; the device and
+# threads (RuntimeConfig) have their own inputs at the top.
+MODEL_SKIP = {"n_features", "n_classes", "n_channels"}
+TRAIN_SKIP: set[str] = set()
 
 
-@dataclass
-class TrainingOutcome:
-    prepared: Any  # core.data.PreparedData
-    result: Any  # core.training.TrainResult
-    evaluation: Any  # core.evaluation.EvaluationResult or None (no test rows)
-
-
-def run_training_job(train_frame, test_frame, options: dict, model_config: ModelConfig,
-                     train_config: TrainConfig, control):
-    """Runs in the worker: prepare the data, train (yielding progress), evaluate on the test rows."""
-    from ..core.data import prepare_data
-    from ..core.evaluation import evaluate
-    from ..core.training import TrainingFinished, train
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        prepared = prepare_data(train_frame, test_frame, label=options["label"], features=options["features"],
-                                missing=train_config.missing, test_size=train_config.test_size,
-                                val_size=train_config.val_size, seed=train_config.seed,
-                                scaling=train_config.scaling)
-    prepared.warnings.extend(str(w.message) for w in caught if str(w.message) not in prepared.warnings)
-    yield prepared
-    finished = None
-    for item in train(prepared, model_config, train_config, control):
-        if isinstance(item, TrainingFinished):
-            finished = item
-        else:
-            yield item
-    result = finished.result
-    evaluation = None
-    if result.history and len(prepared.y_test):
-        evaluation = evaluate(result.trained, prepared.X_test, prepared.y_test, prepared.rows_test)
-        result.trained.evaluation = evaluation.to_dict()
-    return TrainingOutcome(prepared, result, evaluation)
+START_TIP = "Split the data and train a new model with these settings"
 
 
 def format_seconds(seconds: float) -> str:
@@ -73,7 +40,7 @@ class TrainingTab(QWidget):
     startRequested = Signal()  # the main window gathers the data and calls start()
     trainingStarted = Signal()
     prepared = Signal(object)  # PreparedData, as soon as the split is made
-    trainingFinished = Signal(object)  # TrainingOutcome
+    trainingFinished = Signal(object)  # core.pipeline.TrainingOutcome
     trainingFailed = Signal(str, str)
     busyChanged = Signal(bool)
 
@@ -105,9 +72,11 @@ class TrainingTab(QWidget):
         self.deviceCombo.setAccessibleName("Device")
         self.deviceCombo.addItem("CPU", "cpu")
         self.deviceCombo.setToolTip("Where to train: the CPU or a GPU found on this machine")
+        self.runtimeForm = ConfigForm(RuntimeConfig, {"device"})
         top = QFormLayout()
         top.addRow("Preset:", self.presetCombo)
         top.addRow("Device:", self.deviceCombo)
+        top.addRow(self.runtimeForm)
         self.modelForm = ConfigForm(ModelConfig, MODEL_SKIP)
         self.trainForm = ConfigForm(TrainConfig, TRAIN_SKIP)
         # The form opens on the "default" recipe (e.g. kernel 9), not the bare dataclass defaults,
@@ -138,7 +107,7 @@ class TrainingTab(QWidget):
         self.stopTrainingButton = self._button("stopTrainingButton", "Stop", self.stop)
         self.pauseTrainingButton = self._button("pauseTrainingButton", "Pause", self.toggle_pause)
         self.startTrainingButton.setDefault(True)
-        self.startTrainingButton.setToolTip("Split the data and train a new model with these settings")
+        self.startTrainingButton.setToolTip(START_TIP)
         self.stopTrainingButton.setToolTip("Stop after the current batch and keep the model: the last finished epoch's "
                                            "weights, or the best epoch's with “Keep best epoch's weights”")
         self.trainingProgress = QProgressBar()
@@ -205,33 +174,39 @@ class TrainingTab(QWidget):
         self.deviceCombo.setCurrentIndex(max(0, i))
 
     def apply_preset(self, name: str) -> None:
-        keep = {k: self.trainForm.values()[k] for k in ("seed", "threads")}
+        keep = {"seed": self.trainForm.values()["seed"]}
         model, train = apply_preset(name)
         self.modelForm.set_values(to_dict(model))
         self.trainForm.set_values({**to_dict(train), **keep})
         self.log(f"Preset '{name}' applied.")
 
-    def configs(self, data_options: dict) -> tuple[ModelConfig, TrainConfig]:
+    def configs(self) -> tuple[ModelConfig, TrainConfig, RuntimeConfig]:
         model = config_from_dict(ModelConfig, self.modelForm.values())
-        train = config_from_dict(TrainConfig, {
-            **self.trainForm.values(), "device": self.deviceCombo.currentData() or "cpu",
-            "test_size": data_options["test_size"], "val_size": data_options["val_size"],
-            "missing": data_options["missing"], "scaling": data_options["scaling"]})
-        return model, train
+        train = config_from_dict(TrainConfig, self.trainForm.values())
+        runtime = config_from_dict(RuntimeConfig, {**self.runtimeForm.values(),
+                                                   "device": self.deviceCombo.currentData() or "cpu"})
+        return model, train, runtime
 
-    def set_configs(self, model: ModelConfig, train: TrainConfig) -> None:
+    def set_configs(self, model: ModelConfig, train: TrainConfig, runtime: RuntimeConfig | None = None) -> None:
         self.modelForm.set_values(to_dict(model))
         self.trainForm.set_values(to_dict(train))
-        i = self.deviceCombo.findData(train.device)
-        if i >= 0:
-            self.deviceCombo.setCurrentIndex(i)
+        if runtime is not None:
+            self.runtimeForm.set_values({"threads": runtime.threads})
+            i = self.deviceCombo.findData(runtime.device)
+            if i >= 0:
+                self.deviceCombo.setCurrentIndex(i)
+
+    def set_data_ready(self, ready: bool, why: str = "") -> None:
+        """Start is offered only when there is data to train on and none is still being read."""
+        self._data_ready, self._data_why = ready, why
+        self._set_running(self.running)
 
     def settings_dict(self) -> dict:
         # The defaults the values were chosen against travel with them, so that a later version's new
         # defaults replace only the values the user never changed (see restore_settings).
         model, train = apply_preset("default")
         return {"model": self.modelForm.values(), "train": self.trainForm.values(),
-                "device": self.deviceCombo.currentData(),
+                "device": self.deviceCombo.currentData(), "threads": self.runtimeForm.values()["threads"],
                 "defaults": {"model": to_dict(model), "train": to_dict(train)}}
 
     def restore_settings(self, values: dict | None) -> None:
@@ -252,6 +227,9 @@ class TrainingTab(QWidget):
         if changed:
             self.log("The default recipe changed since these settings were saved; updated the values you had "
                      "left at their defaults: " + ", ".join(changed) + ".")
+        threads = values.get("threads", (values.get("train") or {}).get("threads"))
+        if isinstance(threads, int):
+            self.runtimeForm.set_values({"threads": threads})
         i = self.deviceCombo.findData(values.get("device"))
         if i >= 0:
             self.deviceCombo.setCurrentIndex(i)
@@ -262,10 +240,12 @@ class TrainingTab(QWidget):
     def running(self) -> bool:
         return self.control is not None
 
-    def start(self, train_frame, test_frame, data_options: dict) -> None:
-        from ..core.training import TrainControl  # imports torch: only when the user trains
+    def start(self, train_frame, test_frame, data_config) -> None:
+        from ..core.pipeline import TrainingRequest, run_training  # imports torch: only when the user trains
+        from ..core.training import TrainControl
 
-        model_config, train_config = self.configs(data_options)
+        model_config, train_config, runtime = self.configs()
+        request = TrainingRequest(train_frame, test_frame, data_config, model_config, train_config, runtime)
         self.control = TrainControl()
         self._previous_history = self.history  # shown again if this run fails or ends before its first epoch
         self.history = []
@@ -280,10 +260,8 @@ class TrainingTab(QWidget):
                  f"{train_config.batch_size}, learning rate {train_config.lr:g}, {train_config.optimizer}, "
                  f"{train_config.scheduler} schedule.")
         control = self.control
-        self._worker = start_job(self, lambda: run_training_job(train_frame, test_frame, data_options, model_config,
-                                                                train_config, control),
-                                 yielded=self._on_item, done=self._on_done, failed=self._on_failed,
-                                 cancel=control.stop, name="train")
+        self._worker = start_job(self, lambda: run_training(request, control), yielded=self._on_item,
+                                 done=self._on_done, failed=self._on_failed, cancel=control.stop, name="train")
         self.trainingStarted.emit()
 
     def stop(self) -> None:
@@ -308,7 +286,9 @@ class TrainingTab(QWidget):
             self.log("Paused: press Resume to continue.")
 
     def _set_running(self, running: bool) -> None:
-        self.startTrainingButton.setEnabled(not running)
+        ready = getattr(self, "_data_ready", True)
+        self.startTrainingButton.setEnabled(not running and ready)
+        self.startTrainingButton.setToolTip(START_TIP if ready or running else getattr(self, "_data_why", ""))
         self.stopTrainingButton.setEnabled(running)
         self.pauseTrainingButton.setEnabled(running)
         self.pauseTrainingButton.setText("Pause")
@@ -316,13 +296,16 @@ class TrainingTab(QWidget):
         self.modelForm.setEnabled(not running)
         self.trainForm.setEnabled(not running)
         self.deviceCombo.setEnabled(not running)
+        self.runtimeForm.setEnabled(not running)
         self.busyChanged.emit(running)
 
     def _on_item(self, item: Any) -> None:
         kind = type(item).__name__
         if kind == "PreparedData":
+            from .wording import for_the_app
+
             for w in item.warnings:
-                self.log(f"Note: {w}")
+                self.log(f"Note: {for_the_app(w)}")
             self.log(f"Data: {len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test "
                      f"rows; {len(item.feature_names)} features; classes {', '.join(item.class_names)}.")
             self.prepared.emit(item)
@@ -361,7 +344,7 @@ class TrainingTab(QWidget):
         self._worker = None
         self._set_running(False)
 
-    def _on_done(self, outcome: TrainingOutcome) -> None:
+    def _on_done(self, outcome) -> None:
         result = outcome.result
         self._finish()
         self.trainingProgress.setValue(1000 if result.reason == "completed" else self.trainingProgress.value())

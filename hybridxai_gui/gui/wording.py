@@ -1,31 +1,49 @@
-"""The core's messages, worded for the app: its advice names command-line options (--exclude, --missing,
---val-size ...), which a user of the window finds as controls instead. Qt-free, so it is tested directly."""
+"""The core's advice in the app's words: a setting the core names (`errors.setting("missing", "drop")`) is
+shown as the control the window has for it. The core's messages carry their settings as data, so nothing
+here rewrites sentences; a setting without an entry is named by its label. Qt-free, so it is tested
+directly."""
 
 from __future__ import annotations
 
-import re
+from ..core.errors import HybridXAIError, render
 
-# (pattern, replacement), applied in order; each names the control the app shows for the option.
-_REPLACEMENTS = [
-    (r"leave the column out with --exclude ('[^']*')", r"leave the column out by unticking \1 under Features"),
-    (r"[Ll]eave (it|them) out with --exclude", r"Untick \1 under Features"),
-    (r"choose --missing drop to skip those rows or --missing mean to fill them",
-     "set “Missing values” to drop (skip those rows) or mean (fill them"),
-    (r"use --missing drop", "set “Missing values” to drop"),
-    (r"use --missing mean", "set “Missing values” to mean"),
-    (r"--val-size 0", "a validation share of 0"),
-    (r"--test-size", "the test share"),
-    (r"--val-size", "the validation share"),
-    (r"(Choose|Name) (one|it) with --label", r"\1 \2 in the “Label column” box"),
-    (r"Use --label", "Choose it in the “Label column” box"),
-    (r"use --scaling zscore", "set Scaling to zscore"),
-    (r"use --device cpu", "choose the CPU as device"),
-]
+# setting -> (where it is in the window, how a value reads there)
+CONTROLS = {
+    "missing": "“Missing values”",
+    "scaling": "“Scaling”",
+    "test_size": "“Test share”",
+    "val_size": "“Validation share”",
+    "label": "the “Label column” box",
+    "features": "the Features list",
+    "device": "“Device”",
+    "background": "a CSV background (“Background”)",
+    "rows": "the row selection",
+    "layout": "the “Layout” box",
+    "id": "the “Series id” box",
+    "time": "the “Time” box",
+    "channels": "the channel list",
+    "units": "“Units”",
+    "ensemble": "“Ensemble members”",
+}
+VALUES = {("device", "cpu"): "CPU", ("scaling", "zscore"): "z-score", ("val_size", "0"): "0",
+          ("missing", "drop"): "drop those rows", ("missing", "mean"): "fill with training mean",
+          ("missing", "error"): "stop with a message"}
 
 
-def for_the_app(message: str) -> str:
-    """`message` with command-line advice replaced by the app's controls."""
-    for pattern, replacement in _REPLACEMENTS:
-        message = re.sub(pattern, replacement, message)
-    # The 'choose --missing drop ... or mean (fill them' rewrite closes its parenthesis here.
-    return message.replace("(fill them with the training mean.", "(fill them with the training mean).")
+def app_words(name: str, value: str) -> str:
+    """A setting (and the value to choose) as the window shows it."""
+    if name == "exclude":  # leaving a column out is unticking it
+        return f"untick {value} under Features" if value else "untick it under Features"
+    control = CONTROLS.get(name, f"“{name.replace('_', ' ').capitalize()}”")
+    if not value:
+        return control
+    if control.startswith("“"):
+        return f"{control[:-1]}: {VALUES.get((name, value), value)}”"
+    return f"{control} set to {VALUES.get((name, value), value)}"
+
+
+def for_the_app(message: object) -> str:
+    """A core message (an error or a note's text) with its settings named as the window's controls."""
+    if isinstance(message, HybridXAIError):
+        return message.render(app_words)
+    return render(str(message), app_words)

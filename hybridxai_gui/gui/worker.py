@@ -50,8 +50,10 @@ class GeneratorWorker(QThread):
                 except StopIteration as stop:
                     result = stop.value
             self.done.emit(result)
-        except HybridXAIError as exc:
-            self.failed.emit(str(exc), "")
+        except HybridXAIError as exc:  # the core's advice, in the window's words
+            from .wording import for_the_app
+
+            self.failed.emit(for_the_app(exc), "")
         except Exception as exc:  # an internal error: log it with its traceback, report one line
             text = traceback.format_exc()
             log.error("Background job failed:\n%s", text)

@@ -1,7 +1,7 @@
-"""Whole figures for one explained row, as the Explanations tab shows them (Qt-free).
+"""Whole figures for one explained row, as the Explanations tab shows them (Qt-free, computes nothing).
 
-Each function fills a given matplotlib Figure: it computes the cheap explanation it needs
-(Grad-CAM, attention) for one row and draws it, so the tab only decides when to paint.
+Each function fills a given matplotlib Figure from results the core computed (core.explain.rows.row_views
+for Grad-CAM and attention, a ShapResult for SHAP); the tab only decides when to paint.
 """
 
 from __future__ import annotations
@@ -13,33 +13,28 @@ import numpy as np
 SHAP_VIEWS = ("bar", "beeswarm", "waterfall", "force", "heatmap", "comparison")
 
 
-def draw_gradcam_figure(fig, model, x: np.ndarray, feature_names: Sequence[str], class_names: Sequence[str],
-                        target: int, row: int, which: str) -> None:
-    """Grad-CAM of `target` for the single row `x` (1, F), titled with the row number."""
-    from ..core.explain import GradCAM
+def draw_gradcam_figure(fig, x: np.ndarray, cam, feature_names: Sequence[str], row: int, which: str) -> None:
+    """Grad-CAM (a GradCamResult of the single row `x` (1, F)), titled with the row number."""
     from .map_plots import draw_gradcam
 
-    cam = GradCAM(model, class_names=list(class_names)).attribute(x, target=target)
     draw_gradcam(fig.add_subplot(), x[0], cam.heatmap[0], list(feature_names),
                  title=f"Row {row}: {cam.message(0)} ({which})", no_evidence=bool(cam.no_evidence[0]))
 
 
-def draw_attention_figure(fig, model, x: np.ndarray, feature_names: Sequence[str], row: int,
-                          head: int | None = None) -> None:
-    """The attention map (mean or one head) over the received-attention line for the row `x` (1, F)."""
-    from ..core.explain import AttentionExplainer
+def draw_attention_figure(fig, att, feature_names: Sequence[str], row: int, head: int | None = None) -> None:
+    """The attention map (mean or one head) over the received-attention line (an AttentionResult of one row)."""
     from .map_plots import draw_attention, draw_received_attention
 
-    att = AttentionExplainer(model, list(feature_names)).attribute(x)
     gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.2])
     draw_attention(fig.add_subplot(gs[0]), att, 0, head=head, prefix=f"Row {row}: ")
     draw_received_attention(fig.add_subplot(gs[1]), att, 0, list(feature_names))
 
 
 def draw_shap_view(fig, result, view: str, class_index: int | None = None, position: int | None = None,
-                   model=None, x: np.ndarray | None = None, row: int | None = None) -> None:
-    """One of SHAP_VIEWS. Per-row views need `position` (the row's index in `result`); the comparison
-    also needs the model and the row's input `x` (1, F). `class_index` None = the predicted class."""
+                   x: np.ndarray | None = None, row: int | None = None, views=None) -> None:
+    """One of SHAP_VIEWS. Per-row views need `position` (the row's index in `result`); the comparison also
+    needs the row's input `x` (1, F) and its RowViews (Grad-CAM of the shown class, attention).
+    `class_index` None = the predicted class."""
     from . import explain_plots as ep
 
     if view == "bar":
@@ -56,12 +51,9 @@ def draw_shap_view(fig, result, view: str, class_index: int | None = None, posit
         elif view == "force":
             ep.draw_force(fig.add_subplot(), result, r, c)
         else:
-            from ..core.explain import AttentionExplainer, GradCAM
-
-            cam = GradCAM(model).attribute(x, target=c)
-            att = AttentionExplainer(model).attribute(x)
             name = result.class_names[c]
-            ep.comparison_figure(fig, x[0], result.values[r, :, c], cam.heatmap[0], att.received_upsampled[0],
-                                 result.feature_names, name, title=f"Row {row}: class {name}")
+            ep.comparison_figure(fig, x[0], result.values[r, :, c], views.gradcam.heatmap[0],
+                                 views.attention.received_upsampled[0], result.feature_names, name,
+                                 title=f"Row {row}: class {name}")
     else:
         raise ValueError(f"unknown SHAP view {view!r}; one of {SHAP_VIEWS}")

@@ -9,6 +9,7 @@ writes into out/:
   waterfall_row<r>_<class>, force_row<r>_<class> for the predicted class (and the true class where a
   label column is present and it differs), gradcam_row<r>, attention_row<r>, comparison_row<r>;
   each as .png and .eps.
+The core computes (core.explain.rows); this module reads the files, draws and writes.
 """
 
 from __future__ import annotations
@@ -18,51 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import HybridXAIError
-from .shap_engine import ShapExplainer, ShapResult, select_background
+from ..core.errors import HybridXAIError
+from ..core.explain.rows import background_rows, explain_rows, parse_rows, row_views, true_classes
+from ..core.explain.shap_engine import ShapResult
 
 MAX_ROW_FIGURES = 10
-DEFAULT_MAX_ROWS = 10  # rows=None explains the first rows of the file (the CLI help says "the first 10")
-
-
-def parse_rows(spec: str | None, n_rows: int) -> list[int]:
-    """'0-9,15' -> [0, ..., 9, 15] (0-based data rows, sorted, unique). Strict: names the bad part."""
-    if n_rows == 0:
-        raise HybridXAIError("The data file has no rows to explain.")
-    if spec is None or not str(spec).strip():
-        return list(range(min(n_rows, DEFAULT_MAX_ROWS)))
-    rows: set[int] = set()
-    for part in str(spec).split(","):
-        part = part.strip()
-        m = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
-        if not m:
-            raise HybridXAIError(
-                f"Cannot read the row selection '{part}' in --rows '{spec}': use 0-based row numbers and ranges, "
-                f"e.g. 0-9,15.")
-        start = int(m.group(1))
-        end = int(m.group(2)) if m.group(2) is not None else start
-        if end < start:
-            raise HybridXAIError(f"Row range '{part}' in --rows runs backwards: write it as {end}-{start}.")
-        if end >= n_rows:
-            raise HybridXAIError(
-                f"Row {end} in --rows '{spec}' is out of range: the data has {n_rows} rows (0-{n_rows - 1}).")
-        rows.update(range(start, end + 1))
-    return sorted(rows)
-
-
-def _true_classes(df, label_column: str | None, class_names: list[str]) -> np.ndarray | None:
-    if not label_column or label_column not in df.columns:
-        return None
-    index = {name: i for i, name in enumerate(class_names)}
-    out = []
-    for value in df[label_column].tolist():
-        key = str(value)
-        if key not in index and isinstance(value, float) and value.is_integer():
-            key = str(int(value))  # a label column read as float (1.0) for classes named "1"
-        if key not in index:
-            return None  # a label the model never saw: no true class for the figures
-        out.append(index[key])
-    return np.asarray(out, dtype=np.int64)
 
 
 def _safe(name: str) -> str:
@@ -72,6 +33,8 @@ def _safe(name: str) -> str:
 def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
     """One line per row and class: row, class, base_value, model_output, then one column per feature."""
     import pandas as pd
+
+    from ..core.fileio import write_csv
 
     R, F, C = result.values.shape
     records = {
@@ -83,11 +46,7 @@ def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
     frame = pd.DataFrame(records)
     values = result.values.transpose(0, 2, 1).reshape(R * C, F)  # (row, class) major
     features = pd.DataFrame(values, columns=list(result.feature_names))
-    frame = pd.concat([frame, features], axis=1)
-    path = Path(path)
-    from ..fileio import write_csv
-
-    return write_csv(frame, path, float_format="%.10g")
+    return write_csv(pd.concat([frame, features], axis=1), Path(path), float_format="%.10g")
 
 
 def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
@@ -95,12 +54,11 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
                    progress=None) -> ShapResult:
     """Explain rows of DATA with the trained model; write shap_values.csv and all figures to out_dir.
 
-    trained: a checkpoint.TrainedModel. rows: "0-9,15" (0-based data rows) or None for the first
-    rows (at most 10). background_path: a CSV with the model's feature columns (default: the
-    training rows saved in the model). label: the label column for true classes (default: the
-    model's). progress: optional callable(ShapProgress).
+    rows: "0-9,15" (0-based data rows) or None for the first rows (at most 10). background_path: a CSV
+    with the model's feature columns (default: the training rows saved in the model). label: the label
+    column for true classes (default: the model's). progress: optional callable(ShapProgress).
     """
-    from ..data import read_table
+    from ..core.data import read_table
 
     out = Path(out_dir)
     try:
@@ -112,31 +70,20 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
     selected = parse_rows(rows, len(df))
     sub = df.iloc[selected]
     X = trained.transform(sub, source)  # (R, F) scaled float32
-    X_raw = X.astype(np.float64) * np.asarray(trained.scaler.std) + np.asarray(trained.scaler.mean)
-    true = _true_classes(sub, label or trained.label_column, list(trained.class_names))
-
+    true = true_classes(trained, sub, label, source)
+    given = None
     if background_path is not None:
-        bg_df = read_table(background_path)
-        background = trained.transform(bg_df, Path(background_path).name)
-        if len(background) > 100:
-            background = select_background(background, 100, "random", seed=0)
-    elif getattr(trained, "background", None) is not None and len(trained.background):
-        background = np.asarray(trained.background, dtype=np.float32)
-    else:
-        raise HybridXAIError("This model file holds no background rows for SHAP: pass --background BG.csv "
-                             "(rows with the model's feature columns, e.g. the training file).")
-
-    explainer = ShapExplainer(trained.model, background, method, feature_names=trained.feature_names,
-                              class_names=trained.class_names)
-    gen = explainer.iter_explain(X, rows=selected, X_raw=X_raw, true=true)
-    try:
-        while True:
+        given = trained.transform(read_table(background_path), Path(background_path).name)
+    background = background_rows(trained, given)
+    gen = explain_rows(trained, X, selected, background, method, X_raw=trained.unscale(X), true=true)
+    while True:
+        try:
             item = next(gen)
-            if progress is not None:
-                progress(item)
-    except StopIteration as stop:
-        result = stop.value
-
+        except StopIteration as stop:
+            result = stop.value
+            break
+        if progress is not None:
+            progress(item)
     write_shap_csv(result, out / "shap_values.csv")
     write_figures(trained, result, out)
     return result
@@ -147,10 +94,8 @@ def write_figures(trained, result: ShapResult, out: Path, max_row_figures: int |
     `max_row_figures` rows, default MAX_ROW_FIGURES). Returns the files written."""
     from matplotlib.figure import Figure
 
-    from ...plotting import explain_plots as ep
-    from ...plotting.export import export_figure
-    from .attention import AttentionExplainer
-    from .gradcam import GradCAM
+    from ..plotting import explain_plots as ep
+    from ..plotting.export import export_figure
 
     written: list[Path] = []
     F = result.values.shape[1]
@@ -175,8 +120,8 @@ def write_figures(trained, result: ShapResult, out: Path, max_row_figures: int |
         save(f, f"shap_beeswarm_{_safe(name)}")
 
     n = min(result.n_rows, MAX_ROW_FIGURES if max_row_figures is None else max_row_figures)
-    cam = GradCAM(trained.model, class_names=result.class_names).attribute(result.X[:n], target=result.predicted[:n])
-    att = AttentionExplainer(trained.model, result.feature_names).attribute(result.X[:n])
+    views = row_views(trained.model, result.X[:n], result.predicted[:n], result.feature_names, result.class_names)
+    cam, att = views.gradcam, views.attention
     X_show = result.X  # the scaled row the model sees: raw columns of different scales hide each other
     for i in range(n):
         r = int(result.rows[i])

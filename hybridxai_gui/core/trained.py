@@ -1,0 +1,103 @@
+"""A trained model and everything needed to use it again: settings, names, scaler, history, evaluation.
+
+`TrainedModel` is what training returns, what a checkpoint holds and what prediction, evaluation and
+the explanations take. Saving and loading it is `checkpoint.py`'s job.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
+from .data import Scaler, frame_to_features
+from .errors import HybridXAIError
+from .model import HybridCNNLSTMAttention
+
+PREDICT_BATCH = 4096
+
+
+@dataclass
+class TrainedModel:
+    model: HybridCNNLSTMAttention
+    model_config: ModelConfig
+    train_config: TrainConfig
+    feature_names: list[str]
+    class_names: list[str]
+    label_column: str
+    scaler: Scaler
+    fill_values: np.ndarray | None = None  # per-feature training means (fill for missing="mean")
+    history: list[dict] = field(default_factory=list)  # per-epoch metrics as dicts
+    evaluation: dict | None = None  # test-set evaluation summary (EvaluationResult.to_dict())
+    data_hash: str = ""
+    seed: int = 0
+    background: np.ndarray | None = None  # up to 100 scaled training rows for SHAP's background
+    best_epoch: int = 0
+    created: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
+    versions: dict = field(default_factory=dict)
+    source: str = ""  # the file this model was loaded from, if any
+    data_config: DataConfig = field(default_factory=DataConfig)  # how the training table became rows
+    runtime_config: RuntimeConfig = field(default_factory=RuntimeConfig)  # where it was trained
+
+    @property
+    def label_mapping(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.class_names)}
+
+    def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False):
+        """Raw DataFrame (features by name) -> scaled float32 (N, F).
+
+        missing: error (the default, whatever training used: gaps in new rows are never filled unasked),
+        drop, or mean (the training rows' column means kept in the model). With return_rows=True also the
+        kept 0-based data row numbers.
+        """
+        raw, rows = frame_to_features(df, self.feature_names, source=source, missing=missing or "error",
+                                      fill_values=self.fill_values, return_rows=True)
+        X = self.scaler.transform(raw)
+        return (X, rows) if return_rows else X
+
+    def unscale(self, X: np.ndarray) -> np.ndarray:
+        """Scaled rows back in the data's own units (float64), for showing them."""
+        return np.asarray(X, dtype=np.float64) * np.asarray(self.scaler.std) + np.asarray(self.scaler.mean)
+
+    @torch.inference_mode()
+    def predict_logits(self, X: np.ndarray) -> np.ndarray:
+        """Scaled rows (N, F) -> logits (N, C), in inference mode and large batches."""
+        self.model.eval()
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise HybridXAIError(
+                f"Expected rows with {len(self.feature_names)} features, got shape {tuple(X.shape)}."
+            )
+        device = next(self.model.parameters()).device
+        out = [self.model(torch.from_numpy(X[i:i + PREDICT_BATCH]).to(device))[0].cpu().numpy()
+               for i in range(0, len(X), PREDICT_BATCH)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), dtype=np.float32)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return softmax(self.predict_logits(X))
+
+    def prediction_table(self, X: np.ndarray, with_logits: bool = False, index=None, logits=None):
+        """DataFrame with `predicted` (class name), `p_<class>` and optionally `logit_<class>` per row
+        (`logits`: the model's outputs for X when the caller already has them)."""
+        import pandas as pd
+
+        logits = self.predict_logits(X) if logits is None else np.asarray(logits)
+        proba = softmax(logits)
+        names = list(self.class_names)
+        table = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]}, index=index)
+        for c, name in enumerate(names):
+            table[f"p_{name}"] = proba[:, c]
+        if with_logits:
+            for c, name in enumerate(names):
+                table[f"logit_{name}"] = logits[:, c].astype(np.float64)
+        return table
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
