@@ -165,7 +165,7 @@ def cmd_train(args) -> int:
     from .core.evaluation import format_report
     from .core.fileio import atomic_write
     from .core.pipeline import TrainingRequest, drain, run_training
-    from .core.training import EpochMetrics
+    from .core.pipeline import EpochMetrics
     from .outputs.training import save_history_csv, save_training_figure
 
     data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
@@ -213,7 +213,7 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.data import read_table
+    from .core.pipeline import read_table
     from .core.evaluation import format_report
     from .core.pipeline import evaluate_frame
     from .outputs.evaluation import save_evaluation_outputs
@@ -238,7 +238,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.data import read_table
+    from .core.pipeline import read_table
     from .core.evaluation import format_report
     from .core.fileio import write_csv
     from .core.pipeline import predict_frame

@@ -20,7 +20,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .csvio import (LABEL_NAMES, Layout, Source, format_names, guess_label_column,  # noqa: F401 (re-exported)
                     looks_numeric, read_csv_layout, read_table, sniff)
-from .config import MISSING_POLICIES, SCALINGS, DataConfig  # noqa: F401 (re-exported)
+from .config import DataConfig
 from .errors import HybridXAIError, setting
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
 _AUTO_SAMPLE_ROWS = 20000

@@ -19,10 +19,22 @@ import numpy as np
 import pandas as pd
 
 from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
-from .data import PreparedData, frame_source, labels_of, prepare_data, read_table
+from .data import PreparedData, frame_source, guess_label_column, labels_of, prepare_data, read_table
 from .errors import HybridXAIError
 
 CLASS_CHART_LIMIT = 50  # the class chart shows at most this many bars
+
+# What the front ends need from training, re-exported here so that they import the pipeline alone; loaded on
+# first use, so that opening a table does not import torch.
+_FROM_TRAINING = ("TrainControl", "EpochMetrics", "BatchProgress", "TrainResult", "available_devices")
+
+
+def __getattr__(name: str):
+    if name in _FROM_TRAINING:
+        from . import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- opening a table ----------------------------------------------------------------------------------
@@ -74,8 +86,6 @@ def column_stats(frame: pd.DataFrame) -> pd.DataFrame:
 
 def open_table(path: str | Path) -> TableSummary:
     """Read a CSV and summarise it: statistics per column, reading notes, rows per class of the likely label."""
-    from .data import guess_label_column
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = read_table(path)
@@ -260,6 +270,6 @@ def source_name(frame: pd.DataFrame, fallback: str = "data") -> str:
     return Path(frame_source(frame, default=fallback).name).name
 
 
-__all__ = ["TableSummary", "open_table", "class_counts", "column_stats", "test_columns_problem", "TrainingRequest",
+__all__ = ["read_table", "guess_label_column", "TableSummary", "open_table", "class_counts", "column_stats", "test_columns_problem", "TrainingRequest",
            "TrainingOutcome", "prepare", "run_training", "drain", "LabelledRows", "read_labelled", "evaluate_frame",
            "Predictions", "predict_frame", "source_name"]

@@ -223,7 +223,7 @@ class DataTab(QWidget):
         self.statsModel.set_frame(table.stats)
         # Fixed widths: resizeColumnsToContents took ~0.7 s of the GUI thread here.
         self.statsTable.setColumnWidth(0, 160)
-        from ..core.data import guess_label_column
+        from ..core.pipeline import guess_label_column
 
         columns = [str(c) for c in frame.columns]
         self.labelColumnCombo.blockSignals(True)
@@ -330,9 +330,6 @@ class DataTab(QWidget):
         title = "Problem" if level == "error" else "Note"
         self.problemsPanel.setText("\n".join(f"{title}: {for_the_app(m)}" for m in messages))
         self.problemsPanel.setVisible(True)
-
-    def problems(self) -> str:
-        return self.problemsPanel.text() if self.problemsPanel.isVisible() else ""
 
     # ---- label and features -------------------------------------------------------------------
     def _label_changed(self, label: str) -> None:
