@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
     t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
     t.add_argument("--missing", choices=("error", "drop", "mean"), help="missing/infinite values policy")
+    t.add_argument("--layout", choices=("auto", "wide", "long"),
+                   help="auto (default: detected), wide (one row per sample) or long (one row per time step)")
+    t.add_argument("--id", dest="id_column", metavar="COL", help="long layout: the series id column (implies --layout long)")
+    t.add_argument("--time", dest="time_column", metavar="COL",
+                   help="long layout: the column ordering each series' steps (implies --layout long)")
+    t.add_argument("--channels", type=_csv_list, help="comma-separated channel columns (long) or channel names (wide)")
+    t.add_argument("--series-length", type=int, metavar="N",
+                   help="steps per channel the model reads; other lengths are resampled (default: the longest)")
     t.add_argument("--preset", choices=tuple(PRESETS), default="default",
                    help="'default' (recommended) or 'seed' (the original script's settings)")
     t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
@@ -139,7 +147,13 @@ def _configs_from_args(args):
                   "position_channel": args.position_channel}
     model_cfg = replace(model_cfg, **{k: v for k, v in model_over.items() if v is not None})
     data_over = {"label": args.label, "features": args.features, "exclude": args.exclude, "missing": args.missing,
-                 "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size}
+                 "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size,
+                 "layout": args.layout, "id_column": args.id_column, "time_column": args.time_column,
+                 "channels": args.channels, "series_length": args.series_length}
+    if args.id_column or args.time_column:
+        if args.layout == "wide":
+            raise_usage("--id and --time name columns of a long file: they cannot go with --layout wide")
+        data_over["layout"] = "long"
     data_cfg = DataConfig(**{k: v for k, v in data_over.items() if v is not None})
     runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads}.items()
                                    if v is not None})
@@ -179,8 +193,11 @@ def cmd_train(args) -> int:
         if type(item).__name__ == "PreparedData":
             for w in item.warnings:
                 _note(w)
-            print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test rows; "
-                  f"{len(item.feature_names)} features; classes: {', '.join(item.class_names)}")
+            what = "series" if item.series is not None else "rows"
+            inputs = (item.series.describe() if item.series is not None else
+                      f"{len(item.feature_names)} features")
+            print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test {what}; "
+                  f"{inputs}; classes: {', '.join(item.class_names)}")
         elif isinstance(item, EpochMetrics) and not args.quiet:
             print(f"epoch {item.epoch:>3}/{item.epochs}  loss {item.train_loss:.4f}  acc {item.train_acc:.4f}  "
                   f"val_loss {_fmt(item.val_loss)}  val_acc {_fmt(item.val_acc)}  "
@@ -250,7 +267,8 @@ def cmd_predict(args) -> int:
         _note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
               "(empty cells in their lines)")
     write_csv(predictions.table, Path(args.out))
-    print(f"predicted {len(predictions.table)} rows -> {args.out}")
+    what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
+    print(f"predicted {len(predictions.table)} {what} -> {args.out}")
     if predictions.evaluation is not None:
         print(f"\nthe file holds the label column '{trained.label_column}': evaluation of the "
               f"{len(predictions.evaluation.y_true)} predicted rows against it:")

@@ -29,7 +29,8 @@ _ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_BYTES = 64 * 1024
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
-Layout = namedtuple("Layout", "sep encoding header")
+# text: columns whose first values are not numbers (series ids, names): never parsed as float32
+Layout = namedtuple("Layout", "sep encoding header text", defaults=((),))
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,21 @@ def sniff(path: Path) -> Layout:
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
         raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own name.")
-    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header)
+    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header, _text_columns(lines, sep, header))
+
+
+def _text_columns(lines: list[str], sep: str, header: list[str]) -> tuple[str, ...]:
+    """Columns holding a non-numeric value in the sniffed lines: reading them as float32 would fail and send
+    the whole file through a second, slower parse."""
+    text: set[str] = set()
+    try:
+        for record in csv.reader(lines[1:], delimiter=sep):
+            for name, value in zip(header, record):
+                if value.strip() and not looks_numeric(value):
+                    text.add(name)
+    except csv.Error:
+        return ()
+    return tuple(c for c in header if c in text)
 
 
 def _release_freed_heap() -> None:
@@ -289,7 +304,7 @@ def _join(parts: list[pd.DataFrame], names: list[str]) -> pd.DataFrame:
 
 def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None = None) -> pd.DataFrame:
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
-    dtype = {c: np.float32 for c in float_columns} if float_columns else None
+    dtype = {c: np.float32 for c in float_columns if c not in layout.text} if float_columns else None
     encoding = layout.encoding
     df = _read_parallel(path, layout, dtype)
     while df is None:

@@ -278,7 +278,9 @@ def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConf
     runtime = runtime or RuntimeConfig()
     train_config.validate()
     runtime.validate()
-    model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names))
+    channels = data.series.n_channels if getattr(data, "series", None) is not None else 1
+    model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names),
+                           n_channels=channels)
     model_config.validate()
     control = control or TrainControl()
     device = resolve_device(runtime.device)
@@ -315,7 +317,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
     epochs, batches = planned_epochs(config, n), batches_per_epoch(n, config.batch_size)
     schedule = LearningRateSchedule(optimizer, config, epochs, batches)
-    noise_std = noise_level(config, X_train, looks_row_normalised(data.X_train))
+    noise_std = noise_level(config, X_train, data.series is not None or looks_row_normalised(data.X_train))
     best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
     history: list[EpochMetrics] = []
     reason, message = "completed", ""
@@ -413,7 +415,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
         class_names=list(data.class_names), label_column=data.label_column, scaler=data.scaler,
         fill_values=data.fill_values, history=[m.to_dict() for m in history], evaluation=None,
         data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
-        best_epoch=best_epoch, data_config=data.config, runtime_config=runtime,
+        best_epoch=best_epoch, data_config=data.config, runtime_config=runtime, series=data.series,
     )
     result = TrainResult(trained, history, best_epoch, reason, message, time.perf_counter() - started,
                          optimizer_state=optimizer.state_dict())
