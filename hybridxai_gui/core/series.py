@@ -32,6 +32,9 @@ from .errors import HybridXAIError, setting
 
 _CHANNEL_STEP = re.compile(r"^(?P<channel>.+?)[_.\-](?P<index>\d+)$")
 _PREFIX_STEP = re.compile(r"^(?P<channel>\D*?)[_.\-]?(?P<index>\d+)$")
+_ID_NAMES = re.compile(r"^(.*[_ ]id|id|ids|series|series_?id|recording|recording_?id|session|session_?id|subject|"
+                       r"subject_?id|sample_?id|trial|trial_?id|run|run_?id|unit|device|sensor_?id|patient|"
+                       r"patient_?id|record|sequence|sequence_?id)$", re.IGNORECASE)
 _TIME_NAMES = re.compile(r"^(t|time|times|timestamp|time_?s|time_?ms|seconds|secs|ms|step|steps|date|datetime|"
                          r"sample|frame|tick)$", re.IGNORECASE)
 MIN_WIDE_STEPS = 8  # a single-prefix wide file needs this many steps to be read as a series, not a table
@@ -159,8 +162,9 @@ def long_candidates(frame: pd.DataFrame, label: str | None) -> tuple[str | None,
     """(id column, time column) of a long file, or (None, None).
 
     The id is a column whose values repeat over consecutive rows (most rows continue the previous row's
-    series), that is text or whole numbers rather than measurement noise, with several series of at least
-    3 steps each, and within which the label stays the same. The time column is one named like a time, or
+    series; a column named like an id, e.g. `recording` or `session_id`, may have its series interleaved),
+    that is text or whole numbers rather than measurement noise, with several series of at least 3 steps
+    each, and within which the label stays the same. The time column is one named like a time, or
     one that increases within every series.
     """
     n = len(frame)
@@ -180,14 +184,15 @@ def long_candidates(frame: pd.DataFrame, label: str | None) -> tuple[str | None,
                 continue  # measurement noise, not names
         repeats = _repeats(column)
         groups = column.nunique(dropna=True)
-        if repeats < 0.5 or groups < 2 or len(sample) / groups < 3:
+        named = bool(_ID_NAMES.match(str(name)))  # an id by its name: its rows may be interleaved
+        if (repeats < 0.5 and not named) or groups < 2 or len(sample) / groups < 3:
             continue
         if label is not None and label in sample.columns:
             changing = sample.groupby(column, sort=False)[label].nunique(dropna=False)
             if (changing > 1).mean() > 0.1:
                 continue  # labels change within most groups: not series ids
-        if best is None or repeats > best[0]:
-            best = (repeats, name)
+        if best is None or (named, repeats) > best[0]:
+            best = ((named, repeats), name)
     if best is None:
         return None, None
     id_column = best[1]
