@@ -50,6 +50,7 @@ class TableSummary:
     warnings: list[str] = field(default_factory=list)
     # label column -> (rows per class as {str: count}, sorted by name; number of distinct values)
     counts: dict[str, tuple[dict[str, int], int]] = field(default_factory=dict)
+    view: Any = None  # TableView of the likely label: the detected layout and the data per class
 
 
 def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
@@ -63,7 +64,16 @@ def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
     for value, n in zip(counted.index.tolist(), counted.to_numpy().tolist()):
         key = str(value)
         out[key] = out.get(key, 0) + int(n)
-    first = sorted(out.items()) if len(out) <= CLASS_CHART_LIMIT else heapq.nsmallest(CLASS_CHART_LIMIT, out.items())
+    from .csvio import looks_numeric
+
+    if all(looks_numeric(k) for k in out):  # 2 before 10, as class names are sorted
+        def key(item):
+            return float(item[0])
+    else:
+        def key(item):
+            return item[0]
+    first = sorted(out.items(), key=key) if len(out) <= CLASS_CHART_LIMIT else \
+        heapq.nsmallest(CLASS_CHART_LIMIT, out.items(), key=key)
     return dict(first), len(out)
 
 
@@ -92,7 +102,35 @@ def open_table(path: str | Path) -> TableSummary:
     columns = [str(c) for c in frame.columns]
     label = guess_label_column(columns) if columns else None
     counts = {label: class_counts(frame, label)} if label in frame.columns else {}
-    return TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts)
+    summary = TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts)
+    if label in frame.columns:
+        try:
+            summary.view = table_view(frame, label, source=Path(path).name)
+        except HybridXAIError as exc:  # shown with the table; the user can choose another label or layout
+            summary.warnings.append(exc.template)
+    return summary
+
+
+@dataclass
+class TableView:
+    """How a table will be read for one label: the layout (detected or chosen) and the data per class."""
+
+    label: str
+    detected: Any  # series.Detected
+    profile: Any  # class_profile.ClassProfile
+
+
+def table_view(frame: pd.DataFrame, label: str, layout: str = "auto", id_column: str | None = None,
+               time_column: str | None = None, channels: list[str] | None = None,
+               features: list[str] | None = None, source: str = "the table") -> TableView:
+    """The layout of `frame` for `label` (as training will read it) and its per-class profile."""
+    from .class_profile import class_profile
+    from .csvio import Source
+    from .series import detect_layout
+
+    detected = detect_layout(frame, label, features, layout, id_column, time_column, channels,
+                             src=Source(source, False))
+    return TableView(label, detected, class_profile(frame, detected, label, features, source))
 
 
 def test_columns_problem(train_columns: list[str], test_columns: list[str], label: str | None,
@@ -303,6 +341,6 @@ def source_name(frame: pd.DataFrame, fallback: str = "data") -> str:
     return Path(frame_source(frame, default=fallback).name).name
 
 
-__all__ = ["row_labels", "read_table", "guess_label_column", "TableSummary", "open_table", "class_counts", "column_stats", "test_columns_problem", "TrainingRequest",
+__all__ = ["TableView", "table_view", "row_labels", "read_table", "guess_label_column", "TableSummary", "open_table", "class_counts", "column_stats", "test_columns_problem", "TrainingRequest",
            "TrainingOutcome", "prepare", "run_training", "drain", "LabelledRows", "read_labelled", "evaluate_frame",
            "Predictions", "predict_frame", "source_name"]

@@ -75,14 +75,14 @@ class SeriesSpec:
             return self.input_columns
         return [f"{c}@{t}" for c in self.channels for t in range(self.length)]
 
-    def describe(self, n_series: int | None = None) -> str:
+    def describe(self, n_series: int | None = None, steps: int | None = None) -> str:
         count = f"{n_series:,} series" if n_series is not None else "series"
-        length = self.length or (len(self.columns[0]) if self.columns else 0)
+        length = self.length or steps or (len(self.columns[0]) if self.columns else 0)
         steps = f"{length} steps" if length else "steps"
         names = format_names(list(self.channels), 6)
         text = f"{self.layout}: {count} of {steps} × {self.n_channels} channel(s) ({names})"
         if self.layout == "long":
-            text += f", one row per step, series named by {self.id_column!r}"
+            text += f", series named by {self.id_column!r}"
             text += f", ordered by {self.time_column!r}" if self.time_column else ", in file order"
         if self.resample:
             text += f"; series of other lengths are resampled to {self.length} steps"
