@@ -13,7 +13,7 @@ class ClassPlot(QWidget):
         super().__init__(parent)
         self.setObjectName("classPlot")
         self.profile = None
-        self.panel = FigurePanel("seriesPlotCanvas", "Data per class", figsize=(8.0, 5.0))
+        self.panel = FigurePanel("seriesPlotCanvas", "Data per class", figsize=(8.0, 5.0), background=True)
         self.seriesRowSpin = QSpinBox()
         self.seriesRowSpin.setObjectName("seriesRowSpin")
         self.seriesRowSpin.setAccessibleName("Series to show")
@@ -70,5 +70,4 @@ class ClassPlot(QWidget):
         self.panel.paint(draw)  # drawn when the plot's tab is showing (or exported)
 
     def current_figure(self):
-        self.panel.ensure_painted()
-        return self.panel.figure
+        return self.panel.settle()

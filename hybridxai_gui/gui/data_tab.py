@@ -471,7 +471,8 @@ class DataTab(QWidget):
         from .figure_canvas import FigurePanel
 
         if self.distribution is None:
-            self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5))
+            self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5),
+                                            background=True)
             self.distributionHolder.layout().addWidget(self.distribution)
             self.distribution.show()  # visible now if the Data tab shows (the layout would wait a loop)
         table = self.train_table
@@ -508,8 +509,7 @@ class DataTab(QWidget):
             return self.classPlot.current_figure() if self.classPlot.profile is not None else None
         if self.distribution is None:
             return None
-        self.distribution.ensure_painted()
-        return self.distribution.figure
+        return self.distribution.settle()
 
     # ---- what training needs ------------------------------------------------------------------
     def data_config(self):
