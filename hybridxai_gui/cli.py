@@ -36,7 +36,7 @@ def _csv_list(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.config import OPTIMIZERS, PRESETS, SCHEDULERS
+    from .core.config import OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
 
     parser = _Parser(prog="hybridxai", description="Train, evaluate, predict with and explain a hybrid "
                      "CNN + BiLSTM + attention classifier on CSV data.")
@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    t.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train with N worker processes on this machine (torch.distributed, DDP; gloo on CPUs, NCCL "
+                        "on GPUs); or run this command under torchrun for several machines (docs/SCALING.md)")
+    t.add_argument("--precision", choices=PRECISIONS, help="fp32 (default), or mixed precision bf16 / fp16")
     t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
     t.add_argument("--val-size", type=float, help="validation share of the training rows (default 0.15)")
     t.add_argument("--scaling", choices=("auto", "zscore", "none"))
@@ -155,8 +159,8 @@ def _configs_from_args(args):
             raise_usage("--id and --time name columns of a long file: they cannot go with --layout wide")
         data_over["layout"] = "long"
     data_cfg = DataConfig(**{k: v for k, v in data_over.items() if v is not None})
-    runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads}.items()
-                                   if v is not None})
+    runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads,
+                                                      "precision": args.precision}.items() if v is not None})
     train_cfg.validate()
     data_cfg.validate(has_test_file=args.test is not None)
     runtime_cfg.validate()
@@ -182,12 +186,23 @@ def cmd_train(args) -> int:
     from .core.pipeline import EpochMetrics
     from .outputs.training import save_history_csv, save_training_figure
 
+    from .core.distributed import launched_world
+
     data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
     out = Path(args.out)
     if out.suffix.lower() != ".pth":
         raise_usage(f"--out must name a .pth file, got '{args.out}'")
     if not out.parent.exists():
         raise_usage(f"the folder of --out '{out.parent}' does not exist")
+    if args.nproc < 1:
+        raise_usage(f"--nproc must be at least 1, got {args.nproc}")
+    world = launched_world()
+    if args.nproc > 1 and not world.distributed:
+        from .launch import run_workers
+
+        return run_workers(args.nproc, ["train", *args.argv])
+    if not world.is_main:  # the other workers train silently; rank 0 prints and writes
+        sys.stdout = open(os.devnull, "w")
 
     def show(item) -> None:
         if type(item).__name__ == "PreparedData":
@@ -205,9 +220,18 @@ def cmd_train(args) -> int:
                   f"lr {item.lr:.2e}  {item.seconds:.2f}s", flush=True)
 
     request = TrainingRequest(args.data, args.test, data_cfg, model_cfg, train_cfg, runtime_cfg)
-    outcome = drain(run_training(request), show)
+    try:
+        outcome = drain(run_training(request, world=world), show)
+    finally:
+        from .core.distributed import shutdown
+
+        shutdown()
     result, evaluation, trained = outcome.result, outcome.evaluation, outcome.trained
+    if not world.is_main:
+        return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
     print(result.message)
+    if world.distributed:
+        print(f"trained with {world.size} workers (torch.distributed)")
     path = save_checkpoint(trained, out, optimizer_state=result.optimizer_state if args.save_optimizer else None)
     stem = path.with_suffix("")
     try:  # the model is safe on disk; a failure below must say so, not hide it
@@ -379,7 +403,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, debug: bool) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        raw = list(argv) if argv is not None else sys.argv[1:]
+        args = build_parser().parse_args(raw)
+        args.argv = raw[raw.index(args.command) + 1:] if args.command in raw else []  # for worker processes
         if not args.command:
             raise UsageError("hybridxai: choose a command: train, evaluate, predict, explain or info "
                              "(see 'hybridxai --help')")
@@ -391,7 +417,8 @@ def _main(argv: list[str] | None, debug: bool) -> int:
             try:
                 return COMMANDS[args.command](args)
             except HybridXAIError as exc:
-                print(f"error: {_one_line(exc)}", file=sys.stderr)
+                if os.environ.get("RANK", "0") == "0":  # distributed workers: rank 0 alone says it
+                    print(f"error: {_one_line(exc)}", file=sys.stderr)
                 return EXIT_USAGE
             finally:
                 del HybridXAIWarning

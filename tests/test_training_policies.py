@@ -143,14 +143,14 @@ def test_early_stopping_counts_epochs_without_improvement():
 def test_the_loop_stops_early_and_restores_the_best_epoch(wine, monkeypatch):
     # Validation scores that peak at epoch 2 and never improve again.
     scores = iter([(1.0, 0.5), (0.9, 0.6), (0.9, 0.6), (0.95, 0.6), (1.2, 0.4), (1.0, 0.5)] * 10)
-    real_score = training.score
+    real_score = training.score_sharded
 
-    def fake_score(model, X, y, criterion):
+    def fake_score(model, X, y, world):
         if X.shape[0] == len(wine.y_val):
             return next(scores)
-        return real_score(model, X, y, criterion)
+        return real_score(model, X, y, world)
 
-    monkeypatch.setattr(training, "score", fake_score)
+    monkeypatch.setattr(training, "score_sharded", fake_score)
     events = list(train(wine, TINY, TrainConfig(epochs=30, early_stopping=3, restore_best=True, augment="off")))
     metrics = [e for e in events if isinstance(e, EpochMetrics)]
     result = events[-1].result

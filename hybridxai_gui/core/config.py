@@ -61,6 +61,7 @@ class ModelConfig:
 SCHEDULERS = ("cosine", "step", "plateau", "none")
 OPTIMIZERS = ("adamw", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,12 @@ class RuntimeConfig:
 
     device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps")
     threads: int = _f(1, "torch CPU threads (1 is fastest on a busy 2-core machine)")
+    precision: str = _f("fp32", "fp32, or mixed precision bf16 / fp16 (autocast; fp16 with loss scaling, on GPUs)")
 
     def validate(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise HybridXAIError(f"Unknown precision {self.precision!r}: use "
+                                 f"{', '.join(setting('precision', p) for p in PRECISIONS)}.")
         if self.threads < 0:
             raise HybridXAIError(f"CPU threads must be 0 (torch's default) or more, got {self.threads}.")
         dev = self.device

@@ -184,11 +184,12 @@ def prepare(request: TrainingRequest) -> PreparedData:
     return prepared
 
 
-def run_training(request: TrainingRequest, control=None, progress_every: float = 0.2) -> Iterator[Any]:
+def run_training(request: TrainingRequest, control=None, progress_every: float = 0.2, world=None) -> Iterator[Any]:
     """prepare → train → evaluate as one generator.
 
     Yields the PreparedData as soon as the split is made, then the training's BatchProgress and
     EpochMetrics; returns the TrainingOutcome (the model's `evaluation` is filled in from its test rows).
+    world: a distributed worker's place (core.distributed.launched_world()); every worker makes this call.
     """
     from .evaluation import evaluate
     from .training import TrainingFinished, train
@@ -196,7 +197,10 @@ def run_training(request: TrainingRequest, control=None, progress_every: float =
     prepared = prepare(request)
     yield prepared
     finished = None
-    for item in train(prepared, request.model, request.training, control, progress_every, request.runtime):
+    from .distributed import SINGLE
+
+    for item in train(prepared, request.model, request.training, control, progress_every, request.runtime,
+                      world or SINGLE):
         if isinstance(item, TrainingFinished):
             finished = item
         else:
