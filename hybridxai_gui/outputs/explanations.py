@@ -167,6 +167,7 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
     fields read through: run.method, run.rows, ...)."""
     out = Path(out_dir)
     n_figures_spec = figures
+    row_figure_count(figures, 0)  # a bad --figures is said before the work, not after it
     format_list = parse_formats(formats)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -349,10 +349,15 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
         results[name] = ViewFaithfulness(
             method=name, deletion=deletion[:, v], insertion=insertion[:, v], deletion_auc=area(deletion[:, v], fractions),
             insertion_auc=area(insertion[:, v], fractions), caveat=caveats.get(name, ""))
+    notes = []
     if infidelity_samples > 0:
         scores_all = {name: views[name] for name in names}
-        measured = infidelity(model, X, targets, scores_all, bg, unit_list, n_samples=infidelity_samples, seed=seed,
-                              batch_rows=batch_rows)
+        try:
+            measured = infidelity(model, X, targets, scores_all, bg, unit_list, n_samples=infidelity_samples,
+                                  seed=seed, batch_rows=batch_rows)
+        except ImportError:
+            measured = {}
+            notes.append("captum is not installed: infidelity was not measured.")
         for name, values in measured.items():
             results[name].infidelity = values
     n_classes = len(p_bg_all)
@@ -361,7 +366,7 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
         class_names=list(class_names) if class_names is not None else [str(c) for c in range(n_classes)],
         fractions=fractions, counts=counts, n_units=U, unit_word="feature" if units is None else "segment",
         views=results, kind=kind, replacement_rows=Bf, forward_rows=R * per_row + R + Bf,
-        seconds=time.perf_counter() - start)
+        seconds=time.perf_counter() - start, notes=notes)
 
 
 def _probabilities(model, Z: torch.Tensor, batch_rows: int, is_cancelled) -> np.ndarray | None:

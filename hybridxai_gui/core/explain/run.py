@@ -237,7 +237,12 @@ def _sensitivity(model, X, targets, units, faith: FaithfulnessResult, n_samples:
     """captum's sensitivity_max of Grad-CAM and attention (how far each map moves under ±0.02 input noise,
     relative to its size). SHAP is not measured: it would mean re-running SHAP n_samples times per row."""
     import torch
-    from captum.metrics import sensitivity_max
+
+    try:
+        from captum.metrics import sensitivity_max
+    except ImportError:
+        faith.notes.append("captum is not installed: sensitivity was not measured.")
+        return
 
     def explain(view):
         def func(inputs, target=None):
