@@ -212,3 +212,15 @@ def test_guess_kind():
     rows = rng.normal(size=(50, 64))
     rows = (rows - rows.mean(1, keepdims=True)) / rows.std(1, keepdims=True)
     assert guess_kind([f"c{i}x" for i in range(64)], rows) == "series"  # rows normalised per series
+
+
+def test_spearman_matches_scipy():
+    from scipy.stats import spearmanr
+
+    from hybridxai_gui.core.explain.sanity import spearman
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a = rng.integers(0, 5, size=12).astype(float)  # many ties
+        b = a + rng.normal(size=12)
+        assert spearman(a, b) == pytest.approx(spearmanr(a, b).statistic)

@@ -130,7 +130,7 @@ def draw_comparison(axes: Sequence, x_row: np.ndarray, shap_row: np.ndarray, gra
 
 def rank_agreement(importances: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
     """Spearman correlation between per-feature importances (names, (k, k) matrix)."""
-    from scipy.stats import spearmanr
+    from ..core.explain.sanity import spearman
 
     names = list(importances)
     k = len(names)
@@ -138,7 +138,7 @@ def rank_agreement(importances: dict[str, np.ndarray]) -> tuple[list[str], np.nd
     for a in range(k):
         for b in range(a + 1, k):
             x, y = np.asarray(importances[names[a]], float), np.asarray(importances[names[b]], float)
-            rho = float(spearmanr(x, y).statistic) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
+            rho = spearman(x, y) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
             mat[a, b] = mat[b, a] = rho
     return names, mat
 

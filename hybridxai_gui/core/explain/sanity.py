@@ -64,16 +64,32 @@ def randomised_copy(model: nn.Module, seed: int = 0) -> nn.Module:
     return clone.eval()
 
 
+def average_ranks(a: np.ndarray) -> np.ndarray:
+    """Ranks 0 … n−1 with ties given their average rank (as scipy.stats.rankdata − 1)."""
+    a = np.asarray(a, dtype=np.float64)
+    ranks = np.empty(len(a))
+    ranks[np.argsort(a, kind="stable")] = np.arange(len(a))
+    _, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
+    return (np.bincount(inverse, ranks) / counts)[inverse]
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (nan when either vector is constant). numpy only: scipy.stats costs a
+    second to import, a tenth of the explain command's budget."""
+    ra, rb = average_ranks(a), average_ranks(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denominator = np.sqrt((ra * ra).sum() * (rb * rb).sum())
+    return float((ra * rb).sum() / denominator) if denominator > 0 else float("nan")
+
+
 def rank_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman correlation of two score vectors; 1 when equal, 0 when only one of them is constant."""
-    from scipy.stats import spearmanr
-
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if np.allclose(a, b, rtol=1e-6, atol=1e-12):
         return 1.0
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return 0.0
-    return float(spearmanr(a, b).statistic)
+    return spearman(a, b)
 
 
 def randomisation_check(model: nn.Module, X: np.ndarray, targets, views: dict[str, ViewFunction], *,
@@ -94,5 +110,5 @@ def randomisation_check(model: nn.Module, X: np.ndarray, targets, views: dict[st
     return RandomisationCheck(correlation=correlation, per_row=per_row, n_rows=len(X), threshold=threshold)
 
 
-__all__ = ["FLAG_AT", "RandomisationCheck", "SANITY_ROWS", "randomisation_check", "randomised_copy",
-           "rank_similarity"]
+__all__ = ["FLAG_AT", "RandomisationCheck", "SANITY_ROWS", "average_ranks", "randomisation_check",
+           "randomised_copy", "rank_similarity", "spearman"]
