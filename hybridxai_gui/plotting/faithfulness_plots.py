@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import textwrap
 
-import numpy as np
-
 VIEW_COLORS = {"shap": "#d62728", "gradcam": "#ff7f0e", "attention": "#9467bd", "random": "0.45"}
 
 

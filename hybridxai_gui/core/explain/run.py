@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from torch import nn
 
-from .attention import AttentionExplainer, AttentionResult
+from .attention import AttentionResult
+from .captum_checks import sensitivity
 from .faithfulness import FaithfulnessResult, iter_faithfulness
-from .gradcam import GradCAM, GradCamResult
-from .groups import per_unit
+from .gradcam import GradCamResult
 from .sanity import SANITY_ROWS, randomisation_check
-from .shap_engine import METHOD_LABELS, ShapExplainer, ShapResult, _as_cancel
+from .shap_engine import METHOD_LABELS, ExplanationCancelled, ShapExplainer, ShapResult, _as_cancel
 from .shap_result import units_words
 from .summary import RowSummary, summarise_row
+from .views import map_scores, shap_scores, view_scores
 
 KINDS = ("table", "series")
 # permutation SHAP: antithetic permutations per background row (every row used equally). 2 = one pair each,
@@ -118,27 +119,6 @@ def view_caveats(kind: str, n_channels: int, n_positions: int, length: int) -> d
     return {k: " ".join(v) for k, v in out.items() if v}
 
 
-def view_scores(model: nn.Module, X: np.ndarray, targets: np.ndarray, units=None, feature_names=None,
-                class_names=None) -> tuple[GradCamResult, AttentionResult, dict[str, np.ndarray]]:
-    """Grad-CAM (of `targets`) and attention of the rows X, and their per-unit scores for the faithfulness."""
-    cam = GradCAM(model, class_names=class_names).attribute(X, target=targets)
-    att = AttentionExplainer(model, feature_names).attribute(X)
-    return cam, att, {"gradcam": per_unit(cam.per_feature(), units), "attention": per_unit(att.per_feature(), units)}
-
-
-def map_scores(view: str, model: nn.Module, X: np.ndarray, targets: np.ndarray, units=None) -> np.ndarray:
-    """(R, U) per-unit scores of one map view ("gradcam" or "attention")."""
-    if view == "gradcam":
-        return per_unit(GradCAM(model).attribute(X, target=targets).per_feature(), units)
-    return per_unit(AttentionExplainer(model).attribute(X).per_feature(), units)
-
-
-def shap_scores(result: ShapResult, targets: np.ndarray) -> np.ndarray:
-    """(R, U) SHAP values in probability units (when computed) for each row's explained class."""
-    shown = result.in_units("probability") if "probability" in result.available_units else result
-    return shown.values[np.arange(shown.n_rows), :, np.asarray(targets)]
-
-
 def default_shap_options(method: str, background_size: int) -> dict:
     if method in ("auto", "permutation"):
         return {"n_permutations": PERMUTATIONS_PER_BACKGROUND_ROW * background_size}
@@ -200,7 +180,7 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
         yield ExplainProgress("faithfulness", item.done, item.total, f"Faithfulness: {item.done}/{item.total} rows")
     if faith is None:
         return None
-    _sensitivity(model, result.X, tgt, unit_groups, faith)
+    sensitivity(model, result.X, tgt, unit_groups, faith)
     seconds["faithfulness"] = time.perf_counter() - t0
     run.faithfulness = faith
 
@@ -222,43 +202,11 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
         original = {name: s[:n] for name, s in scores.items() if name in views}
         try:
             faith.randomisation = randomisation_check(model, result.X[:n], tgt[:n], views, original=original)
-        except Exception as exc:  # noqa: BLE001 - a cancelled SHAP inside the check ends the run quietly
-            from .shap_engine import ExplanationCancelled
-
-            if isinstance(exc, ExplanationCancelled):
-                return None
-            raise
+        except ExplanationCancelled:  # cancelled inside the check's SHAP: the run ends as cancelled
+            return None
         seconds["sanity"] = time.perf_counter() - t0
         yield ExplainProgress("sanity", 1, 1, "Randomisation check: done")
     return run
-
-
-def _sensitivity(model, X, targets, units, faith: FaithfulnessResult, n_samples: int = 8) -> None:
-    """captum's sensitivity_max of Grad-CAM and attention (how far each map moves under ±0.02 input noise,
-    relative to its size). SHAP is not measured: it would mean re-running SHAP n_samples times per row."""
-    import torch
-
-    try:
-        from captum.metrics import sensitivity_max
-    except ImportError:
-        faith.notes.append("captum is not installed: sensitivity was not measured.")
-        return
-
-    def explain(view):
-        def func(inputs, target=None):
-            x = inputs[0] if isinstance(inputs, tuple) else inputs
-            t = np.asarray(target) if target is not None else None
-            scores = torch.as_tensor(map_scores(view, model, x.detach().numpy(), t, units))
-            return (scores,) if isinstance(inputs, tuple) else scores  # captum pairs tuples with tuples
-        return func
-
-    x = torch.as_tensor(np.asarray(X, dtype=np.float32))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        for view in ("gradcam", "attention"):
-            if view in faith.views:
-                value = sensitivity_max(explain(view), x, n_perturb_samples=n_samples, target=torch.as_tensor(targets))
-                faith.views[view].sensitivity = value.double().numpy()
 
 
 def run_to_end(gen) -> ExplanationRun | None:
