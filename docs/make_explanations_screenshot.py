@@ -68,6 +68,7 @@ def main() -> int:
     settle(800)
     window.grab().save(str(out / "explanations_faithfulness.png"))
     print(tab.summaryLabel.text())
+    print("seconds per stage:", {k: round(v, 2) for k, v in tab.run.seconds.items()})
     print(out / "explanations_plain.png")
     window.dirty = False
     window.close()

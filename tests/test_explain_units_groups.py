@@ -211,3 +211,39 @@ def test_probabilities_to_two_or_three_digits():
     assert format_probability(0.00432) == "0.004"
     assert format_probability(0.99999) == "> 0.999"
     assert format_probability(1.0) == "1.00" and format_probability(0.0) == "0.00"
+    from hybridxai_gui.core.explain.shap_result import format_effect
+
+    assert [format_effect(v) for v in (0.213, -0.04, 0.0042, -0.0004, 0.0)] == ["+0.21", "−0.04", "+0.004",
+                                                                                 "−0.0004", "0"]
+
+
+def test_files_and_figures_for_a_grouped_multichannel_run(tmp_path):
+    """A 2-channel series explained over segments: every file and figure is written; the maps are over time."""
+    from hybridxai_gui.core.config import TrainConfig
+    from hybridxai_gui.core.data import Scaler
+    from hybridxai_gui.core.explain.run import iter_explanation_run, run_to_end
+    from hybridxai_gui.core.trained import TrainedModel
+    from hybridxai_gui.outputs.explanations import write_explanation
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(n_features=32, n_channels=2, n_classes=2, cnn_channels=4, lstm_hidden=4, lstm_layers=1,
+                      num_heads=2)
+    names = [f"{ch}_{t:02d}" for ch in ("accel", "gyro") for t in range(16)]
+    trained = TrainedModel(model=build_model(cfg).eval(), model_config=cfg, train_config=TrainConfig(),
+                           feature_names=names, class_names=["rest", "walk"], label_column="label",
+                           scaler=Scaler(np.zeros(32), np.ones(32)))
+    rng = np.random.default_rng(0)
+    groups, group_names = segment_groups(2, 16, 4, ["accel", "gyro"])
+    run = run_to_end(iter_explanation_run(trained.model, rng.normal(size=(3, 32)), rng.normal(size=(20, 32)),
+                                          feature_names=names, class_names=trained.class_names, kind="series",
+                                          groups=groups, group_names=group_names))
+    assert run.shap.feature_names == group_names and run.faithfulness.unit_word == "segment"
+    assert run.gradcam.heatmap.shape == (3, 16) and "cannot say which channel" in run.faithfulness.views[
+        "gradcam"].caveat
+    assert "accel@0-3" in run.text() or "gyro@" in run.text()
+    written = write_explanation(trained, run, tmp_path, figures="1", formats=("png",))
+    names_written = {p.name for p in written}
+    assert {"shap_values.csv", "faithfulness.csv", "summary.txt", "gradcam_row0.png", "comparison_row0.png",
+            "faithfulness.png"} <= names_written
+    header = (tmp_path / "shap_values.csv").read_text().splitlines()[0].split(",")
+    assert header[4:] == group_names

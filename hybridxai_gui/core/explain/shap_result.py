@@ -47,7 +47,9 @@ def format_effect(v: float, units: str = "probability") -> str:
     sign = "+" if v >= 0 else "−"
     a = abs(float(v))
     if units == "probability":
-        return f"{sign}{a:.2f}" if a >= 0.005 else f"{sign}{a:.3f}"
+        if a >= 0.005:
+            return f"{sign}{a:.2f}"
+        return f"{sign}{a:.3f}" if a >= 0.001 else (f"{sign}{a:.1g}" if a > 0 else "0")
     return f"{sign}{a:.2g}" if a < 1 else f"{sign}{a:.2f}"
 
 
