@@ -3,7 +3,8 @@
     hybridxai train DATA.csv [--test TEST.csv] [--label COL] [...] --out MODEL.pth
     hybridxai evaluate MODEL.pth DATA.csv [--out DIR]
     hybridxai predict MODEL.pth DATA.csv --out PRED.csv [--with-logits]
-    hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--background BG.csv] --out DIR
+    hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--units probability|logit]
+                      [--background BG.csv] [--figures all|none|N] [--formats png,eps] --out DIR
     hybridxai info MODEL.pth [--json]
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
@@ -122,8 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("data")
     x.add_argument("--rows", help="0-based data rows, e.g. 0-9,15 (default: the first 10)")
     x.add_argument("--method", default="auto", choices=("auto", "exact", "permutation", "kernel", "gradient"))
-    x.add_argument("--background", help="CSV of background rows (default: 100 training rows in the model)")
-    x.add_argument("--out", required=True, help="folder for shap_values.csv and the figures")
+    x.add_argument("--units", default="probability", choices=("probability", "logit"),
+                   help="units of the SHAP values and shap_values.csv: the probability of each class (default) or "
+                        "its logit; the values add up in either")
+    x.add_argument("--background", help="CSV of background rows (default: the training rows kept in the model; at "
+                                        "most 50 are used, and the number used is reported)")
+    x.add_argument("--figures", default=None, metavar="all|none|N",
+                   help="rows that get their own figures (default: the first 3); the global figures are drawn once")
+    x.add_argument("--formats", default=None, metavar="LIST",
+                   help="figure formats for every figure, e.g. png or png,eps (default: PNG for every figure and "
+                        "EPS too for the global ones)")
+    x.add_argument("--kind", default="auto", choices=("auto", "table", "series"),
+                   help="whether the columns' order means something (a series) or not (a table); Grad-CAM and "
+                        "attention are flagged on tables (default: guessed from the columns)")
+    x.add_argument("--out", required=True,
+                   help="folder for shap_values.csv, faithfulness.csv, summary.txt and the figures")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
 
     i = sub.add_parser("info", parents=[debug], help="show what a model file holds")
@@ -325,18 +339,46 @@ def cmd_info(args) -> int:
 
 
 def cmd_explain(args) -> int:
+    import time
+
     from .core.checkpoint import load_checkpoint
     from .outputs.explanations import explain_to_dir
 
     _set_threads(args.threads)
+    start = time.perf_counter()
     trained = load_checkpoint(args.model)
-    result = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
-                            background_path=args.background)
+    run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
+                         background_path=args.background, progress=_Progress(), units=args.units,
+                         figures=args.figures, formats=args.formats, kind=None if args.kind == "auto" else args.kind)
+    result = run.shap
     status = "OK" if result.additive else "WARNING: additivity check failed"
-    print(f"explained {len(result.rows)} row(s) with {result.method} SHAP against {result.background_size} "
-          f"background rows in {result.seconds:.1f}s; largest additivity gap {result.additivity_gap:.2e} "
-          f"({status}); wrote {args.out}/shap_values.csv and figures")
+    print(f"explained {len(result.rows)} row(s) with {result.method} SHAP ({result.units}) against "
+          f"{result.background_size} background rows in {result.seconds:.1f}s; largest additivity gap "
+          f"{result.additivity_gap:.2e} ({status})")
+    if run.faithfulness is not None:
+        print(run.faithfulness.ranking_text())
+        flagged = run.faithfulness.randomisation.flagged if run.faithfulness.randomisation is not None else []
+        if flagged:
+            print(f"not explaining the model (unchanged with random weights): {', '.join(flagged)}")
+    print(f"wrote {args.out}/shap_values.csv, faithfulness.csv, summary.txt and figures "
+          f"in {time.perf_counter() - start:.1f}s")
     return EXIT_OK
+
+
+class _Progress:
+    """Progress of a long command on stderr: one line per stage and about every tenth of it."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self.last = (None, -1)
+
+    def __call__(self, item) -> None:
+        stage, done, total = item.stage, item.done, max(1, item.total)
+        step = int(10 * done / total)
+        if (stage, step) == self.last or (stage == self.last[0] and done < total and step <= self.last[1]):
+            return
+        self.last = (stage, step)
+        print(f"  {item.message}", file=self.stream or sys.stderr, flush=True)
 
 
 def _set_threads(threads: int) -> None:
