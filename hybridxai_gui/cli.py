@@ -121,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("explain", parents=[debug], help="SHAP, Grad-CAM and attention for chosen rows")
     x.add_argument("model")
     x.add_argument("data")
-    x.add_argument("--rows", help="0-based data rows, e.g. 0-9,15 (default: the first 10)")
+    x.add_argument("--rows", help="0-based data rows (for a long file: series, in order of first appearance), "
+                                  "e.g. 0-9,15 (default: the first 10)")
+    x.add_argument("--segments", type=int, metavar="N",
+                   help="series: SHAP over N time segments per channel (default: as many as keep channels × "
+                        "segments within 64)")
     x.add_argument("--method", default="auto", choices=("auto", "exact", "permutation", "kernel", "gradient"))
     x.add_argument("--units", default="probability", choices=("probability", "logit"),
                    help="units of the SHAP values and shap_values.csv: the probability of each class (default) or "
@@ -349,8 +353,15 @@ def cmd_explain(args) -> int:
     trained = load_checkpoint(args.model)
     run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
                          background_path=args.background, progress=_Progress(), units=args.units,
-                         figures=args.figures, formats=args.formats, kind=None if args.kind == "auto" else args.kind)
+                         figures=args.figures, formats=args.formats, kind=None if args.kind == "auto" else args.kind,
+                         segments=args.segments)
     result = run.shap
+    if run.series is not None and result.grouped:
+        sizes = sorted({len(g) for g in result.groups})
+        steps = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
+        print(f"SHAP over {len(result.groups)} units: {run.series.n_channels} channel(s) × "
+              f"{len(result.groups) // run.series.n_channels} time segments of {steps} steps "
+              f"(choose another count with --segments)")
     status = "OK" if result.additive else "WARNING: additivity check failed"
     print(f"explained {len(result.rows)} row(s) with {result.method} SHAP ({result.units}) against "
           f"{result.background_size} background rows in {result.seconds:.1f}s; largest additivity gap "

@@ -112,7 +112,7 @@ class ExplanationsCompute:
         chosen = sorted(chosen)
         import copy
 
-        from ..core.explain.rows import BACKGROUND_ROWS
+        from ..core.explain.rows import BACKGROUND_ROWS, series_units
         from ..core.explain.run import iter_explanation_run
 
         model = copy.deepcopy(self.trained.model)  # the worker's own copy: no hook or mode races
@@ -133,6 +133,8 @@ class ExplanationsCompute:
 
             self._show_status(for_the_app(exc), ok=False)
             return
+        groups, group_names, _segments = series_units(self.trained)  # series: channel × time segments
+        series, lengths = self.trained.series, None if self.lengths is None else self.lengths[chosen]
         pool = self._pool()
         if background is None and (pool is None or len(pool) == 0):
             self._show_status("No training rows for a k-means background: choose a CSV background.", ok=False)
@@ -143,9 +145,13 @@ class ExplanationsCompute:
             from ..core.explain import select_background
 
             bg = background if background is not None else select_background(pool, BACKGROUND_ROWS, "kmeans", seed=0)
-            return (yield from iter_explanation_run(
+            run = yield from iter_explanation_run(
                 model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
-                X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, cancel=stop))
+                X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, groups=groups,
+                group_names=group_names, cancel=stop)
+            if run is not None:
+                run.series, run.lengths = series, lengths
+            return run
 
         from .worker import GeneratorWorker
 

@@ -81,9 +81,12 @@ class ExplanationsDrawing:
         position = int(pos[0]) if len(pos) else None
         shown = (int(res.predicted[position]) if cls < 0 else cls) if position is not None else None
 
+        series = getattr(self.trained, "series", None)
+        own = None if self.lengths is None or i is None else int(self.lengths[i])
+
         def draw(fig) -> None:
             views = self._views(x, shown) if view == "comparison" else None
-            draw_shap_view(fig, res, view, None if cls < 0 else cls, position, x, row, views)
+            draw_shap_view(fig, res, view, None if cls < 0 else cls, position, x, row, views, series, own)
 
         panel.paint(draw)
 

@@ -51,6 +51,7 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.result = None  # the last ShapResult (in the units it was computed in)
         self.run = None  # the last ExplanationRun: SHAP, the views' faithfulness, the sanity check
         self.kind = None  # table or series: None = guessed from the names and values
+        self.lengths = None  # series: each row's own number of steps (for its own time axis)
         self.worker = None
         self._stop = threading.Event()
         self.panels: dict[str, object] = {}
@@ -208,7 +209,7 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
 
     # ---- public API -------------------------------------------------------------------------
     def set_model(self, trained, test_X_scaled, test_X_raw, test_y, test_rows, background_pool=None,
-                  predicted=None, what: str = "test rows", kind: str | None = None) -> None:
+                  predicted=None, what: str = "test rows", kind: str | None = None, lengths=None) -> None:
         """Explain `trained` on these test rows; background_pool = scaled training rows, if known.
 
         `predicted`: the model's class per test row when the caller has it (the training worker's
@@ -218,6 +219,9 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         """
         self.shutdown()  # a result still running belongs to the previous model
         self.trained = trained
+        self.lengths = None if lengths is None else np.asarray(lengths)  # series: each row's own steps
+        if kind is None and getattr(trained, "series", None) is not None:
+            kind = "series"  # the model knows its layout
         self.X = np.asarray(test_X_scaled, dtype=np.float32)
         self.X_raw = None if test_X_raw is None else np.asarray(test_X_raw, dtype=np.float64)
         self.y = None if test_y is None else np.asarray(test_y, dtype=np.int64)

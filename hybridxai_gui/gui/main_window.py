@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
         # test row here again took the GUI thread up to 1.5 s.
         predicted = evaluation.y_pred if evaluation is not None else None
         tab.set_model(self.trained, prepared.X_test, prepared.X_test_raw, prepared.y_test, prepared.rows_test,
+                      lengths=prepared.test_lengths,
                       background_pool=prepared.X_train, predicted=predicted)
 
     def _explain_predicted_rows(self, _predictions) -> None:
@@ -282,23 +283,15 @@ class MainWindow(QMainWindow):
         tab = self.explanationsTab
         if self.prepared is not None or self.trained is None:
             return
-        trained, frame = self.trained, self.predictTab.frame
-        source = Path(self.predictTab.data_path or "data").name
-        missing = self.predictTab.predictMissingCombo.currentData()
-
-        def job():
-            from ..core.explain.rows import true_classes
-
-            X, rows = trained.transform(frame, source, missing=missing, return_rows=True)
-            y = true_classes(trained, frame, source=source)  # None: unlabelled, or labels the model never saw
-            return X, trained.unscale(X), None if y is None else y[rows], rows
-
-        def done(result) -> None:
-            if self.trained is trained and self.prepared is None:
-                X, raw, y, rows = result
-                tab.set_model(trained, X, raw, y, rows, background_pool=trained.background, what=f"rows of {source}")
-
-        start_job(self, job, done=done, failed=self.show_failure, name="explain_rows")
+        outcome, source = self.predictTab.outcome, Path(self.predictTab.data_path or "data").name
+        if outcome is None or outcome.X is None or not len(outcome.rows):
+            return
+        # The prediction already read the rows as the model does (and scored them where the file has labels).
+        y = outcome.evaluation.y_true if outcome.evaluation is not None else None
+        what = f"series of {source}" if getattr(self.trained, "series", None) is not None else f"rows of {source}"
+        tab.set_model(self.trained, outcome.X, self.trained.unscale(outcome.X), y, outcome.rows,
+                      background_pool=self.trained.background, what=what, lengths=outcome.lengths,
+                      predicted=outcome.evaluation.y_pred if outcome.evaluation is not None else None)
 
     def explain_row(self, index: int) -> None:
         if self.prepared is None:  # a model opened from a file carries no test rows

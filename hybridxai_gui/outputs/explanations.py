@@ -132,10 +132,11 @@ def write_text(text: str, path: str | Path) -> Path:
 
 def explain_file(trained, data_path: str | Path, rows: str | None = None, method: str = "auto",
                  background_path: str | Path | None = None, label: str | None = None, units: str = "probability",
-                 kind: str | None = None, progress: Callable | None = None) -> ExplanationRun:
+                 kind: str | None = None, progress: Callable | None = None,
+                 segments: int | None = None) -> ExplanationRun:
     """Read DATA (and a background CSV), explain the chosen rows with every view and measure them (the core's
     explain_table_rows); progress(ExplainProgress) after each step."""
-    from ..core.data import read_table
+    from ..core.pipeline import read_table
 
     source = Path(data_path).name
     df = read_table(data_path, label=label or trained.label_column)
@@ -143,7 +144,7 @@ def explain_file(trained, data_path: str | Path, rows: str | None = None, method
     if background_path is not None:
         given = trained.transform(read_table(background_path), Path(background_path).name)
     gen = explain_table_rows(trained, df, source, rows, label=label, background=given, method=method, units=units,
-                             kind=kind)
+                             kind=kind, segments=segments)
     while True:
         try:
             item = next(gen)
@@ -156,7 +157,8 @@ def explain_file(trained, data_path: str | Path, rows: str | None = None, method
 def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
                    method: str = "auto", background_path: str | Path | None = None, label: str | None = None,
                    progress: Callable | None = None, units: str = "probability", figures: str | int | None = None,
-                   formats: str | Sequence[str] | None = None, kind: str | None = None) -> ExplanationRun:
+                   formats: str | Sequence[str] | None = None, kind: str | None = None,
+                   segments: int | None = None) -> ExplanationRun:
     """Explain rows of DATA with the trained model and write every file into out_dir (see the module's doc).
 
     rows: "0-9,15" (0-based data rows) or None for the first rows (at most 10). background_path: a CSV with
@@ -173,7 +175,7 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
-    run = explain_file(trained, data_path, rows, method, background_path, label, units, kind, progress)
+    run = explain_file(trained, data_path, rows, method, background_path, label, units, kind, progress, segments)
     write_explanation(trained, run, out, n_figures_spec, format_list, progress)
     return run
 
@@ -204,6 +206,7 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
     from ..plotting import explain_plots as ep
     from ..plotting.faithfulness_plots import draw_faithfulness, faithfulness_figure_size
     from ..plotting.row_figures import shap_per_feature
+    from ..plotting.series_plots import draw_series_explanation
 
     result = run.shap if isinstance(run, ExplanationRun) else run
     faith = run.faithfulness if isinstance(run, ExplanationRun) else None
@@ -276,11 +279,22 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
         f = fig(6.5, 5.5)
         ep.draw_attention(f.add_subplot(), att, index=i, prefix=f"Row {r} (predicted {pred}): ")
         save(f, f"attention_row{r}", row_formats, ROW_DPI)
-        f = fig(wide + 3, 7.5)
         c = int(result.predicted[i])
-        ep.comparison_figure(f, X_show[i], shap_per_feature(result, i, c), cam.per_feature()[i],
-                             att.per_feature()[i], names, result.class_names[c],
-                             title=f"Row {r}: input, SHAP, Grad-CAM and attention for class {result.class_names[c]}")
+        series = getattr(run, "series", None)
+        if series is not None:  # which channel, and when, on the series' own time axis
+            lengths = getattr(run, "lengths", None)
+            f = fig(11, 2.0 + 1.3 * min(series.n_channels, 8))
+            draw_series_explanation(
+                f, X_show[i].reshape(series.n_channels, -1), result.values[i, :, c], result.unit_features(),
+                list(series.channels), cam.heatmap[i], att.received_upsampled[i],
+                None if lengths is None else int(lengths[i]), result.class_names[c],
+                title=f"Row {r}: which channel, and when, for class {result.class_names[c]}", units=result.units)
+        else:
+            f = fig(wide + 3, 7.5)
+            ep.comparison_figure(f, X_show[i], shap_per_feature(result, i, c), cam.per_feature()[i],
+                                 att.per_feature()[i], names, result.class_names[c],
+                                 title=f"Row {r}: input, SHAP, Grad-CAM and attention for class "
+                                       f"{result.class_names[c]}")
         save(f, f"comparison_row{r}", row_formats, ROW_DPI)
     return written
 

@@ -49,7 +49,8 @@ def draw_attention_figure(fig, att, feature_names: Sequence[str], row: int, head
 
 
 def draw_shap_view(fig, result, view: str, class_index: int | None = None, position: int | None = None,
-                   x: np.ndarray | None = None, row: int | None = None, views=None) -> None:
+                   x: np.ndarray | None = None, row: int | None = None, views=None, series=None,
+                   own_length: int | None = None) -> None:
     """One of SHAP_VIEWS. Per-row views need `position` (the row's index in `result`); the comparison also
     needs the row's input `x` (1, F) and its RowViews (Grad-CAM of the shown class, attention).
     `class_index` None = the predicted class."""
@@ -68,6 +69,14 @@ def draw_shap_view(fig, result, view: str, class_index: int | None = None, posit
             ep.draw_waterfall(fig.add_subplot(), result, r, c)
         elif view == "force":
             ep.draw_force(fig.add_subplot(), result, r, c)
+        elif series is not None:  # which channel, and when, on the series' own time axis
+            from .series_plots import draw_series_explanation
+
+            draw_series_explanation(fig, x[0].reshape(series.n_channels, -1), result.values[r, :, c],
+                                    result.unit_features(), list(series.channels), views.gradcam.heatmap[0],
+                                    views.attention.received_upsampled[0], own_length, result.class_names[c],
+                                    title=f"Row {row}: which channel, and when, for class {result.class_names[c]}",
+                                    units=getattr(result, "units", "probability"))
         else:
             name = result.class_names[c]
             names = result.input_names if getattr(result, "input_names", None) else result.feature_names

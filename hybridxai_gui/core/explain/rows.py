@@ -85,28 +85,82 @@ def explain_rows(trained, X: np.ndarray, rows, background: np.ndarray, method: s
     return (yield from explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=cancel))
 
 
+MAX_UNITS = 64  # series: SHAP plays over at most this many channel × segment groups (the cost stays bounded)
+
+
+def series_units(trained, segments: int | None = None, max_units: int = MAX_UNITS):
+    """(groups, names, segments per channel) for a series model's SHAP, or (None, None, 0) for a table.
+
+    Each channel is cut into `segments` contiguous time segments (`<channel>@<start>-<end>`, steps of the
+    model's time axis, end inclusive); by default as many as keep channels × segments within `max_units`. A
+    wide file's series short enough to explain step by step keep one unit per column (its own names)."""
+    from .groups import segment_groups
+
+    spec = trained.series
+    if spec is None:
+        return None, None, 0
+    C, T = spec.n_channels, spec.length
+    if segments is None:
+        segments = max(1, min(T, max_units // C))
+    if segments < 1:
+        raise HybridXAIError(f"Segments per channel ({setting('segments')}) must be at least 1, got {segments}.")
+    segments = min(int(segments), T)
+    if segments == T and trained.feature_names == spec.input_columns:
+        return None, None, T  # one step per unit: the file's own columns
+    groups, names = segment_groups(C, T, segments, list(spec.channels))
+    return groups, names, segments
+
+
+def select_series(trained, frame, source: str, rows: str | None, label: str | None = None):
+    """The chosen rows of a table as the model reads them: (X scaled, row ids, true classes or None, own lengths
+    or None). For a long file a row is a series (0-based, in order of first appearance)."""
+    if trained.series is None:
+        selected = parse_rows(rows, len(frame))
+        sub = frame.iloc[selected]
+        return trained.transform(sub, source), selected, true_classes(trained, sub, label, source), None
+    read = trained.read_rows(frame, source)
+    selected = parse_rows(rows, read.n_total)
+    position = {int(r): i for i, r in enumerate(read.rows)}
+    picked = [position[r] for r in selected]
+    true = None
+    if (label or trained.label_column) in frame.columns:
+        from ..pipeline import row_labels
+
+        try:
+            true = row_labels(trained, frame, source, read, label)[picked]
+        except HybridXAIError:
+            true = None
+    return read.X[picked], selected, true, read.lengths[picked]
+
+
 def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, label: str | None = None,
                        background: np.ndarray | None = None, method: str = "auto", units: str = "probability",
                        kind: str | None = None, groups=None, group_names=None, faithfulness: bool = True,
-                       cancel=None):
-    """The rows `rows` ("0-9,15"; None: the first ones) of a data table explained by `trained`, every stage
-    (SHAP, Grad-CAM, attention, faithfulness, sanity check): yields ExplainProgress, returns an ExplanationRun.
-    `kind`: table or series (None: guessed from the names and values, see run.guess_kind)."""
+                       segments: int | None = None, cancel=None):
+    """The rows `rows` ("0-9,15"; None: the first ones; for a long file, series) of a data table explained by
+    `trained`, every stage (SHAP, Grad-CAM, attention, faithfulness, sanity check): yields ExplainProgress,
+    returns an ExplanationRun. `kind`: table or series (None: the model's layout says; for a model without one,
+    guessed from the names and values, see run.guess_kind). A series model's SHAP runs over channel × time
+    segments (`segments` per channel; see series_units)."""
     from .run import guess_kind, iter_explanation_run
 
-    selected = parse_rows(rows, len(frame))
-    sub = frame.iloc[selected]
-    X = trained.transform(sub, source)  # (R, F) scaled float32
+    X, selected, true, lengths = select_series(trained, frame, source, rows, label)
     X_raw = trained.unscale(X)
-    true = true_classes(trained, sub, label, source)
     bg = background_rows(trained, background)
     n_channels = int(getattr(trained.model_config, "n_channels", 1))
     if kind is None:
-        kind = guess_kind(trained.feature_names, trained.unscale(bg), n_channels)
-    return (yield from iter_explanation_run(
+        kind = "series" if trained.series is not None else guess_kind(trained.feature_names, trained.unscale(bg),
+                                                                       n_channels)
+    if groups is None and trained.series is not None:
+        groups, group_names, _ = series_units(trained, segments)
+    run = yield from iter_explanation_run(
         trained.model, X, bg, feature_names=trained.feature_names, class_names=trained.class_names, rows=selected,
         method=method, units=units, X_raw=X_raw, true=true, kind=kind, groups=groups, group_names=group_names,
-        faithfulness=faithfulness, cancel=cancel))
+        faithfulness=faithfulness, cancel=cancel)
+    if run is not None:
+        run.series = trained.series
+        run.lengths = lengths
+    return run
 
 
 @dataclass

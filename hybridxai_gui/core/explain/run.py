@@ -51,6 +51,8 @@ class ExplanationRun:
     kind: str  # table or series
     faithfulness: FaithfulnessResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # per stage
+    series: object = None  # series.SeriesSpec of the model when the rows are series (channels × time)
+    lengths: np.ndarray | None = None  # series: each explained series' own number of steps
 
     @property
     def background_size(self) -> int:
@@ -59,7 +61,7 @@ class ExplanationRun:
     def __getattr__(self, name: str):
         # the SHAP result's fields read through (run.method, run.rows, run.additive, …): callers that only want
         # SHAP need not know about the other stages
-        if name.startswith("_") or name == "shap":
+        if name.startswith("_") or name in ("shap", "series", "lengths"):
             raise AttributeError(name)
         return getattr(self.shap, name)
 
