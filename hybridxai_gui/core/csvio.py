@@ -29,7 +29,10 @@ _ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_BYTES = 64 * 1024
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
-Layout = namedtuple("Layout", "sep encoding header")
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*")
+_DECIMAL_POINT = re.compile(r"\s*[+-]?\d*\.\d+([eE][+-]?\d+)?\s*")
+# decimal: "," for files written by spreadsheets in locales with decimal commas (`;` between fields, 1,5)
+Layout = namedtuple("Layout", "sep encoding header decimal", defaults=(".",))
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,25 @@ def _pick_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _decimal_mark(lines: list[str], sep: str) -> str:
+    """"," when the fields of a `;` or tab separated file hold numbers like 1,5 and none like 1.5, else "."."""
+    if sep == ",":
+        return "."
+    commas = points = 0
+    for line in lines[1:]:
+        for value in next(csv.reader([line], delimiter=sep)):
+            commas += _DECIMAL_COMMA.fullmatch(value) is not None
+            points += _DECIMAL_POINT.fullmatch(value) is not None
+    return "," if commas and not points else "."
+
+
+def _note_decimal_comma(path: Path, sep: str) -> None:
+    between = {";": "semicolons", "\t": "tabs"}.get(sep, repr(sep))
+    message = (f"{path} is written with decimal commas (1,5 for one and a half) and {between} between fields, as "
+               "spreadsheets in many languages save it: it was read that way.")
+    warnings.warn(message, HybridXAIWarning, stacklevel=4)
+
+
 def sniff(path: Path) -> Layout:
     """Encoding, delimiter and header from the first few KB; the body is left to pandas."""
     try:
@@ -147,7 +169,10 @@ def sniff(path: Path) -> Layout:
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
         raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own name.")
-    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header)
+    decimal = _decimal_mark(lines, sep)
+    if decimal == ",":
+        _note_decimal_comma(path, sep)
+    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header, decimal)
 
 
 def _release_freed_heap() -> None:
@@ -243,7 +268,7 @@ def _read_parallel(path: Path, layout: Layout, dtype: dict | None) -> pd.DataFra
         def parse(span: tuple[int, int]) -> pd.DataFrame | None:
             source = _ByteRange(fd, *span)
             part = pd.read_csv(source, sep=layout.sep, encoding="utf-8", engine="c", header=None, names=names,
-                               dtype=dtype)
+                               dtype=dtype, decimal=layout.decimal)
             return None if source.quoted else part
 
         try:
@@ -297,7 +322,8 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
             # A file handle keeps pandas on its serial C reader: its multi-threaded, path-only reader holds
             # every chunk and the joined columns at once, over 3x the float32 array at its peak.
             with path.open("rb") as fh:
-                df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, engine=_ENGINE, dtype=dtype)
+                df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, dtype=dtype, decimal=layout.decimal,
+                                 engine=_ENGINE if layout.decimal == "." else "c")
             break
         except UnicodeDecodeError:
             if encoding == "latin-1":  # latin-1 decodes every byte; never loop

@@ -38,6 +38,7 @@ class TableSummary:
     warnings: list[str] = field(default_factory=list)
     # label column -> (rows per class as {str: count}, sorted by name; number of distinct values)
     counts: dict[str, tuple[dict[str, int], int]] = field(default_factory=dict)
+    findings: Any = None  # table_checks.ColumnFindings over every column: identifiers and constant columns
 
 
 def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
@@ -73,8 +74,10 @@ def column_stats(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def open_table(path: str | Path) -> TableSummary:
-    """Read a CSV and summarise it: statistics per column, reading notes, rows per class of the likely label."""
+    """Read a CSV and summarise it: statistics per column, reading notes (decimal commas, Latin-1), rows per
+    class of the likely label, identifier and constant columns."""
     from .data import guess_label_column
+    from .table_checks import check_table
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -82,7 +85,8 @@ def open_table(path: str | Path) -> TableSummary:
     columns = [str(c) for c in frame.columns]
     label = guess_label_column(columns) if columns else None
     counts = {label: class_counts(frame, label)} if label in frame.columns else {}
-    return TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts)
+    return TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts,
+                        check_table(frame, None))
 
 
 def test_columns_problem(train_columns: list[str], test_columns: list[str], label: str | None,
@@ -249,9 +253,7 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
         except HybridXAIError as exc:
             out.label_note = f"No accuracy for these rows: {exc.template}"
         else:
-            from .trained import softmax
-
-            out.evaluation = compute_metrics(trained.class_names, y, softmax(logits), rows)
+            out.evaluation = compute_metrics(trained.class_names, y, trained.probabilities(logits), rows)
     return out
 
 

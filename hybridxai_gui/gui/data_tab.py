@@ -243,11 +243,20 @@ class DataTab(QWidget):
             shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
             notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
                          + (", …" if len(missing) > 6 else "") + ". Choose how to treat them under “Missing values”.")
+        notes += self._findings().notes(unticked=True)
         dropped = self._drop_unfit_test_table()
         if dropped:
             notes.append(dropped)
         self.set_problems(notes, level="warning")
         self.trainLoaded.emit(table.path)
+
+    def _findings(self):
+        """The core's identifier and constant columns of the training table, the label column left out."""
+        from ..core.table_checks import ColumnFindings
+
+        found = getattr(self.train_table, "findings", None) or ColumnFindings()
+        label = self.labelColumnCombo.currentText()
+        return ColumnFindings([c for c in found.identifiers if c != label], [c for c in found.constant if c != label])
 
     def _drop_unfit_test_table(self) -> str | None:
         """A test CSV opened for an earlier training file is kept only if it has this file's label and feature
@@ -339,15 +348,25 @@ class DataTab(QWidget):
         if self.train_table is None or not label:
             return
         stats = self.train_table.stats
+        found = self._findings()
         self.featureList.blockSignals(True)
         self.featureList.clear()
         for name, kind in zip(stats["column"], stats["type"]):
             if name == label:
                 continue
-            item = QListWidgetItem(name if kind == "number" else f"{name}  (text)")
+            identifier = name in found.identifiers  # unticked by default: a row number teaches the row order
+            tag = ("  (text)" if kind != "number" else "  (identifier?)" if identifier
+                   else "  (constant)" if name in found.constant else "")
+            item = QListWidgetItem(name + tag)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if kind == "number" else Qt.CheckState.Unchecked)
+            used = kind == "number" and not identifier
+            item.setCheckState(Qt.CheckState.Checked if used else Qt.CheckState.Unchecked)
+            if identifier:
+                item.setToolTip("A different value in every row: it looks like an identifier (a row number or an ID), "
+                                "so it is left out. Tick it to use it anyway.")
+            elif name in found.constant:
+                item.setToolTip("The same value in every row: it cannot help tell the classes apart.")
             self.featureList.addItem(item)
         self.featureList.blockSignals(False)
         self._update_feature_count()
