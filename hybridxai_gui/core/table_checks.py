@@ -33,18 +33,21 @@ class ColumnFindings:
         """Notes for the user; unticked=True: the identifiers were left out (the Data tab's default)."""
         out = []
         if self.identifiers:
-            names = format_names(self.identifiers, 6)
+            one = len(self.identifiers) == 1
+            it, has, looks = ("it", "has", "looks like an identifier") if one else \
+                ("they", "each have", "look like identifiers")
+            said = (f"Column {format_names(self.identifiers, 6)} {has} a different value in every row, so {it} {looks} "
+                    "(a row number or an ID), not a measurement")
             if unticked:
-                out.append(f"{names} has a different value in every row, so it looks like an identifier (a row number "
-                           f"or an ID), not a measurement: it was left out of the features. Tick it under Features "
-                           "to use it anyway.")
+                out.append(f"{said}: {'it was' if one else 'they were'} left out of the features. Tick "
+                           f"{it} under Features to use {'it' if one else 'them'} anyway.")
             else:
-                out.append(f"{names} has a different value in every row, so it looks like an identifier (a row number "
-                           f"or an ID), not a measurement; a model can learn the row order from it. Leave it out "
-                           f"({setting('exclude', repr(self.identifiers[0]))}).")
+                out.append(f"{said}; a model can learn the row order from {it}. Leave {it} out "
+                           f"({setting('exclude', ','.join(self.identifiers))}).")
         if self.constant:
-            out.append(f"{format_names(self.constant, 6)} has the same value in every row, so it cannot help tell "
-                       "the classes apart.")
+            one = len(self.constant) == 1
+            out.append(f"Column {format_names(self.constant, 6)} {'has' if one else 'each have'} the same value in "
+                       f"every row, so {'it' if one else 'they'} cannot help tell the classes apart.")
         return out
 
 
