@@ -6,7 +6,7 @@
     hybridxai predict MODEL.pth DATA.csv --out PRED.csv [--with-logits]
     hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--background BG.csv] --out DIR
     hybridxai info MODEL.pth [--json]
-    hybridxai report MODEL.pth [--data TEST.csv] [--cv DIR] --out REPORT.html|REPORT.pdf
+    hybridxai report MODEL.pth [--data TEST.csv [--rows 0-4]] [--cv DIR] --out REPORT.html|REPORT.pdf
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
 """
@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--label", help="label column of --data (default: the one the model was trained with)")
     r.add_argument("--missing", choices=("error", "drop", "mean"), help="rows of --data with missing values")
     r.add_argument("--cv", metavar="DIR", help="include the repeated evaluation a `cv --out DIR` run wrote")
+    r.add_argument("--rows", help="explain these 0-based data rows of --data with SHAP (method auto) in the report, "
+                   "e.g. 0-4")
     r.add_argument("--threshold", type=float, default=0.5,
                    help="two classes: the probability of the second class from which a row is called positive")
     r.add_argument("--out", required=True, help="REPORT.html (one self-contained file) or REPORT.pdf")
@@ -372,9 +374,22 @@ def cmd_report(args) -> int:
         source = f"rows of {name}" + (f" ({labelled.dropped} with missing values left out)" if labelled.dropped else "")
     elif trained.evaluation:
         evaluation, source = EvaluationResult.from_dict(trained.evaluation), "test rows (saved with the model)"
+    if args.rows and not args.data:
+        raise_usage("--rows picks rows of --data: give the labelled file too")
+    explanations = []
+    if args.rows:
+        from .core.explain.rows import background_rows, explain_rows, parse_rows, true_classes
+        from .core.pipeline import drain
+
+        chosen = parse_rows(args.rows, len(frame))
+        sub = frame.iloc[chosen]
+        X = trained.transform(sub, name, missing=args.missing)
+        explanations.append(drain(explain_rows(trained, X, chosen, background_rows(trained), "auto",
+                                               X_raw=trained.unscale(X), true=true_classes(trained, sub, args.label,
+                                                                                           name))))
     cv = load_cv_summary(args.cv) if args.cv else None
     content = build_report(trained, evaluation=evaluation, evaluation_source=source, cross_validation=cv,
-                           threshold=args.threshold)
+                           explanations=explanations, threshold=args.threshold)
     write_report(content, out)
     print(f"wrote the report to {out}")
     return EXIT_OK

@@ -153,3 +153,20 @@ def test_the_data_tab_reads_decimal_commas_as_numbers(qtbot, tmp_path):
     assert len(tab.selected_features()) == 13  # every measurement is a number, ticked
     assert set(tab.train_table.stats["type"]) == {"number", "text"}
     assert "decimal commas" in tab.problemsPanel.text()
+
+
+def test_report_explains_chosen_rows_with_their_additivity_check(wine, tmp_path):
+    folder, csv = wine
+    out = tmp_path / "explained.html"
+    assert main(["report", str(folder / "wine.pth"), "--data", str(csv), "--rows", "0-1", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    _self_contained(text)
+    explanations = text.split(">Explanations</h2>")[1].split(">Reproducibility</h2>")[0]
+    assert "SHAP feature importance" in explanations and "data rows 0, 1" in explanations
+    assert "Additivity OK" in explanations
+
+
+def test_report_rows_need_the_data_file(wine, tmp_path, capsys):
+    folder, _ = wine
+    assert main(["report", str(folder / "wine.pth"), "--rows", "0", "--out", str(tmp_path / "r.html")]) == 2
+    assert "--rows picks rows of --data" in capsys.readouterr().err

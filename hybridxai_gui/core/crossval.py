@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import HybridXAIError, setting
+from .errors import HybridXAIError, HybridXAIWarning, setting
 
 SCHEMES = ("kfold", "split")  # k-fold (repeated R times), or R random stratified train/test splits
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "ece")
@@ -232,7 +232,9 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
         warnings.simplefilter("always")
         table = read_rows(request.train, **settings, has_test_file=cv.scheme == "kfold")
         test_rows = read_test_rows(table, request.test) if request.test is not None else None
-    notes = list(dict.fromkeys([*table.notes, *(str(w.message) for w in caught)]))
+    # catch_warnings sees every thread's warnings (the app's GUI thread too): keep only the reading notes
+    notes = list(dict.fromkeys([*table.notes, *(str(w.message) for w in caught
+                                                if issubclass(w.category, HybridXAIWarning))]))
     seed, val_size = request.training.seed, request.data.val_size
     result = CrossValidationResult(cv, list(table.class_names), table.src.name, len(table), notes=notes,
                                    test_source=test_rows[3].name if test_rows is not None else None)

@@ -244,6 +244,10 @@ class CrossValidationPanel(QWidget):
                 table.setItem(len(folds) + 1, c, _cell(_num(sd), True))
             labels += ["mean", "sd"]
         table.setVerticalHeaderLabels(labels)
+        table.resizeRowsToContents()
+        # As tall as its rows (up to about twelve): the rest of the page goes to the spread figure.
+        rows = sum(table.rowHeight(i) for i in range(min(table.rowCount(), 12)))
+        table.setMaximumHeight(table.horizontalHeader().height() + rows + 2 * table.frameWidth() + 4)
 
     def _paint(self) -> None:
         if self.spreadPanel is None:

@@ -110,7 +110,9 @@ class EvaluationTab(QWidget):
         self.baselinesTable.setObjectName("baselinesTable")
         self.baselinesTable.setAccessibleName("The network beside baselines")
         self.baselinesTable.setHorizontalHeaderLabels(["model", "accuracy", "macro F1"])
-        self.baselinesTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.baselinesTable.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.baselinesTable.verticalHeader().setVisible(False)
         self.baselinesTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         right = QWidget()
@@ -310,6 +312,9 @@ class EvaluationTab(QWidget):
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 table.setItem(r, c, _item(value, align_right=c > 0))
+        table.resizeRowsToContents()
+        height = table.horizontalHeader().height() + sum(table.rowHeight(i) for i in range(table.rowCount()))
+        table.setMaximumHeight(height + 2 * table.frameWidth() + 2)
         table.setVisible(bool(rows))
 
     def _row_activated(self, row: int, _column: int) -> None:

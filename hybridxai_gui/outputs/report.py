@@ -3,8 +3,8 @@
     write_report(build_report(trained, ...), "run.html")   # or "run.pdf"
 
 The report is a list of blocks (headings, paragraphs, tables, figures) built here once; `report_render`
-writes them as HTML (every figure a PNG data URI: no external reference, readable offline) or as a PDF
-(matplotlib's PDF backend: text pages, then each figure as a vector page). Explanations enter as
+writes them as HTML (every figure a PNG data URI: no external reference, readable offline) or as an A4 PDF
+(matplotlib's PDF backend, the figures flowing with the text). Explanations enter as
 `ReportItem`s (a title, a matplotlib Figure, a text), so a new kind of explanation or check adds items
 without touching this module.
 """
@@ -262,7 +262,7 @@ def _explanations(c, extra_items) -> list:
     blocks = [Heading("Explanations", "explanations")]
     items = [item for result in c.explanations for item in shap_items(result)] + list(extra_items)
     if not items:
-        return blocks + [Paragraph("No explanations were computed in this session.")]
+        return blocks + [Paragraph("No explanations were computed for this report.")]
     for item in items:
         if item.figure is not None:
             blocks.append(FigureBlock(item.figure, item.text, item.title))

@@ -144,24 +144,32 @@ class _TextPages:
         self.y -= 0.06
 
     def table(self, block: Table) -> None:
-        if block.caption:
-            for piece in textwrap.wrap(block.caption, 100):
-                self.line(piece, 8.5, 0.16, fontweight="bold")
+        """A monospaced table; one that fits on a page is kept on one page, with its caption."""
         rows = ([block.header] if any(block.header) else []) + [[str(v) for v in r] for r in block.rows]
         n = max(len(r) for r in rows)
         widths = [min(60, max(len(r[j]) if j < len(r) else 0 for r in rows)) for j in range(n)]
-        while sum(widths) + 2 * n > 112 and max(widths) > 12:  # narrow the widest column until it fits
+        size, room = (7.5, 112) if sum(widths) + 2 * n <= 112 else (6.8, 124)  # a wide table: a smaller font
+        while sum(widths) + 2 * n > room and max(widths) > 12:  # narrow the widest column until it fits
             widths[widths.index(max(widths))] -= 1
+        lines = []  # (text, bold)
         for i, row in enumerate(rows):
             cells = [textwrap.wrap(row[j] if j < len(row) else "", widths[j]) or [""] for j in range(n)]
             for k in range(max(len(c) for c in cells)):
                 text = "  ".join((c[k] if k < len(c) else "").ljust(widths[j]) for j, c in enumerate(cells))
-                self.line(text, 7.5, 0.14, family="monospace",
-                          fontweight="bold" if i == 0 and any(block.header) else "normal")
+                lines.append((text, i == 0 and any(block.header)))
+        caption = textwrap.wrap(block.caption, 100) if block.caption else []
+        height = 0.16 * len(caption) + 0.14 * len(lines)
+        if height < PAGE[1] - 2 * MARGIN:
+            self._room(height)
+        for piece in caption:
+            self.line(piece, 8.5, 0.16, fontweight="bold")
+        for text, bold in lines:
+            self.line(text, size, 0.14, family="monospace", fontweight="bold" if bold else "normal")
         self.y -= 0.1
 
-    def figure(self, block: FigureBlock) -> None:
-        """The figure at the text's width (at most 4.6 in tall), drawn at PDF_DPI, title above, caption below."""
+    def figure(self, block: FigureBlock, heading: Heading | None = None) -> None:
+        """The figure at the text's width (at most 4.6 in tall), drawn at PDF_DPI, title above, caption below;
+        a section `heading` just before it moves to the next page with it."""
         import matplotlib.image as mpimg
 
         image = mpimg.imread(io.BytesIO(figure_png(block.figure, PDF_DPI)), format="png")
@@ -170,7 +178,9 @@ class _TextPages:
         if height > 4.6:
             width, height = width * 4.6 / height, 4.6
         caption = textwrap.wrap(block.caption, 110)
-        self._room(0.3 + height + 0.15 * len(caption) + 0.1)
+        self._room((0.45 if heading is not None else 0) + 0.3 + height + 0.15 * len(caption) + 0.1)
+        if heading is not None:
+            self.heading(heading.text, bool(heading.anchor))
         if block.title:
             self.line(block.title, 10.5, 0.26, fontweight="bold")
         axes = self.page.add_axes([MARGIN / PAGE[0], (self.y - height) / PAGE[1], width / PAGE[0], height / PAGE[1]])
@@ -194,15 +204,22 @@ def render_pdf(document: Document, fh) -> None:
         pages = _TextPages(pdf)
         pages.line(document.title, 16, 0.4, fontweight="bold")
         pages.line(document.subtitle, 9, 0.3, color="#5f6368")
+        held = None  # a heading right before a figure goes with it: never alone at a page's foot
         for block in document.blocks:
+            if held is not None and not isinstance(block, FigureBlock):
+                pages.heading(held.text, bool(held.anchor))
+                held = None
             if isinstance(block, Heading):
-                pages.heading(block.text, bool(block.anchor))
+                held = block
             elif isinstance(block, Paragraph):
                 pages.paragraph(block.text, block.tone)
             elif isinstance(block, Table):
                 pages.table(block)
             elif isinstance(block, FigureBlock):
-                pages.figure(block)
+                pages.figure(block, held)
+                held = None
+        if held is not None:
+            pages.heading(held.text, bool(held.anchor))
         pages.flush()
 
 

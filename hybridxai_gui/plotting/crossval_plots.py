@@ -39,7 +39,7 @@ def draw_model_spread(ax, values: Mapping[str, Sequence[float]], *, metric: str 
         lows.append(float(x.min()))
     ax.set_yticks(range(len(names)), [labels.get(n, n) for n in reversed(names)])
     low = min(lows) if lows else 0.0
-    ax.set_xlim(max(0.0, low - 0.1 * max(0.05, 1 - low)), 1.0)
+    ax.set_xlim(max(0.0, low - 0.1 * max(0.05, 1 - low)), 1.01)  # a fold at 1.0 stays a whole dot
     ax.set_xlabel(metric)
     n_folds = max((len(v) for v in values.values()), default=0)
     ax.set_title(title or (f"{metric.capitalize()} per fold ({n_folds} folds): dots, mean ± sd"

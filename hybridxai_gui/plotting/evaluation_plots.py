@@ -117,17 +117,22 @@ def draw_precision_recall(ax, curve, *, positive_name: str = "", threshold_point
 
 def draw_reliability(ax, reliability, *, temperature: float = 1.0, title: str | None = None) -> None:
     """Reliability diagram (core.calibration.Reliability): per probability bin, how often the model was right
-    against how sure it was; bars below the diagonal are over-confident. Row counts are written on the bars."""
+    against how sure it was (the hatched gap reaches the bin's mean probability); bars below the diagonal are
+    over-confident. Row counts are written above the bars."""
     edges = np.asarray(reliability.bin_edges)
     width = np.diff(edges)
     filled = reliability.counts > 0
     centres = edges[:-1] + width / 2
     ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1, label="perfectly calibrated")
-    bars = ax.bar(centres[filled], np.asarray(reliability.accuracy)[filled], width=width[filled] * 0.92,
-                  color="#4c72b0", alpha=0.85, label="share right")
-    ax.plot(np.asarray(reliability.confidence)[filled], np.asarray(reliability.accuracy)[filled], "o", color="#c44e52",
-            markersize=4, label="mean probability in bin")
-    ax.bar_label(bars, labels=[str(int(n)) for n in reliability.counts[filled]], fontsize=7, padding=2)
+    accuracy, confidence = np.asarray(reliability.accuracy)[filled], np.asarray(reliability.confidence)[filled]
+    ax.bar(centres[filled], accuracy, width=width[filled] * 0.92, color="#4c72b0", alpha=0.85,
+           label="share right")
+    # the gap from the share right up (or down) to the bin's mean probability: Guo et al.'s "gap" bars
+    ax.bar(centres[filled], confidence - accuracy, bottom=accuracy, width=width[filled] * 0.92, color="#c44e52",
+           alpha=0.35, hatch="//", edgecolor="#c44e52", linewidth=0.5, label="gap to the mean probability")
+    tops = np.maximum(accuracy, confidence)
+    for x, top, n in zip(centres[filled], tops, reliability.counts[filled]):
+        ax.text(x, top + 0.015, str(int(n)), ha="center", va="bottom", fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.1)
     ax.set_xlabel("probability of the predicted class")
