@@ -179,3 +179,24 @@ def test_predict_tab_shows_accuracy_and_confusion_of_a_labelled_file(qtbot, wind
     assert canvas is not None and canvas.isVisible() and canvas.accessibleName()
     texts = [t.get_text() for t in tab.confusionPanel.figure.axes[0].texts]
     assert sorted(int(t) for t in texts) == sorted(evaluation.confusion.ravel().tolist())
+
+
+def test_export_report_of_a_model_opened_from_a_file(qtbot, window, dialogs, tmp_path):
+    from hybridxai_gui.cli import main
+
+    from helpers import write_wine_csv
+
+    csv = write_wine_csv(tmp_path)
+    assert main(["train", str(csv), "--out", str(tmp_path / "w.pth"), "--quiet", "--epochs", "1", "--cnn-channels",
+                 "4", "--lstm-hidden", "8", "--heads", "2"]) == 0
+    with qtbot.waitSignal(window.modelLoaded, timeout=30_000):
+        window.open_model(str(tmp_path / "w.pth"))
+    assert window.evaluationTab.baselinesTable.rowCount() == 0  # no training rows at hand: no baselines
+    assert "Baselines need the model's training rows" in window.evaluationTab.baselinesLabel.text()
+    with qtbot.waitSignal(window.reportExported, timeout=120_000):
+        window.export_report(str(tmp_path / "opened.html"))
+    text = (tmp_path / "opened.html").read_text(encoding="utf-8")
+    _no_external_references(text)
+    assert "test rows (saved with the model)" in text and "w.pth" in text
+    window.export_report(str(tmp_path / "opened.docx"))
+    assert any(".html or .pdf" in m for m in dialogs.texts())

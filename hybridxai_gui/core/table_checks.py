@@ -19,7 +19,8 @@ from .errors import setting
 
 MIN_ROWS = 10  # fewer rows say nothing about a column being an identifier
 # Names people give identifier columns: id, ID, patient_id, sample id, index, key, "Unnamed: 0" (a saved index).
-ID_NAME = re.compile(r"(?i)^(id|idx|index|key|uuid|guid|row|rowid|row_id|record|unnamed: ?\d+|.*[_ \-.]id|id[_ \-.].*)$")
+ID_NAME = re.compile(r"(?i)^(id|idx|index|key|uuid|guid|row|rowid|row_id|record|unnamed: ?\d+"
+                     r"|.*[_ \-.]id|id[_ \-.].*)$")
 
 
 @dataclass(frozen=True)
