@@ -272,7 +272,8 @@ class MainWindow(QMainWindow):
         self.dirty = True
         if outcome.evaluation is not None:
             self.evaluationTab.set_result(outcome.evaluation, temperature=self.trained.temperature)
-            self.evaluationTab.set_split(outcome.prepared, self.trained.seed)
+            # no new job once the window is closing: a training stopped by the close still lands here
+            self.evaluationTab.set_split(None if self._closing else outcome.prepared, self.trained.seed)
         else:
             self.evaluationTab.clear("This model has no test rows to evaluate.")
         self.predictTab.set_model(self.trained)

@@ -30,7 +30,9 @@ class ReportInputs:
 
 
 def gather(window) -> ReportInputs:
-    """What the window knows about its current model, by reference."""
+    """What the window knows about its current model, by reference. The Explanations tab's last ShapResult is
+    reported with its additivity check; a tab method `report_items()` returning outputs.report.ReportItem
+    objects (title, matplotlib Figure, text) adds more, e.g. further checks such as faithfulness."""
     ev = window.evaluationTab
     source = ""
     if ev.result is not None:
