@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", parents=[debug], help="train a model on a CSV file and save it")
     t.add_argument("data", help="training CSV (header row; one label column, numeric features)")
     add_training_options(t)
+    t.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train with N worker processes on this machine (torch.distributed, DDP; gloo on CPUs, NCCL "
+                        "on GPUs); or run this command under torchrun for several machines (docs/SCALING.md)")
     t.add_argument("--save-optimizer", action="store_true", help="also store optimizer state (to resume)")
     t.add_argument("--out", required=True, help="model file to write (.pth)")
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
@@ -117,13 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_training_options(t: argparse.ArgumentParser) -> None:
     """The data, model and training options of `train`, shared by every command that trains (train, cv)."""
-    from .core.config import OPTIMIZERS, PRESETS, SCHEDULERS
+    from .core.config import OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
 
     t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
     t.add_argument("--label", help="label column (default: label/class/target/y, else the last column)")
     t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
     t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
     t.add_argument("--missing", choices=("error", "drop", "mean"), help="missing/infinite values policy")
+    t.add_argument("--layout", choices=("auto", "wide", "long"),
+                   help="auto (default: detected), wide (one row per sample) or long (one row per time step)")
+    t.add_argument("--id", dest="id_column", metavar="COL", help="long layout: the series id column (implies --layout long)")
+    t.add_argument("--time", dest="time_column", metavar="COL",
+                   help="long layout: the column ordering each series' steps (implies --layout long)")
+    t.add_argument("--channels", type=_csv_list, help="comma-separated channel columns (long) or channel names (wide)")
+    t.add_argument("--series-length", type=int, metavar="N",
+                   help="steps per channel the model reads; other lengths are resampled (default: the longest)")
     t.add_argument("--preset", choices=tuple(PRESETS), default="default",
                    help="'default' (recommended) or 'seed' (the original script's settings)")
     t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
@@ -146,6 +157,7 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    t.add_argument("--precision", choices=PRECISIONS, help="fp32 (default), or mixed precision bf16 / fp16")
     t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
     t.add_argument("--val-size", type=float, help="validation share of the training rows (default 0.15)")
     t.add_argument("--scaling", choices=("auto", "zscore", "none"))
@@ -181,10 +193,16 @@ def _configs_from_args(args):
                   "position_channel": args.position_channel}
     model_cfg = replace(model_cfg, **{k: v for k, v in model_over.items() if v is not None})
     data_over = {"label": args.label, "features": args.features, "exclude": args.exclude, "missing": args.missing,
-                 "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size}
+                 "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size,
+                 "layout": args.layout, "id_column": args.id_column, "time_column": args.time_column,
+                 "channels": args.channels, "series_length": args.series_length}
+    if args.id_column or args.time_column:
+        if args.layout == "wide":
+            raise_usage("--id and --time name columns of a long file: they cannot go with --layout wide")
+        data_over["layout"] = "long"
     data_cfg = DataConfig(**{k: v for k, v in data_over.items() if v is not None})
-    runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads}.items()
-                                   if v is not None})
+    runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads,
+                                                      "precision": args.precision}.items() if v is not None})
     train_cfg.validate()
     data_cfg.validate(has_test_file=args.test is not None)
     runtime_cfg.validate()
@@ -207,8 +225,10 @@ def cmd_train(args) -> int:
     from .core.evaluation import format_report
     from .core.fileio import atomic_write
     from .core.pipeline import TrainingRequest, drain, run_training
-    from .core.training import EpochMetrics
+    from .core.pipeline import EpochMetrics
     from .outputs.training import save_history_csv, save_training_figure
+
+    from .core.distributed import launched_world
 
     data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
     out = Path(args.out)
@@ -216,13 +236,25 @@ def cmd_train(args) -> int:
         raise_usage(f"--out must name a .pth file, got '{args.out}'")
     if not out.parent.exists():
         raise_usage(f"the folder of --out '{out.parent}' does not exist")
+    if args.nproc < 1:
+        raise_usage(f"--nproc must be at least 1, got {args.nproc}")
+    world = launched_world()
+    if args.nproc > 1 and not world.distributed:
+        from .launch import run_workers
+
+        return run_workers(args.nproc, ["train", *args.argv])
+    if not world.is_main:  # the other workers train silently; rank 0 prints and writes
+        sys.stdout = open(os.devnull, "w")
 
     def show(item) -> None:
         if type(item).__name__ == "PreparedData":
             for w in item.warnings:
                 _note(w)
-            print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test rows; "
-                  f"{len(item.feature_names)} features; classes: {', '.join(item.class_names)}")
+            what = "series" if item.series is not None else "rows"
+            inputs = (item.series.describe() if item.series is not None else
+                      f"{len(item.feature_names)} features")
+            print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test {what}; "
+                  f"{inputs}; classes: {', '.join(item.class_names)}")
         elif isinstance(item, EpochMetrics) and not args.quiet:
             print(f"epoch {item.epoch:>3}/{item.epochs}  loss {item.train_loss:.4f}  acc {item.train_acc:.4f}  "
                   f"val_loss {_fmt(item.val_loss)}  val_acc {_fmt(item.val_acc)}  "
@@ -230,9 +262,18 @@ def cmd_train(args) -> int:
                   f"lr {item.lr:.2e}  {item.seconds:.2f}s", flush=True)
 
     request = TrainingRequest(args.data, args.test, data_cfg, model_cfg, train_cfg, runtime_cfg)
-    outcome = drain(run_training(request), show)
+    try:
+        outcome = drain(run_training(request, world=world), show)
+    finally:
+        from .core.distributed import shutdown
+
+        shutdown()
     result, evaluation, trained = outcome.result, outcome.evaluation, outcome.trained
+    if not world.is_main:
+        return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
     print(result.message)
+    if world.distributed:
+        print(f"trained with {world.size} workers (torch.distributed)")
     path = save_checkpoint(trained, out, optimizer_state=result.optimizer_state if args.save_optimizer else None)
     stem = path.with_suffix("")
     try:  # the model is safe on disk; a failure below must say so, not hide it
@@ -255,7 +296,7 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.data import read_table
+    from .core.pipeline import read_table
     from .core.evaluation import format_report
     from .core.pipeline import evaluate_frame
     from .outputs.evaluation import save_evaluation_outputs
@@ -280,7 +321,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.data import read_table
+    from .core.pipeline import read_table
     from .core.evaluation import format_report
     from .core.fileio import write_csv
     from .core.pipeline import predict_frame
@@ -292,7 +333,8 @@ def cmd_predict(args) -> int:
         _note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
               "(empty cells in their lines)")
     write_csv(predictions.table, Path(args.out))
-    print(f"predicted {len(predictions.table)} rows -> {args.out}")
+    what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
+    print(f"predicted {len(predictions.table)} {what} -> {args.out}")
     if predictions.evaluation is not None:
         print(f"\nthe file holds the label column '{trained.label_column}': evaluation of the "
               f"{len(predictions.evaluation.y_true)} predicted rows against it:")
@@ -351,12 +393,11 @@ def cmd_cv(args) -> int:
 
 def cmd_report(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.data import read_table
     from .core.evaluation import EvaluationResult
-    from .core.pipeline import evaluate_frame
+    from .core.pipeline import evaluate_frame, read_table
     from .core.run_report import build_report
     from .outputs.crossval import load_cv_summary
-    from .outputs.report import FORMATS, write_report
+    from .plotting.report import FORMATS, write_report
 
     out = Path(args.out)
     if out.suffix.lower() not in FORMATS:
@@ -496,7 +537,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, debug: bool) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        raw = list(argv) if argv is not None else sys.argv[1:]
+        args = build_parser().parse_args(raw)
+        args.argv = raw[raw.index(args.command) + 1:] if args.command in raw else []  # for worker processes
         if not args.command:
             raise UsageError("hybridxai: choose a command: train, cv, evaluate, predict, explain, report or info "
                              "(see 'hybridxai --help')")
@@ -508,7 +551,8 @@ def _main(argv: list[str] | None, debug: bool) -> int:
             try:
                 return COMMANDS[args.command](args)
             except HybridXAIError as exc:
-                print(f"error: {_one_line(exc)}", file=sys.stderr)
+                if os.environ.get("RANK", "0") == "0":  # distributed workers: rank 0 alone says it
+                    print(f"error: {_one_line(exc)}", file=sys.stderr)
                 return EXIT_USAGE
             finally:
                 del HybridXAIWarning

@@ -64,8 +64,7 @@ def test_assemble_is_prepare_data_for_the_same_rows():
     single = prepare_data(df, seed=3)
     table = read_rows(df)
     train, test = stratified_split(table, np.arange(len(table)), 0.2, 3, "test")
-    keep, val = stratified_split(table, train, 0.15, 3, "validation")
-    again = assemble(table, keep, val, test)
+    again = assemble(table, train, test, seed=3)  # its validation share drawn as prepare_data draws it
     for name in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "rows_test"):
         assert np.array_equal(getattr(single, name), getattr(again, name)), name
     assert single.data_hash == again.data_hash
@@ -131,3 +130,18 @@ def test_baselines_on_a_split_and_when_auto_leaves_them_out():
     assert not run and "2,000,000 training rows" in why
     assert baselines.wanted("auto", 500, 100, 30) == (True, "")
     assert baselines.wanted("on", 2_000_000, 500_000, 100)[0]
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_series_files_are_split_by_whole_series(layout):
+    from test_series import recordings, to_wide
+
+    long = recordings(n_series=24, length=12)
+    df = long if layout == "long" else to_wide(long)
+    req = TrainingRequest(df, None, DataConfig(label="activity"), SMALL, TrainConfig(epochs=1, batch_size=8, seed=0))
+    result = drain(cross_validate(req, CrossValidationConfig(folds=3, baselines="on")))
+    assert result.n_rows == 24 and result.class_names == ["still", "wave"]
+    assert [f.n_test for f in result.folds] == [8, 8, 8]  # whole series held out: 24 series in three folds
+    assert all(f.n_train + f.n_val == 16 for f in result.folds)
+    assert result.models == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest"]
+    assert result.summary("accuracy", "random_forest")[0] > 0.8  # 'wave' swings one channel: easy

@@ -25,6 +25,7 @@ from .data import Scaler
 from .errors import CheckpointError, HybridXAIError
 from .fileio import atomic_write
 from .model import HybridCNNLSTMAttention
+from .series import SeriesSpec
 from .trained import TrainedModel
 
 FORMAT_NAME = "hybridxai-checkpoint"
@@ -90,6 +91,7 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         "created": str(trained.created),
         "versions": _plain(library_versions()),
         "temperature": float(trained.temperature),
+        "series": None if trained.series is None else _plain(trained.series.to_dict()),
     }
     if optimizer_state is not None:
         payload["optimizer_state_dict"] = optimizer_state
@@ -201,6 +203,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             data_config=data_config,
             runtime_config=runtime_config,
             temperature=float(payload.get("temperature", 1.0)),  # files from before calibration: 1.0
+            series=SeriesSpec.from_dict(payload.get("series")),
         )
         if not (math.isfinite(trained.temperature) and trained.temperature > 0):
             raise ValueError(f"its temperature {trained.temperature!r} is not a positive number")
@@ -210,6 +213,14 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, HybridXAIError) as exc:
         raise CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {exc}") from exc
     n_features = model_config.n_features
+    spec = trained.series
+    if spec is not None and (spec.n_channels != model_config.n_channels or spec.n_channels * spec.length != n_features
+                             or spec.layout not in ("wide", "long")):
+        raise CheckpointError(f"Model file '{name}' is inconsistent: its series layout does not fit the network's "
+                              "inputs. Use another copy or train the model again.")
+    if spec is None and model_config.n_channels != 1:
+        raise CheckpointError(f"Model file '{name}' is inconsistent: a {model_config.n_channels}-channel network "
+                              "without its series layout. Use another copy or train the model again.")
     if len(trained.feature_names) != n_features or len(trained.class_names) != model_config.n_classes:
         raise CheckpointError(f"Model file '{name}' is inconsistent: feature/class names do not match the model.")
     shapes = {"scaler mean": trained.scaler.mean.shape, "scaler std": trained.scaler.std.shape}
@@ -236,6 +247,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "model_config": _plain(asdict(trained.model_config)),
         "train_config": _plain(asdict(trained.train_config)),
         "data_config": _plain(asdict(trained.data_config)),
+        "series": None if trained.series is None else trained.series.describe(),
         "epochs_trained": len(trained.history),
         "best_epoch": trained.best_epoch,
         "evaluation": {k: v for k, v in (trained.evaluation or {}).items()

@@ -217,7 +217,7 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     scored by each fold's model.
     """
     from . import baselines as base
-    from .data import assemble, read_rows, read_test_rows, stratified_split
+    from .data import assemble, index_series, read_rows, read_test_rows
     from .evaluation import evaluate
     from .training import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, train
 
@@ -228,21 +228,25 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     settings = asdict(request.data)
     settings["features"] = list(settings["features"]) if settings["features"] is not None else None
     settings["exclude"] = list(settings["exclude"])
+    if settings.get("channels") is not None:
+        settings["channels"] = list(settings["channels"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = read_rows(request.train, **settings, has_test_file=cv.scheme == "kfold")
+        table = index_series(read_rows(request.train, **settings, has_test_file=cv.scheme == "kfold"))
         test_rows = read_test_rows(table, request.test) if request.test is not None else None
     # catch_warnings sees every thread's warnings (the app's GUI thread too): keep only the reading notes
     notes = list(dict.fromkeys([*table.notes, *(str(w.message) for w in caught
                                                 if issubclass(w.category, HybridXAIWarning))]))
-    seed, val_size = request.training.seed, request.data.val_size
+    seed = request.training.seed
+    test_name = None
+    if request.test is not None:
+        from .data import frame_source
+
+        test_name = (test_rows[3].name if table.spec is None else
+                     frame_source(request.test).name if hasattr(request.test, "columns") else str(request.test))
     result = CrossValidationResult(cv, list(table.class_names), table.src.name, len(table), notes=notes,
-                                   test_source=test_rows[3].name if test_rows is not None else None)
-    n_fit_estimate = int(len(table) * (1 - 1 / cv.folds if cv.scheme == "kfold" else 1 - cv.test_size))
-    run_baselines, why = base.wanted(cv.baselines, n_fit_estimate, len(table) - n_fit_estimate,
-                                     len(table.feature_names))
-    if why:
-        result.notes.append(why)
+                                   test_source=test_name)
+    run_baselines = None  # decided on the first fold, from its size
     total = cv.total
     last = 0.0
     for index, (repeat, fold, kept, held) in enumerate(fold_splits(table, cv, seed)):
@@ -250,11 +254,13 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
             result.cancelled = True
             break
         fold_started = time.perf_counter()
-        train_idx, val_idx = kept, np.empty(0, dtype=np.int64)
-        if val_size > 0:
-            train_idx, val_idx = stratified_split(table, kept, val_size, seed, "validation")
-        prepared = assemble(table, train_idx, val_idx, held)
-        yield FoldStarted(index, total, repeat, fold, len(train_idx), len(val_idx), len(held))
+        prepared = assemble(table, kept, held, seed=seed)  # a validation share of `kept` chooses the epoch
+        n_train, n_val, n_test = len(prepared.y_train), len(prepared.y_val), len(prepared.y_test)
+        yield FoldStarted(index, total, repeat, fold, n_train, n_val, n_test)
+        if run_baselines is None:
+            run_baselines, why = base.wanted(cv.baselines, n_train + n_val, n_test, prepared.X_train.shape[1])
+            if why:
+                result.notes.append(why)
         finished = None
         for item in train(prepared, request.model, request.training, control, progress_every, request.runtime):
             if isinstance(item, TrainingFinished):
@@ -272,10 +278,10 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
             break
         trained = finished.trained
         evaluation = evaluate(trained, prepared.X_test, prepared.y_test, prepared.rows_test)
-        outcome = FoldResult(index, repeat, fold, len(train_idx), len(val_idx), len(held), fold_metrics(evaluation),
+        outcome = FoldResult(index, repeat, fold, n_train, n_val, n_test, fold_metrics(evaluation),
                              epochs=len(finished.history), temperature=trained.temperature)
         if test_rows is not None:  # the same training rows make the same scaler and fill values for the file
-            on_file = assemble(table, train_idx, val_idx, test_rows=test_rows)
+            on_file = assemble(table, kept, test_rows=test_rows, seed=seed)
             outcome.test_file = fold_metrics(evaluate(trained, on_file.X_test, on_file.y_test, on_file.rows_test))
         if run_baselines:
             X_fit = np.concatenate([prepared.X_train, prepared.X_val])

@@ -31,8 +31,9 @@ _SNIFF_BYTES = 64 * 1024
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*")
 _DECIMAL_POINT = re.compile(r"\s*[+-]?\d*\.\d+([eE][+-]?\d+)?\s*")
+# text: columns whose first values are not numbers (series ids, names): never parsed as float32
 # decimal: "," for files written by spreadsheets in locales with decimal commas (`;` between fields, 1,5)
-Layout = namedtuple("Layout", "sep encoding header decimal", defaults=(".",))
+Layout = namedtuple("Layout", "sep encoding header text decimal", defaults=((), "."))
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,23 @@ def sniff(path: Path) -> Layout:
     decimal = _decimal_mark(lines, sep)
     if decimal == ",":
         _note_decimal_comma(path, sep)
-    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header, decimal)
+    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header,
+                  _text_columns(lines, sep, header, decimal), decimal)
+
+
+def _text_columns(lines: list[str], sep: str, header: list[str], decimal: str = ".") -> tuple[str, ...]:
+    """Columns holding a non-numeric value in the sniffed lines: reading them as float32 would fail and send
+    the whole file through a second, slower parse. (With decimal commas, 1,5 is a number.)"""
+    text: set[str] = set()
+    try:
+        for record in csv.reader(lines[1:], delimiter=sep):
+            for name, value in zip(header, record):
+                number = value.replace(",", ".", 1) if decimal == "," else value
+                if value.strip() and not looks_numeric(number):
+                    text.add(name)
+    except csv.Error:
+        return ()
+    return tuple(c for c in header if c in text)
 
 
 def _release_freed_heap() -> None:
@@ -314,7 +331,7 @@ def _join(parts: list[pd.DataFrame], names: list[str]) -> pd.DataFrame:
 
 def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None = None) -> pd.DataFrame:
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
-    dtype = {c: np.float32 for c in float_columns} if float_columns else None
+    dtype = {c: np.float32 for c in float_columns if c not in layout.text} if float_columns else None
     encoding = layout.encoding
     df = _read_parallel(path, layout, dtype)
     while df is None:

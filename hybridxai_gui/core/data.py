@@ -12,6 +12,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass, replace
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .csvio import (LABEL_NAMES, Layout, Source, format_names, guess_label_column,  # noqa: F401 (re-exported)
                     looks_numeric, read_csv_layout, read_table, sniff)
-from .config import MISSING_POLICIES, SCALINGS, DataConfig  # noqa: F401 (re-exported)
+from .config import DataConfig
 from .errors import HybridXAIError, setting
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
 _AUTO_SAMPLE_ROWS = 20000
@@ -288,6 +289,30 @@ def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.n
     return idx[~mask], idx[mask]  # file order: easier to inspect, and training shuffles anyway
 
 
+def validation_split(train_idx: np.ndarray, y: np.ndarray, share: float, seed: int, class_names: list[str],
+                     src, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) indices out of train_idx, stratified. A share too small to hold one row of every
+    class is raised to that (when every class keeps at least two rows for training), with a note; a set too
+    small even for that trains without a validation split, with a note."""
+    if share <= 0:
+        return train_idx, np.empty(0, dtype=np.int64)
+    labels = y[train_idx]
+    counts = np.bincount(labels, minlength=len(class_names))
+    present = counts[counts > 0]
+    n_held = math.ceil(share * len(train_idx))
+    if n_held < len(present) and not (counts == 1).any():
+        if present.min() >= 3:
+            share = len(present) / len(train_idx)
+            notes.append(f"A {setting('val_size')} share of {len(train_idx)} training rows cannot hold one row of "
+                         f"each of the {len(present)} classes: the validation split holds one of each instead.")
+        else:
+            notes.append(f"With {len(train_idx)} training rows for {len(present)} classes there is no room for a "
+                         "validation split: training runs without one (the last epoch's weights are kept).")
+            return train_idx, np.empty(0, dtype=np.int64)
+    keep, held = _stratified_split(np.arange(len(train_idx)), labels, share, seed, "validation", class_names, src)
+    return train_idx[keep], train_idx[held]
+
+
 def _allocate(counts: np.ndarray, n_held: int, rng: np.random.Generator) -> np.ndarray:
     """Rows to hold out per class: proportional to the class sizes, summing to n_held (largest remainders,
     ties drawn at random), and at least 1 held and 1 kept for every class present when n_held allows it."""
@@ -322,6 +347,9 @@ class PreparedData:
     test_source: str | None
     warnings: list[str]  # notes for the user (they may name settings: render them with errors.render)
     config: DataConfig = DataConfig()  # the settings that made these arrays, label and features resolved
+    series: object = None  # series.SeriesSpec when the rows are series (channels × steps, flat), else None
+    test_ids: list | None = None  # series: each test row's series id (long) or data row (wide)
+    test_lengths: np.ndarray | None = None  # series: each test series' own number of steps
 
 
 def _table_columns(df, src, label_column, feature_names, missing, notes):
@@ -377,10 +405,12 @@ class TableRows:
 
     Repeated evaluation (core.crossval) reads the table once and assembles one PreparedData per fold, so every
     fold goes through the same checks, missing-value policy, scaling and hashing as a single training run.
+    A table whose rows hold series keeps its frame and layout (`spec`); `index_series` then gives each series
+    its class and its rows of the frame, and `assemble` hands the chosen series to series_data.prepare_series.
     """
 
-    columns: list[np.ndarray]  # one float32 array per feature, over every row of the file
-    y: np.ndarray  # (N,) class index (into class_names) of each kept row
+    columns: list[np.ndarray]  # one float32 array per feature, over every row of the file ([] for series)
+    y: np.ndarray  # (N,) class index (into class_names) of each kept row (each series once indexed)
     rows: np.ndarray  # (N,) 0-based data rows of the file that are kept (missing="drop" leaves some out)
     feature_names: list[str]
     class_names: list[str]
@@ -388,6 +418,9 @@ class TableRows:
     src: Source
     notes: list[str]
     config: DataConfig  # the settings asked for (label and features as given)
+    frame: pd.DataFrame | None = None  # series: the frame they are read from
+    spec: Any = None  # series: their series.SeriesSpec
+    series_rows: list[np.ndarray] | None = None  # series: each one's rows of the frame (index_series)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -395,15 +428,36 @@ class TableRows:
 
 def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, features: list[str] | None = None,
               exclude: list[str] | None = None, missing: str = "error", scaling: str = "auto",
-              test_size: float = 0.2, val_size: float = 0.15, has_test_file: bool = False) -> TableRows:
-    """Read and check a training table: label and feature columns, labels, missing values; no split yet."""
-    config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size)
+              test_size: float = 0.2, val_size: float = 0.15, layout: str = "auto", id_column: str | None = None,
+              time_column: str | None = None, channels: list[str] | None = None, series_length: int = 0,
+              has_test_file: bool = False) -> TableRows:
+    """Read and check a training table: label and feature columns, labels, missing values; no split yet.
+    Rows that hold series (series.detect_layout: wide channels, long files, unequal lengths) are kept as the
+    frame and their layout; tables become float32 feature columns."""
+    config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size, layout, id_column,
+                        time_column, channels, series_length)
     config.validate(has_test_file=has_test_file)
     notes: list[str] = []
     loaded, src = _load(train, None, None, "training")
     columns = loaded.header if isinstance(loaded, Layout) else list(loaded.columns)
+    label_column = label if label is not None else guess_label_column(columns)
+    df = None
+    if layout != "wide" or id_column or time_column or channels:  # it may hold series: look at the rows
+        numeric = [c for c in columns if c != label_column]  # float32 where the values are numbers (csvio)
+        df = read_csv_layout(Path(src.name), loaded, numeric) if isinstance(loaded, Layout) else loaded
+        if label_column not in df.columns:
+            _select_columns(columns, src, label, features, exclude)  # the message naming the label
+        from .series import detect_layout
+
+        detected = detect_layout(df, label_column, list(features) if features is not None else None, layout,
+                                 id_column, time_column, list(channels) if channels else None, exclude, src)
+        if detected.spec is not None:
+            notes.extend(detected.notes)
+            empty = np.empty(0, dtype=np.int64)
+            return TableRows([], empty, empty, [], [], label_column, src, notes, config, frame=df, spec=detected.spec)
     label_column, feature_names = _select_columns(columns, src, label, features, exclude)
-    df = read_csv_layout(Path(src.name), loaded, feature_names) if isinstance(loaded, Layout) else loaded
+    if df is None:
+        df = read_csv_layout(Path(src.name), loaded, feature_names) if isinstance(loaded, Layout) else loaded
     columns, codes, label_names, rows = _table_columns(df, src, label_column, feature_names, missing, notes)
     del df, loaded  # the feature columns keep what they need of a frame read from a path
 
@@ -422,6 +476,31 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
     return TableRows(columns, y, rows, feature_names, class_names, label_column, src, notes, config)
 
 
+def index_series(table: TableRows) -> TableRows:
+    """A series table with one class per series and each series' rows of the frame (for splitting by series)."""
+    if table.spec is None or table.series_rows is not None:
+        return table
+    from .series import read_series
+    from .series_data import _labels
+
+    found = read_series(table.frame, table.spec, table.src, table.config.missing, table.label_column)
+    codes, names = _labels(found.labels, table.label_column, table.src, found.first_rows)
+    table.class_names = _sorted_classes([names[c] for c in np.unique(codes)])
+    if len(table.class_names) < 2:
+        raise HybridXAIError(f"{table.src.name}: the label column {table.label_column!r} has only the class "
+                             f"{format_names(table.class_names)}; a classifier needs at least two.")
+    index = {name: i for i, name in enumerate(table.class_names)}
+    table.y = np.array([index[name] for name in names], dtype=np.int64)[codes]
+    table.rows = np.asarray(found.first_rows, dtype=np.int64)
+    if table.spec.layout == "long":
+        where = table.frame.groupby(table.spec.id_column, sort=False).indices
+        table.series_rows = [np.asarray(where[i]) for i in found.ids]
+    else:
+        table.series_rows = [np.array([r]) for r in table.rows]
+    table.notes.extend(n for n in found.notes if n not in table.notes)
+    return table
+
+
 def stratified_split(table: TableRows, idx: np.ndarray, share: float, seed: int,
                      what: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """(kept, held) positions out of `idx` (positions into the table's rows), stratified by class."""
@@ -430,16 +509,19 @@ def stratified_split(table: TableRows, idx: np.ndarray, share: float, seed: int,
 
 def read_test_rows(table: TableRows, test) -> tuple[np.ndarray, np.ndarray, np.ndarray, Source, list[str]]:
     """A separate test table's raw features, labels (as the training's class indices), rows, source, notes."""
+    if table.spec is not None:  # series: prepare_series reads the test table by its layout
+        return test
     notes: list[str] = []
     X, y, rows, src = _test_arrays(test, table.feature_names, table.label_column, table.class_names,
                                    table.config.missing, notes)
     return X, y, rows, src, notes
 
 
-def assemble(table: TableRows, train_idx: np.ndarray, val_idx: np.ndarray, test_idx: np.ndarray | None = None,
-             test_rows=None, release: bool = False) -> PreparedData:
-    """The PreparedData of given splits: positions into the table's kept rows for training, validation and
-    (unless `test_rows`, read_test_rows' result for a separate file, is given) test.
+def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | None = None, test_rows=None,
+             seed: int = 0, release: bool = False) -> PreparedData:
+    """The PreparedData of given splits: positions into the table's rows to train on (a validation share of
+    them, drawn with `seed`, chooses the epoch) and to test on, unless `test_rows` (read_test_rows' result for
+    a separate file) is given.
 
     Missing values are filled with the training rows' means and the scaler is fitted on the training rows
     only, so nothing of the validation or test rows leaks into them. release=True empties the table's columns
@@ -447,6 +529,16 @@ def assemble(table: TableRows, train_idx: np.ndarray, val_idx: np.ndarray, test_
     """
     columns, rows, y, config = table.columns, table.rows, table.y, table.config
     notes = list(table.notes)
+    if table.spec is not None:
+        from .series_data import prepare_series
+
+        index_series(table)
+        frame = table.frame
+        train_frame = frame.iloc[np.concatenate([table.series_rows[i] for i in train_idx])]
+        test = test_rows if test_rows is not None else frame.iloc[np.concatenate([table.series_rows[i]
+                                                                                   for i in test_idx])]
+        return prepare_series(train_frame, test, table.spec, table.label_column, config, seed, table.src, notes)
+    train_idx, val_idx = validation_split(train_idx, y, config.val_size, seed, table.class_names, table.src, notes)
     test_src = None
     if test_rows is not None:
         X_test, y_test, rows_test, test_src, test_notes = test_rows
@@ -508,15 +600,26 @@ def assemble(table: TableRows, train_idx: np.ndarray, val_idx: np.ndarray, test_
 def prepare_data(
     train: str | Path | pd.DataFrame, test: str | Path | pd.DataFrame | None = None, *, label: str | None = None,
     features: list[str] | None = None, exclude: list[str] | None = None, missing: str = "error",
-    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto",
+    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto", layout: str = "auto",
+    id_column: str | None = None, time_column: str | None = None, channels: list[str] | None = None,
+    series_length: int = 0,
 ) -> PreparedData:  # fmt: skip
     """Read, check, split (test, then validation out of the training rows), fill and scale the data.
 
     val_size is a share of the training rows left after the test split; a separate `test` table makes
     test_size unused. A DataFrame from read_table keeps its file name and line numbers in messages.
+    Rows that hold series (series.detect_layout: wide channels, long files, unequal lengths) are prepared
+    by series_data.prepare_series; tables stay on the column path (read_rows, then assemble).
     """
     table = read_rows(train, label=label, features=features, exclude=exclude, missing=missing, scaling=scaling,
-                      test_size=test_size, val_size=val_size, has_test_file=test is not None)
+                      test_size=test_size, val_size=val_size, layout=layout, id_column=id_column,
+                      time_column=time_column, channels=channels, series_length=series_length,
+                      has_test_file=test is not None)
+    if table.spec is not None:
+        from .series_data import prepare_series
+
+        return prepare_series(table.frame, test, table.spec, table.label_column, table.config, seed, table.src,
+                              table.notes)
     everything = np.arange(len(table))
     test_rows, test_idx = None, None
     if test is not None:
@@ -524,11 +627,7 @@ def prepare_data(
         train_idx = everything
     else:
         train_idx, test_idx = stratified_split(table, everything, test_size, seed, "test")
-    val_idx = np.empty(0, dtype=np.int64)
-    if val_size > 0:
-        keep, held = stratified_split(table, train_idx, val_size, seed, "validation")
-        train_idx, val_idx = keep, held
-    return assemble(table, train_idx, val_idx, test_idx, test_rows, release=True)
+    return assemble(table, train_idx, test_idx, test_rows, seed=seed, release=True)
 
 
 def frame_to_features(

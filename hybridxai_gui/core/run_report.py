@@ -3,7 +3,7 @@
 `build_report(...)` collects one model's story: the data it saw, its settings, its training history, its
 evaluation (with the two-class threshold, the precision-recall curve and calibration), the repeated
 evaluation and baselines when they were run, the explanations computed so far, and what is needed to
-reproduce it (versions, data hash, dates). `outputs.report` turns it into a self-contained HTML file or a
+reproduce it (versions, data hash, dates). `plotting.report` turns it into a self-contained HTML file or a
 PDF; the command line and the app both call it.
 """
 

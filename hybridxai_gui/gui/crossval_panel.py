@@ -147,7 +147,7 @@ class CrossValidationPanel(QWidget):
     def start(self, request, config) -> None:
         """Run `core.crossval.cross_validate(request, config)` in a worker."""
         from ..core.crossval import cross_validate
-        from ..core.training import TrainControl
+        from ..core.pipeline import TrainControl
 
         if self.running:
             return

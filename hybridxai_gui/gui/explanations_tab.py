@@ -318,7 +318,7 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
         if not path:
             self.backgroundCombo.setCurrentIndex(0)
             return
-        from ..core.data import read_table
+        from ..core.pipeline import read_table
         from ..core.errors import HybridXAIError
         from pathlib import Path
 

@@ -1,7 +1,7 @@
 """File ▸ Export report…: gather what the window holds about the current model and write the run report.
 
 The gathering takes references only (no copies, no drawing) in the GUI thread; building the report, drawing
-its figures and writing the file run in a worker (`outputs.report.write_report`, the same call as
+its figures and writing the file run in a worker (`plotting.report.write_report`, the same call as
 `hybridxai report`).
 """
 
@@ -23,7 +23,7 @@ class ReportInputs:
     baselines: list = field(default_factory=list)
     baselines_note: str = ""
     explanations: list = field(default_factory=list)  # ShapResults
-    extra_items: list = field(default_factory=list)  # outputs.report.ReportItem from any tab that offers them
+    extra_items: list = field(default_factory=list)  # plotting.report.ReportItem from any tab that offers them
     threshold: float = 0.5
     positive: int = 1
     notes: list = field(default_factory=list)
@@ -31,7 +31,7 @@ class ReportInputs:
 
 def gather(window) -> ReportInputs:
     """What the window knows about its current model, by reference. The Explanations tab's last ShapResult is
-    reported with its additivity check; a tab method `report_items()` returning outputs.report.ReportItem
+    reported with its additivity check; a tab method `report_items()` returning plotting.report.ReportItem
     objects (title, matplotlib Figure, text) adds more, e.g. further checks such as faithfulness."""
     ev = window.evaluationTab
     source = ""
@@ -49,7 +49,7 @@ def gather(window) -> ReportInputs:
 def write(inputs: ReportInputs, path: str) -> str:
     """Runs in the worker: the same report `hybridxai report` writes."""
     from ..core.run_report import build_report
-    from ..outputs.report import write_report
+    from ..plotting.report import write_report
 
     content = build_report(inputs.trained, evaluation=inputs.evaluation, evaluation_source=inputs.evaluation_source,
                            prepared=inputs.prepared, cross_validation=inputs.cross_validation,

@@ -2,6 +2,9 @@
 
     write_report(build_report(trained, ...), "run.html")   # or "run.pdf"
 
+Both front ends write it with this one module (`hybridxai report`, and the app's File > Export report...),
+so it sits with the drawing code both may use, as figure export does (plotting.export).
+
 The report is a list of blocks (headings, paragraphs, tables, figures) built here once; `report_render`
 writes them as HTML (every figure a PNG data URI: no external reference, readable offline) or as an A4 PDF
 (matplotlib's PDF backend, the figures flowing with the text). Explanations enter as
@@ -83,7 +86,7 @@ def _figure(size=(8.0, 4.5)):
 
 def shap_items(result, title: str = "SHAP feature importance") -> list[ReportItem]:
     """A ShapResult as report items: the importance bar chart with its additivity check."""
-    from ..plotting.explain_plots import draw_shap_bar
+    from .explain_plots import draw_shap_bar
 
     fig = _figure((8.0, 5.0))
     draw_shap_bar(fig.add_subplot(), result)
@@ -148,7 +151,7 @@ def _settings(c) -> list:
 
 
 def _training(c) -> list:
-    from ..plotting.training_plots import draw_training_history
+    from .training_plots import draw_training_history
 
     blocks = [Heading("Training", "training")]
     if not c.history:
@@ -165,7 +168,7 @@ def _training(c) -> list:
 
 
 def _evaluation(c) -> list:
-    from ..plotting.evaluation_plots import draw_confusion_matrix, draw_precision_recall, draw_roc_curves
+    from .evaluation_plots import draw_confusion_matrix, draw_precision_recall, draw_roc_curves
 
     e = c.evaluation
     blocks = [Heading("Evaluation", "evaluation")]
@@ -206,7 +209,7 @@ def _evaluation(c) -> list:
 def _repeated(c) -> list:
     from ..core.baselines import LABELS
     from ..core.crossval import METRIC_LABELS
-    from ..plotting.crossval_plots import draw_model_spread
+    from .crossval_plots import draw_model_spread
 
     cv = c.cross_validation
     blocks = []
@@ -243,7 +246,7 @@ def _repeated(c) -> list:
 
 
 def _calibration(c) -> list:
-    from ..plotting.evaluation_plots import draw_reliability
+    from .evaluation_plots import draw_reliability
 
     blocks = [Heading("Calibration", "calibration")]
     if c.reliability is None:
