@@ -1,11 +1,13 @@
 """`hybridxai`: the headless command line over the same core as the app.
 
     hybridxai train DATA.csv [--test TEST.csv] [--label COL] [...] --out MODEL.pth
+    hybridxai cv DATA.csv --label COL --folds K [--repeats R] [--seed N] [train options] --out DIR
     hybridxai evaluate MODEL.pth DATA.csv [--out DIR]
     hybridxai predict MODEL.pth DATA.csv --out PRED.csv [--with-logits]
     hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--units probability|logit]
                       [--background BG.csv] [--figures all|none|N] [--formats png,eps] --out DIR
     hybridxai info MODEL.pth [--json]
+    hybridxai report MODEL.pth [--data TEST.csv [--rows 0-4]] [--cv DIR] --out REPORT.html|REPORT.pdf
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
 """
@@ -37,7 +39,7 @@ def _csv_list(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.config import OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
+    from .core.crossval import SCHEMES
 
     parser = _Parser(prog="hybridxai", description="Train, evaluate, predict with and explain a hybrid "
                      "CNN + BiLSTM + attention classifier on CSV data.")
@@ -48,57 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", parents=[debug], help="train a model on a CSV file and save it")
     t.add_argument("data", help="training CSV (header row; one label column, numeric features)")
-    t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
-    t.add_argument("--label", help="label column (default: label/class/target/y, else the last column)")
-    t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
-    t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
-    t.add_argument("--missing", choices=("error", "drop", "mean"), help="missing/infinite values policy")
-    t.add_argument("--layout", choices=("auto", "wide", "long"),
-                   help="auto (default: detected), wide (one row per sample) or long (one row per time step)")
-    t.add_argument("--id", dest="id_column", metavar="COL", help="long layout: the series id column (implies --layout long)")
-    t.add_argument("--time", dest="time_column", metavar="COL",
-                   help="long layout: the column ordering each series' steps (implies --layout long)")
-    t.add_argument("--channels", type=_csv_list, help="comma-separated channel columns (long) or channel names (wide)")
-    t.add_argument("--series-length", type=int, metavar="N",
-                   help="steps per channel the model reads; other lengths are resampled (default: the longest)")
-    t.add_argument("--preset", choices=tuple(PRESETS), default="default",
-                   help="'default' (recommended) or 'seed' (the original script's settings)")
-    t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float, help="learning rate")
-    t.add_argument("--optimizer", choices=OPTIMIZERS)
-    t.add_argument("--weight-decay", type=float)
-    t.add_argument("--scheduler", choices=SCHEDULERS)
-    t.add_argument("--label-smoothing", type=float)
-    t.add_argument("--augment", choices=("auto", "on", "off"),
-                   help="Gaussian noise on training batches (auto: only rows that are normalised series; "
-                        "the default preset: on)")
-    t.add_argument("--augment-noise", type=float, metavar="SD",
-                   help="augmentation noise in units of each feature's standard deviation (default 0.5)")
-    t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
-    t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement")
-    t.add_argument("--seed", type=int)
-    t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
-    t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    add_training_options(t)
     t.add_argument("--nproc", type=int, default=1, metavar="N",
                    help="train with N worker processes on this machine (torch.distributed, DDP; gloo on CPUs, NCCL "
                         "on GPUs); or run this command under torchrun for several machines (docs/SCALING.md)")
-    t.add_argument("--precision", choices=PRECISIONS, help="fp32 (default), or mixed precision bf16 / fp16")
-    t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
-    t.add_argument("--val-size", type=float, help="validation share of the training rows (default 0.15)")
-    t.add_argument("--scaling", choices=("auto", "zscore", "none"))
-    t.add_argument("--kernel-size", type=int)
-    t.add_argument("--cnn-channels", type=int)
-    t.add_argument("--lstm-hidden", type=int)
-    t.add_argument("--heads", type=int)
-    t.add_argument("--dropout", type=float)
-    t.add_argument("--position-channel", action=argparse.BooleanOptionalAction, default=None,
-                   help="give the network each feature's position as a second input channel (default preset: on)")
-    t.add_argument("--restore-best", action=argparse.BooleanOptionalAction, default=None,
-                   help="keep the best validation epoch's weights instead of the last (default preset: last)")
     t.add_argument("--save-optimizer", action="store_true", help="also store optimizer state (to resume)")
     t.add_argument("--out", required=True, help="model file to write (.pth)")
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+
+    c = sub.add_parser("cv", parents=[debug], help="repeated evaluation: k-fold cross-validation (or repeated "
+                       "splits), each fold training a network with the train options, beside simple baselines")
+    c.add_argument("data", help="training CSV (header row; one label column, numeric features)")
+    c.add_argument("--folds", type=int, default=5, metavar="K", help="stratified folds (default 5)")
+    c.add_argument("--repeats", type=int, default=1, metavar="R",
+                   help="draw the K folds R times with different seeds (with --scheme split: R random splits)")
+    c.add_argument("--scheme", choices=SCHEMES, default="kfold",
+                   help="kfold (default) or split: R random stratified splits holding out --test-size")
+    c.add_argument("--baselines", choices=("auto", "on", "off"), default="auto",
+                   help="logistic regression, 1-nearest-neighbour and a random forest on the same folds "
+                        "(auto: unless the table is so large they would take more than seconds)")
+    add_training_options(c)
+    c.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png")
+    c.add_argument("--quiet", action="store_true", help="no per-fold lines")
 
     e = sub.add_parser("evaluate", parents=[debug], help="evaluate a saved model on a labelled CSV")
     e.add_argument("model")
@@ -144,10 +118,76 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for shap_values.csv, faithfulness.csv, summary.txt and the figures")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
 
+    r = sub.add_parser("report", parents=[debug], help="write a self-contained HTML or PDF report of a model")
+    r.add_argument("model")
+    r.add_argument("--data", help="labelled CSV to evaluate the model on (default: the test rows saved with it)")
+    r.add_argument("--label", help="label column of --data (default: the one the model was trained with)")
+    r.add_argument("--missing", choices=("error", "drop", "mean"), help="rows of --data with missing values")
+    r.add_argument("--cv", metavar="DIR", help="include the repeated evaluation a `cv --out DIR` run wrote")
+    r.add_argument("--rows", help="explain these 0-based data rows of --data with SHAP (method auto) in the report, "
+                   "e.g. 0-4")
+    r.add_argument("--threshold", type=float, default=0.5,
+                   help="two classes: the probability of the second class from which a row is called positive")
+    r.add_argument("--out", required=True, help="REPORT.html (one self-contained file) or REPORT.pdf")
+
     i = sub.add_parser("info", parents=[debug], help="show what a model file holds")
     i.add_argument("model")
     i.add_argument("--json", action="store_true")
     return parser
+
+
+def add_training_options(t: argparse.ArgumentParser) -> None:
+    """The data, model and training options of `train`, shared by every command that trains (train, cv)."""
+    from .core.config import OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
+
+    t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
+    t.add_argument("--label", help="label column (default: label/class/target/y, else the last column)")
+    t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
+    t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
+    t.add_argument("--missing", choices=("error", "drop", "mean"), help="missing/infinite values policy")
+    t.add_argument("--layout", choices=("auto", "wide", "long"),
+                   help="auto (default: detected), wide (one row per sample) or long (one row per time step)")
+    t.add_argument("--id", dest="id_column", metavar="COL", help="long layout: the series id column (implies --layout long)")
+    t.add_argument("--time", dest="time_column", metavar="COL",
+                   help="long layout: the column ordering each series' steps (implies --layout long)")
+    t.add_argument("--channels", type=_csv_list, help="comma-separated channel columns (long) or channel names (wide)")
+    t.add_argument("--series-length", type=int, metavar="N",
+                   help="steps per channel the model reads; other lengths are resampled (default: the longest)")
+    t.add_argument("--preset", choices=tuple(PRESETS), default="default",
+                   help="'default' (recommended) or 'seed' (the original script's settings)")
+    t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--optimizer", choices=OPTIMIZERS)
+    t.add_argument("--weight-decay", type=float)
+    t.add_argument("--scheduler", choices=SCHEDULERS)
+    t.add_argument("--label-smoothing", type=float)
+    t.add_argument("--augment", choices=("auto", "on", "off"),
+                   help="Gaussian noise on training batches (auto: only rows that are normalised series; "
+                        "the default preset: on)")
+    t.add_argument("--augment-noise", type=float, metavar="SD",
+                   help="augmentation noise in units of each feature's standard deviation (default 0.5)")
+    t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
+    t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement")
+    t.add_argument("--calibrate", action="store_true",
+                   help="fit a temperature on the validation rows so that the probabilities are honest "
+                        "(predictions do not change)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    t.add_argument("--precision", choices=PRECISIONS, help="fp32 (default), or mixed precision bf16 / fp16")
+    t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
+    t.add_argument("--val-size", type=float, help="validation share of the training rows (default 0.15)")
+    t.add_argument("--scaling", choices=("auto", "zscore", "none"))
+    t.add_argument("--kernel-size", type=int)
+    t.add_argument("--cnn-channels", type=int)
+    t.add_argument("--lstm-hidden", type=int)
+    t.add_argument("--heads", type=int)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--position-channel", action=argparse.BooleanOptionalAction, default=None,
+                   help="give the network each feature's position as a second input channel (default preset: on)")
+    t.add_argument("--restore-best", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the best validation epoch's weights instead of the last (default preset: last)")
 
 
 def _configs_from_args(args):
@@ -162,6 +202,8 @@ def _configs_from_args(args):
     train_cfg = replace(train_cfg, **{k: v for k, v in train_over.items() if v is not None})
     if args.class_weights:
         train_cfg = replace(train_cfg, class_weights=True)
+    if args.calibrate:
+        train_cfg = replace(train_cfg, calibrate=True)
     if args.restore_best is not None:
         train_cfg = replace(train_cfg, restore_best=args.restore_best)
     model_over = {"kernel_size": args.kernel_size, "cnn_channels": args.cnn_channels,
@@ -320,6 +362,98 @@ def cmd_predict(args) -> int:
     return EXIT_OK
 
 
+def cmd_cv(args) -> int:
+    from .core.crossval import CrossValidationConfig, FoldResult, FoldStarted, cross_validate
+    from .core.pipeline import TrainingRequest, drain
+    from .outputs.crossval import write_cv_outputs
+
+    data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
+    cv = CrossValidationConfig(folds=args.folds, repeats=args.repeats, scheme=args.scheme,
+                               test_size=args.test_size if args.test_size is not None else 0.2,
+                               baselines=args.baselines)
+    cv.validate()
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise_usage(f"--out must name a folder, but '{args.out}' is a file")
+
+    def show(item) -> None:
+        if args.quiet:
+            return
+        if isinstance(item, FoldStarted):
+            print(f"fold {item.index + 1}/{item.total}: {item.n_train} training, {item.n_val} validation, "
+                  f"{item.n_test} held-out rows ...", end="", flush=True)
+        elif isinstance(item, FoldResult):
+            others = "".join(f", {name.replace('_', ' ')} {d['accuracy']:.4f}" for name, d in item.baselines.items())
+            print(f" accuracy {item.metrics['accuracy']:.4f}, macro F1 {item.metrics['macro_f1']:.4f}{others} "
+                  f"({item.epochs} epochs, {item.seconds:.1f}s)", flush=True)
+
+    request = TrainingRequest(args.data, args.test, data_cfg, model_cfg, train_cfg, runtime_cfg)
+    result = drain(cross_validate(request, cv), show)
+    for note in result.notes:
+        _note(note)
+    out.mkdir(parents=True, exist_ok=True)
+    write_cv_outputs(result, out)
+    print(f"\n{result.describe()}")
+    for metric in result.metric_names:
+        mean, sd = result.summary(metric)
+        print(f"  {metric:<18} {_fmt(mean)} ± {_fmt(sd)}   per fold: "
+              + " ".join(_fmt(v, '.3f') for v in result.values(metric)))
+    if result.test_source:
+        mean, sd = result.test_file_summary("accuracy")
+        print(f"  on {result.test_source} (never used to choose): accuracy {_fmt(mean)} ± {_fmt(sd)}")
+    print("\nmodel                 accuracy (mean ± sd)   macro F1 (mean ± sd)")
+    for model in result.models:
+        (a, a_sd), (f, f_sd) = result.summary("accuracy", model), result.summary("macro_f1", model)
+        print(f"  {model:<20} {_fmt(a)} ± {_fmt(a_sd)}        {_fmt(f)} ± {_fmt(f_sd)}")
+    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {out}")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .core.checkpoint import load_checkpoint
+    from .core.evaluation import EvaluationResult
+    from .core.pipeline import evaluate_frame, read_table
+    from .core.run_report import build_report
+    from .outputs.crossval import load_cv_summary
+    from .plotting.report import FORMATS, write_report
+
+    out = Path(args.out)
+    if out.suffix.lower() not in FORMATS:
+        raise_usage(f"--out must name an .html or .pdf file, got '{args.out}'")
+    if not out.parent.exists():
+        raise_usage(f"the folder of --out '{out.parent}' does not exist")
+    if not 0.0 <= args.threshold <= 1.0:
+        raise_usage(f"--threshold must be between 0 and 1, got {args.threshold}")
+    trained = load_checkpoint(args.model)
+    evaluation, source = None, ""
+    if args.data:
+        name = Path(args.data).name
+        frame = read_table(args.data, label=args.label or trained.label_column)
+        evaluation, labelled = evaluate_frame(trained, frame, name, args.label, args.missing)
+        source = f"rows of {name}" + (f" ({labelled.dropped} with missing values left out)" if labelled.dropped else "")
+    elif trained.evaluation:
+        evaluation, source = EvaluationResult.from_dict(trained.evaluation), "test rows (saved with the model)"
+    if args.rows and not args.data:
+        raise_usage("--rows picks rows of --data: give the labelled file too")
+    explanations = []
+    if args.rows:
+        from .core.explain.rows import background_rows, explain_rows, parse_rows, true_classes
+        from .core.pipeline import drain
+
+        chosen = parse_rows(args.rows, len(frame))
+        sub = frame.iloc[chosen]
+        X = trained.transform(sub, name, missing=args.missing)
+        explanations.append(drain(explain_rows(trained, X, chosen, background_rows(trained), "auto",
+                                               X_raw=trained.unscale(X), true=true_classes(trained, sub, args.label,
+                                                                                           name))))
+    cv = load_cv_summary(args.cv) if args.cv else None
+    content = build_report(trained, evaluation=evaluation, evaluation_source=source, cross_validation=cv,
+                           explanations=explanations, threshold=args.threshold)
+    write_report(content, out)
+    print(f"wrote the report to {out}")
+    return EXIT_OK
+
+
 def cmd_info(args) -> int:
     from .core.checkpoint import describe, load_checkpoint
 
@@ -404,8 +538,8 @@ def raise_usage(message: str):
     raise UsageError(f"hybridxai: {message}")
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "info": cmd_info,
-            "explain": cmd_explain}
+COMMANDS = {"train": cmd_train, "cv": cmd_cv, "evaluate": cmd_evaluate, "predict": cmd_predict, "info": cmd_info,
+            "explain": cmd_explain, "report": cmd_report}
 
 
 class _Stdout:
@@ -460,7 +594,7 @@ def _main(argv: list[str] | None, debug: bool) -> int:
         args = build_parser().parse_args(raw)
         args.argv = raw[raw.index(args.command) + 1:] if args.command in raw else []  # for worker processes
         if not args.command:
-            raise UsageError("hybridxai: choose a command: train, evaluate, predict, explain or info "
+            raise UsageError("hybridxai: choose a command: train, cv, evaluate, predict, explain, report or info "
                              "(see 'hybridxai --help')")
         from .core.errors import HybridXAIError, HybridXAIWarning
 

@@ -182,9 +182,23 @@ def test_non_numeric_column_names_column_row_and_value(tmp_path):
     assert "--exclude 'name'" in message
 
 
-def test_decimal_comma_gets_a_hint(tmp_path):
-    path = _write(tmp_path, "eu.csv", "a;b;label\n1,5;2;x\n3;4;y\n")
-    with pytest.raises(HybridXAIError, match=r"eu\.csv: column 'a' .*line 2.*decimal comma"):
+def test_decimal_comma_files_load_with_a_note(tmp_path):
+    """Spreadsheets in many languages save `;` between fields and 1,5 for one and a half."""
+    path = _write(tmp_path, "eu.csv", "a;b;label\n1,5;2;x\n3;4;y\n-0,25;1e3;x\n2;7,75;y\n")
+    with pytest.warns(HybridXAIWarning, match=r"eu\.csv is written with decimal commas .* semicolons"):
+        frame = read_table(path)
+    assert frame["a"].tolist() == [1.5, 3.0, -0.25, 2.0] and frame["b"].tolist() == [2.0, 4.0, 1000.0, 7.75]
+    with pytest.warns(HybridXAIWarning):
+        data = prepare_data(path, test_size=0.5, val_size=0)
+    raw_train = data.X_train[:, 0] * data.scaler.std[0] + data.scaler.mean[0]
+    assert sorted(np.round(np.concatenate([raw_train, data.X_test_raw[:, 0]]), 5)) == [-0.25, 1.5, 2.0, 3.0]
+
+
+def test_a_decimal_point_file_with_semicolons_is_not_read_as_decimal_commas(tmp_path):
+    path = _write(tmp_path, "points.csv", "a;b;label\n1.5;2,5;x\n3;4;y\n")  # '2,5' is text next to 1.5
+    frame = read_table(path)
+    assert frame["a"].tolist() == [1.5, 3.0] and frame["b"].tolist() == ["2,5", "4"]
+    with pytest.raises(HybridXAIError, match=r"points\.csv: column 'b' .*line 2.*decimal comma"):
         prepare_data(path)
 
 

@@ -8,6 +8,7 @@ so a crash mid-save leaves the previous file intact.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import zipfile
@@ -89,6 +90,7 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         else torch.as_tensor(np.asarray(trained.background, dtype=np.float32)),
         "created": str(trained.created),
         "versions": _plain(library_versions()),
+        "temperature": float(trained.temperature),
         "series": None if trained.series is None else _plain(trained.series.to_dict()),
     }
     if optimizer_state is not None:
@@ -200,8 +202,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             source=str(path),
             data_config=data_config,
             runtime_config=runtime_config,
+            temperature=float(payload.get("temperature", 1.0)),  # files from before calibration: 1.0
             series=SeriesSpec.from_dict(payload.get("series")),
         )
+        if not (math.isfinite(trained.temperature) and trained.temperature > 0):
+            raise ValueError(f"its temperature {trained.temperature!r} is not a positive number")
         train_config.validate()
         data_config.validate(has_test_file=True)
         runtime_config.validate()
@@ -250,5 +255,6 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "parameters": sum(p.numel() for p in trained.model.parameters()),
         "data_hash": trained.data_hash,
         "seed": trained.seed,
+        "temperature": trained.temperature,
         "versions": trained.versions,
     }

@@ -85,6 +85,8 @@ class TrainConfig:
     early_stopping: int = _f(0, "stop after this many epochs without validation improvement; 0 = off")
     restore_best: bool = _f(True, "keep the weights of the best validation epoch, not the last")
     seed: int = _f(0, "seeds weights, shuffling and the data split: same seed + data on CPU = same model")
+    calibrate: bool = _f(False, "after training, fit a temperature on the validation rows so that the probabilities "
+                         "match how often the model is right (predictions do not change; needs a validation split)")
 
     def validate(self) -> None:
         if self.epochs < 0:

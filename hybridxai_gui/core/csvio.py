@@ -29,8 +29,11 @@ _ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_BYTES = 64 * 1024
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*")
+_DECIMAL_POINT = re.compile(r"\s*[+-]?\d*\.\d+([eE][+-]?\d+)?\s*")
 # text: columns whose first values are not numbers (series ids, names): never parsed as float32
-Layout = namedtuple("Layout", "sep encoding header text", defaults=((),))
+# decimal: "," for files written by spreadsheets in locales with decimal commas (`;` between fields, 1,5)
+Layout = namedtuple("Layout", "sep encoding header text decimal", defaults=((), "."))
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,25 @@ def _pick_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _decimal_mark(lines: list[str], sep: str) -> str:
+    """"," when the fields of a `;` or tab separated file hold numbers like 1,5 and none like 1.5, else "."."""
+    if sep == ",":
+        return "."
+    commas = points = 0
+    for line in lines[1:]:
+        for value in next(csv.reader([line], delimiter=sep)):
+            commas += _DECIMAL_COMMA.fullmatch(value) is not None
+            points += _DECIMAL_POINT.fullmatch(value) is not None
+    return "," if commas and not points else "."
+
+
+def _note_decimal_comma(path: Path, sep: str) -> None:
+    between = {";": "semicolons", "\t": "tabs"}.get(sep, repr(sep))
+    message = (f"{path} is written with decimal commas (1,5 for one and a half) and {between} between fields, as "
+               "spreadsheets in many languages save it: it was read that way.")
+    warnings.warn(message, HybridXAIWarning, stacklevel=4)
+
+
 def sniff(path: Path) -> Layout:
     """Encoding, delimiter and header from the first few KB; the body is left to pandas."""
     try:
@@ -148,17 +170,22 @@ def sniff(path: Path) -> Layout:
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
         raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own name.")
-    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header, _text_columns(lines, sep, header))
+    decimal = _decimal_mark(lines, sep)
+    if decimal == ",":
+        _note_decimal_comma(path, sep)
+    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header,
+                  _text_columns(lines, sep, header, decimal), decimal)
 
 
-def _text_columns(lines: list[str], sep: str, header: list[str]) -> tuple[str, ...]:
+def _text_columns(lines: list[str], sep: str, header: list[str], decimal: str = ".") -> tuple[str, ...]:
     """Columns holding a non-numeric value in the sniffed lines: reading them as float32 would fail and send
-    the whole file through a second, slower parse."""
+    the whole file through a second, slower parse. (With decimal commas, 1,5 is a number.)"""
     text: set[str] = set()
     try:
         for record in csv.reader(lines[1:], delimiter=sep):
             for name, value in zip(header, record):
-                if value.strip() and not looks_numeric(value):
+                number = value.replace(",", ".", 1) if decimal == "," else value
+                if value.strip() and not looks_numeric(number):
                     text.add(name)
     except csv.Error:
         return ()
@@ -258,7 +285,7 @@ def _read_parallel(path: Path, layout: Layout, dtype: dict | None) -> pd.DataFra
         def parse(span: tuple[int, int]) -> pd.DataFrame | None:
             source = _ByteRange(fd, *span)
             part = pd.read_csv(source, sep=layout.sep, encoding="utf-8", engine="c", header=None, names=names,
-                               dtype=dtype)
+                               dtype=dtype, decimal=layout.decimal)
             return None if source.quoted else part
 
         try:
@@ -312,7 +339,8 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
             # A file handle keeps pandas on its serial C reader: its multi-threaded, path-only reader holds
             # every chunk and the joined columns at once, over 3x the float32 array at its peak.
             with path.open("rb") as fh:
-                df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, engine=_ENGINE, dtype=dtype)
+                df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, dtype=dtype, decimal=layout.decimal,
+                                 engine=_ENGINE if layout.decimal == "." else "c")
             break
         except UnicodeDecodeError:
             if encoding == "latin-1":  # latin-1 decodes every byte; never loop

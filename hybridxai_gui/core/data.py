@@ -12,6 +12,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass, replace
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -398,23 +399,44 @@ def labels_of(df: pd.DataFrame, label: str, class_names: list[str], *, source: s
     return _known_classes(codes, names, class_names, np.arange(len(df)), src)
 
 
-def prepare_data(
-    train: str | Path | pd.DataFrame, test: str | Path | pd.DataFrame | None = None, *, label: str | None = None,
-    features: list[str] | None = None, exclude: list[str] | None = None, missing: str = "error",
-    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto", layout: str = "auto",
-    id_column: str | None = None, time_column: str | None = None, channels: list[str] | None = None,
-    series_length: int = 0,
-) -> PreparedData:  # fmt: skip
-    """Read, check, split (test, then validation out of the training rows), fill and scale the data.
+@dataclass(eq=False)
+class TableRows:
+    """A training table read and checked once, before any split: what `assemble` builds splits from.
 
-    val_size is a share of the training rows left after the test split; a separate `test` table makes
-    test_size unused. A DataFrame from read_table keeps its file name and line numbers in messages.
-    Rows that hold series (series.detect_layout: wide channels, long files, unequal lengths) are prepared
-    by series_data.prepare_series; tables stay on the column path below.
+    Repeated evaluation (core.crossval) reads the table once and assembles one PreparedData per fold, so every
+    fold goes through the same checks, missing-value policy, scaling and hashing as a single training run.
+    A table whose rows hold series keeps its frame and layout (`spec`); `index_series` then gives each series
+    its class and its rows of the frame, and `assemble` hands the chosen series to series_data.prepare_series.
     """
+
+    columns: list[np.ndarray]  # one float32 array per feature, over every row of the file ([] for series)
+    y: np.ndarray  # (N,) class index (into class_names) of each kept row (each series once indexed)
+    rows: np.ndarray  # (N,) 0-based data rows of the file that are kept (missing="drop" leaves some out)
+    feature_names: list[str]
+    class_names: list[str]
+    label_column: str
+    src: Source
+    notes: list[str]
+    config: DataConfig  # the settings asked for (label and features as given)
+    frame: pd.DataFrame | None = None  # series: the frame they are read from
+    spec: Any = None  # series: their series.SeriesSpec
+    series_rows: list[np.ndarray] | None = None  # series: each one's rows of the frame (index_series)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, features: list[str] | None = None,
+              exclude: list[str] | None = None, missing: str = "error", scaling: str = "auto",
+              test_size: float = 0.2, val_size: float = 0.15, layout: str = "auto", id_column: str | None = None,
+              time_column: str | None = None, channels: list[str] | None = None, series_length: int = 0,
+              has_test_file: bool = False) -> TableRows:
+    """Read and check a training table: label and feature columns, labels, missing values; no split yet.
+    Rows that hold series (series.detect_layout: wide channels, long files, unequal lengths) are kept as the
+    frame and their layout; tables become float32 feature columns."""
     config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size, layout, id_column,
                         time_column, channels, series_length)
-    config.validate(has_test_file=test is not None)
+    config.validate(has_test_file=has_test_file)
     notes: list[str] = []
     loaded, src = _load(train, None, None, "training")
     columns = loaded.header if isinstance(loaded, Layout) else list(loaded.columns)
@@ -430,14 +452,14 @@ def prepare_data(
         detected = detect_layout(df, label_column, list(features) if features is not None else None, layout,
                                  id_column, time_column, list(channels) if channels else None, exclude, src)
         if detected.spec is not None:
-            from .series_data import prepare_series
-
             notes.extend(detected.notes)
-            return prepare_series(df, test, detected.spec, label_column, config, seed, src, notes)
+            empty = np.empty(0, dtype=np.int64)
+            return TableRows([], empty, empty, [], [], label_column, src, notes, config, frame=df, spec=detected.spec)
     label_column, feature_names = _select_columns(columns, src, label, features, exclude)
     if df is None:
         df = read_csv_layout(Path(src.name), loaded, feature_names) if isinstance(loaded, Layout) else loaded
     columns, codes, label_names, rows = _table_columns(df, src, label_column, feature_names, missing, notes)
+    del df, loaded  # the feature columns keep what they need of a frame read from a path
 
     # Classes are those left after dropping rows, sorted (numerically when all labels are numbers).
     class_names = _sorted_classes([label_names[c] for c in np.unique(codes)])
@@ -448,23 +470,92 @@ def prepare_data(
         )
     class_index = {name: i for i, name in enumerate(class_names)}
     y = np.array([class_index.get(name, -1) for name in label_names], dtype=np.int64)[codes]
+    from .table_checks import feature_notes
 
-    test_src = None
-    if test is not None:
-        X_test, y_test, rows_test, test_src = _test_arrays(
-            test, feature_names, label_column, class_names, missing, notes
-        )
-        train_idx = np.arange(len(rows))
+    notes.extend(feature_notes(dict(zip(feature_names, columns)), rows))
+    return TableRows(columns, y, rows, feature_names, class_names, label_column, src, notes, config)
+
+
+def index_series(table: TableRows) -> TableRows:
+    """A series table with one class per series and each series' rows of the frame (for splitting by series)."""
+    if table.spec is None or table.series_rows is not None:
+        return table
+    from .series import read_series
+    from .series_data import _labels
+
+    found = read_series(table.frame, table.spec, table.src, table.config.missing, table.label_column)
+    codes, names = _labels(found.labels, table.label_column, table.src, found.first_rows)
+    table.class_names = _sorted_classes([names[c] for c in np.unique(codes)])
+    if len(table.class_names) < 2:
+        raise HybridXAIError(f"{table.src.name}: the label column {table.label_column!r} has only the class "
+                             f"{format_names(table.class_names)}; a classifier needs at least two.")
+    index = {name: i for i, name in enumerate(table.class_names)}
+    table.y = np.array([index[name] for name in names], dtype=np.int64)[codes]
+    table.rows = np.asarray(found.first_rows, dtype=np.int64)
+    if table.spec.layout == "long":
+        where = table.frame.groupby(table.spec.id_column, sort=False).indices
+        table.series_rows = [np.asarray(where[i]) for i in found.ids]
     else:
-        train_idx, test_idx = _stratified_split(np.arange(len(rows)), y, test_size, seed, "test", class_names, src)
+        table.series_rows = [np.array([r]) for r in table.rows]
+    table.notes.extend(n for n in found.notes if n not in table.notes)
+    return table
+
+
+def stratified_split(table: TableRows, idx: np.ndarray, share: float, seed: int,
+                     what: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held) positions out of `idx` (positions into the table's rows), stratified by class."""
+    return _stratified_split(idx, table.y[idx], share, seed, what, table.class_names, table.src)
+
+
+def read_test_rows(table: TableRows, test) -> tuple[np.ndarray, np.ndarray, np.ndarray, Source, list[str]]:
+    """A separate test table's raw features, labels (as the training's class indices), rows, source, notes."""
+    if table.spec is not None:  # series: prepare_series reads the test table by its layout
+        return test
+    notes: list[str] = []
+    X, y, rows, src = _test_arrays(test, table.feature_names, table.label_column, table.class_names,
+                                   table.config.missing, notes)
+    return X, y, rows, src, notes
+
+
+def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | None = None, test_rows=None,
+             seed: int = 0, release: bool = False) -> PreparedData:
+    """The PreparedData of given splits: positions into the table's rows to train on (a validation share of
+    them, drawn with `seed`, chooses the epoch) and to test on, unless `test_rows` (read_test_rows' result for
+    a separate file) is given.
+
+    Missing values are filled with the training rows' means and the scaler is fitted on the training rows
+    only, so nothing of the validation or test rows leaks into them. release=True empties the table's columns
+    once the splits are gathered (a single split: the frame's memory is freed before scaling).
+    """
+    columns, rows, y, config = table.columns, table.rows, table.y, table.config
+    notes = list(table.notes)
+    if table.spec is not None:
+        from .series_data import prepare_series
+
+        index_series(table)
+        frame = table.frame
+        train_frame = frame.iloc[np.concatenate([table.series_rows[i] for i in train_idx])]
+        test = test_rows if test_rows is not None else frame.iloc[np.concatenate([table.series_rows[i]
+                                                                                   for i in test_idx])]
+        return prepare_series(train_frame, test, table.spec, table.label_column, config, seed, table.src, notes)
+    train_idx, val_idx = validation_split(train_idx, y, config.val_size, seed, table.class_names, table.src, notes)
+    test_src = None
+    if test_rows is not None:
+        X_test, y_test, rows_test, test_src, test_notes = test_rows
+        if config.missing == "mean":
+            X_test = X_test.copy()  # filled in place below; the caller may assemble again from the same arrays
+        notes.extend(test_notes)
+    else:
         X_test, y_test, rows_test = _gather(columns, rows[test_idx], np.float32), y[test_idx], rows[test_idx]
-    train_idx, val_idx = validation_split(train_idx, y, val_size, seed, class_names, src, notes)
     # Each split is gathered straight from the frame's columns: no whole (N, F) matrix besides the frame.
     X_train, X_val = _gather(columns, rows[train_idx], np.float32), _gather(columns, rows[val_idx], np.float32)
-    del df, loaded, columns  # frees a frame read from a path
+    feature_names, src = table.feature_names, table.src
+    if release:
+        del columns
+        table.columns = []
 
     fill_values = None
-    if missing == "mean":
+    if config.missing == "mean":
         X_train[np.isinf(X_train)] = np.nan  # inf counts as missing, not as a value to average
         with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # all-missing column: below
             fill_values = np.nanmean(X_train, axis=0, dtype=np.float64)  # training rows only: no leak
@@ -483,9 +574,9 @@ def prepare_data(
     digest = hashlib.sha256(memoryview(X_train).cast("B"))
     digest.update(memoryview(y_train).cast("B"))
 
-    if scaling == "none" or (scaling == "auto" and looks_row_normalised(X_train)):
+    if config.scaling == "none" or (config.scaling == "auto" and looks_row_normalised(X_train)):
         scaler = Scaler(np.zeros(len(feature_names)), np.ones(len(feature_names)))
-        if scaling == "auto":
+        if config.scaling == "auto":
             notes.append(
                 "The rows already look normalised (each row has mean ~0 and std ~1), so no further "
                 f"scaling was applied; use {setting('scaling', 'zscore')} to standardise each column anyway."
@@ -496,14 +587,47 @@ def prepare_data(
         _transform_into(scaler, part, part)  # in place: these arrays are this function's own copies
 
     return PreparedData(
-        feature_names, class_names, label_column,
+        feature_names, table.class_names, table.label_column,
         X_train=X_train, y_train=y_train, X_val=X_val, y_val=y[val_idx],
         X_test=scaler.transform(X_test), y_test=y_test,
         rows_train=rows[train_idx], rows_val=rows[val_idx], rows_test=rows_test, X_test_raw=X_test,
         scaler=scaler, fill_values=fill_values, data_hash=digest.hexdigest(), source=src.name,
         test_source=test_src.name if test_src else None, warnings=notes,
-        config=replace(config, label=label_column, features=tuple(feature_names), exclude=()),
+        config=replace(config, label=table.label_column, features=tuple(feature_names), exclude=()),
     )  # fmt: skip
+
+
+def prepare_data(
+    train: str | Path | pd.DataFrame, test: str | Path | pd.DataFrame | None = None, *, label: str | None = None,
+    features: list[str] | None = None, exclude: list[str] | None = None, missing: str = "error",
+    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto", layout: str = "auto",
+    id_column: str | None = None, time_column: str | None = None, channels: list[str] | None = None,
+    series_length: int = 0,
+) -> PreparedData:  # fmt: skip
+    """Read, check, split (test, then validation out of the training rows), fill and scale the data.
+
+    val_size is a share of the training rows left after the test split; a separate `test` table makes
+    test_size unused. A DataFrame from read_table keeps its file name and line numbers in messages.
+    Rows that hold series (series.detect_layout: wide channels, long files, unequal lengths) are prepared
+    by series_data.prepare_series; tables stay on the column path (read_rows, then assemble).
+    """
+    table = read_rows(train, label=label, features=features, exclude=exclude, missing=missing, scaling=scaling,
+                      test_size=test_size, val_size=val_size, layout=layout, id_column=id_column,
+                      time_column=time_column, channels=channels, series_length=series_length,
+                      has_test_file=test is not None)
+    if table.spec is not None:
+        from .series_data import prepare_series
+
+        return prepare_series(table.frame, test, table.spec, table.label_column, table.config, seed, table.src,
+                              table.notes)
+    everything = np.arange(len(table))
+    test_rows, test_idx = None, None
+    if test is not None:
+        test_rows = read_test_rows(table, test)
+        train_idx = everything
+    else:
+        train_idx, test_idx = stratified_split(table, everything, test_size, seed, "test")
+    return assemble(table, train_idx, test_idx, test_rows, seed=seed, release=True)
 
 
 def frame_to_features(

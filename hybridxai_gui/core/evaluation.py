@@ -96,6 +96,69 @@ def evaluate(trained: TrainedModel, X_scaled: np.ndarray, y: np.ndarray,
     return compute_metrics(trained.class_names, y, trained.predict_proba(X_scaled), rows)
 
 
+# ---- two-class problems: a decision threshold, and the precision-recall curve ------------------------------
+
+
+@dataclass(frozen=True)
+class ThresholdMetrics:
+    """A two-class model's decisions at one threshold: a row is called `positive` when its probability of
+    the positive class is at least the threshold."""
+
+    threshold: float
+    positive: int  # index of the positive class
+    confusion: np.ndarray  # (2, 2) counts in the model's class order; rows = true class, columns = predicted
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+    sensitivity: float  # recall of the positive class: tp / (tp + fn); NaN without positive rows
+    specificity: float  # tn / (tn + fp); NaN without negative rows
+    precision: float  # tp / (tp + fp); NaN when no row is called positive
+    accuracy: float
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else float("nan")
+
+
+def threshold_metrics(y_true: np.ndarray, p_positive: np.ndarray, threshold: float,
+                      positive: int = 1) -> ThresholdMetrics:
+    """Sensitivity, specificity, precision and the confusion matrix of a two-class model at `threshold`."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    called = np.asarray(p_positive, dtype=float) >= threshold
+    actual = y_true == positive
+    tp, fp = int(np.sum(called & actual)), int(np.sum(called & ~actual))
+    fn, tn = int(np.sum(~called & actual)), int(np.sum(~called & ~actual))
+    negative = 1 - positive
+    confusion = np.zeros((2, 2), dtype=np.int64)
+    confusion[positive, positive], confusion[positive, negative] = tp, fn
+    confusion[negative, positive], confusion[negative, negative] = fp, tn
+    return ThresholdMetrics(float(threshold), int(positive), confusion, tp, fp, tn, fn, _ratio(tp, tp + fn),
+                            _ratio(tn, tn + fp), _ratio(tp, tp + fp), _ratio(tp + tn, len(y_true)))
+
+
+@dataclass(frozen=True)
+class PrecisionRecall:
+    precision: np.ndarray  # (K,) as sklearn.metrics.precision_recall_curve returns them
+    recall: np.ndarray  # (K,)
+    thresholds: np.ndarray  # (K - 1,)
+    average_precision: float
+    prevalence: float  # share of positive rows: the precision of a model that guesses
+
+
+def precision_recall(y_true: np.ndarray, p_positive: np.ndarray, positive: int = 1) -> PrecisionRecall | None:
+    """The precision-recall curve of the positive class; None when the rows hold no positive or no negative."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    actual = np.asarray(y_true) == positive
+    p = np.asarray(p_positive, dtype=float)
+    if not actual.any() or actual.all() or not np.isfinite(p).all():
+        return None
+    precision, recall, thresholds = precision_recall_curve(actual, p)
+    return PrecisionRecall(precision, recall, thresholds, float(average_precision_score(actual, p)),
+                           float(actual.mean()))
+
+
 def format_report(result: EvaluationResult) -> str:
     """A plain-text report for the terminal."""
     lines = [f"accuracy {result.accuracy:.4f}   macro F1 {result.macro_f1:.4f}"
@@ -112,4 +175,13 @@ def format_report(result: EvaluationResult) -> str:
     lines.append(" " * width + "".join(f"{c[:width - 1]:>{width}}" for c in result.class_names))
     for name, row in zip(result.class_names, result.confusion):
         lines.append(f"{name[:width - 1]:<{width}}" + "".join(f"{v:>{width}d}" for v in row))
+    if len(result.y_true) and np.isfinite(result.proba).all():
+        from .calibration import reliability
+
+        lines.append("")
+        lines.append(f"expected calibration error (10 bins) {reliability(result.proba, result.y_true).ece:.4f}")
+        if len(result.class_names) == 2:
+            t = threshold_metrics(result.y_true, result.proba[:, 1], 0.5)
+            lines.append(f"positive class '{result.class_names[1]}' at threshold 0.5: sensitivity "
+                         f"{t.sensitivity:.4f}, specificity {t.specificity:.4f}, precision {t.precision:.4f}")
     return "\n".join(lines)

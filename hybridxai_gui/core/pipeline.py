@@ -51,6 +51,7 @@ class TableSummary:
     # label column -> (rows per class as {str: count}, sorted by name; number of distinct values)
     counts: dict[str, tuple[dict[str, int], int]] = field(default_factory=dict)
     view: Any = None  # TableView of the likely label: the detected layout and the data per class
+    findings: Any = None  # table_checks.ColumnFindings over every column: identifiers and constant columns
 
 
 def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
@@ -95,14 +96,18 @@ def column_stats(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def open_table(path: str | Path) -> TableSummary:
-    """Read a CSV and summarise it: statistics per column, reading notes, rows per class of the likely label."""
+    """Read a CSV and summarise it: statistics per column, reading notes (decimal commas, Latin-1), rows per
+    class of the likely label, its layout, identifier and constant columns."""
+    from .table_checks import check_table
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = read_table(path)
     columns = [str(c) for c in frame.columns]
     label = guess_label_column(columns) if columns else None
     counts = {label: class_counts(frame, label)} if label in frame.columns else {}
-    summary = TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts)
+    summary = TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts,
+                           findings=check_table(frame, None))
     if label in frame.columns:
         try:
             summary.view = table_view(frame, label, source=Path(path).name)
@@ -336,7 +341,7 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
         except HybridXAIError as exc:
             out.label_note = f"No accuracy for these rows: {exc.template}"
         else:
-            out.evaluation = compute_metrics(trained.class_names, y, softmax(logits), read.rows)
+            out.evaluation = compute_metrics(trained.class_names, y, trained.probabilities(logits), read.rows)
     return out
 
 

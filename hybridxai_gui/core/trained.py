@@ -43,6 +43,9 @@ class TrainedModel:
     data_config: DataConfig = field(default_factory=DataConfig)  # how the training table became rows
     runtime_config: RuntimeConfig = field(default_factory=RuntimeConfig)  # where it was trained
     series: SeriesSpec | None = None  # how the rows hold series (None: a table, one input per column)
+    # Probabilities are softmax(logits / temperature): 1.0 leaves them as trained; a temperature fitted on the
+    # validation rows (core.calibration.fit_temperature) makes them honest. Predictions never change with it.
+    temperature: float = 1.0
 
     @property
     def label_mapping(self) -> dict[str, int]:
@@ -99,15 +102,20 @@ class TrainedModel:
         return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), dtype=np.float32)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return softmax(self.predict_logits(X))
+        return self.probabilities(self.predict_logits(X))
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """The model's logits as class probabilities: softmax(logits / temperature)."""
+        return softmax(np.asarray(logits, dtype=np.float64) / self.temperature)
 
     def prediction_table(self, X: np.ndarray, with_logits: bool = False, index=None, logits=None):
-        """DataFrame with `predicted` (class name), `p_<class>` and optionally `logit_<class>` per row
-        (`logits`: the model's outputs for X when the caller already has them)."""
+        """DataFrame with `predicted` (class name), `p_<class>` (with the model's temperature) and optionally
+        `logit_<class>` (the network's raw outputs) per row (`logits`: the model's outputs for X when the caller
+        already has them)."""
         import pandas as pd
 
         logits = self.predict_logits(X) if logits is None else np.asarray(logits)
-        proba = softmax(logits)
+        proba = self.probabilities(logits)
         names = list(self.class_names)
         table = pd.DataFrame({"predicted": [names[i] for i in proba.argmax(axis=1)]}, index=index)
         for c, name in enumerate(names):

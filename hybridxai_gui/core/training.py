@@ -464,9 +464,25 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
         data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
         best_epoch=best_epoch, data_config=data.config, runtime_config=runtime, series=data.series,
     )
+    if config.calibrate:
+        message += " " + calibrate_temperature(trained, data)
     result = TrainResult(trained, history, best_epoch, reason, message, time.perf_counter() - started,
                          optimizer_state=optimizer.state_dict())
     yield TrainingFinished(result)
+
+
+def calibrate_temperature(trained: TrainedModel, data: PreparedData) -> str:
+    """Fit the model's temperature on the validation rows (never the test rows); a sentence saying what was done."""
+    from .calibration import expected_calibration_error, fit_temperature
+
+    if len(data.y_val) == 0:
+        return "No temperature was fitted: there are no validation rows to fit it on."
+    logits = trained.predict_logits(data.X_val)
+    before = expected_calibration_error(trained.probabilities(logits), data.y_val)
+    trained.temperature = fit_temperature(logits, data.y_val)
+    after = expected_calibration_error(trained.probabilities(logits), data.y_val)
+    return (f"Temperature {trained.temperature:.3f} fitted on {len(data.y_val)} validation rows (their calibration "
+            f"error {before:.3f} -> {after:.3f}).")
 
 
 def _augment(xb: torch.Tensor, noise_std: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

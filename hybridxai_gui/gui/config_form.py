@@ -20,7 +20,8 @@ LABELS = {"cnn_channels": "CNN channels", "lstm_hidden": "LSTM hidden units", "l
           "max_auto_epochs": "Max auto epochs", "warmup_fraction": "Warm-up share", "step_gamma": "LR decay factor",
           "early_stopping": "Early stopping patience", "restore_best": "Keep best epoch's weights",
           "class_weights": "Weight classes by frequency", "threads": "CPU threads",
-          "augment": "Noise augmentation", "augment_noise": "Noise level (× feature sd)"}
+          "augment": "Noise augmentation", "augment_noise": "Noise level (× feature sd)",
+          "calibrate": "Calibrate probabilities"}
 CHOICES = {"optimizer": OPTIMIZERS, "scheduler": SCHEDULERS, "augment": ("on", "off", "auto")}
 # (minimum, maximum, step, decimals) for numbers; zero-means-something fields get a special text.
 INT_RANGES = {"epochs": (0, 100_000), "batch_size": (1, 65_536), "kernel_size": (1, 63), "cnn_channels": (1, 1024),

@@ -260,12 +260,21 @@ class DataTab(QWidget):
             shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
             notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
                          + (", …" if len(missing) > 6 else "") + ". Choose how to treat them under “Missing values”.")
+        notes += self._findings().notes(unticked=True)
         dropped = self._drop_unfit_test_table()
         if dropped:
             notes.append(dropped)
         self._load_notes = notes
         self.set_problems(self._notes_for_view(), level="warning")
         self.trainLoaded.emit(table.path)
+
+    def _findings(self):
+        """The core's identifier and constant columns of the training table, the label column left out."""
+        from ..core.table_checks import ColumnFindings
+
+        found = getattr(self.train_table, "findings", None) or ColumnFindings()
+        label = self.labelColumnCombo.currentText()
+        return ColumnFindings([c for c in found.identifiers if c != label], [c for c in found.constant if c != label])
 
     def _notes_for_view(self) -> list[str]:
         """The load's notes; for series of unequal length, their trailing empty cells are no missing values."""
@@ -378,6 +387,7 @@ class DataTab(QWidget):
         """Tables and wide files: every column but the label (numbers ticked). Long files: the channel columns
         (numbers besides the id and time), the layout's channels ticked."""
         stats = self.train_table.stats
+        found = self._findings()
         long = spec is not None and spec.layout == "long"
         skip = {label} | ({spec.id_column, spec.time_column} if long else set())
         self.featureList.blockSignals(True)
@@ -385,11 +395,19 @@ class DataTab(QWidget):
         for name, kind in zip(stats["column"], stats["type"]):
             if name in skip or (long and kind != "number"):
                 continue
-            item = QListWidgetItem(name if kind == "number" else f"{name}  (text)")
+            identifier = not long and name in found.identifiers  # unticked: a row number teaches the row order
+            tag = ("  (text)" if kind != "number" else "  (identifier?)" if identifier
+                   else "  (constant)" if name in found.constant else "")
+            item = QListWidgetItem(name + tag)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            ticked = name in spec.channels if long else kind == "number"
+            ticked = name in spec.channels if long else kind == "number" and not identifier
             item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+            if identifier:
+                item.setToolTip("A different value in every row: it looks like an identifier (a row number or an ID), "
+                                "so it is left out. Tick it to use it anyway.")
+            elif name in found.constant:
+                item.setToolTip("The same value in every row: it cannot help tell the classes apart.")
             self.featureList.addItem(item)
         self.featureList.blockSignals(False)
         self.featuresBox.setTitle("Channels" if long else "Features")

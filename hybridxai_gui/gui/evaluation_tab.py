@@ -1,7 +1,10 @@
-"""The Evaluation tab: confusion matrix, ROC curves, classification report, misclassified test rows.
+"""The Evaluation tab: confusion matrix, ROC curves, the two-class threshold, calibration, repeated evaluation,
+the classification report, the network beside simple baselines, and the misclassified test rows.
 
-It only shows an `EvaluationResult` computed elsewhere (in the training worker, or when a model file
-is opened). A double-click on a misclassified row asks the Explanations tab to explain it.
+It shows an `EvaluationResult` computed elsewhere (in the training worker, or when a model file is opened).
+Two pieces of work start here, each in a worker: the baselines on the model's own split (seconds, when a
+model was trained in this session) and the repeated evaluation (`crossval_panel`). A double-click on a
+misclassified row asks the Explanations tab to explain it.
 
 The two figures cost the GUI thread 0.4-0.8 s to draw, and a result usually arrives while the Training
 tab is showing: each is drawn when its panel is first shown (`FigurePanel.paint`), or on demand when
@@ -16,6 +19,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from .calibration_panel import CalibrationPanel
+from .crossval_panel import CrossValidationPanel, mean_sd_text
+from .jobs import start_job
+from .threshold_panel import ThresholdPanel
+
+FIGURE_PAGES = ("Confusion matrix", "ROC curves", "Threshold", "Calibration", "Repeated evaluation")
+
 
 def _item(value: Any, align_right: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(value if isinstance(value, str) else f"{value:.3f}" if isinstance(value, float)
@@ -28,6 +38,7 @@ def _item(value: Any, align_right: bool = False) -> QTableWidgetItem:
 
 class EvaluationTab(QWidget):
     explainRequested = Signal(int)  # index into the evaluated (test) rows
+    baselinesReady = Signal(object)  # list of core.baselines.BaselineScore on the model's split
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -35,6 +46,9 @@ class EvaluationTab(QWidget):
         self.setAccessibleName("Evaluation")
         self.result = None
         self.explainable = True
+        self.baseline_scores: list = []  # on the current model's split
+        self.baselines_note = ""
+        self._split_key = None  # the PreparedData the baselines are being / were computed for
         self._build()
 
     def _build(self) -> None:
@@ -46,19 +60,33 @@ class EvaluationTab(QWidget):
         self.normaliseCheck.setObjectName("normaliseConfusionCheck")
         self.normaliseCheck.setAccessibleName("Row-normalised confusion matrix")
         self.normaliseCheck.toggled.connect(lambda _on: self._draw_confusion())
+        self.baselinesCheck = QCheckBox("Compare with baselines")
+        self.baselinesCheck.setObjectName("baselinesCheck")
+        self.baselinesCheck.setAccessibleName("Compare with baselines")
+        self.baselinesCheck.setChecked(True)
+        self.baselinesCheck.setToolTip("Fit logistic regression, 1-nearest-neighbour and a random forest on the same "
+                                       "rows (seconds; left out automatically on tables where they would take longer)")
+        self.baselinesCheck.toggled.connect(self._baselines_toggled)
         top = QHBoxLayout()
         top.addWidget(self.summaryLabel, 1)
+        top.addWidget(self.baselinesCheck)
         top.addWidget(self.normaliseCheck)
 
         # The matplotlib canvases are built on first use (ensure_panels): its Qt backend costs ~0.5 s of
         # start-up otherwise.
         self.confusionPanel = self.rocPanel = None
         self._holders = [QWidget(), QWidget()]
+        for holder in self._holders:
+            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+        self.thresholdPanel = ThresholdPanel()
+        self.calibrationPanel = CalibrationPanel()
+        self.crossValidationPanel = CrossValidationPanel()
+        self.crossValidationPanel.finished.connect(lambda _result: self._fill_baselines())
         self.figureTabs = QTabWidget()
         self.figureTabs.setObjectName("evaluationFigureTabs")
-        for holder, title in zip(self._holders, ("Confusion matrix", "ROC curves")):
-            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-            self.figureTabs.addTab(holder, title)
+        for page, title in zip([*self._holders, self.thresholdPanel, self.calibrationPanel,
+                                self.crossValidationPanel], FIGURE_PAGES):
+            self.figureTabs.addTab(page, title)
 
         self.classificationReportTable = QTableWidget(0, 4)
         self.classificationReportTable.setObjectName("classificationReportTable")
@@ -75,11 +103,25 @@ class EvaluationTab(QWidget):
         self.misclassifiedTable.verticalHeader().setVisible(False)
         self.misclassifiedTable.cellActivated.connect(self._row_activated)  # double-click or Enter
         self.misclassifiedLabel = QLabel("Misclassified test rows (double-click to explain):")
+        self.baselinesLabel = QLabel("The network beside simple baselines:")
+        self.baselinesLabel.setObjectName("baselinesLabel")
+        self.baselinesLabel.setWordWrap(True)
+        self.baselinesTable = QTableWidget(0, 3)
+        self.baselinesTable.setObjectName("baselinesTable")
+        self.baselinesTable.setAccessibleName("The network beside baselines")
+        self.baselinesTable.setHorizontalHeaderLabels(["model", "accuracy", "macro F1"])
+        header = self.baselinesTable.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.baselinesTable.verticalHeader().setVisible(False)
+        self.baselinesTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(QLabel("Classification report (test rows):"))
         rl.addWidget(self.classificationReportTable)
+        rl.addWidget(self.baselinesLabel)
+        rl.addWidget(self.baselinesTable)
         rl.addWidget(self.misclassifiedLabel)
         rl.addWidget(self.misclassifiedTable, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -105,6 +147,8 @@ class EvaluationTab(QWidget):
         if self.result is None:
             self.confusionPanel.clear("No evaluation yet")
             self.rocPanel.clear("No evaluation yet")
+        for panel in (self.thresholdPanel, self.calibrationPanel, self.crossValidationPanel):
+            panel.ensure_canvases()
 
     def showEvent(self, event) -> None:
         self.ensure_panels()
@@ -118,13 +162,20 @@ class EvaluationTab(QWidget):
         self.ensure_panels()
         self.confusionPanel.clear(message)
         self.rocPanel.clear(message)
+        self.thresholdPanel.set_result(None)
+        self.calibrationPanel.set_result(None)
+        self.set_split(None)
 
-    def set_result(self, result, source: str = "test rows", explainable: bool = True) -> None:
+    def set_result(self, result, source: str = "test rows", explainable: bool = True,
+                   temperature: float = 1.0) -> None:
         """Show an EvaluationResult. explainable=False: the rows' values are not at hand (a model file keeps
-        only their predictions), so a misclassified row cannot be opened on the Explanations tab."""
+        only their predictions), so a misclassified row cannot be opened on the Explanations tab. temperature:
+        the model's (shown with the calibration)."""
         self.result = result
         self.explainable = explainable
         self.ensure_panels()
+        self.thresholdPanel.set_result(result)
+        self.calibrationPanel.set_result(result, temperature)
         auc = f", ROC-AUC {result.roc_auc_macro:.3f}" if result.roc_auc_macro is not None else ""
         wrong = len(result.misclassified)
         self.summaryLabel.setText(f"<b>{len(result.y_true)} {source}</b>: accuracy {result.accuracy:.3f}, "
@@ -198,6 +249,74 @@ class EvaluationTab(QWidget):
                                            if self.explainable else
                                            "Rows saved with the model: predict their CSV to explain them")
 
+    # ---- baselines ----------------------------------------------------------------------------
+    def set_split(self, prepared, seed: int = 0) -> None:
+        """The model's own split (a PreparedData; None for a model opened from a file): fit the baselines on it
+        in a worker when they are wanted."""
+        self._split = (prepared, seed)
+        self.baseline_scores, self.baselines_note = [], ""
+        self._split_key = None
+        if prepared is not None and self.baselinesCheck.isChecked():
+            self._split_key = key = object()
+
+            def job():
+                from ..core.baselines import on_split
+
+                return on_split(prepared, seed, "auto")
+
+            def done(found) -> None:
+                if self._split_key is key:
+                    self.baseline_scores, self.baselines_note = found
+                    self._fill_baselines()
+                    self.baselinesReady.emit(self.baseline_scores)
+
+            start_job(self, job, done=done, failed=lambda m, _d: self._baselines_failed(key, m), name="baselines")
+        self._fill_baselines(computing=self._split_key is not None)
+
+    def _baselines_failed(self, key, message: str) -> None:
+        if self._split_key is key:
+            self.baselines_note = f"The baselines failed: {message}"
+            self._fill_baselines()
+
+    def _baselines_toggled(self, on: bool) -> None:
+        prepared, seed = getattr(self, "_split", (None, 0))
+        if on and prepared is not None and not self.baseline_scores:
+            self.set_split(prepared, seed)
+        else:
+            self._fill_baselines()
+
+    def _fill_baselines(self, computing: bool = False) -> None:
+        """The repeated evaluation's figures (mean ± sd) when it ran, else the baselines on the model's split."""
+        from ..core.baselines import LABELS
+
+        table, cv = self.baselinesTable, self.crossValidationPanel.result
+        rows: list[tuple[str, str, str]] = []
+        if cv is not None and cv.folds:
+            text = f"The network beside baselines, mean ± sd over {len(cv.folds)} folds:"
+            rows = [(LABELS.get(m, m), mean_sd_text(cv.summary("accuracy", m)), mean_sd_text(cv.summary("macro_f1", m)))
+                    for m in cv.models]
+        elif not self.baselinesCheck.isChecked():
+            text = "Baselines are off (tick “Compare with baselines”)."
+        elif computing:
+            text = "Fitting the baselines on the same rows…"
+        elif self.baseline_scores and self.result is not None:
+            text = "The network beside baselines on the same training and test rows (one split):"
+            rows = [(LABELS["hybrid"], f"{self.result.accuracy:.3f}", f"{self.result.macro_f1:.3f}")]
+            rows += [(LABELS.get(s.model, s.model), f"{s.accuracy:.3f}", f"{s.macro_f1:.3f}")
+                     for s in self.baseline_scores]
+        else:
+            text = self.baselines_note or ("Baselines need the model's training rows: train a model here, or run "
+                                           "the repeated evaluation.")
+        self.baselinesLabel.setText(text)
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                table.setItem(r, c, _item(value, align_right=c > 0))
+        table.resizeRowsToContents()
+        height = table.horizontalHeader().height() + sum(table.rowHeight(i) for i in range(table.rowCount()))
+        table.setMaximumHeight(height + 2 * table.frameWidth() + 2)
+        table.setVisible(bool(rows))
+
     def _row_activated(self, row: int, _column: int) -> None:
         if not self.explainable:
             return
@@ -206,9 +325,12 @@ class EvaluationTab(QWidget):
             self.explainRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
     def current_figure(self):
+        self.ensure_panels()
+        page = self.figureTabs.currentWidget()
+        if page in (self.thresholdPanel, self.calibrationPanel, self.crossValidationPanel):
+            return page.current_figure()
         if self.result is None:
             return None
-        self.ensure_panels()
         panel = self.rocPanel if self.figureTabs.currentIndex() == 1 else self.confusionPanel
         panel.ensure_painted()  # never shown yet: draw it now, for the export
         return panel.figure

@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
     modelLoaded = Signal(object)  # TrainedModel
     modelSaved = Signal(str)
     figureExported = Signal(str)
+    reportExported = Signal(str)
     failure = Signal(str)  # every message shown to the user (the self-test listens)
 
     def __init__(self, parent: QWidget | None = None):
@@ -91,6 +92,10 @@ class MainWindow(QMainWindow):
         self.actionExportFigure = self._action("actionExportFigure", "&Export figure…", self.export_figure,
                                                QKeySequence("Ctrl+E"),
                                                "Export this tab's figure as PNG, EPS, PDF or SVG")
+        self.actionExportReport = self._action("actionExportReport", "Export &report…", self.export_report,
+                                               QKeySequence("Ctrl+R"),
+                                               "Write the run (data, settings, curves, evaluation, calibration, "
+                                               "explanations) as one HTML or PDF file")
         self.actionQuit = self._action("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.actionOpenData)
@@ -103,6 +108,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.actionSaveModel)
         file_menu.addSeparator()
         file_menu.addAction(self.actionExportFigure)
+        file_menu.addAction(self.actionExportReport)
         dpi_menu = file_menu.addMenu("PNG &resolution")
         self.dpiGroup = QActionGroup(self)
         saved = int(settings.app_settings().value("export/dpi", 150))
@@ -132,6 +138,11 @@ class MainWindow(QMainWindow):
         t.trainingFailed.connect(self._training_failed)
         t.busyChanged.connect(lambda busy: (self._status("Training…" if busy else "Ready"), self._update_actions()))
         self.evaluationTab.explainRequested.connect(self.explain_row)
+        cv = self.evaluationTab.crossValidationPanel
+        cv.crossValidateRequested.connect(self.start_cross_validation)
+        cv.failed.connect(self.show_failure)
+        cv.busyChanged.connect(lambda busy: (self._status("Repeated evaluation…" if busy else "Ready"),
+                                             self._update_actions()))
         self.predictTab.openModelRequested.connect(self.open_model_dialog)
         self.predictTab.failed.connect(self.show_failure)
         self.predictTab.predictionsReady.connect(self._explain_predicted_rows)
@@ -147,6 +158,8 @@ class MainWindow(QMainWindow):
             self.trainingTab.set_data_ready(False, "Open a training CSV first (File ▸ Open data…).")
         else:
             self.trainingTab.set_data_ready(True)
+        if hasattr(self, "actionExportReport"):
+            self._update_actions()
 
     def _status(self, text: str) -> None:
         self.statusLabel.setText(text)
@@ -158,6 +171,10 @@ class MainWindow(QMainWindow):
         self.actionOpenData.setEnabled(not training)
         self.actionOpenTestData.setEnabled(not training)
         self.actionExportFigure.setEnabled(self.mainTabs.currentWidget() is not self.predictTab)
+        self.actionExportReport.setEnabled(self.trained is not None)
+        cv = self.evaluationTab.crossValidationPanel
+        ready = self.dataTab.train_table is not None and not self.dataTab.busy and not training
+        cv.set_available(ready, "" if ready else "Open a training CSV (Data tab) and wait for any training to end.")
 
     # ---- errors -------------------------------------------------------------------------------
     def show_failure(self, message: str, details: str = "") -> None:
@@ -225,6 +242,9 @@ class MainWindow(QMainWindow):
             return
         if self.dataTab.busy or self.trainingTab.running:  # the button is disabled then; a shortcut may still ask
             return
+        if self.evaluationTab.crossValidationPanel.running:
+            self.show_failure("The repeated evaluation is running (Evaluation tab): wait for it or cancel it first.")
+            return
         config = self.dataTab.data_config()
         if not (config.features or config.channels):
             self.show_failure("No feature or channel columns are ticked on the Data tab: tick at least one.")
@@ -251,7 +271,9 @@ class MainWindow(QMainWindow):
         self.trained, self.prepared, self.model_path = result.trained, outcome.prepared, None
         self.dirty = True
         if outcome.evaluation is not None:
-            self.evaluationTab.set_result(outcome.evaluation)
+            self.evaluationTab.set_result(outcome.evaluation, temperature=self.trained.temperature)
+            # no new job once the window is closing: a training stopped by the close still lands here
+            self.evaluationTab.set_split(None if self._closing else outcome.prepared, self.trained.seed)
         else:
             self.evaluationTab.clear("This model has no test rows to evaluate.")
         self.predictTab.set_model(self.trained)
@@ -301,6 +323,34 @@ class MainWindow(QMainWindow):
         self.mainTabs.setCurrentWidget(self.explanationsTab)
         self.explanationsTab.show_row(index)
 
+    def start_cross_validation(self) -> None:
+        """The Data tab's table and settings and the Training tab's recipe, evaluated fold by fold."""
+        table = self.dataTab.train_table
+        if table is None or self.dataTab.busy:
+            self.show_failure("Open a training CSV first (File ▸ Open data…).")
+            return
+        if self.trainingTab.running:
+            self.show_failure("A model is training: wait for it to finish before the repeated evaluation.")
+            return
+        config = self.dataTab.data_config()
+        if not config.features:
+            self.show_failure("No feature columns are ticked on the Data tab: tick at least one.")
+            return
+        from ..core.errors import HybridXAIError
+        from ..core.pipeline import TrainingRequest
+
+        model, train, runtime = self.trainingTab.configs()
+        test = self.dataTab.test_table.frame if self.dataTab.test_table is not None else None
+        panel = self.evaluationTab.crossValidationPanel
+        cv = panel.config(self.evaluationTab.baselinesCheck.isChecked(), config.test_size)
+        try:
+            cv.validate()
+        except HybridXAIError as exc:
+            self.show_failure(str(exc))
+            return
+        panel.start(TrainingRequest(table.frame, test, config, model, train, runtime), cv)
+        self._update_actions()
+
     # ---- model files --------------------------------------------------------------------------
     def open_model_dialog(self) -> None:
         if not self._confirm_discard("Open another model"):
@@ -335,7 +385,9 @@ class MainWindow(QMainWindow):
                                                        f"best epoch {trained.best_epoch}; classes "
                                                        f"{', '.join(trained.class_names)}.")
         if evaluation is not None:  # its rows' values are not in the file: they cannot be explained from here
-            self.evaluationTab.set_result(evaluation, "test rows (saved with the model)", explainable=False)
+            self.evaluationTab.set_result(evaluation, "test rows (saved with the model)", explainable=False,
+                                          temperature=trained.temperature)
+            self.evaluationTab.set_split(None)
         else:
             self.evaluationTab.clear("This model file holds no evaluation.")
         self.predictTab.set_model(trained)
@@ -405,6 +457,35 @@ class MainWindow(QMainWindow):
         self._status(f"Figure exported to {path}")
         self.figureExported.emit(path)
         return path
+
+    def export_report(self, path: str | None = None) -> None:
+        """Write the run report (HTML or PDF, by the file's extension) in a worker; `reportExported` when done."""
+        if self.trained is None:
+            self.show_failure("There is no model to report on yet: train one or open a model file.")
+            return
+        from . import report_export
+
+        if not path:
+            name = Path(self.model_path).stem if self.model_path else "run"
+            suggestion = str(Path(settings.last_folder("report") or Path.home()) / f"{name}_report.html")
+            path, chosen = QFileDialog.getSaveFileName(self, "Export report", suggestion, report_export.REPORT_FILTERS)
+            if not path:
+                return
+            if not Path(path).suffix:
+                path += ".pdf" if chosen and "pdf" in chosen.lower() else ".html"
+        if Path(path).suffix.lower() not in (".html", ".htm", ".pdf"):
+            self.show_failure(f"A report is written as .html or .pdf, not '{Path(path).suffix}': choose another name.")
+            return
+        settings.remember_folder("report", path)
+        inputs = report_export.gather(self)
+        self._status(f"Writing the report {Path(path).name}…")
+
+        def done(written: str) -> None:
+            self._status(f"Report written to {written}")
+            self.reportExported.emit(written)
+
+        start_job(self, lambda: report_export.write(inputs, path), done=done, failed=self.show_failure,
+                  name="export_report")
 
     # ---- settings and closing -----------------------------------------------------------------
     def _restore_settings(self) -> None:

@@ -2,7 +2,8 @@
 
 Reading the CSV, predicting and writing the result all run in worker threads. The result table has
 `predicted` plus one `p_<class>` probability column per class, followed by the file's own columns; when the
-file has the model's label column, the accuracy on those rows is shown above the table.
+file has the model's label column, the accuracy on those rows is shown above the table and their confusion
+matrix beside it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from . import settings
 from .jobs import start_job
@@ -29,6 +30,8 @@ def predict_for_display(trained, frame, source: str, missing: str | None = None)
     from ..core.pipeline import predict_frame
 
     predictions = predict_frame(trained, frame, source, missing)
+    if predictions.evaluation is not None:  # the confusion matrix is drawn next: matplotlib's Qt backend here
+        import matplotlib.backends.backend_qtagg  # noqa: F401
     out = predictions.table
     others = frame[[c for c in frame.columns if f"p_{c}" not in out.columns and c != "predicted"]]
     predictions.table = pd.concat([out, others], axis=1)
@@ -97,10 +100,19 @@ class PredictTab(QWidget):
         header = self.predictionsTable.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.confusionPanel = None  # FigurePanel "predictConfusionCanvas", built for the first labelled file
+        self._confusionHolder = QWidget()
+        QVBoxLayout(self._confusionHolder).setContentsMargins(0, 0, 0, 0)
+        self._confusionHolder.setVisible(False)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.predictionsTable)
+        split.addWidget(self._confusionHolder)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.statusLabel)
-        layout.addWidget(self.predictionsTable, 1)
+        layout.addWidget(split, 1)
         self._update()
 
     def _button(self, name: str, text: str, slot) -> QPushButton:
@@ -146,6 +158,7 @@ class PredictTab(QWidget):
         # Gaps in new rows stop with a message by default, whatever training did: never filled unasked.
         self.predictMissingCombo.setCurrentIndex(self.predictMissingCombo.findData("error"))
         self.predictions = self.outcome = None
+        self._show_confusion(None)
         if self.frame is not None:
             self.model.set_frame(self.frame)
         self._update()
@@ -166,6 +179,7 @@ class PredictTab(QWidget):
         self.data_path = table.path
         self.frame = table.frame
         self.predictions = self.outcome = None
+        self._show_confusion(None)
         self.model.set_frame(self.frame)
         self._set_busy(False)
 
@@ -183,8 +197,30 @@ class PredictTab(QWidget):
         self.predictions = outcome.table
         self.model.set_frame(self.predictions)
         self.predictionsTable.resizeColumnsToContents()
+        self._show_confusion(outcome.evaluation)
         self._set_busy(False)
         self.predictionsReady.emit(self.predictions)
+
+    def _show_confusion(self, evaluation) -> None:
+        """The labelled rows' confusion matrix beside the table (hidden for a file without labels)."""
+        self._confusionHolder.setVisible(evaluation is not None)
+        if evaluation is None:
+            return
+        if self.confusionPanel is None:
+            from .figure_canvas import FigurePanel
+
+            self.confusionPanel = FigurePanel("predictConfusionCanvas", "Confusion matrix of the labelled rows",
+                                              figsize=(4, 3.5))
+            self._confusionHolder.layout().addWidget(self.confusionPanel)
+            self.confusionPanel.show()  # visible now if the tab shows (the layout would wait a loop)
+
+        def draw(figure) -> None:
+            from ..plotting.evaluation_plots import draw_confusion_matrix
+
+            draw_confusion_matrix(figure.add_subplot(), evaluation.confusion, evaluation.class_names,
+                                  title=f"Labelled rows: accuracy {evaluation.accuracy:.3f}")
+
+        self.confusionPanel.paint(draw)  # now if the tab shows, else when it is next shown
 
     def export_csv(self, path: str | None = None) -> None:
         if self.predictions is None:
@@ -212,4 +248,7 @@ class PredictTab(QWidget):
         self.failed.emit(message, details)
 
     def current_figure(self):
-        return None
+        if self.confusionPanel is None or not self._confusionHolder.isVisibleTo(self):
+            return None
+        self.confusionPanel.ensure_painted()
+        return self.confusionPanel.figure

@@ -24,6 +24,8 @@ CONTROLS = {
     "channels": "the channel list",
     "units": "“Units”",
     "ensemble": "“Ensemble members”",
+    "folds": "“Folds” (Evaluation tab)",
+    "repeats": "“Repeats” (Evaluation tab)",
 }
 VALUES = {("device", "cpu"): "CPU", ("scaling", "zscore"): "z-score", ("val_size", "0"): "0",
           ("missing", "drop"): "drop those rows", ("missing", "mean"): "fill with training mean",

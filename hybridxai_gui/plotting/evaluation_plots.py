@@ -91,4 +91,57 @@ def draw_class_distribution(ax, counts: Mapping[str, int], *, title: str = "Clas
     ax.grid(True, axis="y", alpha=0.3)
 
 
-__all__ = ["draw_confusion_matrix", "draw_roc_curves", "draw_class_distribution"]
+def draw_precision_recall(ax, curve, *, positive_name: str = "", threshold_point=None,
+                          title: str | None = None) -> None:
+    """Precision against recall of the positive class (core.evaluation.PrecisionRecall), the guessing level,
+    and where a chosen threshold sits (`threshold_point`: core.evaluation.ThresholdMetrics)."""
+    if curve is None:
+        ax.text(0.5, 0.5, "The precision-recall curve needs rows of both classes", ha="center", va="center",
+                transform=ax.transAxes, color="0.4", wrap=True)
+        ax.set_axis_off()
+        return
+    ax.step(curve.recall, curve.precision, where="post", linewidth=1.5, color="#4c72b0",
+            label=f"model (average precision {curve.average_precision:.3f})")
+    ax.axhline(curve.prevalence, color="0.6", linestyle=":", linewidth=1, label=f"guessing ({curve.prevalence:.2f})")
+    if threshold_point is not None and np.isfinite(threshold_point.precision):
+        ax.plot([threshold_point.sensitivity], [threshold_point.precision], "o", color="#c44e52", markersize=7,
+                label=f"threshold {threshold_point.threshold:.2f}")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("recall (sensitivity)")
+    ax.set_ylabel("precision")
+    ax.set_title(title or f"Precision-recall, positive class {_short(positive_name, 24)!s}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+
+
+def draw_reliability(ax, reliability, *, temperature: float = 1.0, title: str | None = None) -> None:
+    """Reliability diagram (core.calibration.Reliability): per probability bin, how often the model was right
+    against how sure it was (the hatched gap reaches the bin's mean probability); bars below the diagonal are
+    over-confident. Row counts are written above the bars."""
+    edges = np.asarray(reliability.bin_edges)
+    width = np.diff(edges)
+    filled = reliability.counts > 0
+    centres = edges[:-1] + width / 2
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1, label="perfectly calibrated")
+    accuracy, confidence = np.asarray(reliability.accuracy)[filled], np.asarray(reliability.confidence)[filled]
+    ax.bar(centres[filled], accuracy, width=width[filled] * 0.92, color="#4c72b0", alpha=0.85,
+           label="share right")
+    # the gap from the share right up (or down) to the bin's mean probability: Guo et al.'s "gap" bars
+    ax.bar(centres[filled], confidence - accuracy, bottom=accuracy, width=width[filled] * 0.92, color="#c44e52",
+           alpha=0.35, hatch="//", edgecolor="#c44e52", linewidth=0.5, label="gap to the mean probability")
+    tops = np.maximum(accuracy, confidence)
+    for x, top, n in zip(centres[filled], tops, reliability.counts[filled]):
+        ax.text(x, top + 0.015, str(int(n)), ha="center", va="bottom", fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.1)
+    ax.set_xlabel("probability of the predicted class")
+    ax.set_ylabel("share of rows predicted right")
+    scaled = f", temperature {temperature:.2f}" if temperature != 1.0 else ""
+    ax.set_title(title or f"Reliability: calibration error {reliability.ece:.3f} ({reliability.n_rows} rows{scaled})")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+
+
+__all__ = ["draw_confusion_matrix", "draw_roc_curves", "draw_class_distribution", "draw_precision_recall",
+           "draw_reliability"]

@@ -1,0 +1,115 @@
+"""Checks a careful analyst makes on a table before training: identifier columns and constant columns.
+
+One function for both front ends: the Data tab unticks an identifier and lists the notes; the command line
+prints the same notes (prepare_data adds them for the chosen features). Only cheap tests: a column is looked
+at in full only when a linear pass (whole numbers, a name like `id`) makes it a candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .csvio import format_names
+from .errors import setting
+
+MIN_ROWS = 10  # fewer rows say nothing about a column being an identifier
+# Names people give identifier columns: id, ID, patient_id, sample id, index, key, "Unnamed: 0" (a saved index).
+ID_NAME = re.compile(r"(?i)^(id|idx|index|key|uuid|guid|row|rowid|row_id|record|unnamed: ?\d+"
+                     r"|.*[_ \-.]id|id[_ \-.].*)$")
+
+
+@dataclass(frozen=True)
+class ColumnFindings:
+    """What the checks found, by column name, in the table's column order."""
+
+    identifiers: list[str] = field(default_factory=list)  # one distinct value per row: a row number or an ID
+    constant: list[str] = field(default_factory=list)  # a single value (or none) in every row
+
+    def notes(self, unticked: bool = False) -> list[str]:
+        """Notes for the user; unticked=True: the identifiers were left out (the Data tab's default)."""
+        out = []
+        if self.identifiers:
+            one = len(self.identifiers) == 1
+            it, has, looks = ("it", "has", "looks like an identifier") if one else \
+                ("they", "each have", "look like identifiers")
+            said = (f"Column {format_names(self.identifiers, 6)} {has} a different value in every row, so {it} {looks} "
+                    "(a row number or an ID), not a measurement")
+            if unticked:
+                out.append(f"{said}: {'it was' if one else 'they were'} left out of the features. Tick "
+                           f"{it} under Features to use {'it' if one else 'them'} anyway.")
+            else:
+                out.append(f"{said}; a model can learn the row order from {it}. Leave {it} out "
+                           f"({setting('exclude', ','.join(self.identifiers))}).")
+        if self.constant:
+            one = len(self.constant) == 1
+            out.append(f"Column {format_names(self.constant, 6)} {'has' if one else 'each have'} the same value in "
+                       f"every row, so {'it' if one else 'they'} cannot help tell the classes apart.")
+        return out
+
+
+def _numeric(values) -> np.ndarray | None:
+    """float64 values of a numeric column (None for text)."""
+    if isinstance(values, pd.Series):
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            return None
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        return None
+    return array.astype(np.float64, copy=False)
+
+
+def is_identifier(name: str, values) -> bool:
+    """A numeric column with a different value in every row that is a run of consecutive whole numbers
+    (1 ... N in some order: a row number), or any distinct values under an identifier's name (`id`,
+    `patient_id`, `Unnamed: 0`). Measurements with all-distinct values (most continuous columns) are not."""
+    x = _numeric(values)
+    if x is None or len(x) < MIN_ROWS or not np.isfinite(x).all():
+        return False
+    named = ID_NAME.match(str(name).strip()) is not None
+    whole = bool(np.all(x == np.round(x)))
+    if not (named or whole):
+        return False
+    if whole and not named and x.max() - x.min() + 1 != len(x):  # not a run 1 ... N: not a row number
+        return False
+    return len(np.unique(x)) == len(x)
+
+
+def is_constant(values) -> bool:
+    x = _numeric(values)
+    if x is None:
+        series = values if isinstance(values, pd.Series) else pd.Series(values)
+        return len(series) > 0 and series.nunique(dropna=True) <= 1
+    finite = x[np.isfinite(x)]
+    return len(x) > 0 and (finite.size == 0 or bool(finite.min() == finite.max()))
+
+
+def check_columns(columns: Mapping[str, object]) -> ColumnFindings:
+    """Identifier and constant columns among `columns` (name -> a Series or 1-D array)."""
+    identifiers, constant = [], []
+    for name, values in columns.items():
+        if is_constant(values):
+            constant.append(str(name))
+        elif is_identifier(str(name), values):
+            identifiers.append(str(name))
+    return ColumnFindings(identifiers, constant)
+
+
+def check_table(frame: pd.DataFrame, label: str | None) -> ColumnFindings:
+    """The checks on every column of a table but its label."""
+    return check_columns({str(c): frame[c] for c in frame.columns if str(c) != str(label)})
+
+
+def feature_notes(columns: Mapping[str, np.ndarray], rows: np.ndarray | None = None) -> list[str]:
+    """Notes on the chosen feature columns (their kept `rows`), as prepare_data reports them."""
+    if rows is not None:
+        columns = {name: values[rows] if len(rows) != len(values) else values for name, values in columns.items()}
+    return check_columns(columns).notes()
+
+
+__all__ = ["ColumnFindings", "check_columns", "check_table", "feature_notes", "is_identifier", "is_constant"]

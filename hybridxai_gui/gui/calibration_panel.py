@@ -1,0 +1,73 @@
+"""Calibration of the evaluated rows: the reliability diagram and the expected calibration error."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+
+class CalibrationPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("calibrationPanel")
+        self.reliability = None
+        self.temperature = 1.0
+        self.panel = None
+        self.eceLabel = QLabel("No evaluation yet.")
+        self.eceLabel.setObjectName("eceLabel")
+        self.eceLabel.setAccessibleName("Expected calibration error")
+        self.eceLabel.setWordWrap(True)
+        self._holder = QWidget()
+        QVBoxLayout(self._holder).setContentsMargins(0, 0, 0, 0)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.eceLabel)
+        layout.addWidget(self._holder, 1)
+
+    def ensure_canvases(self) -> None:
+        if self.panel is not None:
+            return
+        from .figure_canvas import FigurePanel
+
+        self.panel = FigurePanel("calibrationCanvas", "Reliability diagram", figsize=(5, 4))
+        self._holder.layout().addWidget(self.panel)
+        self.panel.show()
+        self._paint()
+
+    def set_result(self, result, temperature: float = 1.0) -> None:
+        import numpy as np
+
+        self.reliability, self.temperature = None, float(temperature)
+        if result is not None and len(result.y_true) and np.isfinite(result.proba).all():
+            from ..core.calibration import reliability
+
+            self.reliability = r = reliability(result.proba, result.y_true)
+            scaled = (f" The probabilities are divided by a temperature of {temperature:.3f} fitted on the "
+                      "validation rows." if temperature != 1.0 else
+                      " Tick “Calibrate probabilities” on the Training tab to fit a temperature on the validation "
+                      "rows.")
+            self.eceLabel.setText(f"Expected calibration error <b>{r.ece:.3f}</b> over {r.n_rows} rows (10 bins): "
+                                  f"on average the probability of the predicted class is off from how often it is "
+                                  f"right by this much; the worst bin by {r.max_gap:.3f}.{scaled}")
+        else:
+            self.eceLabel.setText("No evaluation yet." if result is None else "No rows with finite probabilities.")
+        self._paint()
+
+    def _paint(self) -> None:
+        if self.panel is None:
+            return
+        if self.reliability is None:
+            self.panel.clear("No evaluation yet")
+            return
+        reliability, temperature = self.reliability, self.temperature
+
+        def draw(figure) -> None:
+            from ..plotting.evaluation_plots import draw_reliability
+
+            draw_reliability(figure.add_subplot(), reliability, temperature=temperature)
+
+        self.panel.paint(draw)
+
+    def current_figure(self):
+        if self.panel is None or self.reliability is None:
+            return None
+        self.panel.ensure_painted()
+        return self.panel.figure

@@ -1,0 +1,85 @@
+"""Identifier and constant columns: found by the core, unticked / flagged on the Data tab, noted by prepare_data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.errors import render
+from hybridxai_gui.core.table_checks import check_columns, check_table, is_identifier
+
+
+def table(n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "sample": rng.permutation(np.arange(1, n + 1)),  # a row number, shuffled: an identifier by its values
+        "patient_id": rng.choice(10_000, n, replace=False) * 7.0,  # distinct, not a run: an identifier by its name
+        "count": rng.choice(10_000, n, replace=False),  # distinct whole numbers, no ID name: a measurement
+        "length": rng.normal(size=n),  # distinct measurements
+        "batch": np.full(n, 3.0),  # constant
+        "site": ["A"] * n,  # constant text
+        "label": np.arange(n) % 2,
+    })
+
+
+def test_identifiers_and_constant_columns():
+    found = check_table(table(), "label")
+    assert found.identifiers == ["sample", "patient_id"]
+    assert found.constant == ["batch", "site"]
+    notes = [render(n) for n in found.notes()]
+    assert "'sample', 'patient_id' each have a different value in every row" in notes[0]
+    assert "--exclude sample,patient_id" in notes[0]
+    assert "'batch', 'site' each have the same value in every row" in notes[1]
+
+
+@pytest.mark.parametrize("name, values, expected", [
+    ("id", [5, 3, 9, 1, 7, 2, 8, 4, 6, 10], True),
+    ("Unnamed: 0", list(range(10)), True),
+    ("x", list(range(100, 110)), True),  # a run of whole numbers
+    ("x", [1, 2, 3, 4, 5, 6, 7, 8, 9, 11], False),  # one gap: not a row number
+    ("id", [1, 1, 2, 3, 4, 5, 6, 7, 8, 9], False),  # a repeated value
+    ("t", [0.5 * i for i in range(10)], False),
+    ("id", list(range(5)), False),  # too few rows to tell
+    ("id", [1, 2, 3, 4, 5, 6, 7, 8, 9, np.nan], False),
+])
+def test_is_identifier(name, values, expected):
+    assert is_identifier(name, np.asarray(values, dtype=float)) is expected
+
+
+def test_series_columns_are_not_identifiers():
+    rng = np.random.default_rng(1)
+    X = np.round(rng.normal(size=(50, 200)) * 1000)  # whole-number readings, mostly distinct per column
+    found = check_columns({f"t{i:03d}": X[:, i] for i in range(200)})
+    assert found.identifiers == [] and found.constant == []
+
+
+def test_prepare_data_notes_an_identifier_feature():
+    df = table().drop(columns=["site"])
+    notes = prepare_data(df, label="label").warnings
+    assert any("look like identifiers" in n and "'sample', 'patient_id'" in n for n in notes)
+    assert any("Column 'batch' has the same value in every row" in n for n in notes)
+    clean = prepare_data(df, label="label", exclude=["sample", "patient_id", "batch"]).warnings
+    assert not any("identifier" in n or "same value" in n for n in clean)
+    one = prepare_data(df, label="label", exclude=["patient_id"]).warnings
+    assert any("Column 'sample' has a different value in every row, so it looks like an identifier" in render(n)
+               and "--exclude sample" in render(n) for n in one)
+
+
+def test_data_tab_unticks_an_identifier_and_flags_a_constant_column(qtbot, tmp_path):
+    pytest.importorskip("pytestqt")
+    from hybridxai_gui.gui.data_tab import DataTab
+
+    path = tmp_path / "ids.csv"
+    table().to_csv(path, index=False)
+    tab = DataTab()
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
+        tab.open_train(str(path))
+    assert tab.selected_features() == ["count", "length", "batch"]  # ids unticked, text unticked
+    texts = [tab.featureList.item(i).text() for i in range(tab.featureList.count())]
+    assert "sample  (identifier?)" in texts and "batch  (constant)" in texts
+    problems = tab.problemsPanel.text()
+    assert "look like identifiers" in problems and "left out of the features" in problems
+    assert "same value in every row" in problems
