@@ -93,6 +93,9 @@ def create_main_window(argv: Sequence[str] | None = None) -> QMainWindow:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen app's worker processes (explanations of many rows) run as workers
     argv = list(sys.argv[1:] if argv is None else argv)
     _ensure_utf8_locale()
     args = parse_args(argv)

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True,
                    help="folder for shap_values.csv, faithfulness.csv, summary.txt and the figures")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
+    x.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="explain the rows in N processes (each row seeded on its own: the values equal one "
+                        "process's)")
 
     r = sub.add_parser("report", parents=[debug], help="write a self-contained HTML or PDF report of a model")
     r.add_argument("model")
@@ -483,12 +486,14 @@ def cmd_explain(args) -> int:
     from .outputs.explanations import explain_to_dir
 
     _set_threads(args.threads)
+    if args.workers < 1:
+        raise_usage(f"--workers must be at least 1, got {args.workers}")
     start = time.perf_counter()
     trained = load_checkpoint(args.model)
     run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
                          background_path=args.background, progress=_Progress(), units=args.units,
                          figures=args.figures, formats=args.formats, kind=None if args.kind == "auto" else args.kind,
-                         segments=args.segments)
+                         segments=args.segments, workers=args.workers)
     result = run.shap
     if run.series is not None and result.grouped:
         sizes = sorted({len(g) for g in result.groups})

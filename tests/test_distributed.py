@@ -56,3 +56,15 @@ def test_bad_input_stops_every_worker_with_one_line(tmp_path, tiny_csv):
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "'f2'" in lines[0], run.stderr
     assert not (tmp_path / "m.pth").exists()
+
+
+def test_explain_in_two_processes_equals_one_to_the_last_digit(tmp_path, tiny_csv):
+    from hybridxai_gui.cli import main
+
+    model = tmp_path / "m.pth"
+    assert _train(tiny_csv, model, 1).returncode == 0
+    for workers in (1, 2):
+        assert main(["explain", str(model), str(tiny_csv), "--rows", "0-11", "--figures", "none", "--method",
+                     "permutation", "--workers", str(workers), "--out", str(tmp_path / f"w{workers}")]) == 0
+    for name in ("shap_values.csv", "faithfulness.csv", "summary.txt"):
+        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name

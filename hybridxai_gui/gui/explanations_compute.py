@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 
 UNITS = (("Probability", "probability"), ("Logit", "logit"))
 SCOPES = (("Selected row", 1), ("Shown rows (up to 25)", 25), ("Shown rows (up to 100)", 100))
+PARALLEL_ROWS = 50  # from this many rows SHAP runs in several processes (the command line's --workers path)
 STAGES = {"shap": "SHAP", "views": "Grad-CAM and attention", "faithfulness": "Faithfulness",
           "sanity": "Randomisation check"}
 
@@ -145,10 +146,13 @@ class ExplanationsCompute:
             from ..core.explain import select_background
 
             bg = background if background is not None else select_background(pool, BACKGROUND_ROWS, "kmeans", seed=0)
+            from ..core.explain.parallel import default_workers
+
+            workers = default_workers() if len(X) >= PARALLEL_ROWS else 1
             run = yield from iter_explanation_run(
                 model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
                 X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, groups=groups,
-                group_names=group_names, cancel=stop)
+                group_names=group_names, workers=workers, cancel=stop)
             if run is not None:
                 run.series, run.lengths = series, lengths
             return run

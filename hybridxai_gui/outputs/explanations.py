@@ -133,7 +133,7 @@ def write_text(text: str, path: str | Path) -> Path:
 def explain_file(trained, data_path: str | Path, rows: str | None = None, method: str = "auto",
                  background_path: str | Path | None = None, label: str | None = None, units: str = "probability",
                  kind: str | None = None, progress: Callable | None = None,
-                 segments: int | None = None) -> ExplanationRun:
+                 segments: int | None = None, workers: int = 1) -> ExplanationRun:
     """Read DATA (and a background CSV), explain the chosen rows with every view and measure them (the core's
     explain_table_rows); progress(ExplainProgress) after each step."""
     from ..core.pipeline import read_table
@@ -144,7 +144,7 @@ def explain_file(trained, data_path: str | Path, rows: str | None = None, method
     if background_path is not None:
         given = trained.transform(read_table(background_path), Path(background_path).name)
     gen = explain_table_rows(trained, df, source, rows, label=label, background=given, method=method, units=units,
-                             kind=kind, segments=segments)
+                             kind=kind, segments=segments, workers=workers)
     while True:
         try:
             item = next(gen)
@@ -158,7 +158,7 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
                    method: str = "auto", background_path: str | Path | None = None, label: str | None = None,
                    progress: Callable | None = None, units: str = "probability", figures: str | int | None = None,
                    formats: str | Sequence[str] | None = None, kind: str | None = None,
-                   segments: int | None = None) -> ExplanationRun:
+                   segments: int | None = None, workers: int = 1) -> ExplanationRun:
     """Explain rows of DATA with the trained model and write every file into out_dir (see the module's doc).
 
     rows: "0-9,15" (0-based data rows) or None for the first rows (at most 10). background_path: a CSV with
@@ -175,7 +175,8 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
-    run = explain_file(trained, data_path, rows, method, background_path, label, units, kind, progress, segments)
+    run = explain_file(trained, data_path, rows, method, background_path, label, units, kind, progress, segments,
+                       workers)
     write_explanation(trained, run, out, n_figures_spec, format_list, progress)
     return run
 

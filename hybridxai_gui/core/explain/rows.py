@@ -136,7 +136,7 @@ def select_series(trained, frame, source: str, rows: str | None, label: str | No
 def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, label: str | None = None,
                        background: np.ndarray | None = None, method: str = "auto", units: str = "probability",
                        kind: str | None = None, groups=None, group_names=None, faithfulness: bool = True,
-                       segments: int | None = None, cancel=None):
+                       segments: int | None = None, workers: int = 1, cancel=None):
     """The rows `rows` ("0-9,15"; None: the first ones; for a long file, series) of a data table explained by
     `trained`, every stage (SHAP, Grad-CAM, attention, faithfulness, sanity check): yields ExplainProgress,
     returns an ExplanationRun. `kind`: table or series (None: the model's layout says; for a model without one,
@@ -156,7 +156,7 @@ def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, 
     run = yield from iter_explanation_run(
         trained.model, X, bg, feature_names=trained.feature_names, class_names=trained.class_names, rows=selected,
         method=method, units=units, X_raw=X_raw, true=true, kind=kind, groups=groups, group_names=group_names,
-        faithfulness=faithfulness, cancel=cancel)
+        faithfulness=faithfulness, workers=workers, cancel=cancel)
     if run is not None:
         run.series = trained.series
         run.lengths = lengths

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from torch import nn
 
 from .attention import AttentionResult
@@ -131,10 +132,12 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
                          feature_names: Sequence[str], class_names: Sequence[str], rows=None, method: str = "auto",
                          units: str = "probability", X_raw=None, true=None, targets=None, kind: str = "table",
                          groups=None, group_names=None, faithfulness: bool = True, sanity: bool = True,
-                         shap_options: dict | None = None, cancel=None) -> Iterator[ExplainProgress]:
+                         shap_options: dict | None = None, workers: int = 1,
+                         cancel=None) -> Iterator[ExplainProgress]:
     """SHAP of the scaled rows X against `background`, Grad-CAM and attention for each row's explained class
     (`targets`, None = the predicted class), then faithfulness and the randomisation check. Yields
-    ExplainProgress; returns an ExplanationRun (None when cancelled)."""
+    ExplainProgress; returns an ExplanationRun (None when cancelled). workers > 1: SHAP's rows are split over
+    that many processes (core.explain.parallel; the same values as one process)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     is_cancelled = _as_cancel(cancel)
@@ -143,7 +146,15 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     explainer = ShapExplainer(model, background, method, feature_names=feature_names, class_names=class_names,
                               output=units, groups=groups, group_names=group_names, **options)
     t0 = time.perf_counter()
-    gen = explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=is_cancelled)
+    if workers > 1 and len(X) > 1:
+        from .parallel import iter_shap_in_processes
+
+        gen = iter_shap_in_processes(model, X, rows, background, method=explainer.method, options=options,
+                                     feature_names=feature_names, class_names=class_names, units=units,
+                                     groups=groups, group_names=group_names, X_raw=X_raw, true=true,
+                                     workers=workers, threads=max(1, torch.get_num_threads()), cancel=is_cancelled)
+    else:
+        gen = explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=is_cancelled)
     while True:
         try:
             item = next(gen)

@@ -200,6 +200,11 @@ class ShapExplainer:
         out = self.output(logits)
         return (out[:, None] if out.ndim == 1 else out).double()
 
+    def _forward_each(self, X) -> np.ndarray:
+        """Outputs of each row in a pass of its own: the same numbers whatever rows are explained beside it."""
+        X = np.asarray(X, dtype=np.float32)
+        return np.concatenate([self._forward(X[i:i + 1]) for i in range(len(X))]) if len(X) else self._forward(X)
+
     def _forward(self, X) -> np.ndarray:
         """Outputs (N, K) as float64, in batches, eval mode + inference mode."""
         X = torch.as_tensor(np.asarray(X, dtype=np.float32))
@@ -281,6 +286,7 @@ class ShapExplainer:
         was_training = self.model.training
         self.model.eval()  # BatchNorm/dropout in inference behaviour; the caller's mode is restored
         try:
+            self._row_ids = rows_arr  # seeds per row: the same row gets the same draws in any batch or process
             n_eval = yield from runner(X, values, is_cancelled)
         finally:
             self.model.train(was_training)
@@ -288,7 +294,7 @@ class ShapExplainer:
             return None
         seconds = time.perf_counter() - start
 
-        outputs = self._forward(X)  # independent pass: the additivity check's reference
+        outputs = self._forward_each(X)  # independent pass: the additivity check's reference
         gap = float(np.abs(self._base[None, :] + values.sum(axis=1) - outputs).max())
         C = self.n_outputs
         alternate = None
@@ -331,9 +337,10 @@ class ShapExplainer:
         without = [codes[~masks[:, i]] for i in range(G)]
         bg = torch.from_numpy(self.background)  # (B, F)
         masks_t = torch.from_numpy(self._feature_mask(masks))  # (2^G, F)
-        # Coalitions per model call; several rows share a call when 2^G × B is small.
+        # Coalitions per model call, one row's at a time: a row's numbers never depend on which rows share its
+        # batch (nor which process it runs in: see parallel.py), to the last digit.
         coal_per_call = max(1, self.batch_rows // B)
-        rows_per_group = max(1, coal_per_call // n_coal)
+        rows_per_group = 1
         R = len(X)
         for g0 in range(0, R, rows_per_group):
             g1 = min(R, g0 + rows_per_group)
@@ -360,6 +367,11 @@ class ShapExplainer:
             yield ShapProgress(g1, R, f"exact: {g1}/{R} rows")
         return n_coal * B
 
+    def _row_rng(self, position: int) -> np.random.Generator:
+        """The random draws of the row at `position` of the rows being explained, seeded by its row id."""
+        row_id = int(self._row_ids[position]) if getattr(self, "_row_ids", None) is not None else position
+        return np.random.default_rng([self.seed, abs(row_id)])
+
     # -- permutation ----------------------------------------------------------------------------
 
     def _run_permutation(self, X, values, is_cancelled):
@@ -369,17 +381,16 @@ class ShapExplainer:
         requested = int(self.options.get("n_permutations", 4 * B))
         pairs_per_bg = max(1, math.ceil(requested / (2 * B)))  # antithetic pairs per background row
         n_perm = 2 * pairs_per_bg * B  # per explained row
-        rng = np.random.default_rng(self.seed)
         bg = torch.from_numpy(self.background)
         f_bg = self._forward(self.background)  # (B, K): v_0 of each permutation, shared by all rows
-        f_x = self._forward(X)  # (R, K): v_G
+        f_x = self._forward_each(X)  # (R, K): v_G
         if G == 1:  # one player: φ = out(x) − base, no coalitions needed
             values[:, 0, :] = f_x - self._base
             yield ShapProgress(len(X), len(X), "permutation: done")
             return 0
         inner = G - 1  # intermediate coalitions per permutation (sizes 1 .. G−1)
         perms_per_call = max(1, self.batch_rows // inner)
-        rows_per_group = max(1, perms_per_call // n_perm)
+        rows_per_group = 1  # one row's permutations per call: its values never depend on its neighbours
         steps = torch.arange(1, G)[:, None]  # (G-1, 1)
         owner = None if self._owner is None else torch.from_numpy(self._owner)
         R = len(X)
@@ -387,8 +398,10 @@ class ShapExplainer:
         for g0 in range(0, R, rows_per_group):
             g1 = min(R, g0 + rows_per_group)
             Rg = g1 - g0
-            # ranks[p, i] = position of player i in permutation p; odd p = reverse of p − 1
-            half = np.argsort(rng.random((Rg * n_perm // 2, G)), axis=1)
+            # ranks[p, i] = position of player i in permutation p; odd p = reverse of p − 1. Each row draws its
+            # permutations from its own seed: its values do not depend on which rows share its batch or process.
+            half = np.argsort(np.concatenate([self._row_rng(g).random((n_perm // 2, G)) for g in range(g0, g1)]),
+                              axis=1)
             ranks_half = np.argsort(half, axis=1)
             ranks = np.empty((Rg * n_perm, G), dtype=np.int64)
             ranks[0::2] = ranks_half
@@ -427,6 +440,7 @@ class ShapExplainer:
         for r in range(len(X)):
             if is_cancelled():
                 return None
+            np.random.seed(int(self._row_rng(r).integers(2**32)))  # shap samples from numpy's global generator
             if self.groups is None:
                 explainer = shap.KernelExplainer(self._forward, self.background, link="identity")
                 sv = explainer.shap_values(X[r:r + 1], nsamples=nsamples, l1_reg=False, silent=True)
@@ -462,13 +476,13 @@ class ShapExplainer:
 
     def _run_gradient(self, X, values, is_cancelled):
         n = int(self.options.get("gradient_samples", 200))
-        rng = np.random.default_rng(self.seed)
         bg = torch.from_numpy(self.background)
         K = len(self._base)
         for r in range(len(X)):
             if is_cancelled():
                 return None
             x = torch.from_numpy(X[r:r + 1])  # (1, F)
+            rng = self._row_rng(r)
             b = bg[rng.integers(0, len(bg), size=n)]  # (n, F)
             alpha = torch.from_numpy(rng.random((n, 1)).astype(np.float32))
             point = (b + alpha * (x - b)).requires_grad_(True)  # (n, F)

@@ -1,0 +1,118 @@
+"""SHAP for many rows in several processes: the rows are split into contiguous chunks, each chunk explained in
+its own process, and the results joined in row order.
+
+Every row draws its permutations (or samples) from its own seed (ShapExplainer seeds per row id), so the
+values are the same as one process's, to the last digit, whatever the number of workers. Workers are
+started with `spawn` (safe beside threads and Qt) and keep nothing between calls; each builds the network
+from its configuration and weights, so a model that was never saved can be explained this way too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import fields, replace
+
+import numpy as np
+
+from .shap_engine import ExplanationCancelled, ShapProgress, ShapResult
+
+MIN_ROWS_PER_WORKER = 4
+
+
+def _explain_chunk(model_config, state, X, rows, background, method, options, names, classes, units, groups,
+                   group_names, threads) -> ShapResult:
+    import torch
+
+    from ..model import HybridCNNLSTMAttention
+    from .shap_engine import ShapExplainer
+
+    torch.set_num_threads(threads)
+    model = HybridCNNLSTMAttention(model_config)
+    model.load_state_dict(state)
+    model.eval()
+    explainer = ShapExplainer(model, background, method, feature_names=names, class_names=classes, output=units,
+                              groups=groups, group_names=group_names, cache=False, **options)
+    return explainer.explain(X, rows=rows)
+
+
+def join_results(parts: list[ShapResult]) -> ShapResult:
+    """One ShapResult of several results of the same explainer on consecutive chunks of rows."""
+    first = parts[0]
+    joined = {}
+    for f in fields(ShapResult):
+        value = getattr(first, f.name)
+        if isinstance(value, np.ndarray) and f.name != "base_values":
+            joined[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
+        else:
+            joined[f.name] = value
+    if first.alternate is not None:
+        joined["alternate"] = {**first.alternate, "values": np.concatenate([p.alternate["values"] for p in parts]),
+                               "model_output": np.concatenate([p.alternate["model_output"] for p in parts])}
+    joined["additivity_gap"] = max(p.additivity_gap for p in parts)
+    joined["additive"] = all(p.additive for p in parts)
+    joined["seconds"] = max(p.seconds for p in parts)
+    return replace(first, **joined)
+
+
+def chunks(n_rows: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous [start, stop) ranges of about equal size, at most `workers`, each MIN_ROWS_PER_WORKER or more."""
+    k = max(1, min(workers, n_rows // MIN_ROWS_PER_WORKER or 1))
+    edges = np.linspace(0, n_rows, k + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def iter_shap_in_processes(model, X: np.ndarray, rows, background: np.ndarray, *, method: str, options: dict,
+                           feature_names, class_names, units: str = "logit", groups=None, group_names=None,
+                           X_raw=None, true=None, workers: int = 2, threads: int = 1,
+                           cancel=None) -> Iterator[ShapProgress]:
+    """SHAP of the rows X in `workers` processes: yields progress per finished chunk, returns the joined
+    ShapResult (None when cancelled)."""
+    import torch
+
+    X = np.asarray(X, dtype=np.float32)
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows, dtype=np.int64)
+    parts = chunks(len(X), workers)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    config = model.config
+    is_cancelled = cancel.is_set if hasattr(cancel, "is_set") else (cancel or (lambda: False))
+    import multiprocessing
+
+    results: dict[int, ShapResult] = {}
+    yield ShapProgress(0, len(X), f"SHAP in {len(parts)} processes")
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_explain_chunk, config, state, X[a:b], rows[a:b], background, method, options,
+                               list(feature_names), list(class_names), units, groups, group_names, threads): i
+                   for i, (a, b) in enumerate(parts)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if is_cancelled():
+                for future in pending:
+                    future.cancel()
+                return None
+            for future in done:
+                results[futures[future]] = future.result()
+            finished = sum(b - a for i, (a, b) in enumerate(parts) if i in results)
+            if done:
+                yield ShapProgress(finished, len(X), f"SHAP: {finished}/{len(X)} rows")
+    joined = join_results([results[i] for i in range(len(parts))])
+    if X_raw is not None:
+        joined.X_raw = np.asarray(X_raw, dtype=np.float64)
+    if true is not None:
+        joined.true = np.asarray(true, dtype=np.int64)
+    del torch
+    return joined
+
+
+def default_workers() -> int:
+    """Processes worth starting for many rows: the cores this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+__all__ = ["iter_shap_in_processes", "join_results", "chunks", "default_workers", "ExplanationCancelled"]
