@@ -255,7 +255,7 @@ def check_array(value: Any, shape: tuple, what: str, name: str, optional: bool =
         raise _inconsistent(name, f"its {what} are missing or not a tensor")
     wanted = tuple(value.shape[0] if s is None and value.shape else s for s in shape)
     if tuple(value.shape) != wanted:
-        raise _inconsistent(name, f"its {what}: shape {tuple(value.shape)}, not one value per feature "
+        raise _inconsistent(name, f"the shape of its {what} is {tuple(value.shape)}, not one value per feature "
                                   f"({shape[-1]:,})")
     if max_rows is not None and value.shape[0] > max_rows:
         raise _refuse(name, f"it holds {value.shape[0]:,} {what}, above the {max_rows:,} allowed")
