@@ -8,13 +8,12 @@ writes into out/:
 - shap_bar, shap_heatmap, shap_beeswarm_<class>, and per explained row (at most MAX_ROW_FIGURES):
   waterfall_row<r>_<class>, force_row<r>_<class> for the predicted class (and the true class where a
   label column is present and it differs), gradcam_row<r>, attention_row<r>, comparison_row<r>;
-  each as .png and .eps.
+  each as .png and .eps. <class> is `<index>_<cleaned name>` (outputs/names.py): unique per class.
 The core computes (core.explain.rows); this module reads the files, draws and writes.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +21,9 @@ import numpy as np
 from ..core.errors import HybridXAIError
 from ..core.explain.rows import background_rows, explain_rows, parse_rows, row_views, true_classes
 from ..core.explain.shap_engine import ShapResult
+from .names import class_file_name
 
 MAX_ROW_FIGURES = 10
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("_") or "class"
 
 
 def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
@@ -117,7 +113,7 @@ def write_figures(trained, result: ShapResult, out: Path, max_row_figures: int |
     for c, name in enumerate(result.class_names):
         f = fig()
         ep.draw_beeswarm(f.add_subplot(), result, c)
-        save(f, f"shap_beeswarm_{_safe(name)}")
+        save(f, f"shap_beeswarm_{class_file_name(result.class_names, c)}")
 
     n = min(result.n_rows, MAX_ROW_FIGURES if max_row_figures is None else max_row_figures)
     views = row_views(trained.model, result.X[:n], result.predicted[:n], result.feature_names, result.class_names)
@@ -129,7 +125,7 @@ def write_figures(trained, result: ShapResult, out: Path, max_row_figures: int |
         if result.true is not None and int(result.true[i]) != classes[0]:
             classes.append(int(result.true[i]))
         for c in classes:
-            cname = _safe(result.class_names[c])
+            cname = class_file_name(result.class_names, c)
             f = fig()
             ep.draw_waterfall(f.add_subplot(), result, row=i, class_index=c)
             save(f, f"waterfall_row{r}_{cname}")
