@@ -15,7 +15,7 @@ import os
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from collections import namedtuple
+from collections import Counter, namedtuple
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,9 +60,19 @@ class Source:
         return ", ".join(text) + (", ..." if len(rows) > limit else "")
 
 
+def allow_fields(size: int) -> None:
+    """Let the csv module read fields of `size` characters: its default limit (131,072) is below a wide file's
+    header line (10,000 columns), which sniffing reads as one field per candidate delimiter. The limit is
+    process-wide and only ever raised here."""
+    size = min(int(size) + 1, 2**31 - 1)  # a C long: 32 bits on Windows
+    if csv.field_size_limit() < size:
+        csv.field_size_limit(size)
+
+
 def _file_lines(path: str, sep: str, encoding: str, last_row: int) -> list[int] | None:
     """The 1-based line on which each data row 0 ... last_row starts; None when the file cannot be read."""
     try:
+        allow_fields(os.path.getsize(path))
         with open(path, encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=sep)
             next(reader, None)  # the header
@@ -133,6 +143,7 @@ def sniff(path: Path) -> Layout:
     lines = [line for line in (lines[:-1] if more else lines) if line.strip()][:50]  # last one may be cut
     if not lines:
         raise HybridXAIError(f"{path} is empty: a CSV file needs a header row with column names, then data rows.")
+    allow_fields(max(map(len, lines)))
     try:
         sep = _pick_delimiter(lines)
         fields = next(csv.reader([lines[0]], delimiter=sep))
@@ -144,7 +155,7 @@ def sniff(path: Path) -> Layout:
             "Add a header row naming each column."
         )
     header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
-    duplicates = sorted({h for h in header if header.count(h) > 1})
+    duplicates = sorted(h for h, n in Counter(header).items() if n > 1)  # header.count per name: minutes at 100k
     if duplicates:
         raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own name.")
     return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header)
