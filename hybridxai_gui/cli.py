@@ -219,6 +219,8 @@ def cmd_evaluate(args) -> int:
     result, labelled = evaluate_frame(trained, frame, name, args.label, args.missing)
     if labelled.dropped:
         _note(f"left out {labelled.dropped} row(s) of {name} with missing or infinite values")
+    for note in labelled.notes:  # the policy that acted, when --missing mean filled gaps
+        _note(note)
     print(format_report(result))
     if args.out:
         out = Path(args.out)
@@ -245,6 +247,8 @@ def cmd_predict(args) -> int:
     if predictions.dropped:  # one line per input row, in order: the rows left out get empty cells
         _note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
               "(empty cells in their lines)")
+    for note in predictions.notes:  # the policy that acted, when --missing mean filled gaps
+        _note(note)
     write_csv(predictions.table, Path(args.out))
     print(f"predicted {len(predictions.table)} rows -> {args.out}")
     if predictions.evaluation is not None:

@@ -46,12 +46,16 @@ class Source:
     path: str | None = None
     sep: str = ","
     encoding: str = "utf-8"
+    # For a subset of a file's rows (a frame's integer labels): position i is the file's data row data_rows[i].
+    data_rows: tuple[int, ...] | None = None
 
     def where(self, row: int) -> str:
         return self.first(np.array([row]), 1)
 
     def first(self, rows: np.ndarray, limit: int = 5) -> str:
         shown = [int(r) for r in rows[:limit]]
+        if self.data_rows is not None:
+            shown = [self.data_rows[r] for r in shown]
         if not self.is_file:
             text = [f"row {r}" for r in shown]
         else:
@@ -253,8 +257,9 @@ def _read_parallel(path: Path, layout: Layout, dtype: dict | None) -> pd.DataFra
 
         def parse(span: tuple[int, int]) -> pd.DataFrame | None:
             source = _ByteRange(fd, *span)
-            part = pd.read_csv(source, sep=layout.sep, encoding="utf-8", engine="c", header=None, names=names,
-                               dtype=dtype)
+            with np.errstate(over="ignore"):  # per thread: 1e300 as float32 is inf, looked at after the read
+                part = pd.read_csv(source, sep=layout.sep, encoding="utf-8", engine="c", header=None,
+                                   names=names, dtype=dtype)
             return None if source.quoted else part
 
         try:
@@ -298,6 +303,23 @@ def _join(parts: list[pd.DataFrame], names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: out[c] for c in names}, copy=False)
 
 
+def _keep_values_beyond_float32(path: Path, sep: str, encoding: str, df: pd.DataFrame,
+                                columns: list[str]) -> pd.DataFrame:
+    """float32 turns 1e300 into inf, which the checks would call missing: columns with an infinity are read
+    again in float64 and, where a finite number was there, kept so (the checks then name the cell)."""
+    infinite = [c for c in columns if df[c].dtype == np.float32 and np.isinf(df[c].to_numpy()).any()]
+    if not infinite:
+        return df
+    with path.open("rb") as fh:
+        wide = pd.read_csv(fh, sep=sep, encoding=encoding, engine=_ENGINE, usecols=infinite,
+                           dtype={c: np.float64 for c in infinite})
+    for c in infinite:
+        values = wide[c].to_numpy()
+        if (np.isfinite(values) & np.isinf(df[c].to_numpy())).any():
+            df[c] = values
+    return df
+
+
 def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None = None) -> pd.DataFrame:
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
     dtype = {c: np.float32 for c in float_columns} if float_columns else None
@@ -307,7 +329,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
         try:
             # A file handle keeps pandas on its serial C reader: its multi-threaded, path-only reader holds
             # every chunk and the joined columns at once, over 3x the float32 array at its peak.
-            with path.open("rb") as fh:
+            with path.open("rb") as fh, np.errstate(over="ignore"):  # 1e300 as float32: inf, looked at below
                 df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, engine=_ENGINE, dtype=dtype)
             break
         except UnicodeDecodeError:
@@ -331,6 +353,8 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
                 raise
             dtype = None  # a feature column holds text: read it as it is so the checks can name the cell
     _release_freed_heap()
+    if dtype:
+        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype))
     if len(df.columns) and str(df.columns[0]).startswith("\ufeff"):
         df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
     if len(df) == 0:

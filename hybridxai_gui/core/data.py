@@ -58,10 +58,15 @@ def frame_source(df: pd.DataFrame, name: str | None = None, default: str = "the 
     index = df.index
     plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
     path = df.attrs.get("source")
-    if path is None or not plain:
-        return Source(name or path or default, name is not None and plain)
+    if path is None:
+        return Source(name or default, name is not None and plain)
     sep, encoding = df.attrs.get("source_layout", (",", "utf-8"))
-    return Source(name or path, True, str(path), sep, encoding)
+    if plain:
+        return Source(name or path, True, str(path), sep, encoding)
+    if pd.api.types.is_integer_dtype(index) and len(index) and index.min() >= 0:
+        # Some of the file's rows (df.iloc[[1, 5]] keeps their labels): messages name the file's lines.
+        return Source(name or path, True, str(path), sep, encoding, tuple(int(i) for i in index))
+    return Source(name or path, False)
 
 
 def _load(table, needed: list[str] | None, label: str | None, kind: str):
@@ -109,8 +114,26 @@ def _numeric_columns(df: pd.DataFrame, names: list[str], src: Source, dtype: typ
                     f"({setting('exclude', repr(name))})."
                 )
             column = converted
+        if column.dtype.kind == "f" and column.dtype.itemsize > 4:
+            _check_float32_range(column.to_numpy(), name, src)
         columns.append(column.to_numpy(dtype=dtype, na_value=np.nan))
     return columns
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(values: np.ndarray, name: str, src: Source) -> None:
+    """A finite value beyond float32 would become infinite in the model (and then count as missing)."""
+    big = np.flatnonzero(np.isfinite(values) & (np.abs(values) > FLOAT32_MAX))
+    if len(big):
+        raise HybridXAIError(
+            f"{src.name}: column {name!r} holds {values[big[0]]:g} ({src.where(big[0])}"
+            + (f" and {len(big) - 1} more" if len(big) > 1 else "")
+            + f"), beyond the ±{FLOAT32_MAX:.1e} the model computes with. It is not missing, so "
+            f"{setting('missing')} does not apply: rescale the column (divide it by a power of ten, or use other "
+            f"units) or leave it out ({setting('exclude', repr(name))})."
+        )
 
 
 def _gather(columns: list[np.ndarray], rows: np.ndarray | None, dtype: type) -> np.ndarray:
@@ -172,9 +195,11 @@ def _missing_rows(columns: list[np.ndarray], src, names, missing, notes) -> np.n
     )
 
 
-def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> None:
+def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> tuple[int, int]:
+    """Fill every missing or infinite value with its column's fill value; (cells, rows) filled."""
     rows, cols = np.nonzero(~np.isfinite(X))
     X[rows, cols] = fill_values[cols]
+    return len(rows), len(np.unique(rows))
 
 
 def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarray, list[str]]:
@@ -464,12 +489,13 @@ def prepare_data(
 
 def frame_to_features(
     df: pd.DataFrame, feature_names: list[str], *, source: str, missing: str = "error",
-    fill_values: np.ndarray | None = None, return_rows: bool = False,
+    fill_values: np.ndarray | None = None, return_rows: bool = False, notes: list[str] | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Raw float64 (N, F) features of a new table, picked by name; the caller applies the scaler.
 
     Messages name `source` and file lines (data row + 2). With missing="drop" rows disappear: return_rows=True
-    also returns the kept 0-based row numbers, so predictions can be matched back to the user's rows.
+    also returns the kept 0-based row numbers, so predictions can be matched back to the user's rows. `notes`
+    gets a line saying what missing="mean" filled, so a front end can say that the policy acted.
     """
     DataConfig(missing=missing).validate(has_test_file=True)
     src = frame_source(df, source)
@@ -479,8 +505,11 @@ def frame_to_features(
         if fill_values is None:
             raise HybridXAIError(f"{source}: this model file keeps no column means to fill missing values with (it "
                                  f"predates them); use {setting('missing', 'drop')}, or train the model again.")
-        _fill_missing(X, np.asarray(fill_values, dtype=np.float64))
-    kept = _missing_rows(list(X.T), src, list(feature_names), missing, [])
+        cells, filled_rows = _fill_missing(X, np.asarray(fill_values, dtype=np.float64))
+        if cells and notes is not None:
+            notes.append(f"Filled {cells} missing or infinite value(s) in {filled_rows} row(s) of {source} with the "
+                         f"training rows' column means ({setting('missing', 'mean')}).")
+    kept = _missing_rows(list(X.T), src, list(feature_names), missing, [])  # front ends count the dropped rows
     if kept is not None:
         X, rows = X[kept], rows[kept]
     return (X, rows) if return_rows else X

@@ -184,6 +184,7 @@ class LabelledRows:
     rows: np.ndarray  # (N,) 0-based data rows of the table that were kept
     n_total: int  # rows in the table (rows with gaps are left out under missing="drop")
     source: str
+    notes: list[str] = field(default_factory=list)  # e.g. what missing="mean" filled
 
     @property
     def dropped(self) -> int:
@@ -196,10 +197,11 @@ def read_labelled(trained, frame: pd.DataFrame, source: str, label: str | None =
     come first, since they name the line. missing: error (default), drop or mean."""
     label = label or trained.label_column
     y = labels_of(frame, label, trained.class_names, source=source)
-    X, rows = trained.transform(frame, source=source, missing=missing, return_rows=True)
+    notes: list[str] = []
+    X, rows = trained.transform(frame, source=source, missing=missing, return_rows=True, notes=notes)
     if len(rows) == 0:
         raise HybridXAIError(f"{source}: every row has a missing or infinite value, so no row is left.")
-    return LabelledRows(X, y[rows], rows, len(frame), source)
+    return LabelledRows(X, y[rows], rows, len(frame), source, notes)
 
 
 def evaluate_frame(trained, frame: pd.DataFrame, source: str, label: str | None = None,
@@ -221,6 +223,7 @@ class Predictions:
     missing: str  # the missing-value policy applied
     evaluation: Any = None  # EvaluationResult on the labelled rows, when the table has the label column
     label_note: str = ""  # why there is no evaluation although the label column is there
+    notes: list[str] = field(default_factory=list)  # e.g. what missing="mean" filled
 
     @property
     def dropped(self) -> int:
@@ -237,12 +240,13 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
     from .evaluation import compute_metrics
 
     policy = missing or "error"
-    X, rows = trained.transform(frame, source, missing=policy, return_rows=True)
+    notes: list[str] = []
+    X, rows = trained.transform(frame, source, missing=policy, return_rows=True, notes=notes)
     logits = trained.predict_logits(X)
     table = trained.prediction_table(X, with_logits=with_logits, index=frame.index[rows], logits=logits)
     if len(rows) < len(frame):
         table = table.reindex(frame.index)
-    out = Predictions(table, rows, len(frame), policy)
+    out = Predictions(table, rows, len(frame), policy, notes=notes)
     if trained.label_column in frame.columns and len(rows):
         try:
             y = labels_of(frame, trained.label_column, trained.class_names, source=source)[rows]

@@ -46,15 +46,16 @@ class TrainedModel:
     def label_mapping(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.class_names)}
 
-    def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False):
+    def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False,
+                  notes: list[str] | None = None):
         """Raw DataFrame (features by name) -> scaled float32 (N, F).
 
         missing: error (the default, whatever training used: gaps in new rows are never filled unasked),
         drop, or mean (the training rows' column means kept in the model). With return_rows=True also the
-        kept 0-based data row numbers.
+        kept 0-based data row numbers. `notes` gets a line when gaps were filled.
         """
         raw, rows = frame_to_features(df, self.feature_names, source=source, missing=missing or "error",
-                                      fill_values=self.fill_values, return_rows=True)
+                                      fill_values=self.fill_values, return_rows=True, notes=notes)
         X = self.scaler.transform(raw)
         return (X, rows) if return_rows else X
 
