@@ -237,10 +237,10 @@ def cmd_predict(args) -> int:
     from .core.checkpoint import load_checkpoint
     from .core.data import read_table
     from .core.evaluation import format_report
-    from .core.fileio import writable_target, write_csv
+    from .core.fileio import check_writable, write_csv
     from .core.pipeline import predict_frame
 
-    writable_target(args.out)  # before the work: a folder, device or pipe of that name is never replaced
+    check_writable(args.out)  # before the work: a folder, device or pipe of that name is never replaced
     trained = load_checkpoint(args.model)
     frame = read_table(args.data, label=trained.label_column)
     predictions = predict_frame(trained, frame, Path(args.data).name, args.missing, args.with_logits)

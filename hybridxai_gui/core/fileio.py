@@ -92,6 +92,18 @@ def writable_target(path: str | os.PathLike) -> Path:
     return target
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """writable_target, then a temporary file made and removed beside the target: no permission or a
+    read-only file system shows before long work rather than after it."""
+    path = Path(path)
+    target = writable_target(path)
+    try:
+        os.unlink(_temporary(target))
+    except OSError as exc:
+        raise _write_error(path, target.parent, exc) from exc
+    return target
+
+
 def _write_error(path: Path, folder: Path, exc: OSError) -> HybridXAIError:
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM):

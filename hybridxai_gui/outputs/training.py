@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import HybridXAIError
-from ..core.fileio import atomic_write, staged, writable_target, write_csv
+from ..core.fileio import atomic_write, check_writable, staged, writable_target, write_csv
 from ..plotting.export import export_figure
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr",
@@ -46,8 +46,10 @@ def side_files(model_path: Path) -> dict[str, Path]:
 
 
 def check_training_outputs(model_path: Path) -> None:
-    """Before training: every file `train` will write can be written (no folder, device or pipe in the way)."""
-    for path in (model_path, *side_files(model_path).values()):
+    """Before training: every file `train` will write can be written (no folder, device or pipe in the way,
+    a folder we may write in)."""
+    check_writable(model_path)
+    for path in side_files(model_path).values():
         writable_target(path)
 
 
