@@ -320,13 +320,20 @@ def kill_runs(work: Path, wine: Path, runs: int) -> None:
     folder.mkdir()
     rng = random.Random(0)
     model = folder / "m.pth"
+    started = time.perf_counter()  # one whole run first: the kills land in its last 40 %, where it saves
+    subprocess.run([sys.executable, "-m", "hybridxai_gui.cli", "train", str(wine), "--epochs", "2", "--quiet",
+                    "--out", str(folder / "whole.pth")], env=env(), capture_output=True, timeout=600)
+    whole = time.perf_counter() - started
+    for name in ("whole.pth", "whole_results.csv", "whole_training.png", "whole_training.eps",
+                 "whole_evaluation.txt"):
+        (folder / name).unlink(missing_ok=True)
     for i in range(runs):
         epochs = rng.choice([1, 2, 3])
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "hybridxai_gui.cli", "train", str(wine), "--epochs",
                                  str(epochs), "--quiet", "--out", str(model)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=env())
-        time.sleep(rng.uniform(1.0, 9.0))
+        time.sleep(rng.uniform(0.6, 1.05) * whole)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         seconds = time.perf_counter() - started

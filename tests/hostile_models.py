@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -78,7 +79,9 @@ def _rezip(good: Path, out: Path, replace: Callable[[str, bytes], bytes | None] 
                 kind = zipfile.ZIP_DEFLATED if any(info.filename.endswith(c) for c in compress) else zipfile.ZIP_STORED
                 archive.writestr(zipfile.ZipInfo(info.filename), data, compress_type=kind)
         for name, data, kind in extra:
-            archive.writestr(zipfile.ZipInfo(prefix + name), data, compress_type=kind)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": the point of one of them
+                archive.writestr(zipfile.ZipInfo(prefix + name), data, compress_type=kind)
 
 
 def _with_pickle(pickle_bytes: Callable[[bytes], bytes]):
@@ -180,6 +183,8 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
                                        "more than 1,000,000 values"),
     "unreferenced 1 MB record": (lambda g, o: _rezip(g, o, extra=[("data/777", bytes(1 << 20),
                                                                     zipfile.ZIP_STORED)]), "nothing in it refers to"),
+    "record name twice": (lambda g, o: _rezip(g, o, extra=[("data/0", bytes(1 << 20), zipfile.ZIP_STORED)]),
+                          "record name twice"),
     "record shorter than its tensor": (lambda g, o: _rezip(g, o, lambda n, d: d[: len(d) // 2]
                                                            if n.endswith("data/0") else d), "needs .* bytes"),
     "storage larger than its tensor": (_changed(_scaler("mean", torch.zeros(1000, dtype=torch.float64)[:F])),

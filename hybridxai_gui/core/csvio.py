@@ -16,7 +16,7 @@ import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from collections import Counter, namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ class Source:
     sep: str = ","
     encoding: str = "utf-8"
     # For a subset of a file's rows (a frame's integer labels): position i is the file's data row data_rows[i].
-    data_rows: tuple[int, ...] | None = None
+    data_rows: np.ndarray | None = field(default=None, compare=False)
 
     def where(self, row: int) -> str:
         return self.first(np.array([row]), 1)
@@ -55,7 +55,7 @@ class Source:
     def first(self, rows: np.ndarray, limit: int = 5) -> str:
         shown = [int(r) for r in rows[:limit]]
         if self.data_rows is not None:
-            shown = [self.data_rows[r] for r in shown]
+            shown = [int(self.data_rows[r]) for r in shown]
         if not self.is_file:
             text = [f"row {r}" for r in shown]
         else:

@@ -65,7 +65,7 @@ def frame_source(df: pd.DataFrame, name: str | None = None, default: str = "the 
         return Source(name or path, True, str(path), sep, encoding)
     if pd.api.types.is_integer_dtype(index) and len(index) and index.min() >= 0:
         # Some of the file's rows (df.iloc[[1, 5]] keeps their labels): messages name the file's lines.
-        return Source(name or path, True, str(path), sep, encoding, tuple(int(i) for i in index))
+        return Source(name or path, True, str(path), sep, encoding, index.to_numpy())
     return Source(name or path, False)
 
 

@@ -309,12 +309,15 @@ def _check_directory(entries, name: str, size: int, limits: FileLimits):
     if len(pickles) != 1:
         raise CheckpointError(f"'{name}' is not a HybridXAI model file (its archive has no single data.pkl).")
     prefix = pickles[0].filename[: -len("data.pkl")]
+    if len({e.filename for e in entries}) != len(entries):  # readers disagree on which of the two they read
+        raise _refuse(name, "its archive holds a record name twice")
     records: dict[str, int] = {}
     total = 0
     for entry in entries:
         if not entry.filename.startswith(prefix):
             raise _refuse(name, f"its archive holds '{entry.filename}' outside its folder '{prefix}'")
-        if entry.compress_type != zipfile.ZIP_STORED or entry.flag_bits & 0x1:
+        stored = entry.compress_type == zipfile.ZIP_STORED and entry.compress_size == entry.file_size
+        if not stored or entry.flag_bits & 0x1:
             raise _refuse(name, f"its record '{entry.filename}' is compressed or encrypted (PyTorch stores "
                                 "every record as it is; a compressed one can unpack to far more than the file)")
         total += entry.file_size
