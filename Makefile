@@ -17,7 +17,10 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# First a check that Qt's system libraries and a screen are there (scripts/check_qt_libs.py): it
+# names the apt packages to install in one line instead of Qt's abort about its xcb plugin.
 run: setup
+	@$(BIN)/python scripts/check_qt_libs.py
 	$(BIN)/hybridxai-gui --demo
 
 test: setup

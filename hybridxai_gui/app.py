@@ -57,9 +57,9 @@ def _application(argv: Sequence[str] | None) -> QApplication:
     try:
         from PySide6.QtGui import QIcon
 
-        from .resources_path import resource_path
+        from .resources_path import icon_path
 
-        app.setWindowIcon(QIcon(str(resource_path("hybridxai.svg"))))
+        app.setWindowIcon(QIcon(str(icon_path())))
     except Exception:  # noqa: BLE001 - no icon is no reason not to start
         pass
     return app
@@ -80,7 +80,6 @@ def create_main_window(argv: Sequence[str] | None = None) -> QMainWindow:
         from .resources_path import demo_data_path
 
         data = str(demo_data_path())
-    window.start_args = args
     window.start_data = data
     if args.self_test:
         return window  # the self-test opens the data itself, step by step

@@ -3,7 +3,8 @@
     hybridxai train DATA.csv [--test TEST.csv] [--label COL] [...] --out MODEL.pth
     hybridxai evaluate MODEL.pth DATA.csv [--out DIR]
     hybridxai predict MODEL.pth DATA.csv --out PRED.csv [--with-logits]
-    hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--background BG.csv] --out DIR
+    hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--units probability|logit]
+                      [--background BG.csv] [--figures all|none|N] [--formats png,eps] --out DIR
     hybridxai info MODEL.pth [--json]
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
@@ -36,7 +37,7 @@ def _csv_list(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.config import OPTIMIZERS, PRESETS, SCHEDULERS
+    from .core.config import OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
 
     parser = _Parser(prog="hybridxai", description="Train, evaluate, predict with and explain a hybrid "
                      "CNN + BiLSTM + attention classifier on CSV data.")
@@ -52,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
     t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
     t.add_argument("--missing", choices=("error", "drop", "mean"), help="missing/infinite values policy")
+    t.add_argument("--layout", choices=("auto", "wide", "long"),
+                   help="auto (default: detected), wide (one row per sample) or long (one row per time step)")
+    t.add_argument("--id", dest="id_column", metavar="COL", help="long layout: the series id column (implies --layout long)")
+    t.add_argument("--time", dest="time_column", metavar="COL",
+                   help="long layout: the column ordering each series' steps (implies --layout long)")
+    t.add_argument("--channels", type=_csv_list, help="comma-separated channel columns (long) or channel names (wide)")
+    t.add_argument("--series-length", type=int, metavar="N",
+                   help="steps per channel the model reads; other lengths are resampled (default: the longest)")
     t.add_argument("--preset", choices=tuple(PRESETS), default="default",
                    help="'default' (recommended) or 'seed' (the original script's settings)")
     t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
@@ -71,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    t.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train with N worker processes on this machine (torch.distributed, DDP; gloo on CPUs, NCCL "
+                        "on GPUs); or run this command under torchrun for several machines (docs/SCALING.md)")
+    t.add_argument("--precision", choices=PRECISIONS, help="fp32 (default), or mixed precision bf16 / fp16")
     t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
     t.add_argument("--val-size", type=float, help="validation share of the training rows (default 0.15)")
     t.add_argument("--scaling", choices=("auto", "zscore", "none"))
@@ -110,8 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("data")
     x.add_argument("--rows", help="0-based data rows, e.g. 0-9,15 (default: the first 10)")
     x.add_argument("--method", default="auto", choices=("auto", "exact", "permutation", "kernel", "gradient"))
-    x.add_argument("--background", help="CSV of background rows (default: 100 training rows in the model)")
-    x.add_argument("--out", required=True, help="folder for shap_values.csv and the figures")
+    x.add_argument("--units", default="probability", choices=("probability", "logit"),
+                   help="units of the SHAP values and shap_values.csv: the probability of each class (default) or "
+                        "its logit; the values add up in either")
+    x.add_argument("--background", help="CSV of background rows (default: the training rows kept in the model; at "
+                                        "most 50 are used, and the number used is reported)")
+    x.add_argument("--figures", default=None, metavar="all|none|N",
+                   help="rows that get their own figures (default: the first 3); the global figures are drawn once")
+    x.add_argument("--formats", default=None, metavar="LIST",
+                   help="figure formats for every figure, e.g. png or png,eps (default: PNG for every figure and "
+                        "EPS too for the global ones)")
+    x.add_argument("--kind", default="auto", choices=("auto", "table", "series"),
+                   help="whether the columns' order means something (a series) or not (a table); Grad-CAM and "
+                        "attention are flagged on tables (default: guessed from the columns)")
+    x.add_argument("--out", required=True,
+                   help="folder for shap_values.csv, faithfulness.csv, summary.txt and the figures")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
 
     i = sub.add_parser("info", parents=[debug], help="show what a model file holds")
@@ -139,10 +165,16 @@ def _configs_from_args(args):
                   "position_channel": args.position_channel}
     model_cfg = replace(model_cfg, **{k: v for k, v in model_over.items() if v is not None})
     data_over = {"label": args.label, "features": args.features, "exclude": args.exclude, "missing": args.missing,
-                 "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size}
+                 "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size,
+                 "layout": args.layout, "id_column": args.id_column, "time_column": args.time_column,
+                 "channels": args.channels, "series_length": args.series_length}
+    if args.id_column or args.time_column:
+        if args.layout == "wide":
+            raise_usage("--id and --time name columns of a long file: they cannot go with --layout wide")
+        data_over["layout"] = "long"
     data_cfg = DataConfig(**{k: v for k, v in data_over.items() if v is not None})
-    runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads}.items()
-                                   if v is not None})
+    runtime_cfg = RuntimeConfig(**{k: v for k, v in {"device": args.device, "threads": args.threads,
+                                                      "precision": args.precision}.items() if v is not None})
     train_cfg.validate()
     data_cfg.validate(has_test_file=args.test is not None)
     runtime_cfg.validate()
@@ -163,8 +195,10 @@ def cmd_train(args) -> int:
     from .core.errors import HybridXAIError, template_of
     from .core.evaluation import format_report
     from .core.pipeline import TrainingRequest, drain, run_training
-    from .core.training import EpochMetrics
+    from .core.pipeline import EpochMetrics
     from .outputs.training import check_training_outputs, save_training_outputs
+
+    from .core.distributed import launched_world
 
     data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
     out = Path(args.out)
@@ -173,13 +207,25 @@ def cmd_train(args) -> int:
     if not out.parent.exists():
         raise_usage(f"the folder of --out '{out.parent}' does not exist")
     check_training_outputs(out)  # before training: a folder or device in the way would waste the run
+    if args.nproc < 1:
+        raise_usage(f"--nproc must be at least 1, got {args.nproc}")
+    world = launched_world()
+    if args.nproc > 1 and not world.distributed:
+        from .launch import run_workers
+
+        return run_workers(args.nproc, ["train", *args.argv])
+    if not world.is_main:  # the other workers train silently; rank 0 prints and writes
+        sys.stdout = open(os.devnull, "w")
 
     def show(item) -> None:
         if type(item).__name__ == "PreparedData":
             for w in item.warnings:
                 _note(w)
-            print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test rows; "
-                  f"{len(item.feature_names)} features; classes: {', '.join(item.class_names)}")
+            what = "series" if item.series is not None else "rows"
+            inputs = (item.series.describe() if item.series is not None else
+                      f"{len(item.feature_names)} features")
+            print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test {what}; "
+                  f"{inputs}; classes: {', '.join(item.class_names)}")
         elif isinstance(item, EpochMetrics) and not args.quiet:
             print(f"epoch {item.epoch:>3}/{item.epochs}  loss {item.train_loss:.4f}  acc {item.train_acc:.4f}  "
                   f"val_loss {_fmt(item.val_loss)}  val_acc {_fmt(item.val_acc)}  "
@@ -187,9 +233,18 @@ def cmd_train(args) -> int:
                   f"lr {item.lr:.2e}  {item.seconds:.2f}s", flush=True)
 
     request = TrainingRequest(args.data, args.test, data_cfg, model_cfg, train_cfg, runtime_cfg)
-    outcome = drain(run_training(request), show)
+    try:
+        outcome = drain(run_training(request, world=world), show)
+    finally:
+        from .core.distributed import shutdown
+
+        shutdown()
     result, evaluation, trained = outcome.result, outcome.evaluation, outcome.trained
+    if not world.is_main:
+        return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
     print(result.message)
+    if world.distributed:
+        print(f"trained with {world.size} workers (torch.distributed)")
     report = format_report(evaluation) if evaluation is not None else None
     saved = save_training_outputs(trained, out, result.best_epoch, report,
                                   optimizer_state=result.optimizer_state if args.save_optimizer else None)
@@ -208,7 +263,7 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.data import read_table
+    from .core.pipeline import read_table
     from .core.evaluation import format_report
     from .core.pipeline import evaluate_frame
     from .outputs.evaluation import save_evaluation_outputs
@@ -235,7 +290,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from .core.checkpoint import load_checkpoint
-    from .core.data import read_table
+    from .core.pipeline import read_table
     from .core.evaluation import format_report
     from .core.fileio import check_writable, write_csv
     from .core.pipeline import predict_frame
@@ -250,7 +305,8 @@ def cmd_predict(args) -> int:
     for note in predictions.notes:  # the policy that acted, when --missing mean filled gaps
         _note(note)
     write_csv(predictions.table, Path(args.out))
-    print(f"predicted {len(predictions.table)} rows -> {args.out}")
+    what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
+    print(f"predicted {len(predictions.table)} {what} -> {args.out}")
     if predictions.evaluation is not None:
         print(f"\nthe file holds the label column '{trained.label_column}': evaluation of the "
               f"{len(predictions.evaluation.y_true)} predicted rows against it:")
@@ -283,18 +339,46 @@ def cmd_info(args) -> int:
 
 
 def cmd_explain(args) -> int:
+    import time
+
     from .core.checkpoint import load_checkpoint
     from .outputs.explanations import explain_to_dir
 
     _set_threads(args.threads)
+    start = time.perf_counter()
     trained = load_checkpoint(args.model)
-    result = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
-                            background_path=args.background)
+    run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
+                         background_path=args.background, progress=_Progress(), units=args.units,
+                         figures=args.figures, formats=args.formats, kind=None if args.kind == "auto" else args.kind)
+    result = run.shap
     status = "OK" if result.additive else "WARNING: additivity check failed"
-    print(f"explained {len(result.rows)} row(s) with {result.method} SHAP against {result.background_size} "
-          f"background rows in {result.seconds:.1f}s; largest additivity gap {result.additivity_gap:.2e} "
-          f"({status}); wrote {args.out}/shap_values.csv and figures")
+    print(f"explained {len(result.rows)} row(s) with {result.method} SHAP ({result.units}) against "
+          f"{result.background_size} background rows in {result.seconds:.1f}s; largest additivity gap "
+          f"{result.additivity_gap:.2e} ({status})")
+    if run.faithfulness is not None:
+        print(run.faithfulness.ranking_text())
+        flagged = run.faithfulness.randomisation.flagged if run.faithfulness.randomisation is not None else []
+        if flagged:
+            print(f"not explaining the model (unchanged with random weights): {', '.join(flagged)}")
+    print(f"wrote {args.out}/shap_values.csv, faithfulness.csv, summary.txt and figures "
+          f"in {time.perf_counter() - start:.1f}s")
     return EXIT_OK
+
+
+class _Progress:
+    """Progress of a long command on stderr: one line per stage and about every tenth of it."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self.last = (None, -1)
+
+    def __call__(self, item) -> None:
+        stage, done, total = item.stage, item.done, max(1, item.total)
+        step = int(10 * done / total)
+        if (stage, step) == self.last or (stage == self.last[0] and done < total and step <= self.last[1]):
+            return
+        self.last = (stage, step)
+        print(f"  {item.message}", file=self.stream or sys.stderr, flush=True)
 
 
 def _set_threads(threads: int) -> None:
@@ -361,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, debug: bool) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        raw = list(argv) if argv is not None else sys.argv[1:]
+        args = build_parser().parse_args(raw)
+        args.argv = raw[raw.index(args.command) + 1:] if args.command in raw else []  # for worker processes
         if not args.command:
             raise UsageError("hybridxai: choose a command: train, evaluate, predict, explain or info "
                              "(see 'hybridxai --help')")
@@ -373,7 +459,8 @@ def _main(argv: list[str] | None, debug: bool) -> int:
             try:
                 return COMMANDS[args.command](args)
             except HybridXAIError as exc:
-                print(f"error: {_one_line(exc)}", file=sys.stderr)
+                if os.environ.get("RANK", "0") == "0":  # distributed workers: rank 0 alone says it
+                    print(f"error: {_one_line(exc)}", file=sys.stderr)
                 return EXIT_USAGE
             finally:
                 del HybridXAIWarning

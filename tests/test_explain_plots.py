@@ -74,7 +74,10 @@ def test_shap_plots_render(n_features, n_classes):
     ep.draw_waterfall(ax, res, row=1)
     assert len(ax.patches) == expected_lines
     texts = [t.get_text() for t in ax.texts]
-    assert any(t.startswith("f(x) = ") for t in texts) and any(t.startswith("base") for t in texts)
+    # the two ends named in words, not as f(x) and E[f(b)]
+    assert any(t.startswith("this row's prediction: ") for t in texts)
+    assert any(t.startswith("average prediction over the background: ") for t in texts)
+    assert not any("f(x)" in t or "E[f" in t for t in texts)
     assert not any("nan" in t.lower() for t in texts)
     render(fig, f"waterfall_{tag}")
     fig = new_fig(9, 3.2)

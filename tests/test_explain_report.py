@@ -61,6 +61,8 @@ def model_file(tmp_path_factory):
 
 
 def test_writes_csv_and_figures(model_file, tmp_path):
+    from hybridxai_gui.core.trained import softmax
+
     trained, data, df = model_file
     clear_cache()
     out = tmp_path / "out"
@@ -75,15 +77,17 @@ def test_writes_csv_and_figures(model_file, tmp_path):
     assert table["class"].tolist() == list(trained.class_names) * 2
     np.testing.assert_allclose(table["base_value"] + table[names].sum(axis=1), table["model_output"], atol=1e-4)
     logits = trained.predict_logits(trained.transform(df.iloc[[0, 3]], "data.csv"))
-    np.testing.assert_allclose(table["model_output"].to_numpy().reshape(2, 2), logits, atol=1e-5)
+    # probability units by default: this row's prediction is the model's probability of each class
+    np.testing.assert_allclose(table["model_output"].to_numpy().reshape(2, 2), softmax(logits), atol=1e-5)
 
     files = {p.name for p in out.iterdir()}
-    for stem in ["shap_bar", "shap_heatmap", "shap_beeswarm_0_no", "shap_beeswarm_1_yes", "gradcam_row3",
-                 "attention_row0", "comparison_row0"]:
-        assert {f"{stem}.png", f"{stem}.eps"} <= files, stem
+    for stem in ["shap_bar", "shap_heatmap", "shap_beeswarm_0_no", "shap_beeswarm_1_yes", "faithfulness"]:
+        assert {f"{stem}.png", f"{stem}.eps"} <= files, stem  # the global figures: PNG and EPS
+    for stem in ["gradcam_row3", "attention_row0", "comparison_row0"]:
+        assert f"{stem}.png" in files and f"{stem}.eps" not in files, stem  # per row: PNG only
     for i, r in enumerate(result.rows):  # classes in file names: <index>_<name> (outputs/names.py)
         pred = f"{result.predicted[i]}_{trained.class_names[result.predicted[i]]}"
-        assert f"waterfall_row{r}_{pred}.png" in files and f"force_row{r}_{pred}.eps" in files
+        assert f"waterfall_row{r}_{pred}.png" in files and f"force_row{r}_{pred}.png" in files
         truth = str(df["outcome"].iloc[r])  # the true class gets its own waterfall when it differs
         assert f"waterfall_row{r}_{trained.class_names.index(truth)}_{truth}.png" in files
     for name in files:
@@ -92,6 +96,39 @@ def test_writes_csv_and_figures(model_file, tmp_path):
             assert head.startswith(b"\x89PNG")
         elif name.endswith(".eps"):
             assert head.startswith(b"%!PS-Adobe")
+
+    faith = pd.read_csv(out / "faithfulness.csv")
+    assert list(faith.columns) == ["row", "method", "deletion_auc", "insertion_auc"]
+    assert sorted(set(faith["method"])) == ["attention", "gradcam", "random", "shap"]
+    assert sorted(set(faith["row"])) == [0, 3] and len(faith) == 2 * 4
+    assert faith[["deletion_auc", "insertion_auc"]].stack().between(0, 1).all()
+    paragraphs = (out / "summary.txt").read_text(encoding="utf-8").strip().split("\n\n")
+    assert len(paragraphs) == 2
+    assert paragraphs[0].startswith("Row 0: the model predicts") and "probability" in paragraphs[0]
+    assert "logit" not in paragraphs[0]
+
+
+def test_logit_units_and_figure_choices(model_file, tmp_path):
+    trained, data, df = model_file
+    out = tmp_path / "logit"
+    explain_to_dir(trained, data, out, rows="0-5", method="exact", units="logit", figures="none", formats="png")
+    table = pd.read_csv(out / "shap_values.csv")
+    logits = trained.predict_logits(trained.transform(df.iloc[:6], "data.csv"))
+    np.testing.assert_allclose(table["model_output"].to_numpy().reshape(6, 2), logits, atol=1e-5)
+    files = {p.name for p in out.iterdir()}
+    assert not any("_row" in f for f in files)  # --figures none: no per-row figure
+    assert "shap_bar.png" in files and "shap_bar.eps" not in files  # --formats png
+    out = tmp_path / "all"
+    explain_to_dir(trained, data, out, rows="0-5", method="exact", figures="all")
+    assert {f"gradcam_row{r}.png" for r in range(6)} <= {p.name for p in out.iterdir()}
+    out = tmp_path / "default"
+    explain_to_dir(trained, data, out, rows="0-5", method="exact")
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("gradcam_row")) == [
+        f"gradcam_row{r}.png" for r in range(report.DEFAULT_ROW_FIGURES)]
+    with pytest.raises(HybridXAIError, match="--figures"):
+        explain_to_dir(trained, data, tmp_path / "bad", rows="0", figures="some")
+    with pytest.raises(HybridXAIError, match="--formats"):
+        explain_to_dir(trained, data, tmp_path / "bad", rows="0", formats="png,gif")
 
 
 def test_background_csv_and_missing_background(model_file, tmp_path, monkeypatch):

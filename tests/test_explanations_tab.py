@@ -148,7 +148,8 @@ def test_a_hidden_page_is_drawn_for_export_and_a_hidden_tab_draws_nothing(qtbot,
     try:
         hidden.set_model(trained, X, X_raw, y, rows, background_pool=pool, predicted=predicted)
         assert (hidden.predicted == predicted).all()
-        assert all(panel.pending and not panel.figure.axes for key, panel in hidden.panels.items() if key != "shap")
+        assert all(panel.pending and not panel.figure.axes for key, panel in hidden.panels.items()
+                   if key not in ("shap", "faithfulness"))  # these two wait for Compute
         hidden.figureTabs.setCurrentIndex(1)  # still hidden: the page's figure waits
         assert not hidden.panels["gradcam"].figure.axes
         assert hidden.current_figure().axes  # what File > Export figure asks for: drawn on demand
@@ -174,3 +175,47 @@ def test_a_filter_that_leaves_no_rows_says_so(tab, data):
     assert "No rows match this filter" in tab.additivityLabel.text()
     tab.classFilterCombo.setCurrentIndex(0)
     assert tab.computeButton.isEnabled()
+
+
+def test_units_summary_and_faithfulness(tab, qtbot, data):
+    """One row explained: its summary in words, SHAP in probability (switchable to logits without recomputing),
+    the faithfulness curves and verdicts, and the background size that was used."""
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from PySide6.QtWidgets import QComboBox, QLabel
+
+    X, X_raw, y, rows, pool = data
+    trained = make_trained()
+    tab.set_model(trained, X, X_raw, y, rows, background_pool=pool)
+    assert tab.backgroundCombo.itemText(0) == "Training sample (40 rows)"  # all 40 pool rows are used
+    units = tab.findChild(QComboBox, "unitsCombo")
+    summary = tab.findChild(QLabel, "explanationSummaryLabel")
+    canvas = tab.findChild(FigureCanvasQTAgg, "faithfulnessCanvas")
+    assert units is not None and summary is not None and canvas is not None
+    assert units.currentText() == "Probability" and tab.shapViewCombo.currentText() == "waterfall"
+    assert "Compute" in summary.text()
+    tab.show_row(4)
+    with qtbot.waitSignal(tab.busyChanged, timeout=60_000, check_params_cb=lambda busy: busy is False):
+        tab.compute()
+    result = tab.result
+    assert result.units == "probability" and result.background_size == 40
+    assert "background 40 rows" in tab.additivityLabel.text() and "Most faithful" in tab.additivityLabel.text()
+    text = summary.text()
+    assert text.startswith(f"Row {rows[4]}: the model predicts ") and "with probability 0." in text
+    assert "Pushed most" in text and "logit" not in text
+    # the waterfall reads in probability; the logit view comes from the same run
+    waterfall = tab.panels["shap"].figure.axes[0]
+    assert waterfall.get_xlabel().startswith("probability of class")
+    units.setCurrentIndex(1)
+    assert tab.result is result and tab.shown_result().units == "logit"
+    assert tab.panels["shap"].figure.axes[0].get_xlabel().startswith("logit")
+    tab.figureTabs.setCurrentIndex(3)
+    assert tab.current_figure() is canvas.figure
+    titles = [ax.get_title(loc="left") for ax in canvas.figure.axes]
+    assert any(t.startswith("Deletion (row") for t in titles) and any(t.startswith("Insertion") for t in titles)
+    words = " ".join(t.get_text() for ax in canvas.figure.axes for t in ax.texts)
+    assert "SHAP: removing its top" in words and "Random order" in words and "Model-randomisation check" in words
+    faith = tab.run.faithfulness
+    assert set(faith.views) == {"shap", "gradcam", "attention", "random"}
+    # another class chosen: the summary follows at once
+    tab.classCombo.setCurrentIndex(1)
+    assert "k0" in summary.text()

@@ -114,3 +114,16 @@ def test_reading_keeps_a_column_with_a_huge_value_in_float64_only_then(tmp_path)
     frame = read_table(tmp_path / "t.csv")
     assert frame["a"].dtype == np.float32 and frame["c"].dtype == np.float32 and np.isinf(frame["c"][0])
     assert frame["b"].dtype == np.float64 and frame["b"][0] == 1e300
+
+
+def test_a_value_beyond_float32_in_a_series_file_is_named(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [{"id": s, "t": t, "x": float(rng.normal()), "label": "ab"[s % 2]} for s in range(20) for t in range(12)]
+    frame = pd.DataFrame(rows)
+    frame["x"] = frame["x"].astype(object)
+    frame.loc[30, "x"] = "1e300"  # series 2, step 6: line 32
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    assert main(["train", str(tmp_path / "long.csv"), "--id", "id", "--time", "t", "--missing", "mean",
+                 "--epochs", "1", "--quiet", "--out", str(tmp_path / "m.pth")]) == 2
+    err = capsys.readouterr().err
+    assert "column 'x' holds 1e+300" in err and "beyond" in err and "line 32" in err

@@ -38,7 +38,7 @@ def test_save_and_reopen_a_model(qtbot, trained_window, dialogs, tmp_path):
     accuracy = window.evaluationTab.result.accuracy
 
     window.trainingTab.trainForm.set_values({"epochs": 7})
-    window.trainingTab.lossPlot.clear_history()
+    window.trainingTab.lossPlot.set_history([])
     window.evaluationTab.clear()
     dialogs.open_path = str(saved)
     with qtbot.waitSignal(window.modelLoaded, timeout=60_000):

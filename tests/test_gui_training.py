@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -95,14 +94,13 @@ def test_stop_mid_run(qtbot, window, dialogs, tiny_csv):
     with qtbot.waitSignal(window.trainingDone, timeout=120_000) as blocker:
         tab.startTrainingButton.click()
         qtbot.waitUntil(lambda: len(tab.history) >= 20, timeout=60_000)
+        shown = len(tab.history)
         tab.stopTrainingButton.click()
-        stopped = time.perf_counter()
-    # The GUI keeps up with hundreds of epochs a second (charts are redrawn on a timer, not per
-    # epoch), so the stop is seen at once instead of after minutes of queued redraws.
-    assert time.perf_counter() - stopped < 10
+    # The GUI keeps up with hundreds of epochs a second (charts are redrawn on a timer, not per epoch), so
+    # when Stop is pressed the window has seen every epoch so far, and the loop ends within its batch.
     result = blocker.args[0].result
     assert result.reason == "stopped"
-    assert 1 <= len(result.history) < 100_000
+    assert shown <= len(result.history) <= shown + 1
     assert tab.startTrainingButton.isEnabled()
     assert not tab.stopTrainingButton.isEnabled()
 

@@ -27,6 +27,7 @@ from .errors import CheckpointError, HybridXAIError
 from .fileio import atomic_write_stream
 from .model import HybridCNNLSTMAttention
 from .model_file import read_model_file
+from .series import SeriesSpec
 from .trained import TrainedModel
 
 FORMAT_NAME = "hybridxai-checkpoint"
@@ -109,6 +110,7 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         "background": None if trained.background is None else _tensor(trained.background, np.float32),
         "created": str(trained.created),
         "versions": _plain(library_versions()),
+        "series": None if trained.series is None else _plain(trained.series.to_dict()),
     }
     if optimizer_state is not None:
         payload["optimizer_state_dict"] = optimizer_state
@@ -227,9 +229,19 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             source=str(path),
             data_config=data_config,
             runtime_config=runtime_config,
+            series=SeriesSpec.from_dict(payload.get("series")),
         )
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, HybridXAIError) as exc:
         raise CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {exc}") from exc
+    n_features = model_config.n_features
+    spec = trained.series
+    if spec is not None and (spec.n_channels != model_config.n_channels or spec.n_channels * spec.length != n_features
+                             or spec.layout not in ("wide", "long")):
+        raise CheckpointError(f"Model file '{name}' is inconsistent: its series layout does not fit the network's "
+                              "inputs. Use another copy or train the model again.")
+    if spec is None and model_config.n_channels != 1:
+        raise CheckpointError(f"Model file '{name}' is inconsistent: a {model_config.n_channels}-channel network "
+                              "without its series layout. Use another copy or train the model again.")
     return trained
 
 
@@ -245,6 +257,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "model_config": _plain(asdict(trained.model_config)),
         "train_config": _plain(asdict(trained.train_config)),
         "data_config": _plain(asdict(trained.data_config)),
+        "series": None if trained.series is None else trained.series.describe(),
         "epochs_trained": len(trained.history),
         "best_epoch": trained.best_epoch,
         "evaluation": {k: v for k, v in (trained.evaluation or {}).items()

@@ -61,6 +61,7 @@ class ModelConfig:
 SCHEDULERS = ("cosine", "step", "plateau", "none")
 OPTIMIZERS = ("adamw", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class TrainConfig:
 
 MISSING_POLICIES = ("error", "drop", "mean")
 SCALINGS = ("auto", "zscore", "none")
+LAYOUTS = ("auto", "wide", "long")
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,21 @@ class DataConfig:
     scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series)")
     test_size: float = _f(0.2, "share of rows held out as test set when no test CSV is given")
     val_size: float = _f(0.15, "share of the training rows held out for validation (best epoch, early stop)")
+    layout: str = _f("auto", "how rows hold series: wide (one row per sample; a table, or one series per row), "
+                     "long (one row per time step, grouped by a series id), or auto (detected)")
+    id_column: str | None = _f(None, "long layout: the column naming each series (None: detected)")
+    time_column: str | None = _f(None, "long layout: the column ordering a series' steps (None: detected, else file "
+                                 "order)")
+    channels: tuple[str, ...] | None = _f(None, "the series' channels: long: channel columns; wide: channel names "
+                                          "of <channel>_<index> columns (None: every numeric one)")
+    series_length: int = _f(0, "steps per channel the model reads; series of other lengths are resampled linearly "
+                            "(0: the longest training series)")
 
     def __post_init__(self) -> None:  # lists from a checkpoint or the command line become tuples
-        if self.features is not None and not isinstance(self.features, tuple):
-            object.__setattr__(self, "features", tuple(self.features))
+        for name in ("features", "channels"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
         if not isinstance(self.exclude, tuple):
             object.__setattr__(self, "exclude", tuple(self.exclude or ()))
 
@@ -151,6 +164,12 @@ class DataConfig:
         if not 0.0 <= self.val_size < 1.0:
             raise HybridXAIError(f"The validation share ({setting('val_size')}) must be from 0 to below 1, got "
                                  f"{self.val_size}.")
+        if self.layout not in LAYOUTS:
+            raise HybridXAIError(f"Unknown layout {self.layout!r}: use "
+                                 f"{', '.join(setting('layout', m) for m in LAYOUTS)}.")
+        if not 0 <= self.series_length <= 100_000:
+            raise HybridXAIError(f"The series length ({setting('series_length')}) must be 0 (the longest training "
+                                 f"series) or 1 to 100,000 steps, got {self.series_length}.")
 
 
 @dataclass(frozen=True)
@@ -159,8 +178,12 @@ class RuntimeConfig:
 
     device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps")
     threads: int = _f(1, "torch CPU threads (1 is fastest on a busy 2-core machine)")
+    precision: str = _f("fp32", "fp32, or mixed precision bf16 / fp16 (autocast; fp16 with loss scaling, on GPUs)")
 
     def validate(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise HybridXAIError(f"Unknown precision {self.precision!r}: use "
+                                 f"{', '.join(setting('precision', p) for p in PRECISIONS)}.")
         if self.threads < 0:
             raise HybridXAIError(f"CPU threads must be 0 (torch's default) or more, got {self.threads}.")
         dev = self.device

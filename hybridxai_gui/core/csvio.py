@@ -22,14 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import HybridXAIError, HybridXAIWarning
+from .errors import HybridXAIError, HybridXAIWarning, setting
 
 # pyarrow's reader is multi-threaded and several times faster; it is optional, never a dependency.
 _ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_BYTES = 64 * 1024
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
-Layout = namedtuple("Layout", "sep encoding header")
+# text: columns whose first values are not numbers (series ids, names): never parsed as float32
+Layout = namedtuple("Layout", "sep encoding header text", defaults=((),))
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,23 @@ def _file_lines(path: str, sep: str, encoding: str, last_row: int) -> list[int] 
             return lines
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(values: np.ndarray, name: str, src: Source) -> None:
+    """A finite value beyond float32 would become infinite in the model (and then count as missing): an error
+    naming the first such cell, whatever the missing-value policy."""
+    big = np.flatnonzero(np.isfinite(values) & (np.abs(values) > FLOAT32_MAX))
+    if len(big):
+        raise HybridXAIError(
+            f"{src.name}: column {name!r} holds {values[big[0]]:g} ({src.where(big[0])}"
+            + (f" and {len(big) - 1} more" if len(big) > 1 else "")
+            + f"), beyond the ±{FLOAT32_MAX:.1e} the model computes with. It is not missing, so "
+            f"{setting('missing')} does not apply: rescale the column (divide it by a power of ten, or use other "
+            f"units) or leave it out ({setting('exclude', repr(name))})."
+        )
 
 
 def format_names(columns: list[str], limit: int = 12, show=repr) -> str:
@@ -162,7 +180,21 @@ def sniff(path: Path) -> Layout:
     duplicates = sorted(h for h, n in Counter(header).items() if n > 1)  # header.count per name: minutes at 100k
     if duplicates:
         raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own name.")
-    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header)
+    return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header, _text_columns(lines, sep, header))
+
+
+def _text_columns(lines: list[str], sep: str, header: list[str]) -> tuple[str, ...]:
+    """Columns holding a non-numeric value in the sniffed lines: reading them as float32 would fail and send
+    the whole file through a second, slower parse."""
+    text: set[str] = set()
+    try:
+        for record in csv.reader(lines[1:], delimiter=sep):
+            for name, value in zip(header, record):
+                if value.strip() and not looks_numeric(value):
+                    text.add(name)
+    except csv.Error:
+        return ()
+    return tuple(c for c in header if c in text)
 
 
 def _release_freed_heap() -> None:
@@ -322,7 +354,7 @@ def _keep_values_beyond_float32(path: Path, sep: str, encoding: str, df: pd.Data
 
 def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None = None) -> pd.DataFrame:
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
-    dtype = {c: np.float32 for c in float_columns} if float_columns else None
+    dtype = {c: np.float32 for c in float_columns if c not in layout.text} if float_columns else None
     encoding = layout.encoding
     df = _read_parallel(path, layout, dtype)
     while df is None:

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from .csvio import (LABEL_NAMES, Layout, Source, format_names, guess_label_column,  # noqa: F401 (re-exported)
-                    looks_numeric, read_csv_layout, read_table, sniff)
-from .config import MISSING_POLICIES, SCALINGS, DataConfig  # noqa: F401 (re-exported)
+from .csvio import (LABEL_NAMES, Layout, Source, check_float32_range, format_names,  # noqa: F401 (re-exported)
+                    guess_label_column, looks_numeric, read_csv_layout, read_table, sniff)
+from .config import DataConfig
 from .errors import HybridXAIError, setting
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
 _AUTO_SAMPLE_ROWS = 20000
@@ -115,25 +115,10 @@ def _numeric_columns(df: pd.DataFrame, names: list[str], src: Source, dtype: typ
                 )
             column = converted
         if column.dtype.kind == "f" and column.dtype.itemsize > 4:
-            _check_float32_range(column.to_numpy(), name, src)
+            check_float32_range(column.to_numpy(), name, src)
         columns.append(column.to_numpy(dtype=dtype, na_value=np.nan))
     return columns
 
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def _check_float32_range(values: np.ndarray, name: str, src: Source) -> None:
-    """A finite value beyond float32 would become infinite in the model (and then count as missing)."""
-    big = np.flatnonzero(np.isfinite(values) & (np.abs(values) > FLOAT32_MAX))
-    if len(big):
-        raise HybridXAIError(
-            f"{src.name}: column {name!r} holds {values[big[0]]:g} ({src.where(big[0])}"
-            + (f" and {len(big) - 1} more" if len(big) > 1 else "")
-            + f"), beyond the ±{FLOAT32_MAX:.1e} the model computes with. It is not missing, so "
-            f"{setting('missing')} does not apply: rescale the column (divide it by a power of ten, or use other "
-            f"units) or leave it out ({setting('exclude', repr(name))})."
-        )
 
 
 def _gather(columns: list[np.ndarray], rows: np.ndarray | None, dtype: type) -> np.ndarray:
@@ -313,6 +298,30 @@ def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.n
     return idx[~mask], idx[mask]  # file order: easier to inspect, and training shuffles anyway
 
 
+def validation_split(train_idx: np.ndarray, y: np.ndarray, share: float, seed: int, class_names: list[str],
+                     src, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) indices out of train_idx, stratified. A share too small to hold one row of every
+    class is raised to that (when every class keeps at least two rows for training), with a note; a set too
+    small even for that trains without a validation split, with a note."""
+    if share <= 0:
+        return train_idx, np.empty(0, dtype=np.int64)
+    labels = y[train_idx]
+    counts = np.bincount(labels, minlength=len(class_names))
+    present = counts[counts > 0]
+    n_held = math.ceil(share * len(train_idx))
+    if n_held < len(present) and not (counts == 1).any():
+        if present.min() >= 3:
+            share = len(present) / len(train_idx)
+            notes.append(f"A {setting('val_size')} share of {len(train_idx)} training rows cannot hold one row of "
+                         f"each of the {len(present)} classes: the validation split holds one of each instead.")
+        else:
+            notes.append(f"With {len(train_idx)} training rows for {len(present)} classes there is no room for a "
+                         "validation split: training runs without one (the last epoch's weights are kept).")
+            return train_idx, np.empty(0, dtype=np.int64)
+    keep, held = _stratified_split(np.arange(len(train_idx)), labels, share, seed, "validation", class_names, src)
+    return train_idx[keep], train_idx[held]
+
+
 def _allocate(counts: np.ndarray, n_held: int, rng: np.random.Generator) -> np.ndarray:
     """Rows to hold out per class: proportional to the class sizes, summing to n_held (largest remainders,
     ties drawn at random), and at least 1 held and 1 kept for every class present when n_held allows it."""
@@ -347,6 +356,9 @@ class PreparedData:
     test_source: str | None
     warnings: list[str]  # notes for the user (they may name settings: render them with errors.render)
     config: DataConfig = DataConfig()  # the settings that made these arrays, label and features resolved
+    series: object = None  # series.SeriesSpec when the rows are series (channels × steps, flat), else None
+    test_ids: list | None = None  # series: each test row's series id (long) or data row (wide)
+    test_lengths: np.ndarray | None = None  # series: each test series' own number of steps
 
 
 def _table_columns(df, src, label_column, feature_names, missing, notes):
@@ -399,20 +411,42 @@ def labels_of(df: pd.DataFrame, label: str, class_names: list[str], *, source: s
 def prepare_data(
     train: str | Path | pd.DataFrame, test: str | Path | pd.DataFrame | None = None, *, label: str | None = None,
     features: list[str] | None = None, exclude: list[str] | None = None, missing: str = "error",
-    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto",
+    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto", layout: str = "auto",
+    id_column: str | None = None, time_column: str | None = None, channels: list[str] | None = None,
+    series_length: int = 0,
 ) -> PreparedData:  # fmt: skip
     """Read, check, split (test, then validation out of the training rows), fill and scale the data.
 
     val_size is a share of the training rows left after the test split; a separate `test` table makes
     test_size unused. A DataFrame from read_table keeps its file name and line numbers in messages.
+    Rows that hold series (series.detect_layout: wide channels, long files, unequal lengths) are prepared
+    by series_data.prepare_series; tables stay on the column path below.
     """
-    config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size)
+    config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size, layout, id_column,
+                        time_column, channels, series_length)
     config.validate(has_test_file=test is not None)
     notes: list[str] = []
     loaded, src = _load(train, None, None, "training")
     columns = loaded.header if isinstance(loaded, Layout) else list(loaded.columns)
+    label_column = label if label is not None else guess_label_column(columns)
+    df = None
+    if layout != "wide" or id_column or time_column or channels:  # it may hold series: look at the rows
+        numeric = [c for c in columns if c != label_column]  # float32 where the values are numbers (csvio)
+        df = read_csv_layout(Path(src.name), loaded, numeric) if isinstance(loaded, Layout) else loaded
+        if label_column not in df.columns:
+            _select_columns(columns, src, label, features, exclude)  # the message naming the label
+        from .series import detect_layout
+
+        detected = detect_layout(df, label_column, list(features) if features is not None else None, layout,
+                                 id_column, time_column, list(channels) if channels else None, exclude, src)
+        if detected.spec is not None:
+            from .series_data import prepare_series
+
+            notes.extend(detected.notes)
+            return prepare_series(df, test, detected.spec, label_column, config, seed, src, notes)
     label_column, feature_names = _select_columns(columns, src, label, features, exclude)
-    df = read_csv_layout(Path(src.name), loaded, feature_names) if isinstance(loaded, Layout) else loaded
+    if df is None:
+        df = read_csv_layout(Path(src.name), loaded, feature_names) if isinstance(loaded, Layout) else loaded
     columns, codes, label_names, rows = _table_columns(df, src, label_column, feature_names, missing, notes)
 
     # Classes are those left after dropping rows, sorted (numerically when all labels are numbers).
@@ -434,12 +468,7 @@ def prepare_data(
     else:
         train_idx, test_idx = _stratified_split(np.arange(len(rows)), y, test_size, seed, "test", class_names, src)
         X_test, y_test, rows_test = _gather(columns, rows[test_idx], np.float32), y[test_idx], rows[test_idx]
-    val_idx = np.empty(0, dtype=np.int64)
-    if val_size > 0:
-        keep, held = _stratified_split(
-            np.arange(len(train_idx)), y[train_idx], val_size, seed, "validation", class_names, src
-        )
-        train_idx, val_idx = train_idx[keep], train_idx[held]
+    train_idx, val_idx = validation_split(train_idx, y, val_size, seed, class_names, src, notes)
     # Each split is gathered straight from the frame's columns: no whole (N, F) matrix besides the frame.
     X_train, X_val = _gather(columns, rows[train_idx], np.float32), _gather(columns, rows[val_idx], np.float32)
     del df, loaded, columns  # frees a frame read from a path

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 _MARK, _SEP = "\x1e", "\x1f"
 _MARKER = re.compile(f"{_MARK}([a-z_]+){_SEP}([^{_MARK}]*){_MARK}")
+# settings whose command-line flag is not --<name with dashes>
+_FLAGS = {"id_column": "--id", "time_column": "--time", "id": "--id", "time": "--time"}
 
 # words(name, value) -> text; value is "" when the fix names the setting without a value.
 Words = Callable[[str, str], str]
@@ -33,7 +35,7 @@ def setting(name: str, value: object = "") -> str:
 
 def command_line_words(name: str, value: str) -> str:
     """A setting as the command line spells it: `--val-size 0`."""
-    flag = "--" + name.replace("_", "-")
+    flag = _FLAGS.get(name, "--" + name.replace("_", "-"))
     return f"{flag} {value}" if value else flag
 
 

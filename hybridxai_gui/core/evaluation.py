@@ -30,10 +30,6 @@ class EvaluationResult:
         """Indices into the evaluated rows where prediction and truth differ."""
         return np.flatnonzero(self.y_true != self.y_pred)
 
-    def confusion_normalised(self) -> np.ndarray:
-        sums = self.confusion.sum(axis=1, keepdims=True)
-        return np.divide(self.confusion, sums, out=np.zeros_like(self.confusion, dtype=float), where=sums > 0)
-
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and numbers only, so it can live in a weights_only checkpoint."""
         return {

@@ -19,10 +19,22 @@ import numpy as np
 import pandas as pd
 
 from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
-from .data import PreparedData, frame_source, labels_of, prepare_data, read_table
+from .data import PreparedData, frame_source, guess_label_column, labels_of, prepare_data, read_table
 from .errors import HybridXAIError
 
 CLASS_CHART_LIMIT = 50  # the class chart shows at most this many bars
+
+# What the front ends need from training, re-exported here so that they import the pipeline alone; loaded on
+# first use, so that opening a table does not import torch.
+_FROM_TRAINING = ("TrainControl", "EpochMetrics", "BatchProgress", "TrainResult", "available_devices")
+
+
+def __getattr__(name: str):
+    if name in _FROM_TRAINING:
+        from . import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- opening a table ----------------------------------------------------------------------------------
@@ -38,6 +50,7 @@ class TableSummary:
     warnings: list[str] = field(default_factory=list)
     # label column -> (rows per class as {str: count}, sorted by name; number of distinct values)
     counts: dict[str, tuple[dict[str, int], int]] = field(default_factory=dict)
+    view: Any = None  # TableView of the likely label: the detected layout and the data per class
 
 
 def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
@@ -51,7 +64,16 @@ def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
     for value, n in zip(counted.index.tolist(), counted.to_numpy().tolist()):
         key = str(value)
         out[key] = out.get(key, 0) + int(n)
-    first = sorted(out.items()) if len(out) <= CLASS_CHART_LIMIT else heapq.nsmallest(CLASS_CHART_LIMIT, out.items())
+    from .csvio import looks_numeric
+
+    if all(looks_numeric(k) for k in out):  # 2 before 10, as class names are sorted
+        def key(item):
+            return float(item[0])
+    else:
+        def key(item):
+            return item[0]
+    first = sorted(out.items(), key=key) if len(out) <= CLASS_CHART_LIMIT else \
+        heapq.nsmallest(CLASS_CHART_LIMIT, out.items(), key=key)
     return dict(first), len(out)
 
 
@@ -74,15 +96,41 @@ def column_stats(frame: pd.DataFrame) -> pd.DataFrame:
 
 def open_table(path: str | Path) -> TableSummary:
     """Read a CSV and summarise it: statistics per column, reading notes, rows per class of the likely label."""
-    from .data import guess_label_column
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = read_table(path)
     columns = [str(c) for c in frame.columns]
     label = guess_label_column(columns) if columns else None
     counts = {label: class_counts(frame, label)} if label in frame.columns else {}
-    return TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts)
+    summary = TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts)
+    if label in frame.columns:
+        try:
+            summary.view = table_view(frame, label, source=Path(path).name)
+        except HybridXAIError as exc:  # shown with the table; the user can choose another label or layout
+            summary.warnings.append(exc.template)
+    return summary
+
+
+@dataclass
+class TableView:
+    """How a table will be read for one label: the layout (detected or chosen) and the data per class."""
+
+    label: str
+    detected: Any  # series.Detected
+    profile: Any  # class_profile.ClassProfile
+
+
+def table_view(frame: pd.DataFrame, label: str, layout: str = "auto", id_column: str | None = None,
+               time_column: str | None = None, channels: list[str] | None = None,
+               features: list[str] | None = None, source: str = "the table") -> TableView:
+    """The layout of `frame` for `label` (as training will read it) and its per-class profile."""
+    from .class_profile import class_profile
+    from .csvio import Source
+    from .series import detect_layout
+
+    detected = detect_layout(frame, label, features, layout, id_column, time_column, channels,
+                             src=Source(source, False))
+    return TableView(label, detected, class_profile(frame, detected, label, features, source))
 
 
 def test_columns_problem(train_columns: list[str], test_columns: list[str], label: str | None,
@@ -136,11 +184,12 @@ def prepare(request: TrainingRequest) -> PreparedData:
     return prepared
 
 
-def run_training(request: TrainingRequest, control=None, progress_every: float = 0.2) -> Iterator[Any]:
+def run_training(request: TrainingRequest, control=None, progress_every: float = 0.2, world=None) -> Iterator[Any]:
     """prepare → train → evaluate as one generator.
 
     Yields the PreparedData as soon as the split is made, then the training's BatchProgress and
     EpochMetrics; returns the TrainingOutcome (the model's `evaluation` is filled in from its test rows).
+    world: a distributed worker's place (core.distributed.launched_world()); every worker makes this call.
     """
     from .evaluation import evaluate
     from .training import TrainingFinished, train
@@ -148,7 +197,10 @@ def run_training(request: TrainingRequest, control=None, progress_every: float =
     prepared = prepare(request)
     yield prepared
     finished = None
-    for item in train(prepared, request.model, request.training, control, progress_every, request.runtime):
+    from .distributed import SINGLE
+
+    for item in train(prepared, request.model, request.training, control, progress_every, request.runtime,
+                      world or SINGLE):
         if isinstance(item, TrainingFinished):
             finished = item
         else:
@@ -179,11 +231,12 @@ def drain(generator: Iterator[Any], on_item=None) -> Any:
 class LabelledRows:
     """A table's rows as a model reads them, with their classes."""
 
-    X: np.ndarray  # (N, F) scaled float32, the kept rows
+    X: np.ndarray  # (N, F) scaled float32, the kept rows (series)
     y: np.ndarray  # (N,) class indices into the model's class names
-    rows: np.ndarray  # (N,) 0-based data rows of the table that were kept
-    n_total: int  # rows in the table (rows with gaps are left out under missing="drop")
+    rows: np.ndarray  # (N,) kept rows: 0-based data rows, or series indices (order of first appearance)
+    n_total: int  # rows (series) in the table (rows with gaps are left out under missing="drop")
     source: str
+    ids: list | None = None  # series: the kept series' ids (long) or data rows (wide)
     notes: list[str] = field(default_factory=list)  # e.g. what missing="mean" filled
 
     @property
@@ -191,17 +244,40 @@ class LabelledRows:
         return self.n_total - len(self.rows)
 
 
+def row_labels(trained, frame: pd.DataFrame, source: str, read, label: str | None = None) -> np.ndarray:
+    """The classes (indices into the model's class names) of the rows `read` (trained.read_rows) holds, read as
+    training read labels; an empty or unseen label, or a series whose label changes, is an error naming it."""
+    label = label or trained.label_column
+    if trained.series is None:
+        return labels_of(frame, label, trained.class_names, source=source)[read.rows]
+    from .series import read_series
+    from .series_data import series_classes
+
+    if label not in frame.columns:
+        raise HybridXAIError(f"{source} has no label column {label!r} (the model was trained with it).")
+    series = read_series(frame, trained.series, frame_source(frame, source), "mean", label)  # keeps every series
+    by_index = dict(zip(np.asarray(series.index).tolist(), series.labels))
+    values = [by_index.get(int(i)) for i in read.rows]
+    return series_classes(values, label, trained.class_names, frame_source(frame, source), read.first_rows)
+
+
 def read_labelled(trained, frame: pd.DataFrame, source: str, label: str | None = None,
                   missing: str | None = None) -> LabelledRows:
     """The rows of `frame` with their labels, read as training read them (2.0 is class '2'); label problems
     come first, since they name the line. missing: error (default), drop or mean."""
     label = label or trained.label_column
-    y = labels_of(frame, label, trained.class_names, source=source)
     notes: list[str] = []
-    X, rows = trained.transform(frame, source=source, missing=missing, return_rows=True, notes=notes)
-    if len(rows) == 0:
+    if trained.series is None:
+        y = labels_of(frame, label, trained.class_names, source=source)
+        read = trained.read_rows(frame, source, missing, notes=notes)
+        y = y[read.rows]
+    else:
+        read = trained.read_rows(frame, source, missing, notes=notes)
+        y = row_labels(trained, frame, source, read, label)
+    if len(read.rows) == 0:
         raise HybridXAIError(f"{source}: every row has a missing or infinite value, so no row is left.")
-    return LabelledRows(X, y[rows], rows, len(frame), source, notes)
+    return LabelledRows(read.X, y, read.rows, read.n_total, source, read.ids if trained.series is not None else None,
+                        notes)
 
 
 def evaluate_frame(trained, frame: pd.DataFrame, source: str, label: str | None = None,
@@ -215,14 +291,18 @@ def evaluate_frame(trained, frame: pd.DataFrame, source: str, label: str | None 
 
 @dataclass
 class Predictions:
-    """A prediction per input row, in order, and how well they did where the table has labels."""
+    """A prediction per input row (per series for a long file), in order, and how well they did where the
+    table has labels."""
 
-    table: pd.DataFrame  # predicted, p_<class> (logit_<class>); one line per input row, empty where not predicted
-    rows: np.ndarray  # 0-based data rows that were predicted
+    table: pd.DataFrame  # [id column,] predicted, p_<class> (logit_<class>); empty cells where not predicted
+    rows: np.ndarray  # the rows (series) that were predicted
     n_total: int
     missing: str  # the missing-value policy applied
     evaluation: Any = None  # EvaluationResult on the labelled rows, when the table has the label column
     label_note: str = ""  # why there is no evaluation although the label column is there
+    X: np.ndarray | None = None  # the predicted rows as the model read them (scaled)
+    ids: list | None = None  # series: the predicted series' ids
+    lengths: np.ndarray | None = None  # series: their own numbers of steps
     notes: list[str] = field(default_factory=list)  # e.g. what missing="mean" filled
 
     @property
@@ -232,30 +312,36 @@ class Predictions:
 
 def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None = None,
                   with_logits: bool = False) -> Predictions:
-    """Predict every row of `frame`. missing: error (default; gaps are never filled unasked), drop (those
-    rows keep their line, with empty cells) or mean (gaps filled with the training rows' column means).
+    """Predict every row of `frame` (every series, for a long file: one line each, in order of first
+    appearance, the id first). missing: error (default; gaps are never filled unasked), drop (those rows keep
+    their line, with empty cells) or mean (gaps filled with the training means).
 
     When the table holds the model's label column, the predicted rows are also evaluated against it.
     """
     from .evaluation import compute_metrics
+    from .trained import softmax
 
     policy = missing or "error"
     notes: list[str] = []
-    X, rows = trained.transform(frame, source, missing=policy, return_rows=True, notes=notes)
-    logits = trained.predict_logits(X)
-    table = trained.prediction_table(X, with_logits=with_logits, index=frame.index[rows], logits=logits)
-    if len(rows) < len(frame):
-        table = table.reindex(frame.index)
-    out = Predictions(table, rows, len(frame), policy, notes=notes)
-    if trained.label_column in frame.columns and len(rows):
+    read = trained.read_rows(frame, source, policy, notes=notes)
+    logits = trained.predict_logits(read.X)
+    long = trained.series is not None and trained.series.layout == "long"
+    index = pd.RangeIndex(read.n_total) if long else frame.index
+    table = trained.prediction_table(read.X, with_logits=with_logits, index=index[read.rows], logits=logits)
+    if len(read.rows) < read.n_total:
+        table = table.reindex(index)
+    if long:
+        id_column = trained.series.id_column
+        table.insert(0, id_column, pd.factorize(frame[id_column], sort=False)[1])
+    out = Predictions(table, read.rows, read.n_total, policy, X=read.X,
+                      ids=read.ids if trained.series is not None else None, lengths=read.lengths, notes=notes)
+    if trained.label_column in frame.columns and len(read.rows):
         try:
-            y = labels_of(frame, trained.label_column, trained.class_names, source=source)[rows]
+            y = row_labels(trained, frame, source, read)
         except HybridXAIError as exc:
             out.label_note = f"No accuracy for these rows: {exc.template}"
         else:
-            from .trained import softmax
-
-            out.evaluation = compute_metrics(trained.class_names, y, softmax(logits), rows)
+            out.evaluation = compute_metrics(trained.class_names, y, softmax(logits), read.rows)
     return out
 
 
@@ -264,6 +350,6 @@ def source_name(frame: pd.DataFrame, fallback: str = "data") -> str:
     return Path(frame_source(frame, default=fallback).name).name
 
 
-__all__ = ["TableSummary", "open_table", "class_counts", "column_stats", "test_columns_problem", "TrainingRequest",
+__all__ = ["TableView", "table_view", "row_labels", "read_table", "guess_label_column", "TableSummary", "open_table", "class_counts", "column_stats", "test_columns_problem", "TrainingRequest",
            "TrainingOutcome", "prepare", "run_training", "drain", "LabelledRows", "read_labelled", "evaluate_frame",
            "Predictions", "predict_frame", "source_name"]

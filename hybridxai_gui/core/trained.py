@@ -14,8 +14,9 @@ import torch
 
 from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
 from .data import Scaler, frame_to_features
-from .errors import HybridXAIError
+from .errors import HybridXAIError, setting
 from .model import HybridCNNLSTMAttention
+from .series import SeriesSpec
 
 PREDICT_BATCH = 4096
 
@@ -41,6 +42,7 @@ class TrainedModel:
     source: str = ""  # the file this model was loaded from, if any
     data_config: DataConfig = field(default_factory=DataConfig)  # how the training table became rows
     runtime_config: RuntimeConfig = field(default_factory=RuntimeConfig)  # where it was trained
+    series: SeriesSpec | None = None  # how the rows hold series (None: a table, one input per column)
 
     @property
     def label_mapping(self) -> dict[str, int]:
@@ -48,16 +50,41 @@ class TrainedModel:
 
     def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False,
                   notes: list[str] | None = None):
-        """Raw DataFrame (features by name) -> scaled float32 (N, F).
+        """Raw DataFrame (features by name, or series in the model's layout) -> scaled float32 (N, F).
 
         missing: error (the default, whatever training used: gaps in new rows are never filled unasked),
-        drop, or mean (the training rows' column means kept in the model). With return_rows=True also the
-        kept 0-based data row numbers. `notes` gets a line when gaps were filled.
+        drop, or mean (the training rows' column (channel) means kept in the model). With return_rows=True
+        also the kept rows: 0-based data rows, or for series the series' indices in order of first appearance.
+        `notes` gets a line when gaps were filled.
         """
-        raw, rows = frame_to_features(df, self.feature_names, source=source, missing=missing or "error",
-                                      fill_values=self.fill_values, return_rows=True, notes=notes)
-        X = self.scaler.transform(raw)
-        return (X, rows) if return_rows else X
+        read = self.read_rows(df, source, missing, notes=notes)
+        return (read.X, read.rows) if return_rows else read.X
+
+    def read_rows(self, df, source: str = "data", missing: str | None = None, label: str | None = None,
+                  notes: list[str] | None = None) -> ModelRows:
+        """The model's rows of a table (scaled), which rows they are, and for series their ids and own lengths;
+        with `label` also each row's label value (one per series). `notes` gets a line when gaps were filled."""
+        from .data import frame_source
+
+        policy = missing or "error"
+        if self.series is None:
+            raw, rows = frame_to_features(df, self.feature_names, source=source, missing=policy,
+                                          fill_values=self.fill_values, return_rows=True, notes=notes)
+            labels = None if label is None else df[label].iloc[rows].tolist()
+            return ModelRows(self.scaler.transform(raw), rows, len(df), rows.tolist(), None, rows, labels)
+        from .series import read_series
+
+        src = frame_source(df, source)
+        series = read_series(df, self.series, src, "error" if policy == "error" else policy, label)
+        X = series.X
+        if policy == "mean":
+            gaps = ~np.isfinite(X)
+            X[gaps] = np.broadcast_to(np.asarray(self.fill_values, dtype=np.float32), X.shape)[gaps]
+            if gaps.any() and notes is not None:
+                notes.append(f"Filled {int(gaps.sum())} missing or infinite value(s) in {int(gaps.any(axis=1).sum())} "
+                             f"series of {source} with the training rows' channel means ({setting('missing', 'mean')}).")
+        return ModelRows(self.scaler.transform(X), np.asarray(series.index, dtype=np.int64), series.n_total,
+                         list(series.ids), series.lengths, series.first_rows, series.labels)
 
     def unscale(self, X: np.ndarray) -> np.ndarray:
         """Scaled rows back in the data's own units (float64), for showing them."""
@@ -95,6 +122,19 @@ class TrainedModel:
             for c, name in enumerate(names):
                 table[f"logit_{name}"] = logits[:, c].astype(np.float64)
         return table
+
+
+@dataclass
+class ModelRows:
+    """A table's rows as a model reads them."""
+
+    X: np.ndarray  # (N, F) scaled float32
+    rows: np.ndarray  # (N,) kept rows: 0-based data rows (tables, wide series) or series indices (long)
+    n_total: int  # rows (series) in the table
+    ids: list  # what each kept row is called: its data row, or its series id
+    lengths: np.ndarray | None  # series: each one's own number of steps
+    first_rows: np.ndarray  # 0-based data row where each kept row (series) starts, for messages
+    labels: list | None = None  # the label value of each kept row, when asked
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

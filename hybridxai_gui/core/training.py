@@ -14,6 +14,7 @@ best validation epoch. The seed recipe remains available as the preset "seed".
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -25,7 +26,9 @@ import torch
 from torch import nn
 
 from .trained import TrainedModel
+from . import distributed
 from .config import ModelConfig, RuntimeConfig, TrainConfig
+from .distributed import SINGLE, World
 from .data import PreparedData, looks_row_normalised
 from .errors import HybridXAIError, setting
 from .model import HybridCNNLSTMAttention
@@ -257,49 +260,81 @@ def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: b
     return config.augment_noise * X_train.std(dim=0, correction=0)
 
 
-@torch.inference_mode()
-def score(model: nn.Module, X: torch.Tensor, y: torch.Tensor, criterion: nn.Module) -> tuple[float, float]:
-    """Mean loss and accuracy over (X, y) in large inference-mode batches."""
-    model.eval()
-    total_loss = 0.0
-    correct = 0
-    for start in range(0, len(X), EVAL_BATCH):
-        xb, yb = X[start:start + EVAL_BATCH], y[start:start + EVAL_BATCH]
-        logits, _ = model(xb)
-        total_loss += float(criterion(logits, yb)) * len(xb)
-        correct += int((logits.argmax(1) == yb).sum())
-    return total_loss / len(X), correct / len(X)
-
-
 def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConfig,
           control: TrainControl | None = None, progress_every: float = 0.2,
-          runtime: RuntimeConfig | None = None) -> Iterator[BatchProgress | EpochMetrics | TrainingFinished]:
-    """Train a model on `data`, yielding progress; the last item is TrainingFinished."""
+          runtime: RuntimeConfig | None = None, world: World = SINGLE,
+          ) -> Iterator[BatchProgress | EpochMetrics | TrainingFinished]:
+    """Train a model on `data`, yielding progress; the last item is TrainingFinished.
+
+    world: this process's place among distributed workers (core.distributed; every worker runs this same
+    call on the same data and yields the same metrics)."""
     runtime = runtime or RuntimeConfig()
     train_config.validate()
     runtime.validate()
-    model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names))
+    channels = data.series.n_channels if getattr(data, "series", None) is not None else 1
+    model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names),
+                           n_channels=channels)
     model_config.validate()
     control = control or TrainControl()
-    device = resolve_device(runtime.device)
+    device = distributed.device_for(world, resolve_device(runtime.device))
     previous_threads = torch.get_num_threads()
     if device.type == "cpu" and runtime.threads > 0:
         torch.set_num_threads(runtime.threads)
     try:
-        yield from _train_loop(data, model_config, train_config, runtime, control, device, progress_every)
+        distributed.init(world, device)
+        yield from _train_loop(data, model_config, train_config, runtime, control, device, progress_every, world)
     finally:
         torch.set_num_threads(previous_threads)
 
 
 def _tensor(array: np.ndarray | None, dtype, device) -> torch.Tensor | None:
-    return None if array is None or len(array) == 0 else torch.as_tensor(array, dtype=dtype, device=device)
+    if array is None or len(array) == 0:
+        return None
+    tensor = torch.as_tensor(array, dtype=dtype)
+    if device.type == "cuda":  # one pinned, asynchronous copy of each split to the GPU
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
 
 
-def _train_loop(data, model_config, config, runtime, control, device, progress_every):
+def _autocast(device: torch.device, precision: str):
+    """Mixed precision for the forward pass and the loss (fp32: none)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+@torch.inference_mode()
+def score_sharded(model: nn.Module, X: torch.Tensor, y: torch.Tensor, world: World) -> tuple[float, float]:
+    """Mean plain cross-entropy and accuracy over (X, y): each worker scores its share, the sums are added."""
+    model.eval()
+    mine = torch.arange(world.rank, len(X), world.size, device=X.device) if world.distributed else None
+    Xs, ys = (X, y) if mine is None else (X[mine], y[mine])
+    sums = torch.zeros(2, dtype=torch.float64, device=X.device)
+    for start in range(0, len(Xs), EVAL_BATCH):
+        logits, _ = model(Xs[start:start + EVAL_BATCH])
+        yb = ys[start:start + EVAL_BATCH]
+        sums[0] += nn.functional.cross_entropy(logits.float(), yb, reduction="sum").double()
+        sums[1] += (logits.argmax(1) == yb).sum()
+    sums = distributed.all_sum(sums, world).tolist()  # the one host synchronisation of a scoring pass
+    return sums[0] / len(X), sums[1] / len(X)
+
+
+def _train_loop(data, model_config, config, runtime, control, device, progress_every, world=SINGLE):
     started = time.perf_counter()
     torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
-    model = HybridCNNLSTMAttention(model_config).to(device)
+    # Shuffles and noise come from one seeded generator on the training device: on the CPU the same stream as
+    # ever; every distributed worker draws the same global batches and keeps its own rows of them.
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    model = HybridCNNLSTMAttention(model_config)
+    if world.distributed:
+        distributed.synchronise_batch_norm(model)  # statistics of the whole global batch
+    model = model.to(device)
+    net = model
+    if world.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
     X_train, y_train = _tensor(data.X_train, torch.float32, device), _tensor(data.y_train, torch.long, device)
     X_val, y_val = _tensor(data.X_val, torch.float32, device), _tensor(data.y_val, torch.long, device)
     X_test, y_test = _tensor(data.X_test, torch.float32, device), _tensor(data.y_test, torch.long, device)
@@ -308,14 +343,16 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     n = len(X_train)
 
     criterion = make_criterion(config, data.y_train, model_config.n_classes, device)
-    plain_loss = nn.CrossEntropyLoss()  # reported losses are comparable across recipes
+    summed = nn.CrossEntropyLoss(weight=criterion.weight, label_smoothing=criterion.label_smoothing,
+                                 reduction="sum")
     opt_cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     # foreach: the update runs as a few fused C++ calls instead of a Python loop over parameters,
     # ~30% faster per step here and shorter GIL holds for the GUI thread beside it.
     optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    scaler = torch.amp.GradScaler(device.type, enabled=runtime.precision == "fp16")
     epochs, batches = planned_epochs(config, n), batches_per_epoch(n, config.batch_size)
     schedule = LearningRateSchedule(optimizer, config, epochs, batches)
-    noise_std = noise_level(config, X_train, looks_row_normalised(data.X_train))
+    noise_std = noise_level(config, X_train, data.series is not None or looks_row_normalised(data.X_train))
     best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
     history: list[EpochMetrics] = []
     reason, message = "completed", ""
@@ -324,10 +361,9 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
 
     for epoch in range(1, epochs + 1):
         epoch_start = time.perf_counter()
-        model.train()
-        order = torch.randperm(n, generator=generator).to(device)
-        loss_sum, correct, seen = 0.0, 0, 0
-        diverged = False
+        net.train()
+        order = torch.randperm(n, generator=generator, device=device)
+        sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss sum, correct, rows, non-finite losses
         for b in range(batches):
             control.wait_if_paused()
             if control.stopped:
@@ -337,25 +373,34 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
                 continue
             xb, yb = X_train[idx], y_train[idx]
             if noise_std is not None:
-                xb = _augment(xb, noise_std, generator)
+                xb = _augment(xb, noise_std, generator)  # drawn for the whole global batch
+            # The loss of the global batch: this worker's rows' sum over the batch's total weight (scaled by the
+            # workers, whose gradients DDP averages).
+            total = criterion.weight[yb].sum() if criterion.weight is not None else float(len(yb))
+            if world.distributed:
+                mine = distributed.shard(torch.arange(len(idx), device=device), world)
+                xb, yb = xb[mine], yb[mine]
             optimizer.zero_grad(set_to_none=True)
-            logits, _ = model(xb)
-            loss = criterion(logits, yb)
-            if not torch.isfinite(loss):
-                diverged = True
-                break
-            loss.backward()
+            with _autocast(device, runtime.precision):
+                logits, _ = net(xb)
+                loss = summed(logits.float(), yb) * (world.size / total)
+            scaler.scale(loss).backward()
             lr = optimizer.param_groups[0]["lr"]  # the rate this step used (reported per epoch)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             schedule.after_batch()
-            loss_sum += float(plain_loss(logits.detach(), yb)) * len(idx)  # comparable across recipes
-            correct += int((logits.detach().argmax(1) == yb).sum())
-            seen += len(idx)
+            with torch.no_grad():  # accumulated on the device: no host synchronisation per batch
+                detached = logits.detach().float()
+                sums[0] += nn.functional.cross_entropy(detached, yb, reduction="sum").double()
+                sums[1] += (detached.argmax(1) == yb).sum()
+                sums[2] += len(yb)
+                sums[3] += (~torch.isfinite(loss.detach())).sum()
             now = time.perf_counter()
             if now - last_progress >= progress_every:
                 last_progress = now
                 yield BatchProgress(epoch, epochs, b + 1, batches, now - started)
-        if diverged:
+        loss_sum, correct, seen, nonfinite = distributed.all_sum(sums, world).tolist()  # once per epoch
+        if nonfinite:
             reason = "diverged"
             message = (f"Training stopped at epoch {epoch}: the loss became NaN or infinite. "
                        "The best weights so far are kept; try a lower learning rate.")
@@ -369,9 +414,9 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
         train_loss, train_acc = loss_sum / max(1, seen), correct / max(1, seen)
         val_loss = val_acc = test_loss = test_acc = None
         if X_val is not None:
-            val_loss, val_acc = score(model, X_val, y_val, plain_loss)
+            val_loss, val_acc = score_sharded(model, X_val, y_val, world)
         if X_test is not None:
-            test_loss, test_acc = score(model, X_test, y_test, plain_loss)
+            test_loss, test_acc = score_sharded(model, X_test, y_test, world)
         schedule.after_epoch(val_loss, train_loss)
         if not math.isfinite(train_loss):
             reason = "diverged"
@@ -407,13 +452,17 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     elif reason in ("stopped", "early_stopping") and history:
         message = f"{message[:-1]}; {kept}."
 
+    if world.distributed:  # the plain network (BatchNorm1d) with the trained weights
+        plain = HybridCNNLSTMAttention(model_config)
+        plain.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
+        model = plain
     model = model.to("cpu").eval()
     trained = TrainedModel(
         model=model, model_config=model_config, train_config=config, feature_names=list(data.feature_names),
         class_names=list(data.class_names), label_column=data.label_column, scaler=data.scaler,
         fill_values=data.fill_values, history=[m.to_dict() for m in history], evaluation=None,
         data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
-        best_epoch=best_epoch, data_config=data.config, runtime_config=runtime,
+        best_epoch=best_epoch, data_config=data.config, runtime_config=runtime, series=data.series,
     )
     result = TrainResult(trained, history, best_epoch, reason, message, time.perf_counter() - started,
                          optimizer_state=optimizer.state_dict())
@@ -421,12 +470,13 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
 
 
 def _augment(xb: torch.Tensor, noise_std: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """xb plus Gaussian noise with per-feature std `noise_std` (F,); seeded, so runs repeat.
+    """xb plus Gaussian noise with per-feature std `noise_std` (F,); seeded, so runs repeat; drawn on the
+    generator's device (the training device).
 
     Training on noisy copies is a smoothness (Tikhonov) regulariser: it keeps a network that fits 76 rows
     exactly from placing its class boundary anywhere in the gap between them (benchmarks/README.md).
     """
-    noise = torch.randn(xb.shape, generator=generator).to(xb.device)
+    noise = torch.randn(xb.shape, generator=generator, device=generator.device, dtype=xb.dtype)
     return xb + noise * noise_std
 
 

@@ -5,24 +5,26 @@ from __future__ import annotations
 import sys
 
 
-def _guard_singleton_refcounts() -> bool:
+def _guard_singleton_refcounts(pyside_version: tuple[int, ...] | None = None,
+                               python_version: tuple[int, ...] | None = None) -> bool:
     """Work around PySide6 6.12.0 on Python < 3.12: it returns None, True and False without taking
     the reference it hands over (measured: 1000 x QWidget.update() -> None's count -1000; 1000 x
     signal.emit() -> True's count -1000). After a few hundred training epochs of live charts a count
     reaches zero and Python aborts ("none_dealloc: deallocating None", "bool_dealloc"). PySide6 6.11.3
     does not do this, and Python 3.12+ is immune because these objects are immortal there (PEP 683).
     Here we give the three a reference count no run can exhaust, which is what 3.12 does by design.
-    Returns True if the guard was applied.
+    Returns True if the guard was applied (the versions default to the running ones; tests pass others).
     """
-    if sys.version_info >= (3, 12) or not hasattr(sys, "getrefcount"):
+    if tuple(python_version or sys.version_info)[:2] >= (3, 12) or not hasattr(sys, "getrefcount"):
         return False
-    try:
-        import ctypes
+    import ctypes
 
-        from PySide6 import __version_info__ as version
-    except ImportError:
-        return False
-    if tuple(version[:2]) < (6, 12):
+    if pyside_version is None:
+        try:
+            from PySide6 import __version_info__ as pyside_version
+        except ImportError:
+            return False
+    if tuple(pyside_version[:2]) < (6, 12):
         return False
     applied = False
     for singleton in (None, True, False):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
                                QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from .jobs import start_job
+from .layout_panel import LayoutPanel
 from .table_models import DataFrameModel
 
 
@@ -50,6 +51,9 @@ class DataTab(QWidget):
         self.train_table = None  # core.pipeline.TableSummary
         self.test_table = None
         self._problem_level = None
+        self.view = None  # core.pipeline.TableView: the layout and the data per class of the current label
+        self._listing_channels = False  # the feature list shows a long file's channel columns
+        self._layout_user_choice = False  # the user set the layout; else it is detected
         self._loading = 0
         self._build()
 
@@ -125,7 +129,14 @@ class DataTab(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
+        self.layoutPanel = LayoutPanel()
+        self.layoutPanel.changed.connect(self._layout_chosen)
+        self.layoutCombo = self.layoutPanel.layoutCombo
+        self.idColumnCombo = self.layoutPanel.idColumnCombo
+        self.timeColumnCombo = self.layoutPanel.timeColumnCombo
+        self.featuresBox = features
         ll.addWidget(options)
+        ll.addWidget(self.layoutPanel)
         ll.addWidget(features, 1)
 
         # right: preview / statistics, class distribution below
@@ -137,6 +148,10 @@ class DataTab(QWidget):
         self.viewTabs.setObjectName("dataViewTabs")
         self.viewTabs.addTab(self.previewTable, "Preview")
         self.viewTabs.addTab(self.statsTable, "Feature statistics")
+        self.classPlotHolder = QWidget()  # the plot per class, built on first use (matplotlib loads lazily)
+        QVBoxLayout(self.classPlotHolder).setContentsMargins(0, 0, 0, 0)
+        self.classPlot = None
+        self.viewTabs.addTab(self.classPlotHolder, "By class")
         self.distributionHolder = QWidget()
         QVBoxLayout(self.distributionHolder).setContentsMargins(0, 0, 0, 0)
         self.distribution = None  # FigurePanel, built on first use (matplotlib loads lazily)
@@ -223,7 +238,7 @@ class DataTab(QWidget):
         self.statsModel.set_frame(table.stats)
         # Fixed widths: resizeColumnsToContents took ~0.7 s of the GUI thread here.
         self.statsTable.setColumnWidth(0, 160)
-        from ..core.data import guess_label_column
+        from ..core.pipeline import guess_label_column
 
         columns = [str(c) for c in frame.columns]
         self.labelColumnCombo.blockSignals(True)
@@ -231,7 +246,9 @@ class DataTab(QWidget):
         self.labelColumnCombo.addItems(columns)
         self.labelColumnCombo.setCurrentText(guess_label_column(columns))
         self.labelColumnCombo.blockSignals(False)
-        self._label_changed(self.labelColumnCombo.currentText())
+        self._layout_user_choice = False  # a new file: its layout is detected afresh
+        self._label_changed(self.labelColumnCombo.currentText(), view=table.view)
+        self.viewTabs.setCurrentWidget(self.classPlotHolder)  # what a domain expert looks at first
         self._update_file_label()
         notes = list(table.warnings)
         if len(columns) < 2:
@@ -246,8 +263,20 @@ class DataTab(QWidget):
         dropped = self._drop_unfit_test_table()
         if dropped:
             notes.append(dropped)
-        self.set_problems(notes, level="warning")
+        self._load_notes = notes
+        self.set_problems(self._notes_for_view(), level="warning")
         self.trainLoaded.emit(table.path)
+
+    def _notes_for_view(self) -> list[str]:
+        """The load's notes; for series of unequal length, their trailing empty cells are no missing values."""
+        notes = list(getattr(self, "_load_notes", []))
+        profile = self.view.profile if self.view is not None else None
+        if profile is not None and profile.kind == "series" and len(set(profile.lengths.tolist())) > 1:
+            notes = [n for n in notes if not n.startswith("Missing or infinite values in")]
+            notes.append(f"The series have {int(profile.lengths.min())} to {int(profile.lengths.max())} steps "
+                         "(empty cells at a row's end end its series): each is resampled to the longest training "
+                         "series, at training and at prediction.")
+        return notes
 
     def _drop_unfit_test_table(self) -> str | None:
         """A test CSV opened for an earlier training file is kept only if it has this file's label and feature
@@ -331,29 +360,94 @@ class DataTab(QWidget):
         self.problemsPanel.setText("\n".join(f"{title}: {for_the_app(m)}" for m in messages))
         self.problemsPanel.setVisible(True)
 
-    def problems(self) -> str:
-        return self.problemsPanel.text() if self.problemsPanel.isVisible() else ""
-
     # ---- label and features -------------------------------------------------------------------
-    def _label_changed(self, label: str) -> None:
+    def _label_changed(self, label: str, view=None) -> None:
         if self.train_table is None or not label:
             return
+        self._fill_feature_list(label, None)
+        self.layoutPanel.set_columns([str(c) for c in self.train_table.frame.columns], label)
+        self._draw_distribution(label)
+        self.clear_errors()
+        if view is not None and view.label == label:
+            self._apply_view(view)
+        else:
+            self._refresh_view()
+        self.optionsChanged.emit()
+
+    def _fill_feature_list(self, label: str, spec) -> None:
+        """Tables and wide files: every column but the label (numbers ticked). Long files: the channel columns
+        (numbers besides the id and time), the layout's channels ticked."""
         stats = self.train_table.stats
+        long = spec is not None and spec.layout == "long"
+        skip = {label} | ({spec.id_column, spec.time_column} if long else set())
         self.featureList.blockSignals(True)
         self.featureList.clear()
         for name, kind in zip(stats["column"], stats["type"]):
-            if name == label:
+            if name in skip or (long and kind != "number"):
                 continue
             item = QListWidgetItem(name if kind == "number" else f"{name}  (text)")
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if kind == "number" else Qt.CheckState.Unchecked)
+            ticked = name in spec.channels if long else kind == "number"
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
             self.featureList.addItem(item)
         self.featureList.blockSignals(False)
+        self.featuresBox.setTitle("Channels" if long else "Features")
+        self._listing_channels = long
         self._update_feature_count()
-        self._draw_distribution(label)
-        self.clear_errors()
+
+    def _layout_chosen(self) -> None:
+        self._layout_user_choice = True
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        """Read the layout (detected, or as chosen) and the data per class again, in a worker."""
+        table, label = self.train_table, self.labelColumnCombo.currentText()
+        if table is None or not label:
+            return
+        from ..core.pipeline import table_view
+
+        choice = self.layoutPanel.choice() if getattr(self, "_layout_user_choice", False) else {"layout": "auto"}
+        frame, name = table.frame, Path(table.path).name
+        self._ensure_class_plot()
+        self.classPlot.set_profile(None, "Reading the layout…")
+
+        def done(view, table=table) -> None:
+            if self.train_table is table and self.labelColumnCombo.currentText() == view.label:
+                self._apply_view(view)
+
+        def failed(message: str, _details: str) -> None:
+            self.layoutPanel.layoutLabel.setText(f"Cannot read the rows this way: {message}")
+            self.classPlot.set_profile(None, message)
+
+        start_job(self, lambda: table_view(frame, label, source=name, **choice), done=done, failed=failed,
+                  name="table_view")
+
+    def _apply_view(self, view) -> None:
+        self.view = view
+        spec = view.detected.spec
+        series = view.profile.kind == "series"
+        self.layoutPanel.show_detected(view.detected, len(view.profile.X) if series else None,
+                                       view.profile.steps if series else None)
+        if (spec is not None and spec.layout == "long") or getattr(self, "_listing_channels", False):
+            self._fill_feature_list(view.label, spec)
+        self._ensure_class_plot()
+        self.classPlot.set_profile(view.profile)
+        if self._problem_level != "error":
+            self.set_problems(self._notes_for_view(), level="warning")
+        if spec is not None and spec.layout == "long" and self.distribution is not None:  # count series, not rows
+            profile = view.profile
+            self._paint_counts(view.label, dict(zip(profile.class_names, profile.counts)), profile.n_classes,
+                               "Series")
         self.optionsChanged.emit()
+
+    def _ensure_class_plot(self) -> None:
+        if self.classPlot is None:
+            from .class_plot import ClassPlot
+
+            self.classPlot = ClassPlot()
+            self.classPlotHolder.layout().addWidget(self.classPlot)
+            self.classPlot.show()
 
     def _check_all(self, checked: bool) -> None:
         state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
@@ -377,7 +471,8 @@ class DataTab(QWidget):
         from .figure_canvas import FigurePanel
 
         if self.distribution is None:
-            self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5))
+            self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5),
+                                            background=True)
             self.distributionHolder.layout().addWidget(self.distribution)
             self.distribution.show()  # visible now if the Data tab shows (the layout would wait a loop)
         table = self.train_table
@@ -397,8 +492,8 @@ class DataTab(QWidget):
         start_job(self, lambda: class_counts(frame, label), done=counted,
                   failed=lambda message, _details: self.distribution.clear(message), name="class_counts")
 
-    def _paint_counts(self, label: str, counts: dict[str, int], distinct: int) -> None:
-        title = f"Rows per class in '{label}'"
+    def _paint_counts(self, label: str, counts: dict[str, int], distinct: int, what: str = "Rows") -> None:
+        title = f"{what} per class in '{label}'"
         if distinct > 50:
             title += f" ({distinct} distinct values: is this the label column?)"
 
@@ -410,19 +505,26 @@ class DataTab(QWidget):
         self.distribution.paint(draw)  # now if the Data tab shows, else when it is next shown
 
     def current_figure(self):
+        if self.viewTabs.currentWidget() is self.classPlotHolder and self.classPlot is not None:
+            return self.classPlot.current_figure() if self.classPlot.profile is not None else None
         if self.distribution is None:
             return None
-        self.distribution.ensure_painted()
-        return self.distribution.figure
+        return self.distribution.settle()
 
     # ---- what training needs ------------------------------------------------------------------
     def data_config(self):
         """The Data tab's settings as the core's DataConfig."""
         from ..core.config import DataConfig
 
-        return DataConfig(label=self.labelColumnCombo.currentText() or None, features=tuple(self.selected_features()),
-                          missing=self.missingCombo.currentData(), scaling=self.scalingCombo.currentData(),
-                          test_size=self.testShareSpin.value(), val_size=self.valShareSpin.value())
+        layout = self.layoutPanel.choice()
+        long = layout["layout"] == "long"
+        if not getattr(self, "_layout_user_choice", False) and not long:
+            layout["layout"] = "auto"  # wide as detected: a table, or series by their column names
+        ticked = tuple(self.selected_features())
+        return DataConfig(label=self.labelColumnCombo.currentText() or None, features=None if long else ticked,
+                          channels=ticked if long else None, missing=self.missingCombo.currentData(),
+                          scaling=self.scalingCombo.currentData(), test_size=self.testShareSpin.value(),
+                          val_size=self.valShareSpin.value(), **layout)
 
     def set_data_config(self, config) -> None:
         """Show a model's data settings (shares, missing values, scaling)."""

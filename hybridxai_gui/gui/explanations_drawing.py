@@ -1,7 +1,8 @@
-"""The Explanations tab's drawing: the row's Grad-CAM, attention and SHAP figures, each into its panel.
+"""The Explanations tab's drawing: the row's Grad-CAM, attention, SHAP and faithfulness figures, each into its
+panel, and the selected row in plain words.
 
 A mixin of ExplanationsTab (kept apart from its layout, row list and SHAP worker): it reads the tab's
-model, rows, selection and SHAP result, and paints through `FigurePanel.paint`, which draws a page
+model, rows, selection and explanation run, and paints through `FigurePanel.paint`, which draws a page
 only when it shows.
 """
 
@@ -19,6 +20,8 @@ class ExplanationsDrawing:
         self._draw_gradcam()
         self._draw_attention()
         self._draw_shap()
+        self._draw_faithfulness()
+        self._update_summary()
 
     def _names(self) -> list[str]:
         return list(self.trained.feature_names)
@@ -61,9 +64,9 @@ class ExplanationsDrawing:
         if not self.panels:
             return
         panel, i = self.panels["shap"], self.current_index()
-        res = self.result
+        res = self.shown_result()
         if res is None:
-            panel.clear("Press “Compute SHAP” to explain the selected row(s).")
+            panel.clear("Press “Compute SHAP and checks” to explain the selected row(s).")
             return
         view = self.shapViewCombo.currentText()
         pos = np.nonzero(res.rows == self.rows[i])[0] if i is not None else []
@@ -71,7 +74,7 @@ class ExplanationsDrawing:
             panel.clear(self._nothing_selected())
             return
         if view in ("waterfall", "force", "comparison") and not len(pos):
-            panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP”.")
+            panel.clear(f"Row {self.rows[i]} is not among the explained rows: press “Compute SHAP and checks”.")
             return
         cls = self.classCombo.currentIndex() - 1
         x, row = (self.X[i:i + 1], self.rows[i]) if i is not None else (None, None)
@@ -83,3 +86,51 @@ class ExplanationsDrawing:
             draw_shap_view(fig, res, view, None if cls < 0 else cls, position, x, row, views)
 
         panel.paint(draw)
+
+    def _explained_position(self) -> int | None:
+        """The selected row's index in the last result, or None when it was not explained."""
+        i = self.current_index()
+        if self.result is None or i is None:
+            return None
+        pos = np.nonzero(self.result.rows == self.rows[i])[0]
+        return int(pos[0]) if len(pos) else None
+
+    def _draw_faithfulness(self) -> None:
+        from ..plotting.faithfulness_plots import draw_faithfulness
+
+        if not self.panels:
+            return
+        panel = self.panels["faithfulness"]
+        run = self.run
+        if run is None or run.faithfulness is None:
+            panel.clear("Press “Compute SHAP and checks”: each view is then tested by removing its most important "
+                        "features first and watching the probability fall.")
+            return
+        position = self._explained_position()
+        faith = run.faithfulness
+        cls = self.classCombo.currentIndex() - 1
+        note = ""
+        if position is not None and cls >= 0 and int(faith.targets[position]) != cls:
+            note = (f"Measured for class {faith.class_names[int(faith.targets[position])]}; press “Compute SHAP and "
+                    f"checks” to measure class {faith.class_names[cls]}.")
+
+        def draw(fig) -> None:
+            draw_faithfulness(fig, faith, position)
+            if note:
+                fig.suptitle(note, fontsize=8, color="0.35")
+
+        panel.paint(draw)
+
+    def _update_summary(self) -> None:
+        from ..core.explain.summary import summarise_row
+
+        label = self.summaryLabel
+        position = self._explained_position()
+        i = self.current_index()
+        if self.result is None or position is None:
+            row = "" if i is None else f" row {self.rows[i]}"
+            label.setText(f"Press “Compute SHAP and checks” to read{row} in plain words.")
+            return
+        cls = self.classCombo.currentIndex() - 1
+        summary = summarise_row(self.result, position, None if cls < 0 else cls)
+        label.setText(summary.text)

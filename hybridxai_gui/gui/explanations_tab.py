@@ -1,9 +1,13 @@
-"""The Explanations tab: SHAP, Grad-CAM and attention for test rows of the current model.
+"""The Explanations tab: SHAP, Grad-CAM and attention for test rows of the current model, how far each
+can be trusted, and the selected row in plain words.
 
-SHAP runs in a `GeneratorWorker` (its progress streams into the progress bar; Cancel sets the core's
-stop flag) on a private copy of the model, so that Grad-CAM's hook on the shared model can never
-capture the worker's forward passes. Grad-CAM and attention for one row take milliseconds and run
-directly in the GUI thread. matplotlib, torch and shap are imported on first use, not at start-up.
+The whole explanation run (core.explain.run: SHAP, then Grad-CAM and attention of the same rows, then the
+faithfulness curves and the model-randomisation check) runs in a `GeneratorWorker` (its progress streams
+into the progress bar; Cancel sets the core's stop flag) on a private copy of the model, so that
+Grad-CAM's hook on the shared model can never capture the worker's forward passes. Grad-CAM and
+attention for one row take milliseconds and run directly in the GUI thread. matplotlib, torch and shap
+are imported on first use, not at start-up. SHAP comes back in probability and logit units at once: the
+Units box switches between them without recomputing.
 
 Each figure is drawn only when its page is showing (`FigurePanel.paint`): a new model arrives while the
 Training tab shows, and drawing all three figures then froze the window for 0.3-0.5 s.
@@ -15,13 +19,15 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
 
+from .explanations_compute import SCOPES, UNITS, ExplanationsCompute
 from .explanations_drawing import ExplanationsDrawing
 
-SHAP_VIEWS = ("bar", "beeswarm", "waterfall", "force", "heatmap", "comparison")
+SHAP_VIEWS = ("waterfall", "force", "bar", "beeswarm", "heatmap", "comparison")  # waterfall: the signed default
+FIGURE_PAGES = ("shap", "gradcam", "attention", "faithfulness")
 METHOD_TIPS = {
     "auto": "exact when all 2^F coalitions are affordable (about 11 features), else permutation",
     "exact": "exact Shapley values from all 2^F coalitions (slow beyond ~13 features)",
@@ -29,10 +35,9 @@ METHOD_TIPS = {
     "kernel": "shap's Kernel SHAP (l1_reg off): slow, a cross-check",
     "gradient": "expected gradients: a fast approximation, not additive",
 }
-SCOPES = (("Selected row", 1), ("Shown rows (up to 25)", 25), ("Shown rows (up to 100)", 100))
 
 
-class ExplanationsTab(ExplanationsDrawing, QWidget):
+class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
     busyChanged = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
@@ -43,7 +48,9 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
         self.X = self.X_raw = self.y = self.rows = self.predicted = None
         self.background_pool = None
         self.csv_background = None
-        self.result = None  # the last ShapResult
+        self.result = None  # the last ShapResult (in the units it was computed in)
+        self.run = None  # the last ExplanationRun: SHAP, the views' faithfulness, the sanity check
+        self.kind = None  # table or series: None = guessed from the names and values
         self.worker = None
         self._stop = threading.Event()
         self.panels: dict[str, object] = {}
@@ -85,14 +92,18 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
                                       "The class whose logit the waterfall, force plot and Grad-CAM explain")
         self.backgroundCombo = self._combo(
             "backgroundCombo", "SHAP background",
-            ["Training sample (100 rows)", "k-means summary (100 rows)", "CSV file…"],
-            "Rows that stand in for 'feature unknown'; SHAP values are relative to their mean prediction")
+            ["Training sample", "k-means summary", "CSV file…"],
+            "Rows that stand in for 'feature unknown'; SHAP values are relative to their average prediction")
+        self.unitsCombo = self._combo("unitsCombo", "SHAP units", [label for label, _ in UNITS],
+                                      "Probability: each feature's effect on the probability of the class (adds up "
+                                      "to the row's probability). Logit: the same on the log-odds scale.")
+        self.unitsCombo.currentIndexChanged.connect(lambda _i: self._units_changed())
         self.scopeCombo = self._combo("scopeCombo", "Rows to explain", [s for s, _ in SCOPES],
                                       "Bar, beeswarm and heatmap summarise all explained rows")
         self.backgroundCombo.activated.connect(self._background_chosen)
         self.classCombo.currentIndexChanged.connect(lambda _i: self._redraw_all())
 
-        self.computeButton = QPushButton("Compute SHAP")
+        self.computeButton = QPushButton("Compute SHAP and checks")
         self.computeButton.setObjectName("computeExplanationsButton")
         self.computeButton.setAccessibleName("Compute explanations")
         self.computeButton.clicked.connect(self.compute)
@@ -103,13 +114,20 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
         self.cancelButton.clicked.connect(self.cancel)
         self.progressBar = QProgressBar()
         self.progressBar.setObjectName("explainProgressBar")
-        self.progressBar.setAccessibleName("SHAP progress")
+        self.progressBar.setAccessibleName("Explanation progress")
         self.progressBar.setRange(0, 1)
         self.progressBar.setValue(0)
         self.additivityLabel = QLabel("SHAP not computed yet.")
         self.additivityLabel.setObjectName("additivityLabel")
         self.additivityLabel.setAccessibleName("Additivity check")
         self.additivityLabel.setWordWrap(True)
+        self.summaryLabel = QLabel("Pick a row and press “Compute SHAP and checks” to read it in plain words.")
+        self.summaryLabel.setObjectName("explanationSummaryLabel")
+        self.summaryLabel.setAccessibleName("The selected row in plain words")
+        self.summaryLabel.setWordWrap(True)
+        self.summaryLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summaryLabel.setStyleSheet("QLabel { background: palette(base); border: 1px solid palette(mid); "
+                                        "padding: 6px; }")
 
         grid = QGridLayout()
         grid.addWidget(QLabel("Method:"), 0, 0)
@@ -120,12 +138,15 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
         grid.addWidget(self.backgroundCombo, 1, 1)
         grid.addWidget(QLabel("Explain:"), 1, 2)
         grid.addWidget(self.scopeCombo, 1, 3)
+        grid.addWidget(QLabel("Units:"), 0, 4)
+        grid.addWidget(self.unitsCombo, 0, 5)
         buttons = QHBoxLayout()
         buttons.addWidget(self.computeButton)
         buttons.addWidget(self.progressBar, 1)
         buttons.addWidget(self.cancelButton)
-        grid.addLayout(buttons, 2, 0, 1, 4)
-        grid.addWidget(self.additivityLabel, 3, 0, 1, 4)
+        grid.addLayout(buttons, 2, 0, 1, 6)
+        grid.addWidget(self.additivityLabel, 3, 0, 1, 6)
+        grid.addWidget(self.summaryLabel, 4, 0, 1, 6)
 
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -143,7 +164,7 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
         self.figureTabs.setObjectName("explanationFigureTabs")
         self._holders = {}
         for key, title, extra in (("shap", "SHAP", self.shapViewCombo), ("gradcam", "Grad-CAM", None),
-                                  ("attention", "Attention", self.headCombo)):
+                                  ("attention", "Attention", self.headCombo), ("faithfulness", "Faithfulness", None)):
             holder = QWidget()
             hl = QVBoxLayout(holder)
             hl.setContentsMargins(0, 0, 0, 0)
@@ -177,7 +198,9 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
 
         for key, name, accessible in (("shap", "shapCanvas", "SHAP figure"),
                                       ("gradcam", "gradcamCanvas", "Grad-CAM figure"),
-                                      ("attention", "attentionCanvas", "Attention figure")):
+                                      ("attention", "attentionCanvas", "Attention figure"),
+                                      ("faithfulness", "faithfulnessCanvas",
+                                       "Faithfulness: deletion and insertion curves and verdicts")):
             panel = FigurePanel(name, accessible, figsize=(7.0, 5.0))
             self._holders[key].layout().addWidget(panel, 1)
             panel.show()  # visible now where its page shows (the layout would wait a loop)
@@ -185,11 +208,13 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
 
     # ---- public API -------------------------------------------------------------------------
     def set_model(self, trained, test_X_scaled, test_X_raw, test_y, test_rows, background_pool=None,
-                  predicted=None, what: str = "test rows") -> None:
+                  predicted=None, what: str = "test rows", kind: str | None = None) -> None:
         """Explain `trained` on these test rows; background_pool = scaled training rows, if known.
 
         `predicted`: the model's class per test row when the caller has it (the training worker's
-        evaluation), so that the GUI thread need not run the model on every test row.
+        evaluation), so that the GUI thread need not run the model on every test row. `kind`: "table" or
+        "series" when the caller knows the layout (None: guessed from the column names and values);
+        Grad-CAM and attention are flagged as meaningless on a table.
         """
         self.shutdown()  # a result still running belongs to the previous model
         self.trained = trained
@@ -199,7 +224,8 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
         self.rows = np.arange(len(self.X)) if test_rows is None else np.asarray(test_rows, dtype=np.int64)
         self.background_pool = background_pool
         self.csv_background = None
-        self.result = None
+        self.result = self.run = None
+        self.kind = kind
         if predicted is not None and len(predicted) == len(self.X):
             self.predicted = np.asarray(predicted, dtype=np.int64)
         else:
@@ -221,6 +247,7 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
                                f"SHAP after Compute.")
         self.additivityLabel.setText("SHAP not computed yet.")
         self.additivityLabel.setStyleSheet("")
+        self._name_backgrounds()
         self.ensure_panels()
         self._set_enabled(len(self.X) > 0)
         self._fill_list()
@@ -245,7 +272,7 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
     def current_figure(self):
         if not self.panels or self.trained is None:
             return None
-        panel = self.panels[("shap", "gradcam", "attention")[self.figureTabs.currentIndex()]]
+        panel = self.panels[FIGURE_PAGES[self.figureTabs.currentIndex()]]
         panel.ensure_painted()  # not shown since it last changed: draw it now (e.g. for an export)
         return panel.figure
 
@@ -309,129 +336,6 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
         c = self.classCombo.currentIndex() - 1
         return int(self.predicted[index]) if c < 0 else c
 
-    # ---- SHAP worker --------------------------------------------------------------------------
-    def _background_chosen(self, choice: int) -> None:
-        if choice != 2 or self.trained is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Background rows (CSV with the model's feature columns)", "",
-                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
-        if not path:
-            self.backgroundCombo.setCurrentIndex(0)
-            return
-        from ..core.data import read_table
-        from ..core.errors import HybridXAIError
-        from pathlib import Path
-
-        try:
-            self.csv_background = self.trained.transform(read_table(path), Path(path).name)
-        except HybridXAIError as exc:
-            self._show_status(str(exc), ok=False)
-            self.backgroundCombo.setCurrentIndex(0)
-            return
-        self.backgroundCombo.setItemText(2, f"CSV: {Path(path).name} ({len(self.csv_background)} rows)")
-
-    def _background(self) -> np.ndarray:
-        from ..core.errors import HybridXAIError
-        from ..core.explain import select_background
-
-        choice = self.backgroundCombo.currentIndex()
-        if choice == 2 and self.csv_background is not None:
-            pool, kind = self.csv_background, "random"
-        else:
-            pool = self.background_pool if self.background_pool is not None else self.trained.background
-            kind = "kmeans" if choice == 1 else "random"
-        if pool is None or len(pool) == 0:
-            raise HybridXAIError("No background rows: this model holds no training rows; choose a CSV background.")
-        return select_background(pool, 100, kind, seed=0)
-
-    def compute(self) -> None:
-        if self.trained is None or self.is_busy():
-            return
-        visible = self._visible_indices()
-        current = self.current_index()
-        if current is None:
-            self._show_status(self._nothing_selected(), None)
-            return
-        limit = SCOPES[self.scopeCombo.currentIndex()][1]
-        chosen = [current] if limit == 1 else ([current] + [i for i in visible if i != current])[:limit]
-        chosen = sorted(chosen)
-        import copy
-
-        from ..core.explain import ShapExplainer
-
-        model = copy.deepcopy(self.trained.model)  # the worker's own copy: no hook or mode races
-        method = self.methodCombo.currentText()
-        X, X_raw = self.X[chosen], None if self.X_raw is None else self.X_raw[chosen]
-        true = None if self.y is None else self.y[chosen]
-        rows = self.rows[chosen]
-        names, classes = list(self.trained.feature_names), list(self.trained.class_names)
-        combo_choice = self.backgroundCombo.currentIndex()
-        background_for = self._background  # reads widgets: call it here, not in the thread
-        try:
-            background = background_for() if combo_choice != 1 else None
-        except Exception as exc:  # noqa: BLE001 - HybridXAIError: shown to the user
-            self._show_status(str(exc), ok=False)
-            return
-        pool = self.background_pool if self.background_pool is not None else self.trained.background
-        if background is None and (pool is None or len(pool) == 0):
-            self._show_status("No training rows for a k-means background: choose a CSV background.", ok=False)
-            return
-        self._stop = stop = threading.Event()
-
-        def job():
-            from ..core.explain import select_background
-
-            bg = background if background is not None else select_background(pool, 100, "kmeans", seed=0)
-            explainer = ShapExplainer(model, bg, method, feature_names=names, class_names=classes)
-            result = yield from explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=stop)
-            return result
-
-        from .worker import GeneratorWorker
-
-        self.worker = GeneratorWorker(job, cancel=stop.set, parent=self)
-        self.worker.yielded.connect(self._progress)
-        self.worker.done.connect(self._done)
-        self.worker.failed.connect(self._failed)
-        self.worker.finished.connect(self._worker_finished)
-        self.progressBar.setRange(0, len(chosen))
-        self.progressBar.setValue(0)
-        self.progressBar.setFormat(f"%v / %m rows ({method})")
-        self._show_status(f"Computing SHAP ({method}) for {len(chosen)} row(s)…", ok=None)
-        self.computeButton.setEnabled(False)
-        self.cancelButton.setEnabled(True)
-        self.busyChanged.emit(True)
-        self.worker.start()
-
-    def cancel(self) -> None:
-        self._stop.set()
-
-    def _progress(self, item) -> None:
-        self.progressBar.setMaximum(max(1, item.total))
-        self.progressBar.setValue(item.done)
-
-    def _done(self, result) -> None:
-        if result is None:
-            self._show_status("SHAP computation cancelled.", ok=None)
-            return
-        self.result = result
-        self._show_status(f"{result.additivity_message}. {result.n_rows} row(s), {result.method}, background "
-                          f"{result.background_size} rows, {result.seconds:.1f} s.",
-                          ok=result.additive or (None if result.method == "gradient" else False))
-        self.figureTabs.setCurrentIndex(0)
-        self._draw_shap()
-
-    def _failed(self, message: str, _details: str) -> None:
-        self._show_status(f"SHAP failed: {message}", ok=False)
-
-    def _worker_finished(self) -> None:
-        if self.worker is None:
-            return
-        worker, self.worker = self.worker, None
-        worker.deleteLater()
-        self.computeButton.setEnabled(self.trained is not None and self.sampleList.count() > 0)
-        self.cancelButton.setEnabled(False)
-        self.busyChanged.emit(False)
-
     def _show_status(self, text: str, ok: bool | None) -> None:
         self.additivityLabel.setText(text)
         color = {True: "#1b7f2a", False: "#c62828", None: "palette(text)"}[ok]
@@ -440,5 +344,5 @@ class ExplanationsTab(ExplanationsDrawing, QWidget):
     def _set_enabled(self, on: bool) -> None:
         for w in (self.sampleList, self.classFilterCombo, self.misclassifiedOnlyCheck, self.methodCombo,
                   self.classCombo, self.backgroundCombo, self.scopeCombo, self.computeButton, self.shapViewCombo,
-                  self.headCombo):
+                  self.headCombo, self.unitsCombo):
             w.setEnabled(on)

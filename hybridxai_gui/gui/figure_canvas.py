@@ -23,13 +23,22 @@ class FigurePanel(QWidget):
     """A widget holding a matplotlib `FigureCanvasQTAgg` (as `.canvas`) with its navigation toolbar."""
 
     def __init__(self, canvas_name: str, accessible_name: str, parent: QWidget | None = None, *,
-                 figsize: tuple[float, float] = (5.0, 4.0), toolbar: bool = True):
+                 figsize: tuple[float, float] = (5.0, 4.0), toolbar: bool = True, background: bool = False):
+        """background=True: the figure is rendered in a worker (worker_canvas.WorkerCanvas), the GUI thread only
+        shows the image. paint() still builds the artists at once (so `figure` holds them as soon as paint()
+        returns), into a fresh figure when the worker is still rendering the last one."""
         super().__init__(parent)
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
         from matplotlib.figure import Figure
 
-        self.figure = Figure(figsize=figsize, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        figure = Figure(figsize=figsize, layout="constrained")
+        self.background = background
+        if background:
+            from .worker_canvas import WorkerCanvas
+
+            self.canvas = WorkerCanvas(figure)
+        else:
+            self.canvas = FigureCanvasQTAgg(figure)
         self.canvas.setObjectName(canvas_name)
         self.canvas.setAccessibleName(accessible_name)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -44,6 +53,11 @@ class FigurePanel(QWidget):
             self.toolbar.setIconSize(self.toolbar.iconSize() * 0.8)
             layout.addWidget(self.toolbar)
         layout.addWidget(self.canvas, 1)
+
+    @property
+    def figure(self):
+        """The figure on the canvas (a background canvas swaps in a fresh one while it renders the last)."""
+        return self.canvas.figure
 
     @property
     def pending(self) -> bool:
@@ -61,15 +75,21 @@ class FigurePanel(QWidget):
         draw, self._pending = self._pending, None
         if draw is None:
             return
-        self.figure.clear()
-        draw(self.figure)
+        figure = self.canvas.fresh_figure() if self.background and self.canvas.busy else self.figure
+        figure.clear()
+        draw(figure)
         self.redraw()
+
+    def settle(self):
+        """The figure, complete: pending paints done (and a background render finished), e.g. for an export."""
+        self.ensure_painted()
+        if self.background:
+            self.canvas.wait()
+        return self.figure
 
     def clear(self, message: str = "") -> None:
         self._pending = None
-        self.figure.clear()
-        if message:
-            self.figure.text(0.5, 0.5, message, ha="center", va="center", color="0.45", wrap=True)
+        _show_message(self.canvas.fresh_figure() if self.background and self.canvas.busy else self.figure, message)
         self.redraw()
 
     def redraw(self) -> None:
@@ -84,3 +104,9 @@ class FigurePanel(QWidget):
         self.ensure_painted()
         if self._stale:
             self.redraw()
+
+
+def _show_message(figure, message: str) -> None:
+    figure.clear()
+    if message:
+        figure.text(0.5, 0.5, message, ha="center", va="center", color="0.45", wrap=True)

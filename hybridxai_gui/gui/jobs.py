@@ -30,10 +30,6 @@ def start_job(owner: QObject, job: Callable[[], Any], *, done: Callable[[Any], N
     return worker
 
 
-def running_jobs(owner: QObject) -> list[GeneratorWorker]:
-    return [w for w in owner.findChildren(GeneratorWorker) if w.isRunning()]
-
-
 def stop_jobs(owner: QObject, timeout_ms: int = 15_000) -> bool:
     """Cancel every running job under `owner` and join it; True if all ended."""
     workers = owner.findChildren(GeneratorWorker)

@@ -105,5 +105,3 @@ class LiveChart(pg.PlotWidget):
             step = next(m * 10 ** e for e in range(7) for m in (1, 2, 5) if m * 10 ** e * 8 >= x_max)
             self.getAxis("bottom").setTickSpacing(step, step)  # whole epochs only, never 1.5 or 2.5
 
-    def clear_history(self) -> None:
-        self.set_history([])

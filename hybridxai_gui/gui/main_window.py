@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -226,8 +226,8 @@ class MainWindow(QMainWindow):
         if self.dataTab.busy or self.trainingTab.running:  # the button is disabled then; a shortcut may still ask
             return
         config = self.dataTab.data_config()
-        if not config.features:
-            self.show_failure("No feature columns are ticked on the Data tab: tick at least one.")
+        if not (config.features or config.channels):
+            self.show_failure("No feature or channel columns are ticked on the Data tab: tick at least one.")
             return
         if not self._confirm_discard("Train a new model"):
             return

@@ -20,7 +20,7 @@ def warm_up_imports() -> list[tuple[str, str]]:
     training worker did at its end, freezing the window for 170-240 ms (the import holds the GIL in long
     C calls). The data split is numpy's own and needs no scikit-learn.
     """
-    from ..core import data  # noqa: F401  (pandas: what opening a file needs first)
+    from ..core import pipeline  # noqa: F401  (pandas: what opening a file needs first)
 
     import matplotlib.backends.backend_qtagg  # noqa: F401
     import matplotlib.figure  # noqa: F401
@@ -30,7 +30,7 @@ def warm_up_imports() -> list[tuple[str, str]]:
     import sklearn.metrics  # noqa: F401  (core.evaluation, after training)
 
     from ..core import evaluation  # noqa: F401
-    from ..core.training import available_devices
+    from ..core.pipeline import available_devices
     from ..plotting import evaluation_plots  # noqa: F401
 
     del torch

@@ -242,7 +242,7 @@ class TrainingTab(QWidget):
 
     def start(self, train_frame, test_frame, data_config) -> None:
         from ..core.pipeline import TrainingRequest, run_training  # imports torch: only when the user trains
-        from ..core.training import TrainControl
+        from ..core.pipeline import TrainControl
 
         model_config, train_config, runtime = self.configs()
         request = TrainingRequest(train_frame, test_frame, data_config, model_config, train_config, runtime)

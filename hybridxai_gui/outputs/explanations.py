@@ -1,33 +1,79 @@
-"""`hybridxai explain`: SHAP values as CSV and every explanation figure as PNG and EPS, headless.
+"""`hybridxai explain`: SHAP values, faithfulness, a plain-words summary and figures, headless.
 
-    explain_to_dir(trained, "data.csv", "out/", rows="0-9,15", method="auto")
+    explain_to_dir(trained, "data.csv", "out/", rows="0-9,15", method="auto", units="probability")
 
 writes into out/:
-- shap_values.csv: one line per explained row and class: row, class, base_value, model_output (the
-  logit), then one column per feature named as in the data.
-- shap_bar, shap_heatmap, shap_beeswarm_<class>, and per explained row (at most MAX_ROW_FIGURES):
-  waterfall_row<r>_<class>, force_row<r>_<class> for the predicted class (and the true class where a
-  label column is present and it differs), gradcam_row<r>, attention_row<r>, comparison_row<r>;
-  each as .png and .eps. <class> is `<index>_<cleaned name>` (outputs/names.py): unique per class.
-The core computes (core.explain.rows); this module reads the files, draws and writes.
+- shap_values.csv: one line per explained row and class: row, class, base_value (the average prediction over
+  the background), model_output (this row's prediction), then one column per feature named as in the data;
+  in the units asked for (probability by default, or logit). base_value + the features' values = model_output.
+- faithfulness.csv: row, method, deletion_auc, insertion_auc for every row and view (shap, gradcam,
+  attention, random); areas on the explained class's probability over the fraction of features removed, so
+  each is in [0, 1] (core.explain.faithfulness says how).
+- summary.txt: one paragraph per explained row, in plain words.
+- faithfulness.txt: the verdict per view, their ranking, the model-randomisation check and captum's checks.
+- Figures, proportional to what was asked. Once: shap_bar, shap_heatmap, shap_beeswarm_<class> and
+  faithfulness (the curves and verdicts). Per explained row, for the first `figures` rows (default
+  DEFAULT_ROW_FIGURES; "all", "none" or a number): waterfall_row<r>_<class> for the predicted class (and the
+  true class where a label column is present and it differs), force_row<r>_<class>, gradcam_row<r>,
+  attention_row<r>, comparison_row<r>. Formats: the global figures as PNG and EPS, the per-row ones as PNG
+  (`formats` sets one list for all, e.g. ("png",) or ("png", "eps")). <class> is `<index>_<cleaned
+  name>` (outputs/names.py): unique per class however alike the names are.
+The core computes (core.explain.rows.explain_table_rows); this module reads the files, draws and writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import HybridXAIError
-from ..core.explain.rows import background_rows, explain_rows, parse_rows, row_views, true_classes
+from ..core.errors import HybridXAIError, setting
+from ..core.explain.rows import background_rows, explain_table_rows, parse_rows  # noqa: F401
+from ..core.explain.run import ExplainProgress, ExplanationRun
 from ..core.explain.shap_engine import ShapResult
 from .names import class_file_name
 
-MAX_ROW_FIGURES = 10
+DEFAULT_ROW_FIGURES = 3  # 5 figures per row at ~0.25 CPU s each: 3 rows keep 100 rows within 20 s
+MAX_ROW_FIGURES = DEFAULT_ROW_FIGURES  # kept for callers of the old name
+GLOBAL_FORMATS = ("png", "eps")
+ROW_FORMATS = ("png",)
+ROW_DPI = 120  # per-row figures: smaller files, faster to write; the global ones at 150
+FORMATS = ("png", "eps", "pdf", "svg")
+FAITHFULNESS_COLUMNS = ["row", "method", "deletion_auc", "insertion_auc"]
+
+
+def row_figure_count(spec: str | int | None, n_rows: int) -> int:
+    """How many explained rows get their own figures: "all", "none", a number, or None (the default)."""
+    if spec is None:
+        return min(DEFAULT_ROW_FIGURES, n_rows)
+    text = str(spec).strip().lower()
+    if text == "all":
+        return n_rows
+    if text == "none":
+        return 0
+    if text.isdigit():
+        return min(int(text), n_rows)
+    raise HybridXAIError(f"Cannot read '{spec}' as the number of rows with figures: use "
+                         f"{setting('figures', 'all')}, {setting('figures', 'none')} or a number such as "
+                         f"{setting('figures', '5')}.")
+
+
+def parse_formats(spec: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """'png,eps' -> ("png", "eps"); None keeps the default (global figures PNG + EPS, per-row PNG)."""
+    if spec is None:
+        return None
+    items = [s.strip().lower().lstrip(".") for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    items = [s for s in items if s]
+    bad = [s for s in items if s not in FORMATS]
+    if bad or not items:
+        raise HybridXAIError(f"Unknown figure format '{bad[0] if bad else spec}': use a comma-separated list of "
+                             f"{', '.join(FORMATS)}, e.g. {setting('formats', 'png,eps')}.")
+    return tuple(dict.fromkeys(items))
 
 
 def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
-    """One line per row and class: row, class, base_value, model_output, then one column per feature."""
+    """One line per row and class: row, class, base_value, model_output, then one column per unit (feature)."""
     import pandas as pd
 
     from ..core.fileio import write_csv
@@ -45,80 +91,167 @@ def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
     return write_csv(pd.concat([frame, features], axis=1), Path(path), float_format="%.10g")
 
 
-def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
-                   method: str = "auto", background_path: str | Path | None = None, label: str | None = None,
-                   progress=None) -> ShapResult:
-    """Explain rows of DATA with the trained model; write shap_values.csv and all figures to out_dir.
+def write_faithfulness_csv(run: ExplanationRun, path: str | Path) -> Path:
+    import pandas as pd
 
-    rows: "0-9,15" (0-based data rows) or None for the first rows (at most 10). background_path: a CSV
-    with the model's feature columns (default: the training rows saved in the model). label: the label
-    column for true classes (default: the model's). progress: optional callable(ShapProgress).
-    """
+    from ..core.fileio import write_csv
+
+    lines = run.faithfulness.table() if run.faithfulness is not None else []
+    return write_csv(pd.DataFrame(lines, columns=FAITHFULNESS_COLUMNS), Path(path), float_format="%.6g")
+
+
+def _no_transparency_note(record) -> bool:
+    return "does not support transparency" not in record.getMessage()
+
+
+def save_figure(fig, path: Path, dpi: int = 150) -> Path:
+    """Write a figure drawn with a constrained layout, without a second "tight" bounding-box pass (plotting.export
+    draws every figure twice to find its tight box: twice the cost for tens of figures)."""
+    import logging
+
+    from ..core.fileio import atomic_write_stream
+
+    ps_log = logging.getLogger("matplotlib.backends.backend_ps")  # EPS has no transparency: said once per artist
+    ps_log.addFilter(_no_transparency_note)
+    try:
+        return atomic_write_stream(path, lambda fh: fig.savefig(fh, format=path.suffix[1:].lower(), dpi=dpi))
+    except OSError as exc:
+        raise HybridXAIError(f"Could not write {path}: {exc.strerror or exc}.") from exc
+    finally:
+        ps_log.removeFilter(_no_transparency_note)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    from ..core.fileio import atomic_write
+
+    return atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text.rstrip("\n") + "\n", encoding="utf-8"))
+
+
+def explain_file(trained, data_path: str | Path, rows: str | None = None, method: str = "auto",
+                 background_path: str | Path | None = None, label: str | None = None, units: str = "probability",
+                 kind: str | None = None, progress: Callable | None = None) -> ExplanationRun:
+    """Read DATA (and a background CSV), explain the chosen rows with every view and measure them (the core's
+    explain_table_rows); progress(ExplainProgress) after each step."""
     from ..core.data import read_table
 
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
     source = Path(data_path).name
     df = read_table(data_path, label=label or trained.label_column)
-    selected = parse_rows(rows, len(df))
-    sub = df.iloc[selected]
-    X = trained.transform(sub, source)  # (R, F) scaled float32
-    true = true_classes(trained, sub, label, source)
     given = None
     if background_path is not None:
         given = trained.transform(read_table(background_path), Path(background_path).name)
-    background = background_rows(trained, given)
-    gen = explain_rows(trained, X, selected, background, method, X_raw=trained.unscale(X), true=true)
+    gen = explain_table_rows(trained, df, source, rows, label=label, background=given, method=method, units=units,
+                             kind=kind)
     while True:
         try:
             item = next(gen)
         except StopIteration as stop:
-            result = stop.value
-            break
+            return stop.value
         if progress is not None:
             progress(item)
-    write_shap_csv(result, out / "shap_values.csv")
-    write_figures(trained, result, out)
-    return result
 
 
-def write_figures(trained, result: ShapResult, out: Path, max_row_figures: int | None = None) -> list[Path]:
-    """Every explanation figure for `result`, as PNG and EPS (per-row figures for the first
-    `max_row_figures` rows, default MAX_ROW_FIGURES). Returns the files written."""
+def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
+                   method: str = "auto", background_path: str | Path | None = None, label: str | None = None,
+                   progress: Callable | None = None, units: str = "probability", figures: str | int | None = None,
+                   formats: str | Sequence[str] | None = None, kind: str | None = None) -> ExplanationRun:
+    """Explain rows of DATA with the trained model and write every file into out_dir (see the module's doc).
+
+    rows: "0-9,15" (0-based data rows) or None for the first rows (at most 10). background_path: a CSV with
+    the model's feature columns (default: the training rows saved in the model). label: the label column for
+    true classes (default: the model's). units: probability or logit. figures: rows with their own figures
+    ("all", "none", a number; default 3). formats: e.g. "png,eps" for every figure. kind: table or series
+    (default: guessed). progress: callable(ExplainProgress). Returns the ExplanationRun (its SHAP result's
+    fields read through: run.method, run.rows, ...)."""
+    out = Path(out_dir)
+    n_figures_spec = figures
+    row_figure_count(figures, 0)  # a bad --figures is said before the work, not after it
+    format_list = parse_formats(formats)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
+    run = explain_file(trained, data_path, rows, method, background_path, label, units, kind, progress)
+    write_explanation(trained, run, out, n_figures_spec, format_list, progress)
+    return run
+
+
+def write_explanation(trained, run: ExplanationRun, out: Path, figures: str | int | None = None,
+                      formats: tuple[str, ...] | None = None, progress: Callable | None = None) -> list[Path]:
+    """shap_values.csv, faithfulness.csv, summary.txt, faithfulness.txt and the figures for `run`."""
+    out = Path(out)
+    written = [write_shap_csv(run.shap, out / "shap_values.csv")]
+    if run.faithfulness is not None:
+        written.append(write_faithfulness_csv(run, out / "faithfulness.csv"))
+        written.append(write_text(run.faithfulness.text(), out / "faithfulness.txt"))
+    written.append(write_text("\n\n".join(s.text for s in run.summaries()), out / "summary.txt"))
+    n_rows = row_figure_count(figures, run.shap.n_rows)
+    written += write_figures(trained, run, out, n_rows, formats, progress)
+    return written
+
+
+def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
+                  formats: tuple[str, ...] | None = None, progress: Callable | None = None) -> list[Path]:
+    """The global figures once and the per-row figures for the first `max_row_figures` rows (see the module's
+    doc for names and formats). `run`: an ExplanationRun (or a bare ShapResult: no faithfulness figure).
+    Returns the files written."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from ..core.explain.rows import row_views
     from ..plotting import explain_plots as ep
-    from ..plotting.export import export_figure
+    from ..plotting.faithfulness_plots import draw_faithfulness, faithfulness_figure_size
+    from ..plotting.row_figures import shap_per_feature
 
+    result = run.shap if isinstance(run, ExplanationRun) else run
+    faith = run.faithfulness if isinstance(run, ExplanationRun) else None
     written: list[Path] = []
-    F = result.values.shape[1]
+    F = result.X.shape[1]
     wide = min(14.0, 6.0 + 0.06 * F)
-
-    def save(fig, name):
-        for ext in (".png", ".eps"):
-            written.append(export_figure(fig, out / f"{name}{ext}"))
+    n = min(result.n_rows, DEFAULT_ROW_FIGURES if max_row_figures is None else max_row_figures)
+    global_formats = formats or GLOBAL_FORMATS
+    row_formats = formats or ROW_FORMATS
+    n_global = 3 + len(result.class_names) + (faith is not None)
+    total = n_global + 5 * n
+    # One Figure, cleared and resized for each drawing: building a new Figure + canvas each time cost more
+    # than the drawing of the smaller figures.
+    figure = Figure(figsize=(7.5, 5.5), layout="constrained")
+    FigureCanvasAgg(figure)
 
     def fig(w=7.5, h=5.5):
-        return Figure(figsize=(w, h), layout="constrained")
+        figure.clear()
+        figure.set_size_inches(w, h)
+        figure.set_layout_engine("constrained")
+        return figure
+
+    def save(f, name, kinds, dpi=150):
+        for ext in kinds:
+            written.append(save_figure(f, out / f"{name}.{ext}", dpi))
+        if progress is not None:
+            done = len({p.stem for p in written})
+            progress(ExplainProgress("figures", min(done, total), total, f"Figures: {min(done, total)}/{total}"))
 
     f = fig()
     ep.draw_shap_bar(f.add_subplot(), result)
-    save(f, "shap_bar")
+    save(f, "shap_bar", global_formats)
     f = fig(wide, 5.5)
     ep.draw_shap_heatmap(f.add_subplot(), result)
-    save(f, "shap_heatmap")
+    save(f, "shap_heatmap", global_formats)
     for c, name in enumerate(result.class_names):
         f = fig()
         ep.draw_beeswarm(f.add_subplot(), result, c)
-        save(f, f"shap_beeswarm_{class_file_name(result.class_names, c)}")
+        save(f, f"shap_beeswarm_{class_file_name(result.class_names, c)}", global_formats)
+    if faith is not None:
+        f = fig(*faithfulness_figure_size(faith))
+        draw_faithfulness(f, faith)
+        save(f, "faithfulness", global_formats)
+    if n == 0:
+        return written
 
-    n = min(result.n_rows, MAX_ROW_FIGURES if max_row_figures is None else max_row_figures)
-    views = row_views(trained.model, result.X[:n], result.predicted[:n], result.feature_names, result.class_names)
+    views = row_views(trained.model, result.X[:n], result.predicted[:n],
+                      result.input_names or result.feature_names, result.class_names)
     cam, att = views.gradcam, views.attention
     X_show = result.X  # the scaled row the model sees: raw columns of different scales hide each other
+    names = result.input_names or result.feature_names
     for i in range(n):
         r = int(result.rows[i])
         classes = [int(result.predicted[i])]
@@ -128,25 +261,27 @@ def write_figures(trained, result: ShapResult, out: Path, max_row_figures: int |
             cname = class_file_name(result.class_names, c)
             f = fig()
             ep.draw_waterfall(f.add_subplot(), result, row=i, class_index=c)
-            save(f, f"waterfall_row{r}_{cname}")
+            save(f, f"waterfall_row{r}_{cname}", row_formats, ROW_DPI)
             f = fig(10, 3.6)
             ep.draw_force(f.add_subplot(), result, row=i, class_index=c)
-            save(f, f"force_row{r}_{cname}")
+            save(f, f"force_row{r}_{cname}", row_formats, ROW_DPI)
         pred = result.class_names[result.predicted[i]]
         f = fig(wide, 3.6)
-        ep.draw_gradcam(f.add_subplot(), X_show[i], cam.heatmap[i], result.feature_names,
+        ep.draw_gradcam(f.add_subplot(), X_show[i], cam.heatmap[i], names,
                         title=f"Row {r}: {cam.message(i)} (predicted)", no_evidence=bool(cam.no_evidence[i]))
-        save(f, f"gradcam_row{r}")
+        save(f, f"gradcam_row{r}", row_formats, ROW_DPI)
         f = fig(6.5, 5.5)
         ep.draw_attention(f.add_subplot(), att, index=i, prefix=f"Row {r} (predicted {pred}): ")
-        save(f, f"attention_row{r}")
+        save(f, f"attention_row{r}", row_formats, ROW_DPI)
         f = fig(wide + 3, 7.5)
         c = int(result.predicted[i])
-        ep.comparison_figure(f, X_show[i], result.values[i, :, c], cam.heatmap[i], att.received_upsampled[i],
-                             result.feature_names, result.class_names[c],
+        ep.comparison_figure(f, X_show[i], shap_per_feature(result, i, c), cam.per_feature()[i],
+                             att.per_feature()[i], names, result.class_names[c],
                              title=f"Row {r}: input, SHAP, Grad-CAM and attention for class {result.class_names[c]}")
-        save(f, f"comparison_row{r}")
+        save(f, f"comparison_row{r}", row_formats, ROW_DPI)
     return written
 
 
-__all__ = ["explain_to_dir", "parse_rows", "write_shap_csv", "write_figures", "MAX_ROW_FIGURES"]
+__all__ = ["DEFAULT_ROW_FIGURES", "FAITHFULNESS_COLUMNS", "MAX_ROW_FIGURES", "explain_file", "explain_to_dir",
+           "parse_formats", "parse_rows", "row_figure_count", "write_explanation", "write_faithfulness_csv",
+           "write_figures", "write_shap_csv"]

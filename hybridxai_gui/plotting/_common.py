@@ -8,7 +8,7 @@ import numpy as np
 
 TOP_K = 15
 MAX_TICKS = 25
-POS_COLOR = "#d62728"  # pushes the logit up
+POS_COLOR = "#d62728"  # pushes the output (probability or logit) up
 NEG_COLOR = "#1f77b4"  # pushes it down
 OK_COLOR = "#2ca02c"
 BAD_COLOR = "#d62728"

@@ -5,8 +5,10 @@ Grad-CAM and attention: `draw_gradcam`, `draw_attention`, `draw_received_attenti
 One row side by side: `draw_comparison` (several Axes sharing x) and `draw_rank_agreement`.
 
 Every SHAP figure shows the additivity check (`additivity_text`) in its right-hand title, red when
-the check failed. Many features stay readable: bar, beeswarm and waterfall show the top k (15 by
-default) and sum the rest into one "N other features" entry; feature-name ticks are thinned.
+the check failed, and names its units in words (the probability of a class, or the logit). Many
+features stay readable: bar, beeswarm and waterfall show the top k (15 by default) and sum the rest
+into one "N other features" entry; feature-name ticks are thinned. A unit may be a group of features (a
+segment of a series): it is named, without a value.
 """
 
 from __future__ import annotations
@@ -45,6 +47,47 @@ def _fmt(v: float) -> str:
 
 def _display_X(result) -> np.ndarray:
     return result.X_raw if getattr(result, "X_raw", None) is not None else result.X
+
+
+def _units(result) -> str:
+    return getattr(result, "units", "logit")
+
+
+def _unit_words(result, class_name: str | None = None) -> str:
+    from ..core.explain.shap_result import units_words
+
+    return units_words(_units(result), class_name)
+
+
+def _value_text(result, v: float) -> str:
+    """An output value (base, prediction) in the result's units: probabilities to 2-3 digits."""
+    if _units(result) == "probability":
+        from ..core.explain.shap_result import format_probability
+
+        return format_probability(v)
+    return _fmt(v)
+
+
+def _effect_text(result, v: float) -> str:
+    from ..core.explain.shap_result import format_effect
+
+    return format_effect(v, _units(result))
+
+
+def _unit_label(result, row: int, i: int, width: int = 22) -> str:
+    """'name = value' for a single feature, the name alone for a group of features."""
+    value = result.unit_value(row, i) if hasattr(result, "unit_value") else float(_display_X(result)[row, i])
+    name = _short(result.feature_names[i], width)
+    return name if value is None else f"{name} = {_fmt(value)}"
+
+
+def _unit_colour_values(result) -> np.ndarray:
+    """(R, U) the value each unit shows in the beeswarm's colour: the feature, or the mean of a group's features."""
+    Xd = _display_X(result)
+    groups = getattr(result, "groups", None)
+    if groups is None:
+        return Xd
+    return np.stack([Xd[:, np.asarray(g)].mean(axis=1) for g in groups], axis=1)
 
 
 def _top_features(importance: np.ndarray, top_k: int) -> np.ndarray:
@@ -105,7 +148,7 @@ def draw_shap_bar(ax, result, top_k: int = TOP_K, stacked: bool = True) -> None:
             ax.set_xlim(0, edge)
             ax.text(edge * 0.99, y[-1], f"total {_fmt(rest_total)} ▸", ha="right", va="center", fontsize=7,
                     color="white", fontweight="bold")
-    ax.set_xlabel("mean |SHAP value| (logit units)" + (", summed over classes" if stacked else ""))
+    ax.set_xlabel(f"mean |SHAP value| ({_unit_words(result)})" + (", summed over classes" if stacked else ""))
     rows = f"{result.n_rows} row" + ("s" if result.n_rows != 1 else "")
     _titles(ax, f"Feature importance, {rows} ({result.method})", result)
     # outside the axes: inside, it hid the lowest bars (and the clipped rest's total)
@@ -137,7 +180,7 @@ def draw_beeswarm(ax, result, class_index: int | None = None, top_k: int = TOP_K
     """SHAP value per row (x) for the top_k features of one class; colour = the feature's value."""
     c = _class_index(result, class_index)
     vals = result.values[:, :, c]  # (R, F)
-    Xd = _display_X(result)
+    Xd = _unit_colour_values(result)
     F = vals.shape[1]
     top = _top_features(np.abs(vals).mean(axis=0), top_k)
     rest = np.setdiff1d(np.arange(F), top)
@@ -172,7 +215,7 @@ def draw_beeswarm(ax, result, class_index: int | None = None, top_k: int = TOP_K
     ax.set_yticks(np.arange(n_lines)[::-1])
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_ylim(-0.6, n_lines - 0.4)
-    ax.set_xlabel(f"SHAP value for class {result.class_names[c]} (logit units)")
+    ax.set_xlabel(f"effect on the {_unit_words(result, result.class_names[c])}")
     _titles(ax, f"SHAP values per row, class {result.class_names[c]}", result)
     if sc is not None:
         cb = ax.figure.colorbar(sc, ax=ax, fraction=0.04, pad=0.02, ticks=[0, 1])
@@ -182,10 +225,9 @@ def draw_beeswarm(ax, result, class_index: int | None = None, top_k: int = TOP_K
 
 def _row_contributions(result, row: int, c: int, top_k: int):
     phi = result.values[row, :, c]
-    Xd = _display_X(result)[row]
     top = _top_features(np.abs(phi), top_k)
     rest = np.setdiff1d(np.arange(len(phi)), top)
-    items = [(f"{_short(result.feature_names[i])} = {_fmt(float(Xd[i]))}", float(phi[i])) for i in top]
+    items = [(_unit_label(result, row, i), float(phi[i])) for i in top]
     if len(rest):
         items.append((f"{len(rest)} other features", float(phi[rest].sum())))
     return items
@@ -200,7 +242,9 @@ def _row_title(result, row: int, c: int) -> str:
 
 
 def draw_waterfall(ax, result, row: int = 0, class_index: int | None = None, top_k: int = TOP_K) -> None:
-    """From the base value to f(x): one bar per feature (largest |SHAP| at the top), rest summed."""
+    """From the average prediction over the background to this row's prediction, in the result's units: one
+    signed bar per feature (largest |SHAP| at the top; red pushes towards the class, blue against), rest
+    summed."""
     c = int(result.predicted[row]) if class_index is None else int(class_index)
     base = float(result.base_values[c])
     fx = float(result.model_output[row, c])
@@ -214,7 +258,7 @@ def draw_waterfall(ax, result, row: int = 0, class_index: int | None = None, top
         color = POS_COLOR if v >= 0 else NEG_COLOR
         ax.barh(k, v, left=start, height=0.7, color=color)
         end = start + v
-        txt = ("+" if v >= 0 else "−") + _fmt(abs(v))
+        txt = _effect_text(result, v)
         ax.text(max(start, end) + 0.01 * span, k, txt, va="center", ha="left", fontsize=7, color=color)
         if k < n - 1:
             ax.plot([end, end], [k + 0.35, k + 0.65], color="0.5", lw=0.6)
@@ -224,27 +268,27 @@ def draw_waterfall(ax, result, row: int = 0, class_index: int | None = None, top
     ax.axvline(base, color="0.4", ls="--", lw=0.8)
     ax.axvline(fx, color="0.1", ls=":", lw=0.8)
     ax.set_ylim(-1.0, n + 0.1)
-    ax.text(base, -0.65, f"base E[f(b)] = {_fmt(base)}", ha="center", va="center", fontsize=7, color="0.3",
-            bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.9))
-    ax.text(fx, n - 0.35, f"f(x) = {_fmt(fx)}", ha="center", va="bottom", fontsize=7, color="0.1",
-            fontweight="bold", bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.9))
+    ax.text(base, -0.65, f"average prediction over the background: {_value_text(result, base)}", ha="center",
+            va="center", fontsize=7, color="0.3", bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.9))
+    ax.text(fx, n - 0.35, f"this row's prediction: {_value_text(result, fx)}", ha="center", va="bottom", fontsize=7,
+            color="0.1", fontweight="bold", bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.9))
     lo = min(base, fx, *(base + np.cumsum([v for _, v in order])))
     hi = max(base, fx, *(base + np.cumsum([v for _, v in order])))
     pad = 0.12 * max(hi - lo, 1e-9)
     ax.set_xlim(lo - pad, hi + 1.5 * pad)
-    ax.set_xlabel(f"logit of class {result.class_names[c]}")
+    ax.set_xlabel(f"{_unit_words(result, result.class_names[c])}   (red pushes towards the class, blue against)")
     _titles(ax, _row_title(result, row, c), result, fontsize=9)
 
 
 def draw_force(ax, result, row: int = 0, class_index: int | None = None, top_k: int = 8) -> None:
-    """Force plot: contributions as arrows along the logit axis, red pushing up, blue pushing down."""
+    """Force plot: contributions as arrows along the output axis (probability or logit), red pushing up, blue
+    pushing down."""
     from matplotlib.patches import Polygon
 
     c = int(result.predicted[row]) if class_index is None else int(class_index)
     base = float(result.base_values[c])
     fx = float(result.model_output[row, c])
     phi = result.values[row, :, c]
-    Xd = _display_X(result)[row]
     pos = [i for i in np.argsort(-phi) if phi[i] > 0]
     neg = [i for i in np.argsort(phi) if phi[i] < 0]
     total_pos, total_neg = phi[phi > 0].sum(), phi[phi < 0].sum()
@@ -281,25 +325,27 @@ def draw_force(ax, result, row: int = 0, class_index: int | None = None, top_k: 
     char_w = (1.1 * width) / max(1.0, fig_w_in * 72 / 4.0)  # ~4 pt per 6.5 pt character
     level_end = [-np.inf] * 4
     for xm, i, color in biggest:
-        text = f"{_short(result.feature_names[i], 16)} = {_fmt(float(Xd[i]))}"
+        text = _unit_label(result, row, i, 16)
         half = 0.5 * len(text) * char_w
         level = next((lv for lv, end in enumerate(level_end) if xm - half > end), None)
         if level is None:
             continue  # no room: the contribution stays unlabelled (it is also in the waterfall)
         level_end[level] = xm + half + char_w
-        ax.annotate(f"{text}\n{'+' if phi[i] > 0 else '−'}{_fmt(abs(float(phi[i])))}", xy=(xm, -0.27),
+        ax.annotate(f"{text}\n{_effect_text(result, float(phi[i]))}", xy=(xm, -0.27),
                     xytext=(xm, label_y - 0.3 * level), ha="center", va="top", fontsize=6.5, color=color,
                     arrowprops=dict(arrowstyle="-", color=color, lw=0.5))
     ax.axvline(fx, color="0.1", lw=1.0)
-    ax.text(fx, 0.42, f"f(x) = {_fmt(fx)}", ha="center", va="bottom", fontsize=8, fontweight="bold")
+    ax.text(fx, 0.42, f"this row's prediction: {_value_text(result, fx)}", ha="center", va="bottom", fontsize=8,
+            fontweight="bold")
     ax.plot([base], [0.33], marker="v", color="0.4")
-    ax.text(base, 0.55, f"base = {_fmt(base)}", ha="center", va="bottom", fontsize=7, color="0.4")
+    ax.text(base, 0.55, f"average over the background: {_value_text(result, base)}", ha="center", va="bottom",
+            fontsize=7, color="0.4")
     ax.set_xlim(lo - 0.05 * width, hi + 0.05 * width)
     ax.set_ylim(-1.95, 0.9)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    ax.set_xlabel(f"logit of class {result.class_names[c]}   (red pushes higher, blue lower)")
+    ax.set_xlabel(f"{_unit_words(result, result.class_names[c])}   (red pushes higher, blue lower)")
     _titles(ax, _row_title(result, row, c), result, fontsize=9)
 
 
@@ -325,7 +371,7 @@ def draw_shap_heatmap(ax, result, class_index: int | None = None, max_features: 
     ax.set_ylabel("row")
     _titles(ax, f"SHAP values, class {result.class_names[c]}{note}", result)
     cb = ax.figure.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
-    cb.set_label("SHAP value (logit units)", fontsize=8)
+    cb.set_label(f"effect ({_unit_words(result)})", fontsize=8)
 
 
 # ---------------------------------------------------------------------------------------------

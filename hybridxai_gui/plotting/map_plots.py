@@ -8,20 +8,35 @@ import numpy as np
 
 from ._common import NEG_COLOR, POS_COLOR, feature_ticks, plain_axis, short_name
 
+def _time_names(feature_names: Sequence[str] | None, n_values: int, length: int) -> list[str]:
+    """Tick names along the time axis: the feature names for one channel, else step numbers."""
+    if feature_names is not None and len(feature_names) == length:
+        return list(feature_names)
+    return [f"step {t}" for t in range(length)]
+
+
 def draw_gradcam(ax, x_row: np.ndarray, heatmap: np.ndarray, feature_names: Sequence[str] | None = None,
                  title: str = "Grad-CAM", no_evidence: bool = False, cmap: str = "inferno") -> None:
-    """The input row as a line over a Grad-CAM heat band (one cell per feature)."""
+    """The input row as a line over a Grad-CAM heat band (one cell per time step). A row of C channels
+    (len(x_row) = C × len(heatmap)) draws one line per channel over the same band: the map is over time."""
     x_row = np.asarray(x_row, dtype=float)
     heatmap = np.asarray(heatmap, dtype=float)
-    F = len(x_row)
-    names = list(feature_names) if feature_names is not None else [f"f{i + 1}" for i in range(F)]
+    T = len(heatmap)
+    channels = len(x_row) // T if T and len(x_row) % T == 0 else 1
+    lines = x_row.reshape(channels, T) if channels > 1 else x_row[None, :]
+    names = _time_names(feature_names, len(x_row), T)
     lo, hi = float(np.nanmin(x_row)), float(np.nanmax(x_row))
     pad = 0.1 * (hi - lo) if hi > lo else 1.0
     im = ax.imshow(heatmap[None, :], aspect="auto", cmap=cmap, vmin=0, vmax=1, alpha=0.85,
-                   extent=(-0.5, F - 0.5, lo - pad, hi + pad), interpolation="nearest", origin="lower")
-    ax.plot(np.arange(F), x_row, color="white", lw=2.6)
-    ax.plot(np.arange(F), x_row, color="#1f77b4", lw=1.4, marker="o" if F <= 40 else None, ms=3)
-    ax.set_xlim(-0.5, F - 0.5)
+                   extent=(-0.5, T - 0.5, lo - pad, hi + pad), interpolation="nearest", origin="lower")
+    colours = ["#1f77b4", "#2ca02c", "#17becf", "#9467bd", "#e377c2", "#8c564b"]
+    for c, line in enumerate(lines):
+        ax.plot(np.arange(T), line, color="white", lw=2.6)
+        ax.plot(np.arange(T), line, color=colours[c % len(colours)], lw=1.4, marker="o" if T <= 40 else None, ms=3,
+                label=f"channel {c + 1}" if channels > 1 else None)
+    if channels > 1:
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.8)
+    ax.set_xlim(-0.5, T - 0.5)
     ax.set_ylim(lo - pad, hi + pad)
     feature_ticks(ax, names)
     ax.set_ylabel("input (scaled)")
@@ -72,8 +87,9 @@ def draw_attention(ax, attention, index: int = 0, head: int | None = None, cmap:
 def draw_received_attention(ax, attention, index: int = 0, feature_names: Sequence[str] | None = None) -> None:
     """Attention each input feature's position receives (mean over queries), per feature."""
     up = attention.received_upsampled[index]
-    F = len(up)
-    names = list(feature_names) if feature_names is not None else [f"f{i + 1}" for i in range(F)]
+    F = len(up)  # time steps (= features for one channel)
+    names = _time_names(feature_names, F * getattr(attention, "n_channels", 1), F) if feature_names is not None \
+        else [f"f{i + 1}" for i in range(F)]
     ax.plot(np.arange(F), up, color="#9467bd", lw=1.5, label="upsampled (linear)")
     for (start, end), value in zip(attention.spans, attention.received[index]):
         ax.hlines(value, start - 0.5, end - 0.5, color="#9467bd", lw=3, alpha=0.35)
@@ -114,7 +130,7 @@ def draw_comparison(axes: Sequence, x_row: np.ndarray, shap_row: np.ndarray, gra
 
 def rank_agreement(importances: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
     """Spearman correlation between per-feature importances (names, (k, k) matrix)."""
-    from scipy.stats import spearmanr
+    from ..core.explain.ranks import spearman
 
     names = list(importances)
     k = len(names)
@@ -122,7 +138,7 @@ def rank_agreement(importances: dict[str, np.ndarray]) -> tuple[list[str], np.nd
     for a in range(k):
         for b in range(a + 1, k):
             x, y = np.asarray(importances[names[a]], float), np.asarray(importances[names[b]], float)
-            rho = float(spearmanr(x, y).statistic) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
+            rho = spearman(x, y) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
             mat[a, b] = mat[b, a] = rho
     return names, mat
 

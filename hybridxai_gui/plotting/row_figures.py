@@ -10,7 +10,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
-SHAP_VIEWS = ("bar", "beeswarm", "waterfall", "force", "heatmap", "comparison")
+# The one-row waterfall (signed, the explained class) comes first: it is the default view.
+SHAP_VIEWS = ("waterfall", "force", "bar", "beeswarm", "heatmap", "comparison")
+
+
+def shap_per_feature(result, position: int, class_index: int) -> np.ndarray:
+    """(F,) one SHAP value per input feature: a group's value spread evenly over its features."""
+    values = result.values[position, :, class_index]
+    groups = getattr(result, "groups", None)
+    if groups is None:
+        return values
+    out = np.zeros(result.X.shape[1])
+    for g, members in enumerate(groups):
+        out[np.asarray(members)] = values[g] / len(members)
+    return out
+
+
+def _per_feature(view) -> np.ndarray:
+    return view.per_feature() if hasattr(view, "per_feature") else (
+        view.heatmap if hasattr(view, "heatmap") else view.received_upsampled)
 
 
 def draw_gradcam_figure(fig, x: np.ndarray, cam, feature_names: Sequence[str], row: int, which: str) -> None:
@@ -52,8 +70,8 @@ def draw_shap_view(fig, result, view: str, class_index: int | None = None, posit
             ep.draw_force(fig.add_subplot(), result, r, c)
         else:
             name = result.class_names[c]
-            ep.comparison_figure(fig, x[0], result.values[r, :, c], views.gradcam.heatmap[0],
-                                 views.attention.received_upsampled[0], result.feature_names, name,
-                                 title=f"Row {row}: class {name}")
+            names = result.input_names if getattr(result, "input_names", None) else result.feature_names
+            ep.comparison_figure(fig, x[0], shap_per_feature(result, r, c), _per_feature(views.gradcam)[0],
+                                 _per_feature(views.attention)[0], names, name, title=f"Row {row}: class {name}")
     else:
         raise ValueError(f"unknown SHAP view {view!r}; one of {SHAP_VIEWS}")

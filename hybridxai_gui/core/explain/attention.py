@@ -1,4 +1,8 @@
-"""Attention maps of the hybrid model, labelled with the input features each position covers."""
+"""Attention maps of the hybrid model, labelled with the input features (or time steps) each position covers.
+
+Positions are over time: for a row of C channels × T steps, each position covers a span of steps of every
+channel, so attention cannot rank channels (`per_feature()` repeats the time map over the channels).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..model import position_spans
+from .groups import per_feature_from_time
 
 
-def position_labels(n_features: int, feature_names: Sequence[str] | None = None) -> list[str]:
-    """One label per attention position: "features 1–4" (1-based), or "f1–f4" with names."""
+def position_labels(n_features: int, feature_names: Sequence[str] | None = None, n_channels: int = 1) -> list[str]:
+    """One label per attention position: "features 1–4" (1-based), or "f1–f4" with names; for a series of
+    several channels (n_features = its length T) "steps 0–3" (0-based, as segment names)."""
     labels = []
     for start, end in position_spans(n_features):
-        if feature_names is not None:
+        if n_channels > 1:
+            labels.append(f"step {start}" if end - start == 1 else f"steps {start}–{end - 1}")
+        elif feature_names is not None:
             first, last = feature_names[start], feature_names[end - 1]
             labels.append(first if end - start == 1 else f"{first}–{last}")
         else:
@@ -30,11 +38,20 @@ class AttentionResult:
     mean: np.ndarray  # (B, L, L) averaged over heads; rows = queries, columns = keys
     per_head: np.ndarray  # (B, H, L, L)
     received: np.ndarray  # (B, L) attention each key position receives (mean over queries)
-    received_upsampled: np.ndarray  # (B, F) linear upsampling to the input length
-    spans: list[tuple[int, int]]  # [start, end) input features of each position
+    received_upsampled: np.ndarray  # (B, T) linear upsampling to the series length (T = F for one channel)
+    spans: list[tuple[int, int]]  # [start, end) input steps of each position
     labels: list[str]  # "features 1–4" style labels, one per position
     predicted: np.ndarray  # (B,)
     logits: np.ndarray  # (B, C)
+    n_channels: int = 1  # the row holds n_channels × T values, channel-major
+
+    @property
+    def n_positions(self) -> int:
+        return self.received.shape[1]
+
+    def per_feature(self) -> np.ndarray:
+        """(B, F) attention received per input feature: the time map repeated over the channels."""
+        return per_feature_from_time(self.received_upsampled, self.n_channels)
 
 
 class AttentionExplainer:
@@ -48,7 +65,8 @@ class AttentionExplainer:
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         if x.ndim == 1:
             x = x[None, :]
-        n_features = x.shape[1]
+        n_channels = int(getattr(self.model, "n_channels", 1))
+        length = int(getattr(self.model, "length", x.shape[1] // n_channels))  # T
         was_training = self.model.training
         try:
             self.model.eval()
@@ -58,9 +76,9 @@ class AttentionExplainer:
             self.model.train(was_training)
         mean = heads.mean(dim=1)  # (B, L, L): what average_attn_weights=True returns
         received = mean.mean(dim=1)  # (B, L): column mean over queries
-        up = F.interpolate(received[:, None, :], size=n_features, mode="linear", align_corners=False)[:, 0]
+        up = F.interpolate(received[:, None, :], size=length, mode="linear", align_corners=False)[:, 0]  # (B, T)
         return AttentionResult(
             mean=mean.double().numpy(), per_head=heads.double().numpy(), received=received.double().numpy(),
-            received_upsampled=up.double().numpy(), spans=position_spans(n_features),
-            labels=position_labels(n_features, self.feature_names), predicted=logits.argmax(1).numpy(),
-            logits=logits.double().numpy())
+            received_upsampled=up.double().numpy(), spans=position_spans(length),
+            labels=position_labels(length, self.feature_names, n_channels), predicted=logits.argmax(1).numpy(),
+            logits=logits.double().numpy(), n_channels=n_channels)

@@ -1,8 +1,12 @@
 """Grad-CAM on the last CNN block of the hybrid model.
 
 heatmap = ReLU(Σ_k mean_t(∂ logit_c / ∂A_k) · A_k) on the block's output A (B, K, L), then
-upsampled linearly to the input length F. Equal to captum's
-`LayerGradCam(..., relu_attributions=True)` on the same layer (tested to 1e-6).
+upsampled linearly to the series length T (the row's F values are C channels × T steps; T = F for a
+table or a single series). Equal to captum's `LayerGradCam(..., relu_attributions=True)` on the same
+layer (tested to 1e-6).
+
+The map is over time: the first convolution mixes the channels, so Grad-CAM gives every channel the
+same weight at a step (`per_feature()` repeats the map over the channels) and cannot rank channels.
 
 Why the gradient comes from `torch.autograd.grad` on the captured activation rather than from
 `backward()` plus a tensor hook: it touches no parameter's `.grad`, so explaining a model never
@@ -20,18 +24,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .groups import per_feature_from_time
+
 NO_EVIDENCE = "no positive evidence for this class"
 
 
 @dataclass
 class GradCamResult:
     raw: np.ndarray  # (B, L) ReLU'd map on the layer's positions, unnormalised
-    heatmap: np.ndarray  # (B, F) upsampled to the input length, normalised to [0, 1] where max > 0
+    heatmap: np.ndarray  # (B, T) upsampled to the series length, normalised to [0, 1] where max > 0
     target: np.ndarray  # (B,) class index explained per row
     predicted: np.ndarray  # (B,) argmax of the logits
     logits: np.ndarray  # (B, C)
     no_evidence: np.ndarray  # (B,) bool: all-zero map (nothing in the layer speaks for the class)
     class_names: list[str] | None = None
+    n_channels: int = 1  # the row holds n_channels × T values, channel-major
+
+    def per_feature(self) -> np.ndarray:
+        """(B, F) one value per input feature: the time map repeated over the channels."""
+        return per_feature_from_time(self.heatmap, self.n_channels)
 
     def message(self, i: int = 0) -> str:
         name = self.class_names[self.target[i]] if self.class_names else str(self.target[i])
@@ -80,11 +91,13 @@ class GradCAM:
             handle.remove()
             self.model.train(was_training)
 
-        up = F.interpolate(cam[:, None, :], size=n_features, mode="linear", align_corners=False)[:, 0]  # (B, F)
+        n_channels = int(getattr(self.model, "n_channels", 1))
+        length = int(getattr(self.model, "length", n_features // n_channels))  # T
+        up = F.interpolate(cam[:, None, :], size=length, mode="linear", align_corners=False)[:, 0]  # (B, T)
         peak = up.amax(dim=1, keepdim=True)  # (B, 1)
         no_evidence = (cam.amax(dim=1) <= 0)
         heat = torch.where(peak > 0, up / torch.where(peak > 0, peak, torch.ones_like(peak)), torch.zeros_like(up))
         return GradCamResult(
             raw=cam.double().numpy(), heatmap=heat.double().numpy(), target=tgt.numpy().astype(np.int64),
             predicted=logits.detach().argmax(dim=1).numpy(), logits=logits.detach().double().numpy(),
-            no_evidence=no_evidence.numpy(), class_names=self.class_names)
+            no_evidence=no_evidence.numpy(), class_names=self.class_names, n_channels=n_channels)

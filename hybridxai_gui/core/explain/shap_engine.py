@@ -1,25 +1,34 @@
 """SHAP values for the hybrid model: exact, batched permutation, kernel and expected gradients.
 
-Every method explains the logits (one output per class) of the interventional game
+Every method explains an output of the model (the logits, the class probabilities, or any function of
+the logits) through the interventional game over players (single features, or groups of features):
 
-    v(S) = mean over background rows b of f(x_S, b_~S)
+    v(S) = mean over background rows b of out(x_S, b_~S)
 
-whose Shapley values satisfy base + Σφ = f(x) with base = mean_b f(b). After every run the
-additivity gap max |base + Σφ − f(x)| is measured against an independent forward pass and kept on
-the result; a failed check is reported, never hidden.
+where a coalition S takes the players in S from the explained row x and all others from b (a group is
+switched as a whole). Its Shapley values satisfy base + Σφ = out(x) with base = mean_b out(b), in
+whatever units `out` has: additivity holds for probabilities as for logits. After every run the gap
+max |base + Σφ − out(x)| is measured against an independent forward pass and kept on the result; a
+failed check is reported, never hidden.
+
+Logits and probabilities come from the same forward passes (both are averaged per coalition), so one
+run gives both sets of values (`ShapResult.in_units`).
 
 Why our own exact and permutation code rather than shap's explainers: the model is cheap for big
 batches (tens of thousands of rows per second on one thread) and expensive per call. shap evaluates
 one coalition at a time per row (about 6 s per row at 30 features); here all coalitions of many rows
-go through the model in batches of a few thousand rows, which is 10-50 times faster.
+go through the model in batches of a thousand rows or more, which is 10-50 times faster.
 
 Methods
-- exact: all 2^F coalitions against every background row; Shapley weights applied as array ops.
+- exact: all 2^G coalitions of the G players against every background row; Shapley weights applied as
+  array ops.
 - permutation: antithetic permutation sampling, each (permutation, reversed permutation) pair tied
   to one background row, every background row used equally often. Each permutation's marginal
-  contributions telescope to f(x) − f(b), so the values are additive by construction.
-- kernel: shap.KernelExplainer with l1_reg=False (its default keeps only 10 features).
-- gradient: expected gradients (a fast approximation; not additive, and the check says so).
+  contributions telescope to out(x) − out(b), so the values are additive by construction.
+- kernel: shap.KernelExplainer with l1_reg=False (its default keeps only 10 features); over groups it
+  explains the game itself (a 0/1 mask per group).
+- gradient: expected gradients (a fast approximation; not additive, and the check says so); a group's
+  value is the sum of its features'.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -36,19 +45,23 @@ from torch import nn
 
 from ..errors import HybridXAIError
 from .background import CACHE, array_hash, clear_cache, model_hash, select_background  # noqa: F401
+from .groups import check_groups, group_names_from, group_of
+from .shap_result import ADDITIVITY_TOLERANCE, ShapResult, copy_result
 
 METHODS = ("auto", "exact", "permutation", "kernel", "gradient")
+OUTPUTS = ("logit", "probability")
 METHOD_LABELS = {
     "exact": "exact Shapley values (all coalitions)",
     "permutation": "permutation sampling (additive)",
     "kernel": "Kernel SHAP (l1_reg off)",
     "gradient": "expected gradients (fast approximation, not additive)",
 }
-ADDITIVITY_TOLERANCE = 1e-4
-# auto picks exact while one row costs at most this many forward rows (2^F × background):
-# ~2.5 s per row at the measured 80-100k rows/s (F ≤ 11 with 100 background rows).
+# auto picks exact while one row costs at most this many forward rows (2^G × background):
+# ~2.5 s per row at the measured 80-100k rows/s (G ≤ 11 with 100 background rows).
 EXACT_BUDGET = 2**11 * 100
-BATCH_ROWS = 4096  # forward rows per model call: the measured sweet spot on one CPU thread
+# forward rows per model call. Measured on one thread (benchmarks/README.md, "Explain"): 1,024 rows were
+# fastest for the default model at 30 features; 4,096 at 13 features was within a few per cent.
+BATCH_ROWS = 1024
 
 
 class ExplanationCancelled(HybridXAIError):
@@ -60,47 +73,6 @@ class ShapProgress:
     done: int  # rows finished
     total: int  # rows to explain
     message: str = ""
-
-
-@dataclass
-class ShapResult:
-    values: np.ndarray  # (R, F, C) float64 SHAP values of the logits
-    base_values: np.ndarray  # (C,) mean logit over the background
-    model_output: np.ndarray  # (R, C) the model's logits for the explained rows
-    rows: np.ndarray  # (R,) row ids (0-based data rows, or positions when not given)
-    X: np.ndarray  # (R, F) the explained (scaled) inputs
-    feature_names: list[str]
-    class_names: list[str]
-    method: str  # the method actually used (never "auto")
-    background_size: int
-    additivity_gap: float  # max |base + Σφ − logit| over rows and classes
-    additive: bool  # gap <= tolerance
-    n_evaluations: int  # forward rows (or gradient rows) spent per explained row
-    seconds: float
-    predicted: np.ndarray  # (R,) argmax of model_output
-    true: np.ndarray | None = None  # (R,) true class indices when known
-    X_raw: np.ndarray | None = None  # (R, F) unscaled inputs for display
-    tolerance: float = ADDITIVITY_TOLERANCE
-    options: dict = field(default_factory=dict)
-    from_cache: bool = False
-
-    @property
-    def n_rows(self) -> int:
-        return self.values.shape[0]
-
-    @property
-    def additivity_message(self) -> str:
-        """One line for plots and status labels: the largest gap and whether the check passed."""
-        gap = f"{self.additivity_gap:.1e}"
-        if self.additive:
-            return f"Additivity OK: base + ΣSHAP matches the model logit (largest gap {gap})"
-        note = " (expected: this method is an approximation)" if self.method == "gradient" else ""
-        return (f"Additivity FAILED: base + ΣSHAP misses the model logit by up to {gap} "
-                f"(tolerance {self.tolerance:.0e}){note}")
-
-    def mean_abs(self) -> np.ndarray:
-        """(F, C) mean |SHAP| per feature and class: the global importance."""
-        return np.abs(self.values).mean(axis=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,22 +110,31 @@ def _shapley_weights(n: int) -> np.ndarray:
 
 
 class ShapExplainer:
-    """SHAP values of a classifier's logits against a background set.
+    """SHAP values of a classifier's output against a background set.
 
     `model(x)` takes a float tensor (B, F) and returns logits (B, C) or a tuple whose first item
     is the logits (the hybrid model returns (logits, attention)). `background` holds scaled rows.
 
+    output: "logit" (default), "probability" (softmax of the logits), or a function of the logits
+    tensor (N, C) returning a tensor (N, K). With "logit" or "probability" the other units are computed
+    from the same passes and kept on the result (`ShapResult.in_units`).
+    groups: None (one player per feature) or a list of index arrays that partition the features; values
+    are then shaped (R, G, C), one per group, named by `group_names` (default: "first–last" feature).
+
     Options: n_permutations (permutation: per explained row, rounded up so every background row
     gets the same number of antithetic pairs; default 4 × background size), nsamples (kernel,
-    default 2F + 2048), gradient_samples (gradient, default 200), seed, batch_rows, tolerance,
-    exact_budget (auto: largest 2^F × background for exact), cache (True).
+    default 2G + 2048), gradient_samples (gradient, default 200), seed, batch_rows, tolerance,
+    exact_budget (auto: largest 2^G × background for exact), cache (True).
     """
 
     def __init__(self, model: nn.Module, background: np.ndarray, method: str = "auto",
-                 feature_names: Sequence[str] | None = None, class_names: Sequence[str] | None = None,
-                 **options):
+                 feature_names: Sequence[str] | None = None, class_names: Sequence[str] | None = None, *,
+                 output: str | Callable = "logit", groups: Sequence | None = None,
+                 group_names: Sequence[str] | None = None, **options):
         if method not in METHODS:
             raise HybridXAIError(f"Unknown SHAP method '{method}': use one of {', '.join(METHODS)}.")
+        if not (callable(output) or output in OUTPUTS):
+            raise HybridXAIError(f"Unknown SHAP output '{output}': use one of {', '.join(OUTPUTS)}.")
         bg = np.asarray(background, dtype=np.float32)
         if bg.ndim != 2 or len(bg) == 0:
             raise HybridXAIError("The SHAP background needs at least one row of features.")
@@ -166,34 +147,61 @@ class ShapExplainer:
             f"f{i + 1}" for i in range(self.n_features)]
         if len(self.feature_names) != self.n_features:
             raise HybridXAIError(f"{len(self.feature_names)} feature names for {self.n_features} features.")
+        if groups is None:
+            self.groups, self._owner = None, None
+            self.unit_names = list(self.feature_names)
+        else:
+            self.groups = check_groups(groups, self.n_features)
+            self._owner = group_of(self.groups, self.n_features)
+            self.unit_names = (list(group_names) if group_names is not None
+                               else group_names_from(self.groups, self.feature_names))
+            if len(self.unit_names) != len(self.groups):
+                raise HybridXAIError(f"{len(self.unit_names)} group names for {len(self.groups)} groups.")
+        self.n_players = len(self.unit_names)
         known = {"n_permutations", "nsamples", "gradient_samples", "seed", "batch_rows", "tolerance",
                  "exact_budget", "cache"}
         unknown = set(options) - known
         if unknown:
             raise TypeError(f"Unknown ShapExplainer option(s): {', '.join(sorted(unknown))}")
         self.options = options
+        self.output = output
         self.batch_rows = int(options.get("batch_rows", BATCH_ROWS))
         self.tolerance = float(options.get("tolerance", ADDITIVITY_TOLERANCE))
         self.seed = int(options.get("seed", 0))
         self.requested_method = method
-        self.method = self.choose_method(method, self.n_features, len(bg),
+        self.method = self.choose_method(method, self.n_players, len(bg),
                                          options.get("exact_budget", EXACT_BUDGET))
-        self._base = self._forward(bg).mean(axis=0)  # (C,) float64
-        n_classes = self._base.shape[0]
+        self._base = self._forward(bg).mean(axis=0)  # (K,) float64: main outputs, then the other units
+        self.n_outputs = self._base.shape[0] // 2 if output in OUTPUTS else self._base.shape[0]
+        n_classes = self.n_outputs
         self.class_names = list(class_names) if class_names is not None else [str(c) for c in range(n_classes)]
         if len(self.class_names) != n_classes:
             raise HybridXAIError(f"{len(self.class_names)} class names for a model with {n_classes} outputs.")
 
     @staticmethod
-    def choose_method(method: str, n_features: int, background_size: int, exact_budget: int = EXACT_BUDGET) -> str:
+    def choose_method(method: str, n_players: int, background_size: int, exact_budget: int = EXACT_BUDGET) -> str:
         if method != "auto":
             return method
-        return "exact" if (2 ** n_features) * background_size <= exact_budget else "permutation"
+        return "exact" if (2 ** n_players) * background_size <= exact_budget else "permutation"
+
+    @property
+    def units(self) -> str:
+        return self.output if self.output in OUTPUTS else "output"
 
     # -- model calls -------------------------------------------------------------------------
 
+    def _outputs(self, raw) -> torch.Tensor:
+        """The explained outputs of a model call (N, K): the main units first, then the other units."""
+        logits = (raw[0] if isinstance(raw, tuple) else raw).double()  # (N, C)
+        if self.output == "logit":
+            return torch.cat([logits, torch.softmax(logits, dim=1)], dim=1)
+        if self.output == "probability":
+            return torch.cat([torch.softmax(logits, dim=1), logits], dim=1)
+        out = self.output(logits)
+        return (out[:, None] if out.ndim == 1 else out).double()
+
     def _forward(self, X) -> np.ndarray:
-        """Logits (N, C) as float64, in batches, eval mode + inference mode."""
+        """Outputs (N, K) as float64, in batches, eval mode + inference mode."""
         X = torch.as_tensor(np.asarray(X, dtype=np.float32))
         out = []
         was_training = self.model.training
@@ -201,9 +209,7 @@ class ShapExplainer:
         try:
             with torch.inference_mode():
                 for i in range(0, len(X), self.batch_rows):
-                    logits = self.model(X[i:i + self.batch_rows])
-                    logits = logits[0] if isinstance(logits, tuple) else logits
-                    out.append(logits.double().numpy())
+                    out.append(self._outputs(self.model(X[i:i + self.batch_rows])).numpy())
         finally:
             self.model.train(was_training)
         return np.concatenate(out) if out else np.zeros((0, 0))
@@ -212,9 +218,10 @@ class ShapExplainer:
         # inference mode only around the call: a generator must not yield inside it (the mode is
         # thread-local and would leak into the consumer's code between items)
         with torch.inference_mode():
-            out = self.model(X)
-            out = out[0] if isinstance(out, tuple) else out
-            return out.double().numpy()
+            out = []
+            for i in range(0, len(X), self.batch_rows):
+                out.append(self._outputs(self.model(X[i:i + self.batch_rows])).numpy())
+            return np.concatenate(out)
 
     # -- public verb ---------------------------------------------------------------------------
 
@@ -255,21 +262,22 @@ class ShapExplainer:
         true_arr = None if true is None else np.asarray(true, dtype=np.int64)
 
         key = None
-        if self.options.get("cache", True):
+        if self.options.get("cache", True) and not callable(self.output):
             opts = tuple(sorted((k, v) for k, v in self.options.items() if k != "cache"))
+            groups_key = None if self.groups is None else array_hash(self._owner)
             key = (model_hash(self.model), array_hash(X), tuple(rows_arr.tolist()), self.method,
-                   array_hash(self.background), opts)
+                   array_hash(self.background), opts, self.output, groups_key, tuple(self.unit_names))
             hit = CACHE.get(key)
             if hit is not None:
                 yield ShapProgress(R, R, "cached")
-                return _copy_result(hit, X_raw=X_raw, true=true_arr, feature_names=self.feature_names,
-                                    class_names=self.class_names)
+                return copy_result(hit, X_raw=X_raw, true=true_arr, feature_names=self.unit_names,
+                                   class_names=self.class_names)
 
         start = time.perf_counter()
         yield ShapProgress(0, R, f"{self.method}: starting")
         runner = {"exact": self._run_exact, "permutation": self._run_permutation,
                   "kernel": self._run_kernel, "gradient": self._run_gradient}[self.method]
-        values = np.zeros((R, self.n_features, len(self._base)))
+        values = np.zeros((R, self.n_players, len(self._base)))
         was_training = self.model.training
         self.model.eval()  # BatchNorm/dropout in inference behaviour; the caller's mode is restored
         try:
@@ -280,43 +288,56 @@ class ShapExplainer:
             return None
         seconds = time.perf_counter() - start
 
-        logits = self._forward(X)  # independent pass: the additivity check's reference
-        gap = float(np.abs(self._base[None, :] + values.sum(axis=1) - logits).max())
+        outputs = self._forward(X)  # independent pass: the additivity check's reference
+        gap = float(np.abs(self._base[None, :] + values.sum(axis=1) - outputs).max())
+        C = self.n_outputs
+        alternate = None
+        if self.output in OUTPUTS:
+            alternate = {"units": "probability" if self.output == "logit" else "logit", "values": values[:, :, C:],
+                         "base_values": self._base[C:].copy(), "model_output": outputs[:, C:]}
         result = ShapResult(
-            values=values, base_values=self._base.copy(), model_output=logits, rows=rows_arr, X=X.copy(),
-            feature_names=list(self.feature_names), class_names=list(self.class_names), method=self.method,
+            values=values[:, :, :C], base_values=self._base[:C].copy(), model_output=outputs[:, :C], rows=rows_arr,
+            X=X.copy(), feature_names=list(self.unit_names), class_names=list(self.class_names), method=self.method,
             background_size=len(self.background), additivity_gap=gap, additive=bool(gap <= self.tolerance),
-            n_evaluations=int(n_eval), seconds=seconds, predicted=logits.argmax(axis=1), true=true_arr,
+            n_evaluations=int(n_eval), seconds=seconds, predicted=outputs[:, :C].argmax(axis=1), true=true_arr,
             X_raw=None if X_raw is None else np.asarray(X_raw, dtype=np.float64),
-            tolerance=self.tolerance, options=dict(self.options))
+            tolerance=self.tolerance, options=dict(self.options), units=self.units,
+            groups=None if self.groups is None else [g.copy() for g in self.groups],
+            input_names=None if self.groups is None else list(self.feature_names), alternate=alternate)
         if key is not None:
             CACHE.put(key, result)
         yield ShapProgress(R, R, "done")
         return result
 
+    # -- feature masks of coalitions ------------------------------------------------------------
+
+    def _feature_mask(self, player_mask: np.ndarray) -> np.ndarray:
+        """(..., G) coalition of players -> (..., F) which features come from x."""
+        return player_mask if self._owner is None else player_mask[..., self._owner]
+
     # -- exact ----------------------------------------------------------------------------------
 
     def _run_exact(self, X, values, is_cancelled):
-        F = self.n_features
+        F, G = self.n_features, self.n_players
         B = len(self.background)
-        if F > 20:
-            raise HybridXAIError(f"Exact SHAP for {F} features needs 2^{F} coalitions: use permutation.")
-        n_coal = 2 ** F
+        if G > 20:
+            raise HybridXAIError(f"Exact SHAP for {G} features needs 2^{G} coalitions: use permutation.")
+        n_coal = 2 ** G
         codes = np.arange(n_coal)
-        masks = ((codes[:, None] >> np.arange(F)[None, :]) & 1).astype(bool)  # (2^F, F), bit i = feature i
+        masks = ((codes[:, None] >> np.arange(G)[None, :]) & 1).astype(bool)  # (2^G, G), bit i = player i
         sizes = masks.sum(axis=1)
-        weights = _shapley_weights(F)
-        # For feature i: coalitions S without i, their size-weights, and S ∪ {i}.
-        without = [codes[~masks[:, i]] for i in range(F)]
+        weights = _shapley_weights(G)
+        # For player i: coalitions S without i, their size-weights, and S ∪ {i}.
+        without = [codes[~masks[:, i]] for i in range(G)]
         bg = torch.from_numpy(self.background)  # (B, F)
-        masks_t = torch.from_numpy(masks)
-        # Coalitions per model call; several rows share a call when 2^F × B is small.
+        masks_t = torch.from_numpy(self._feature_mask(masks))  # (2^G, F)
+        # Coalitions per model call; several rows share a call when 2^G × B is small.
         coal_per_call = max(1, self.batch_rows // B)
         rows_per_group = max(1, coal_per_call // n_coal)
         R = len(X)
         for g0 in range(0, R, rows_per_group):
             g1 = min(R, g0 + rows_per_group)
-            xg = torch.from_numpy(X[g0:g1])  # (G, F)
+            xg = torch.from_numpy(X[g0:g1])  # (Rg, F)
             # all (row, coalition) pairs of the group, enumerated row-major
             pair_row = np.repeat(np.arange(g1 - g0), n_coal)
             pair_code = np.tile(codes, g1 - g0)
@@ -328,69 +349,71 @@ class ShapExplainer:
                 m = masks_t[pair_code[p0:p1]]  # (P, F)
                 x = xg[pair_row[p0:p1]]  # (P, F)
                 z = torch.where(m[:, None, :], x[:, None, :], bg[None, :, :])  # (P, B, F)
-                out = self._forward_tensor(z.reshape(-1, F))  # (P*B, C)
+                out = self._forward_tensor(z.reshape(-1, F))  # (P*B, K)
                 v[p0:p1] = out.reshape(p1 - p0, B, -1).mean(axis=1)
-            v = v.reshape(g1 - g0, n_coal, -1)  # (G, 2^F, C)
-            for i in range(F):
+            v = v.reshape(g1 - g0, n_coal, -1)  # (Rg, 2^G, K)
+            for i in range(G):
                 s = without[i]
-                w = weights[sizes[s]]  # (2^(F-1),)
-                diff = v[:, s | (1 << i), :] - v[:, s, :]  # (G, 2^(F-1), C)
-                values[g0:g1, i, :] = np.einsum("s,gsc->gc", w, diff)
+                w = weights[sizes[s]]  # (2^(G-1),)
+                diff = v[:, s | (1 << i), :] - v[:, s, :]  # (Rg, 2^(G-1), K)
+                values[g0:g1, i, :] = np.einsum("s,gsk->gk", w, diff)
             yield ShapProgress(g1, R, f"exact: {g1}/{R} rows")
         return n_coal * B
 
     # -- permutation ----------------------------------------------------------------------------
 
     def _run_permutation(self, X, values, is_cancelled):
-        F = self.n_features
+        F, G = self.n_features, self.n_players
         B = len(self.background)
-        C = len(self._base)
+        K = len(self._base)
         requested = int(self.options.get("n_permutations", 4 * B))
         pairs_per_bg = max(1, math.ceil(requested / (2 * B)))  # antithetic pairs per background row
         n_perm = 2 * pairs_per_bg * B  # per explained row
         rng = np.random.default_rng(self.seed)
         bg = torch.from_numpy(self.background)
-        f_bg = self._forward(self.background)  # (B, C): v_0 of each permutation, shared by all rows
-        f_x = self._forward(X)  # (R, C): v_F
-        if F == 1:  # one feature: φ = f(x) − base, no coalitions needed
+        f_bg = self._forward(self.background)  # (B, K): v_0 of each permutation, shared by all rows
+        f_x = self._forward(X)  # (R, K): v_G
+        if G == 1:  # one player: φ = out(x) − base, no coalitions needed
             values[:, 0, :] = f_x - self._base
             yield ShapProgress(len(X), len(X), "permutation: done")
             return 0
-        inner = F - 1  # intermediate coalitions per permutation (sizes 1 .. F−1)
+        inner = G - 1  # intermediate coalitions per permutation (sizes 1 .. G−1)
         perms_per_call = max(1, self.batch_rows // inner)
         rows_per_group = max(1, perms_per_call // n_perm)
-        steps = torch.arange(1, F)[:, None]  # (F-1, 1)
+        steps = torch.arange(1, G)[:, None]  # (G-1, 1)
+        owner = None if self._owner is None else torch.from_numpy(self._owner)
         R = len(X)
         bg_index = np.repeat(np.arange(B), 2 * pairs_per_bg)  # each bg row equally often; pairs adjacent
         for g0 in range(0, R, rows_per_group):
             g1 = min(R, g0 + rows_per_group)
-            G = g1 - g0
-            # ranks[p, i] = position of feature i in permutation p; odd p = reverse of p − 1
-            half = np.argsort(rng.random((G * n_perm // 2, F)), axis=1)
+            Rg = g1 - g0
+            # ranks[p, i] = position of player i in permutation p; odd p = reverse of p − 1
+            half = np.argsort(rng.random((Rg * n_perm // 2, G)), axis=1)
             ranks_half = np.argsort(half, axis=1)
-            ranks = np.empty((G * n_perm, F), dtype=np.int64)
+            ranks = np.empty((Rg * n_perm, G), dtype=np.int64)
             ranks[0::2] = ranks_half
-            ranks[1::2] = F - 1 - ranks_half
-            perm_row = np.repeat(np.arange(G), n_perm)
-            perm_bg = np.tile(bg_index, G)
-            # v[p, k] for k = 0 .. F: value after the first k features of permutation p are set
-            v = np.empty((G * n_perm, F + 1, C))
+            ranks[1::2] = G - 1 - ranks_half
+            perm_row = np.repeat(np.arange(Rg), n_perm)
+            perm_bg = np.tile(bg_index, Rg)
+            # v[p, k] for k = 0 .. G: value after the first k players of permutation p are set
+            v = np.empty((Rg * n_perm, G + 1, K))
             v[:, 0] = f_bg[perm_bg]
-            v[:, F] = f_x[g0 + perm_row]
+            v[:, G] = f_x[g0 + perm_row]
             ranks_t = torch.from_numpy(ranks)
+            feature_ranks = ranks_t if owner is None else ranks_t[:, owner]  # (P, F): rank of each feature's player
             xg = torch.from_numpy(X[g0:g1])
-            for p0 in range(0, G * n_perm, perms_per_call):
+            for p0 in range(0, Rg * n_perm, perms_per_call):
                 if is_cancelled():
                     return None
-                p1 = min(G * n_perm, p0 + perms_per_call)
-                m = ranks_t[p0:p1, None, :] < steps[None]  # (P, F-1, F): coalition of the first k
+                p1 = min(Rg * n_perm, p0 + perms_per_call)
+                m = feature_ranks[p0:p1, None, :] < steps[None]  # (P, G-1, F): coalition of the first k
                 x = xg[perm_row[p0:p1]][:, None, :]  # (P, 1, F)
                 b = bg[perm_bg[p0:p1]][:, None, :]  # (P, 1, F)
-                z = torch.where(m, x, b)  # (P, F-1, F)
-                v[p0:p1, 1:F] = self._forward_tensor(z.reshape(-1, F)).reshape(p1 - p0, inner, C)
-            contrib = np.diff(v, axis=1)  # (P, F, C): contribution of the feature at each position
-            per_feature = np.take_along_axis(contrib, ranks[:, :, None], axis=1)  # (P, F, C)
-            values[g0:g1] = per_feature.reshape(G, n_perm, F, C).mean(axis=1)
+                z = torch.where(m, x, b)  # (P, G-1, F)
+                v[p0:p1, 1:G] = self._forward_tensor(z.reshape(-1, F)).reshape(p1 - p0, inner, K)
+            contrib = np.diff(v, axis=1)  # (P, G, K): contribution of the player at each position
+            per_player = np.take_along_axis(contrib, ranks[:, :, None], axis=1)  # (P, G, K)
+            values[g0:g1] = per_player.reshape(Rg, n_perm, G, K).mean(axis=1)
             yield ShapProgress(g1, R, f"permutation: {g1}/{R} rows")
         return n_perm * inner
 
@@ -399,24 +422,41 @@ class ShapExplainer:
     def _run_kernel(self, X, values, is_cancelled):
         import shap
 
-        F = self.n_features
-        nsamples = int(self.options.get("nsamples", 2 * F + 2048))
-
-        def f(data):
-            return self._forward(data)
-
-        explainer = shap.KernelExplainer(f, self.background, link="identity")
+        G = self.n_players
+        nsamples = int(self.options.get("nsamples", 2 * G + 2048))
         for r in range(len(X)):
             if is_cancelled():
                 return None
-            sv = explainer.shap_values(X[r:r + 1], nsamples=nsamples, l1_reg=False, silent=True)
+            if self.groups is None:
+                explainer = shap.KernelExplainer(self._forward, self.background, link="identity")
+                sv = explainer.shap_values(X[r:r + 1], nsamples=nsamples, l1_reg=False, silent=True)
+            else:  # the game itself: a 0/1 mask per group, its value averaged over the background here
+                explainer = shap.KernelExplainer(self._masked_game(X[r]), np.zeros((1, G)), link="identity")
+                sv = explainer.shap_values(np.ones((1, G)), nsamples=nsamples, l1_reg=False, silent=True)
             sv = np.asarray(sv)
-            if sv.ndim == 2:  # single-output models give (rows, features)
+            if sv.ndim == 2:  # single-output models give (rows, players)
                 sv = sv[..., None]
             values[r] = sv[0]
             yield ShapProgress(r + 1, len(X), f"kernel: {r + 1}/{len(X)} rows")
         # shap's expected value comes from the same background forward pass as ours
-        return min(nsamples, 2 ** F) * len(self.background)
+        return min(nsamples, 2 ** G) * len(self.background)
+
+    def _masked_game(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """v(mask) for masks (N, G) in {0, 1}: the mean output over the background with the masked groups from x."""
+        bg = torch.from_numpy(self.background)  # (B, F)
+        xt = torch.from_numpy(np.asarray(x, dtype=np.float32))  # (F,)
+        B, F = bg.shape
+        per_call = max(1, self.batch_rows // B)
+
+        def game(masks: np.ndarray) -> np.ndarray:
+            fm = torch.from_numpy(self._feature_mask(np.asarray(masks) > 0.5))  # (N, F)
+            out = []
+            for i in range(0, len(fm), per_call):
+                z = torch.where(fm[i:i + per_call, None, :], xt[None, None, :], bg[None])  # (n, B, F)
+                out.append(self._forward_tensor(z.reshape(-1, F)).reshape(len(z), B, -1).mean(axis=1))
+            return np.concatenate(out)
+
+        return game
 
     # -- gradient (expected gradients) ----------------------------------------------------------
 
@@ -424,7 +464,7 @@ class ShapExplainer:
         n = int(self.options.get("gradient_samples", 200))
         rng = np.random.default_rng(self.seed)
         bg = torch.from_numpy(self.background)
-        C = len(self._base)
+        K = len(self._base)
         for r in range(len(X)):
             if is_cancelled():
                 return None
@@ -432,22 +472,21 @@ class ShapExplainer:
             b = bg[rng.integers(0, len(bg), size=n)]  # (n, F)
             alpha = torch.from_numpy(rng.random((n, 1)).astype(np.float32))
             point = (b + alpha * (x - b)).requires_grad_(True)  # (n, F)
+            per_feature = np.zeros((self.n_features, K))
             with torch.enable_grad():
-                out = self.model(point)
-                logits = out[0] if isinstance(out, tuple) else out  # (n, C)
-                for c in range(C):
-                    (grad,) = torch.autograd.grad(logits[:, c].sum(), point, retain_graph=c < C - 1)
-                    values[r, :, c] = ((x - b) * grad).double().mean(dim=0).numpy()
+                out = self._outputs(self.model(point))  # (n, K)
+                for k in range(K):
+                    (grad,) = torch.autograd.grad(out[:, k].sum(), point, retain_graph=k < K - 1)
+                    per_feature[:, k] = ((x - b) * grad).double().mean(dim=0).numpy()
+            if self.groups is None:
+                values[r] = per_feature
+            else:
+                for g, members in enumerate(self.groups):
+                    values[r, g] = per_feature[members].sum(axis=0)
             yield ShapProgress(r + 1, len(X), f"gradient: {r + 1}/{len(X)} rows")
         return n
 
 
-def _copy_result(hit: ShapResult, *, X_raw, true, feature_names, class_names) -> ShapResult:
-    from dataclasses import replace
-
-    return replace(hit, values=hit.values.copy(), X_raw=None if X_raw is None else np.asarray(X_raw, dtype=float),
-                   true=true, feature_names=list(feature_names), class_names=list(class_names), from_cache=True)
-
-
 __all__ = ["ShapExplainer", "ShapResult", "ShapProgress", "ExplanationCancelled", "select_background",
-           "clear_cache", "model_hash", "METHODS", "METHOD_LABELS", "ADDITIVITY_TOLERANCE", "EXACT_BUDGET"]
+           "clear_cache", "model_hash", "METHODS", "METHOD_LABELS", "OUTPUTS", "ADDITIVITY_TOLERANCE",
+           "EXACT_BUDGET"]

@@ -1,0 +1,222 @@
+"""One explanation run, as the app and the command line both make it: SHAP, then Grad-CAM and attention for
+the same rows and class, then how far each view can be trusted (deletion/insertion against a random
+ordering, captum's infidelity and sensitivity, the model-randomisation check), then each row in words.
+
+    run = yield from iter_explanation_run(model, X, background, feature_names=..., class_names=...)
+
+Every stage yields `ExplainProgress` and checks the cancel flag; the result is an `ExplanationRun` of plain
+dataclasses with a short text (`text()`) that a report can print as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from torch import nn
+
+from .attention import AttentionResult
+from .captum_checks import sensitivity
+from .faithfulness import FaithfulnessResult, iter_faithfulness
+from .gradcam import GradCamResult
+from .sanity import SANITY_ROWS, randomisation_check
+from .shap_engine import METHOD_LABELS, ExplanationCancelled, ShapExplainer, ShapResult, _as_cancel
+from .shap_result import units_words
+from .summary import RowSummary, summarise_row
+from .views import map_scores, shap_scores, view_scores
+
+KINDS = ("table", "series")
+# permutation SHAP: antithetic permutations per background row (every row used equally). 2 = one pair each,
+# the fewest that keeps the values additive with every background row; see benchmarks/README.md "Explain".
+PERMUTATIONS_PER_BACKGROUND_ROW = 2
+
+
+@dataclass(frozen=True)
+class ExplainProgress:
+    stage: str  # shap, views, faithfulness, sanity
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclass
+class ExplanationRun:
+    shap: ShapResult  # in the units asked for (the other units: shap.in_units)
+    gradcam: GradCamResult  # for the explained class of each row
+    attention: AttentionResult
+    targets: np.ndarray  # (R,) the explained class per row
+    kind: str  # table or series
+    faithfulness: FaithfulnessResult | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage
+
+    @property
+    def background_size(self) -> int:
+        return self.shap.background_size
+
+    def __getattr__(self, name: str):
+        # the SHAP result's fields read through (run.method, run.rows, run.additive, …): callers that only want
+        # SHAP need not know about the other stages
+        if name.startswith("_") or name == "shap":
+            raise AttributeError(name)
+        return getattr(self.shap, name)
+
+    def summaries(self) -> list[RowSummary]:
+        """Each explained row in plain words, for its explained class."""
+        return [summarise_row(self.shap, i, int(c)) for i, c in enumerate(self.targets)]
+
+    def text(self) -> str:
+        """A short report: how SHAP ran and whether it adds up, each row in words, how far to trust each view."""
+        res = self.shap
+        head = (f"SHAP values by {METHOD_LABELS.get(res.method, res.method)} of the "
+                f"{units_words(res.units)} against {res.background_size} background rows, {res.n_rows} row"
+                f"{'s' if res.n_rows != 1 else ''}. {res.additivity_message}.")
+        parts = [head, *[s.text for s in self.summaries()]]
+        if self.faithfulness is not None:
+            parts.append(self.faithfulness.text())
+        return "\n\n".join(parts)
+
+
+def guess_kind(feature_names: Sequence[str], X_raw: np.ndarray | None = None, n_channels: int = 1) -> str:
+    """"series" when the row's order means time: several channels, rows that are normalised series, or 16+
+    columns named one prefix + an increasing number (t000, w0001, accel_x_000); else "table". The app will
+    pass the layout it knows; this is the fallback."""
+    if n_channels > 1:
+        return "series"
+    if X_raw is not None:
+        from ..data import looks_row_normalised
+
+        if looks_row_normalised(np.asarray(X_raw, dtype=np.float64)):
+            return "series"
+    names = list(feature_names)
+    if len(names) >= 16:
+        parts = [re.fullmatch(r"(.*?)(\d+)", str(n)) for n in names]
+        if all(parts) and len({p.group(1) for p in parts}) == 1:
+            numbers = [int(p.group(2)) for p in parts]
+            if all(b > a for a, b in zip(numbers, numbers[1:])):
+                return "series"
+    return "table"
+
+
+def view_caveats(kind: str, n_channels: int, n_positions: int, length: int) -> dict[str, str]:
+    """Where Grad-CAM and attention cannot mean much, in words, per view."""
+    out = {"gradcam": [], "attention": []}
+    if kind == "table":
+        text = ("The columns of a table have no order, but {v} reads them as a sequence (neighbouring columns as "
+                "neighbours): its map is not a ranking of the features.")
+        out["gradcam"].append(text.format(v="Grad-CAM"))
+        out["attention"].append(text.format(v="attention"))
+    if n_positions <= 3:
+        out["attention"].append(f"Attention has only {n_positions} position{'s' if n_positions != 1 else ''} for "
+                                f"{length} steps: it cannot point at single features.")
+    if n_channels > 1:
+        text = ("{v} is a map over time: it gives all {c} channels the same weight at a step and cannot say which "
+                "channel mattered.")
+        out["gradcam"].append(text.format(v="Grad-CAM", c=n_channels))
+        out["attention"].append(text.format(v="Attention", c=n_channels))
+    return {k: " ".join(v) for k, v in out.items() if v}
+
+
+def default_shap_options(method: str, background_size: int) -> dict:
+    if method in ("auto", "permutation"):
+        return {"n_permutations": PERMUTATIONS_PER_BACKGROUND_ROW * background_size}
+    return {}
+
+
+def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray, *,
+                         feature_names: Sequence[str], class_names: Sequence[str], rows=None, method: str = "auto",
+                         units: str = "probability", X_raw=None, true=None, targets=None, kind: str = "table",
+                         groups=None, group_names=None, faithfulness: bool = True, sanity: bool = True,
+                         shap_options: dict | None = None, cancel=None) -> Iterator[ExplainProgress]:
+    """SHAP of the scaled rows X against `background`, Grad-CAM and attention for each row's explained class
+    (`targets`, None = the predicted class), then faithfulness and the randomisation check. Yields
+    ExplainProgress; returns an ExplanationRun (None when cancelled)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    is_cancelled = _as_cancel(cancel)
+    seconds: dict[str, float] = {}
+    options = default_shap_options(method, len(background)) if shap_options is None else dict(shap_options)
+    explainer = ShapExplainer(model, background, method, feature_names=feature_names, class_names=class_names,
+                              output=units, groups=groups, group_names=group_names, **options)
+    t0 = time.perf_counter()
+    gen = explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=is_cancelled)
+    while True:
+        try:
+            item = next(gen)
+        except StopIteration as stop:
+            result = stop.value
+            break
+        yield ExplainProgress("shap", item.done, item.total, f"SHAP ({explainer.method}): {item.done}/{item.total} rows")
+    if result is None:
+        return None
+    seconds["shap"] = time.perf_counter() - t0
+    R = result.n_rows
+    tgt = result.predicted.copy() if targets is None else np.broadcast_to(np.asarray(targets, np.int64), (R,)).copy()
+
+    t0 = time.perf_counter()
+    yield ExplainProgress("views", 0, 1, "Grad-CAM and attention")
+    unit_groups = result.groups
+    cam, att, scores = view_scores(model, result.X, tgt, unit_groups, feature_names, class_names)
+    scores = {"shap": shap_scores(result, tgt), **scores}
+    seconds["views"] = time.perf_counter() - t0
+    run = ExplanationRun(shap=result, gradcam=cam, attention=att, targets=tgt, kind=kind, seconds=seconds)
+    if not faithfulness:
+        return run
+
+    t0 = time.perf_counter()
+    n_channels = int(getattr(model, "n_channels", 1))
+    length = int(getattr(model, "length", result.X.shape[1]))
+    caveats = view_caveats(kind, n_channels, att.n_positions, length)
+    fgen = iter_faithfulness(model, result.X, tgt, scores, background, units=unit_groups, rows=result.rows,
+                             class_names=class_names, kind=kind, caveats=caveats, cancel=is_cancelled)
+    while True:
+        try:
+            item = next(fgen)
+        except StopIteration as stop:
+            faith = stop.value
+            break
+        yield ExplainProgress("faithfulness", item.done, item.total, f"Faithfulness: {item.done}/{item.total} rows")
+    if faith is None:
+        return None
+    sensitivity(model, result.X, tgt, unit_groups, faith)
+    seconds["faithfulness"] = time.perf_counter() - t0
+    run.faithfulness = faith
+
+    if sanity:
+        t0 = time.perf_counter()
+        n = min(SANITY_ROWS, R)
+        yield ExplainProgress("sanity", 0, 1, f"Randomisation check ({n} rows)")
+        if is_cancelled():
+            return None
+
+        def shap_view(m, Xs, t):
+            sub = ShapExplainer(m, background, result.method, feature_names=feature_names, class_names=class_names,
+                                output="probability", groups=groups, group_names=group_names, cache=False, **options)
+            return shap_scores(sub.explain(Xs, cancel=is_cancelled), t)
+
+        views = {"shap": shap_view,
+                 "gradcam": lambda m, Xs, t: map_scores("gradcam", m, Xs, t, unit_groups),
+                 "attention": lambda m, Xs, t: map_scores("attention", m, Xs, t, unit_groups)}
+        original = {name: s[:n] for name, s in scores.items() if name in views}
+        try:
+            faith.randomisation = randomisation_check(model, result.X[:n], tgt[:n], views, original=original)
+        except ExplanationCancelled:  # cancelled inside the check's SHAP: the run ends as cancelled
+            return None
+        seconds["sanity"] = time.perf_counter() - t0
+        yield ExplainProgress("sanity", 1, 1, "Randomisation check: done")
+    return run
+
+
+def run_to_end(gen) -> ExplanationRun | None:
+    """Drain an iter_explanation_run generator (None when cancelled)."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+__all__ = ["ExplainProgress", "ExplanationRun", "KINDS", "PERMUTATIONS_PER_BACKGROUND_ROW", "default_shap_options",
+           "guess_kind", "iter_explanation_run", "map_scores", "run_to_end", "shap_scores", "view_caveats", "view_scores"]

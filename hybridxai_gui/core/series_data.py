@@ -1,0 +1,161 @@
+"""Preparing series (wide multichannel, long, unequal lengths) for training: the series counterpart of the
+table path in data.prepare_data, which calls it once the layout says the rows hold series.
+
+The splits are drawn over series (stratified by class), gaps are handled per series, and scaling is per
+channel (mean and spread pooled over every step of a channel in the training series), so a series keeps
+its shape; all of it is stored in the model (SeriesSpec, Scaler) and applied the same way at prediction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .config import DataConfig
+from .csvio import Source, format_names
+from .errors import HybridXAIError, setting
+from .series import SeriesSpec, read_series
+
+
+def channel_scaler(X: np.ndarray, n_channels: int):
+    """Per-channel z-score statistics of flat channel-major rows, as a Scaler over every input."""
+    from .data import Scaler
+
+    N, F = X.shape
+    T = F // n_channels
+    values = X.reshape(N, n_channels, T).astype(np.float64)
+    mean = np.nanmean(values, axis=(0, 2)) if N else np.zeros(n_channels)
+    std = np.nanstd(values, axis=(0, 2)) if N else np.ones(n_channels)
+    std = np.where(std <= 1e-12 * np.maximum(1.0, np.abs(mean)), 1.0, std)
+    return Scaler(np.repeat(mean, T), np.repeat(std, T))
+
+
+@dataclass(frozen=True)
+class SeriesSource(Source):
+    """A Source whose row i is a series, named in messages by its first line (data row `first_rows[i]`)."""
+
+    first_rows: tuple = ()
+
+    @classmethod
+    def of(cls, src: Source, first_rows) -> SeriesSource:
+        return cls(src.name, src.is_file, src.path, src.sep, src.encoding, tuple(int(r) for r in first_rows))
+
+    def first(self, rows: np.ndarray, limit: int = 5) -> str:
+        return Source.first(self, np.asarray(self.first_rows, dtype=np.int64)[np.asarray(rows, dtype=np.int64)],
+                            limit)
+
+
+def _labels(values: list, label: str, src: Source, first_rows: np.ndarray):
+    """Codes and names of one label per series (read as training reads labels: 2.0 is class '2')."""
+    from .data import _encode_labels
+
+    return _encode_labels(pd.Series(values), label, SeriesSource.of(src, first_rows))
+
+
+def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, config: DataConfig, seed: int,
+                   src: Source, notes: list[str]):
+    """PreparedData for the series of `df` (and of a separate test table) in `spec`'s layout."""
+    from .data import (PreparedData, _known_classes, _load, _sorted_classes, _stratified_split, _transform_into,
+                       looks_row_normalised, validation_split)
+
+    missing = config.missing
+    rows = read_series(df, replace(spec, length=config.series_length), src, missing, label_column)
+    notes.extend(rows.notes)
+    if len(rows.ids) == 0:
+        raise HybridXAIError(f"{src.name}: no series are left to train on.")
+    length = rows.X.shape[1] // spec.n_channels
+    spec = replace(spec, length=length, resample=bool(np.any(rows.lengths != length)) or spec.resample)
+    if spec.resample and not config.series_length:
+        notes.append(f"The series have {int(rows.lengths.min())} to {int(rows.lengths.max())} steps: each is "
+                     f"resampled to {length} steps (the longest), at training and at prediction; choose another "
+                     f"length with {setting('series_length')}.")
+    codes, names = _labels(rows.labels, label_column, src, rows.first_rows)
+    class_names = _sorted_classes([names[c] for c in np.unique(codes)])
+    if len(class_names) < 2:
+        raise HybridXAIError(f"{src.name}: the label column {label_column!r} has only the class "
+                             f"{format_names(class_names)}; a classifier needs at least two. Check the label column "
+                             f"({setting('label')}).")
+    index = {name: i for i, name in enumerate(class_names)}
+    y = np.array([index[name] for name in names], dtype=np.int64)[codes]
+    X_all = rows.X
+    test_ids = test_lengths = None
+    if test is not None:
+        tdf, tsrc = _load(test, None, None, "test")
+        if not isinstance(tdf, pd.DataFrame):  # a path: read it whole (series files are read by name)
+            from .csvio import read_csv_layout
+
+            tdf = read_csv_layout(Path(tsrc.name), tdf, None)
+        if label_column not in tdf.columns:
+            raise HybridXAIError(f"{tsrc.name} has no label column {label_column!r}, which the test data needs.")
+        trows = read_series(tdf, spec, tsrc, missing, label_column)
+        notes.extend(trows.notes)
+        tcodes, tnames = _labels(trows.labels, label_column, tsrc, trows.first_rows)
+        y_test = _known_classes(tcodes, tnames, class_names, np.arange(len(tcodes)),
+                                SeriesSource.of(tsrc, trows.first_rows))
+        X_test, rows_test = trows.X, np.arange(len(trows.ids))
+        test_ids, test_lengths = list(trows.ids), trows.lengths
+        train_idx = np.arange(len(y))
+        test_src = tsrc.name
+    else:
+        train_idx, test_idx = _stratified_split(np.arange(len(y)), y, config.test_size, seed, "test", class_names,
+                                                src)
+        X_test, y_test, rows_test = X_all[test_idx], y[test_idx], test_idx
+        test_ids, test_lengths = [rows.ids[i] for i in test_idx], rows.lengths[test_idx]
+        test_src = None
+    train_idx, val_idx = validation_split(train_idx, y, config.val_size, seed, class_names, src, notes)
+    X_train, X_val = X_all[train_idx].copy(), X_all[val_idx].copy()
+    X_test = np.array(X_test, dtype=np.float32)
+
+    C, F = spec.n_channels, X_all.shape[1]
+    with np.errstate(all="ignore"):
+        channel_means = np.nanmean(X_train.reshape(len(X_train), C, -1), axis=(0, 2)) if len(X_train) else np.zeros(C)
+    fill_values = np.repeat(channel_means, F // C).astype(np.float64)
+    if missing == "mean":
+        empty = [spec.channels[c] for c in np.flatnonzero(~np.isfinite(channel_means))]
+        if empty:
+            raise HybridXAIError(f"{src.name}: channel {format_names(empty)} has no values in the training series, "
+                                 f"so there is no mean to fill with. Leave it out ({setting('exclude', repr(empty[0]))}).")
+        for part in (X_train, X_val, X_test):
+            gaps = ~np.isfinite(part)
+            part[gaps] = np.broadcast_to(fill_values, part.shape)[gaps]
+    y_train = y[train_idx]
+    digest = hashlib.sha256(memoryview(np.ascontiguousarray(X_train)).cast("B"))
+    digest.update(memoryview(y_train).cast("B"))
+    digest.update(repr(spec.to_dict()).encode())
+
+    from .data import Scaler
+
+    if config.scaling == "none" or (config.scaling == "auto" and C == 1 and looks_row_normalised(X_train)):
+        scaler = Scaler(np.zeros(F), np.ones(F))
+        if config.scaling == "auto":
+            notes.append("The series already look normalised (each has mean ~0 and std ~1), so no further scaling "
+                         f"was applied; use {setting('scaling', 'zscore')} to standardise each channel anyway.")
+    else:
+        scaler = channel_scaler(X_train, C)
+    X_test_raw = X_test.copy()
+    for part in (X_train, X_val, X_test):
+        _transform_into(scaler, part, part)
+    return PreparedData(
+        spec.feature_names(), class_names, label_column,
+        X_train=X_train, y_train=y_train, X_val=X_val, y_val=y[val_idx], X_test=X_test, y_test=y_test,
+        rows_train=train_idx, rows_val=val_idx, rows_test=rows_test, X_test_raw=X_test_raw, scaler=scaler,
+        fill_values=fill_values, data_hash=digest.hexdigest(), source=src.name, test_source=test_src, warnings=notes,
+        config=replace(config, label=label_column, features=tuple(spec.input_columns), exclude=(),
+                       layout=spec.layout, id_column=spec.id_column, time_column=spec.time_column,
+                       channels=tuple(spec.channels), series_length=length),
+        series=spec, test_ids=test_ids, test_lengths=test_lengths,
+    )
+
+
+def series_classes(values: list, label: str, class_names: list[str], src: Source, first_rows) -> np.ndarray:
+    """One label value per series as indices into a model's class names (read as training read labels); an
+    empty or unseen label is an error naming the series' first line."""
+    from .data import _known_classes
+
+    where = SeriesSource.of(src, first_rows)
+    codes, names = _labels(values, label, src, np.asarray(first_rows))
+    return _known_classes(codes, names, class_names, np.arange(len(codes)), where)

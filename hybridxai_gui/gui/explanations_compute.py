@@ -1,0 +1,214 @@
+"""The Explanations tab's computing side: the SHAP background it offers, the units shown, and the worker that
+runs one explanation (core.explain.run: SHAP, the views, faithfulness, the randomisation check).
+
+A mixin of ExplanationsTab (kept apart from its layout and drawing): `compute()` reads the widgets in the GUI
+thread, then runs the core's generator in a `GeneratorWorker` on a private copy of the model; progress,
+the result and failures come back as signals; Cancel sets the core's stop flag.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog
+
+UNITS = (("Probability", "probability"), ("Logit", "logit"))
+SCOPES = (("Selected row", 1), ("Shown rows (up to 25)", 25), ("Shown rows (up to 100)", 100))
+STAGES = {"shap": "SHAP", "views": "Grad-CAM and attention", "faithfulness": "Faithfulness",
+          "sanity": "Randomisation check"}
+
+
+class ExplanationsCompute:
+    """Background, units and the explanation worker of ExplanationsTab."""
+
+    # ---- SHAP worker --------------------------------------------------------------------------
+    def _pool(self):
+        return self.background_pool if self.background_pool is not None else self.trained.background
+
+    def _name_backgrounds(self) -> None:
+        """Say in the Background box how many rows SHAP will use (the number the result reports)."""
+        from ..core.explain.rows import BACKGROUND_ROWS
+
+        pool = self._pool() if self.trained is not None else None
+        n = 0 if pool is None else min(BACKGROUND_ROWS, len(pool))
+        self.backgroundCombo.setItemText(0, f"Training sample ({n} rows)" if n else "Training sample (none kept)")
+        self.backgroundCombo.setItemText(1, f"k-means summary (up to {n} rows)" if n else "k-means summary (none)")
+        self.backgroundCombo.setItemText(2, "CSV file…")
+
+    def _background_chosen(self, choice: int) -> None:
+        if choice != 2 or self.trained is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Background rows (CSV with the model's feature columns)", "",
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if not path:
+            self.backgroundCombo.setCurrentIndex(0)
+            return
+        from pathlib import Path
+
+        from ..core.pipeline import read_table
+        from ..core.errors import HybridXAIError
+        from ..core.explain.rows import BACKGROUND_ROWS
+        from .wording import for_the_app
+
+        try:
+            self.csv_background = self.trained.transform(read_table(path), Path(path).name)
+        except HybridXAIError as exc:
+            self._show_status(for_the_app(exc), ok=False)
+            self.backgroundCombo.setCurrentIndex(0)
+            return
+        n = len(self.csv_background)
+        used = f"{n} rows" if n <= BACKGROUND_ROWS else f"{BACKGROUND_ROWS} of {n} rows"
+        self.backgroundCombo.setItemText(2, f"CSV: {Path(path).name} ({used})")
+
+    def _background(self) -> np.ndarray:
+        from ..core.errors import HybridXAIError
+        from ..core.explain import select_background
+        from ..core.explain.rows import BACKGROUND_ROWS
+
+        choice = self.backgroundCombo.currentIndex()
+        if choice == 2 and self.csv_background is not None:
+            pool, kind = self.csv_background, "random"
+        else:
+            pool = self._pool()
+            kind = "kmeans" if choice == 1 else "random"
+        if pool is None or len(pool) == 0:
+            raise HybridXAIError("No background rows: this model holds no training rows; choose a CSV background.")
+        return select_background(pool, BACKGROUND_ROWS, kind, seed=0)
+
+    def _kind(self) -> str:
+        from ..core.explain.run import guess_kind
+
+        if self.kind is not None:
+            return self.kind
+        pool = self._pool()
+        raw = None if pool is None or not len(pool) else self.trained.unscale(pool)
+        return guess_kind(self.trained.feature_names, raw, int(getattr(self.trained.model_config, "n_channels", 1)))
+
+    def units(self) -> str:
+        """The units SHAP is shown in: "probability" or "logit"."""
+        return UNITS[max(0, self.unitsCombo.currentIndex())][1]
+
+    def shown_result(self):
+        """The SHAP result in the units chosen (both were computed: switching recomputes nothing)."""
+        if self.result is None:
+            return None
+        units = self.units()
+        return self.result.in_units(units) if units in self.result.available_units else self.result
+
+    def _units_changed(self) -> None:
+        self._draw_shap()
+
+    def compute(self) -> None:
+        if self.trained is None or self.is_busy():
+            return
+        visible = self._visible_indices()
+        current = self.current_index()
+        if current is None:
+            self._show_status(self._nothing_selected(), None)
+            return
+        limit = SCOPES[self.scopeCombo.currentIndex()][1]
+        chosen = [current] if limit == 1 else ([current] + [i for i in visible if i != current])[:limit]
+        chosen = sorted(chosen)
+        import copy
+
+        from ..core.explain.rows import BACKGROUND_ROWS
+        from ..core.explain.run import iter_explanation_run
+
+        model = copy.deepcopy(self.trained.model)  # the worker's own copy: no hook or mode races
+        method = self.methodCombo.currentText()
+        X, X_raw = self.X[chosen], None if self.X_raw is None else self.X_raw[chosen]
+        true = None if self.y is None else self.y[chosen]
+        rows = self.rows[chosen]
+        names, classes = list(self.trained.feature_names), list(self.trained.class_names)
+        target = self.classCombo.currentIndex() - 1  # -1: each row's predicted class
+        units = self.units()
+        combo_choice = self.backgroundCombo.currentIndex()
+        background_for = self._background  # reads widgets: call it here, not in the thread
+        try:
+            background = background_for() if combo_choice != 1 else None
+            kind = self._kind()
+        except Exception as exc:  # noqa: BLE001 - HybridXAIError: shown to the user
+            from .wording import for_the_app
+
+            self._show_status(for_the_app(exc), ok=False)
+            return
+        pool = self._pool()
+        if background is None and (pool is None or len(pool) == 0):
+            self._show_status("No training rows for a k-means background: choose a CSV background.", ok=False)
+            return
+        self._stop = stop = threading.Event()
+
+        def job():
+            from ..core.explain import select_background
+
+            bg = background if background is not None else select_background(pool, BACKGROUND_ROWS, "kmeans", seed=0)
+            return (yield from iter_explanation_run(
+                model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
+                X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, cancel=stop))
+
+        from .worker import GeneratorWorker
+
+        self.worker = GeneratorWorker(job, cancel=stop.set, parent=self)
+        self.worker.yielded.connect(self._progress)
+        self.worker.done.connect(self._done)
+        self.worker.failed.connect(self._failed)
+        self.worker.finished.connect(self._worker_finished)
+        self.progressBar.setRange(0, len(chosen))
+        self.progressBar.setValue(0)
+        self.progressBar.setFormat(f"SHAP ({method}): %v / %m rows")
+        self._show_status(f"Explaining {len(chosen)} row(s): SHAP ({method}), then how far each view can be "
+                          f"trusted…", ok=None)
+        self.computeButton.setEnabled(False)
+        self.cancelButton.setEnabled(True)
+        self.busyChanged.emit(True)
+        self.worker.start()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def _progress(self, item) -> None:
+        self.progressBar.setMaximum(max(1, item.total))
+        self.progressBar.setValue(item.done)
+        stage = STAGES.get(getattr(item, "stage", ""), "")
+        if stage:
+            unit = " rows" if getattr(item, "stage", "") in ("shap", "faithfulness") else ""
+            self.progressBar.setFormat(f"{stage}: %v / %m{unit}")
+
+    def _done(self, run) -> None:
+        if run is None:
+            self._show_status("Explanation cancelled.", ok=None)
+            return
+        self.run = run
+        self.result = result = run.shap
+        self.progressBar.setRange(0, result.n_rows)
+        self.progressBar.setValue(result.n_rows)
+        self.progressBar.setFormat("Done: %v / %m rows")
+        text = (f"{result.additivity_message}. {result.n_rows} row(s), {result.method}, background "
+                f"{result.background_size} rows, {sum(run.seconds.values()):.1f} s.")
+        faith = run.faithfulness
+        if faith is not None:
+            best = faith.ranking()[0]
+            text += (f" Most faithful: {faith.views[best].label} (deletion area {faith.mean_deletion(best):.2f}; "
+                     f"random {faith.mean_deletion('random'):.2f}); see the Faithfulness page.")
+            flagged = faith.randomisation.flagged if faith.randomisation is not None else []
+            if flagged:
+                text += f" Not explaining the model: {', '.join(faith.views[v].label for v in flagged)}."
+        self._show_status(text, ok=result.additive or (None if result.method == "gradient" else False))
+        self.figureTabs.setCurrentIndex(0)
+        self._draw_shap()
+        self._draw_faithfulness()
+        self._update_summary()
+
+    def _failed(self, message: str, _details: str) -> None:
+        self._show_status(f"Explanation failed: {message}", ok=False)
+
+    def _worker_finished(self) -> None:
+        if self.worker is None:
+            return
+        worker, self.worker = self.worker, None
+        worker.deleteLater()
+        self.computeButton.setEnabled(self.trained is not None and self.sampleList.count() > 0)
+        self.cancelButton.setEnabled(False)
+        self.busyChanged.emit(False)
+

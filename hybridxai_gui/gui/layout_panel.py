@@ -1,0 +1,92 @@
+"""The Data tab's layout controls: how the rows hold series (wide or long), the series id and time columns,
+and a line saying what was detected. The tab re-reads the layout in a worker when they change."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
+
+NO_TIME = "(none: file order)"
+
+
+class LayoutPanel(QGroupBox):
+    changed = Signal()  # the user chose another layout, id or time column
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Layout", parent)
+        self.setObjectName("layoutPanel")
+        self.layoutCombo = self._combo("layoutCombo", "Layout",
+                                       "wide: one row per sample (a table, or one series per row, channels named "
+                                       "<channel>_<index>); long: one row per time step, grouped by a series id")
+        self.layoutCombo.addItems(["wide", "long"])
+        self.idColumnCombo = self._combo("idColumnCombo", "Series id column", "Long layout: the column naming "
+                                         "each series (its rows need not be contiguous)")
+        self.timeColumnCombo = self._combo("timeColumnCombo", "Time column", "Long layout: the column that orders "
+                                           "each series' steps; without one, the file order is kept")
+        self.layoutLabel = QLabel("")
+        self.layoutLabel.setObjectName("layoutLabel")
+        self.layoutLabel.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow("Layout:", self.layoutCombo)
+        form.addRow("Series id:", self.idColumnCombo)
+        form.addRow("Time:", self.timeColumnCombo)
+        form.addRow(self.layoutLabel)
+        self._id_known = False  # the id combo shows a detected or chosen id, not just the first column
+        self.idColumnCombo.activated.connect(lambda _i: setattr(self, "_id_known", True))
+        for combo in (self.layoutCombo, self.idColumnCombo, self.timeColumnCombo):
+            combo.activated.connect(lambda _i: self._user_changed())
+        self._update_enabled()
+
+    def _combo(self, name: str, accessible: str, tip: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.setAccessibleName(accessible)
+        combo.setToolTip(tip)
+        return combo
+
+    def _user_changed(self) -> None:
+        self._update_enabled()
+        self.changed.emit()
+
+    def _update_enabled(self) -> None:
+        long = self.layoutCombo.currentText() == "long"
+        self.idColumnCombo.setEnabled(long and self.idColumnCombo.count() > 0)
+        self.timeColumnCombo.setEnabled(long and self.timeColumnCombo.count() > 0)
+
+    def set_columns(self, columns: list[str], label: str | None) -> None:
+        """The columns that can be an id or a time (every column but the label)."""
+        others = [c for c in columns if c != label]
+        for combo, first in ((self.idColumnCombo, []), (self.timeColumnCombo, [NO_TIME])):
+            current = combo.currentText()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(first + others)
+            if current in first + others:
+                combo.setCurrentText(current)
+            combo.blockSignals(False)
+        self._id_known = False
+        self._update_enabled()
+
+    def show_detected(self, detected, n_series: int | None = None, steps: int | None = None) -> None:
+        """Set the controls to a detected (or chosen) layout and describe it."""
+        spec = detected.spec
+        self.layoutCombo.setCurrentText("long" if detected.layout == "long" else "wide")
+        if spec is not None and spec.layout == "long":
+            self.idColumnCombo.setCurrentText(spec.id_column)
+            self.timeColumnCombo.setCurrentText(spec.time_column or NO_TIME)
+            self._id_known = True
+            text = f"Long file, one row per time step: {spec.describe(n_series, steps).split(': ', 1)[1]}."
+        elif spec is not None:
+            text = f"Wide file, one series per row: {spec.describe(n_series, steps).split(': ', 1)[1]}."
+        else:
+            text = "A table: one row per sample, each ticked column one feature (no time axis)."
+        self.layoutLabel.setText(text)
+        self._update_enabled()
+
+    def choice(self) -> dict:
+        """The layout settings as DataConfig fields."""
+        long = self.layoutCombo.currentText() == "long"
+        time = self.timeColumnCombo.currentText()
+        return {"layout": "long" if long else "wide",
+                "id_column": (self.idColumnCombo.currentText() or None) if long and self._id_known else None,
+                "time_column": (time if time and time != NO_TIME else None) if long else None}

@@ -1,0 +1,218 @@
+"""Series layouts: wide channels, long files, unequal lengths; detection, reading, preparing, predicting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.config import ModelConfig, TrainConfig
+from hybridxai_gui.core.csvio import Source
+from hybridxai_gui.core.data import prepare_data, read_table
+from hybridxai_gui.core.errors import HybridXAIError
+from hybridxai_gui.core.pipeline import predict_frame, read_labelled
+from hybridxai_gui.core.series import (SeriesSpec, detect_layout, read_series, resample, to_own_steps,
+                                       wide_channels)
+
+from helpers import fit, wine_frame
+
+TINY = ModelConfig(cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2, kernel_size=3)
+CHANNELS = ("ax", "ay", "gz")
+
+
+def recordings(n_series: int = 24, length: int = 20, seed: int = 0, shuffle: bool = True) -> pd.DataFrame:
+    """A long file: recording id, time, 3 channels, activity. Class 'wave' swings ax; 'still' does not."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_series):
+        activity = "wave" if s % 2 else "still"
+        t = np.arange(length) * 0.1
+        ax = (np.sin(2 * np.pi * t) * 3 if activity == "wave" else np.zeros(length)) + rng.normal(0, 0.2, length)
+        ay = rng.normal(0, 1, length)
+        gz = 10 + rng.normal(0, 0.5, length)
+        for i in range(length):
+            rows.append({"recording": f"r{s:03d}", "time_s": round(t[i], 3), "ax": ax[i], "ay": ay[i], "gz": gz[i],
+                         "activity": activity})
+    frame = pd.DataFrame(rows)
+    if shuffle:  # the rows of a series need not be contiguous, nor in time order
+        frame = frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    return frame
+
+
+def to_wide(long: pd.DataFrame) -> pd.DataFrame:
+    """The same recordings, one row each, columns <channel>_<step>, in order of first appearance."""
+    out = []
+    for rec in pd.unique(long["recording"]):
+        part = long[long["recording"] == rec].sort_values("time_s")
+        row = {f"{c}_{i:03d}": v for c in CHANNELS for i, v in enumerate(part[c])}
+        row["activity"] = part["activity"].iloc[0]
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+# ---- detection -------------------------------------------------------------------------------------------------
+
+
+def test_wide_columns_group_into_channels_by_name():
+    columns = ["acc.x.0", "acc.x.1", "acc.x.2", "gyro-0", "gyro-2", "gyro-1"]  # any of _ . - ; sorted by index
+    assert wide_channels(columns) == [("acc.x", ["acc.x.0", "acc.x.1", "acc.x.2"]), ("gyro", ["gyro-0", "gyro-1", "gyro-2"])]
+    columns = ["a_0", "a_1", "a_2", "a_10", "b_0", "b_1", "b_2", "b_10"]
+    assert wide_channels(columns) == [("a", ["a_0", "a_1", "a_2", "a_10"]), ("b", ["b_0", "b_1", "b_2", "b_10"])]
+    assert wide_channels(["x.1", "x.2", "y.1", "y.2"]) == [("x", ["x.1", "x.2"]), ("y", ["y.1", "y.2"])]
+    assert wide_channels(["a_0", "a_1", "b_0"]) is None  # channels of different lengths
+    assert wide_channels([f"z{i:03d}" for i in range(12)]) == [("z", [f"z{i:03d}" for i in range(12)])]
+    assert wide_channels(["alcohol", "malic_acid", "ash"]) is None
+
+
+def test_detection_long_wide_and_table():
+    long = recordings()
+    found = detect_layout(long, "activity")
+    assert found.layout == "long" and found.spec.id_column == "recording" and found.spec.time_column == "time_s"
+    assert found.spec.channels == CHANNELS
+    wide = detect_layout(to_wide(long), "activity")
+    assert wide.layout == "wide" and wide.spec.channels == CHANNELS and len(wide.spec.columns[0]) == 20
+    assert detect_layout(wine_frame(), "label").layout == "table"
+    # numbered features of a table are not time steps
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(50, 10)) * np.logspace(0, 3, 10), columns=[f"f{i}" for i in range(10)])
+    assert detect_layout(table.assign(y=rng.integers(0, 2, 50)), "y").layout == "table"
+
+
+def test_id_or_time_imply_long_and_must_exist():
+    long = recordings(shuffle=False)
+    assert detect_layout(long, "activity", id_column="recording").layout == "long"
+    spec = detect_layout(long, "activity", time_column="time_s", id_column="recording").spec
+    assert spec.id_column == "recording" and spec.time_column == "time_s"
+    with pytest.raises(HybridXAIError, match="no column 'session'"):
+        detect_layout(long, "activity", id_column="session")
+    with pytest.raises(HybridXAIError, match="--id"):
+        detect_layout(wine_frame(), "label", layout="long")
+
+
+# ---- reading ---------------------------------------------------------------------------------------------------
+
+
+def test_long_rows_are_grouped_and_sorted_by_time():
+    ordered = recordings(n_series=4, length=5, shuffle=False)
+    shuffled = ordered.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    spec = SeriesSpec("long", CHANNELS, id_column="recording", time_column="time_s")
+    rows = read_series(shuffled, spec, Source("s.csv", False), label="activity")
+    order = list(pd.unique(shuffled["recording"]))  # order of first appearance
+    assert rows.ids == order and rows.labels == ["still" if int(r[1:]) % 2 == 0 else "wave" for r in order]
+    first = ordered[ordered["recording"] == order[0]]
+    np.testing.assert_allclose(rows.X[0, :5], first["ax"], rtol=1e-6)  # channel-major: ax steps, then ay ...
+    np.testing.assert_allclose(rows.X[0, 5:10], first["ay"], rtol=1e-6)
+    # Without a time column, the file order of a series' rows is its order.
+    no_time = read_series(ordered, SeriesSpec("long", CHANNELS, id_column="recording"), Source("s", False))
+    np.testing.assert_allclose(no_time.X[0, 10:15], ordered[ordered["recording"] == "r000"]["gz"], rtol=1e-6)
+
+
+def test_a_series_whose_label_changes_names_it_and_both_lines():
+    frame = recordings(n_series=4, length=5, shuffle=False)
+    frame.loc[7, "activity"] = "run"  # recording r001, its third row (file line 9)
+    spec = SeriesSpec("long", CHANNELS, id_column="recording", time_column="time_s")
+    with pytest.raises(HybridXAIError, match=r"series 'r001' changes: 'wave' at line 7 but 'run' at line 9"):
+        read_series(frame, spec, Source("rec.csv", True), label="activity")
+
+
+def test_resampling_known_answers():
+    np.testing.assert_allclose(resample(np.array([0.0, 1.0]), 3), [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(resample(np.array([0.0, 2.0, 4.0]), 5), [0, 1, 2, 3, 4])
+    np.testing.assert_allclose(resample(np.array([7.0]), 3), [7, 7, 7])
+    np.testing.assert_allclose(to_own_steps(np.array([0.0, 1.0, 2.0, 3.0, 4.0]), 3), [0, 2, 4])
+
+
+def test_unequal_wide_rows_are_resampled_to_the_longest():
+    frame = pd.DataFrame({"z0": [0.0, 0.0, 1.0], "z1": [1.0, 2.0, 1.0], "z2": [2.0, np.nan, 1.0],
+                          "z3": [3.0, np.nan, 1.0], "z4": [4.0, np.nan, np.nan]})
+    spec = SeriesSpec("wide", ("z",), columns=(tuple(frame.columns),))
+    rows = read_series(frame, spec, Source("u.csv", False))
+    np.testing.assert_array_equal(rows.lengths, [5, 2, 4])
+    np.testing.assert_allclose(rows.X[1], [0, 0.5, 1, 1.5, 2])  # 2 steps stretched over 5
+    np.testing.assert_allclose(rows.X[2], [1, 1, 1, 1, 1])
+    gap = frame.copy()
+    gap.loc[0, "z2"] = np.nan  # a gap inside a series, not at its end
+    with pytest.raises(HybridXAIError, match="missing or infinite values, first at row 0"):
+        read_series(gap, spec, Source("u.csv", False))
+    dropped = read_series(gap, spec, Source("u.csv", False), missing="drop")
+    assert dropped.ids == [1, 2] and dropped.n_total == 3
+
+
+# ---- preparing, training, predicting -----------------------------------------------------------------------------
+
+
+def test_long_and_wide_files_prepare_the_same_series():
+    long = recordings()
+    a = prepare_data(long, label="activity", seed=3)
+    b = prepare_data(to_wide(long), label="activity", seed=3)
+    assert a.series.layout == "long" and b.series.layout == "wide" and a.series.n_channels == 3
+    assert a.class_names == b.class_names == ["still", "wave"]
+    np.testing.assert_allclose(a.X_train, b.X_train, atol=1e-5)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    # scaling is per channel: one mean and spread per channel, repeated over its 20 steps
+    means = a.scaler.mean.reshape(3, 20)
+    assert np.all(np.ptp(means, axis=1) == 0) and means[2, 0] == pytest.approx(10, abs=0.3)
+    assert a.config.id_column == "recording" and a.config.series_length == 20
+
+
+def test_unequal_long_series_train_and_predict_one_line_per_series(tmp_path):
+    frame = recordings(n_series=30, length=16, shuffle=True)
+    short = frame["recording"].isin([f"r{s:03d}" for s in range(0, 30, 3)]) & (frame["time_s"] >= 1.0)
+    frame = frame[~short].reset_index(drop=True)  # every third recording stops after 10 steps
+    path = tmp_path / "rec.csv"
+    frame.to_csv(path, index=False)
+    data = prepare_data(path, label="activity", seed=0)
+    assert data.series.resample and data.series.length == 16
+    assert any("resampled to 16 steps" in w for w in data.warnings)
+    result = fit(data, TINY, TrainConfig(epochs=3, augment="off"))
+    trained = result.trained
+    assert trained.model_config.n_channels == 3 and trained.model_config.n_features == 48
+    saved = load_checkpoint(save_checkpoint(trained, tmp_path / "m.pth"))
+    assert saved.series == trained.series
+    new = read_table(path).drop(columns="activity")
+    predictions = predict_frame(saved, new, "rec.csv")
+    table = predictions.table
+    assert list(table.columns[:2]) == ["recording", "predicted"] and len(table) == 30
+    assert table["recording"].tolist() == list(pd.unique(frame["recording"]))
+    np.testing.assert_allclose(table[["p_still", "p_wave"]].sum(axis=1), 1.0)
+    # With the label column the same call scores the series.
+    labelled = predict_frame(saved, read_table(path), "rec.csv")
+    assert labelled.evaluation is not None and len(labelled.evaluation.y_true) == 30
+    rows = read_labelled(saved, read_table(path), "rec.csv")
+    assert rows.ids == table["recording"].tolist()
+
+
+def test_an_old_checkpoint_loads_as_a_one_channel_table(tmp_path):
+    import torch
+
+    data = prepare_data(wine_frame(), seed=0)
+    trained = fit(data, TINY, TrainConfig(epochs=1)).trained
+    path = save_checkpoint(trained, tmp_path / "m.pth")
+    payload = torch.load(path, weights_only=True)
+    for key in ("series", "data_config", "runtime_config"):
+        payload.pop(key)
+    payload["model_config"].pop("n_channels")
+    payload["train_config"].update(missing="error", test_size=0.2, device="cpu")  # where old files kept them
+    torch.save(payload, tmp_path / "old.pth")
+    old = load_checkpoint(tmp_path / "old.pth")
+    assert old.series is None and old.model_config.n_channels == 1 and old.data_config.test_size == 0.2
+    X = data.X_test[:5]
+    np.testing.assert_allclose(old.predict_logits(X), trained.predict_logits(X), atol=1e-6)
+
+
+def test_command_line_layout_flags(tmp_path):
+    from hybridxai_gui.cli import _configs_from_args, build_parser, main
+
+    parse = build_parser().parse_args
+    data, *_ = _configs_from_args(parse(["train", "d.csv", "--out", "m.pth", "--id", "recording"]))
+    assert data.layout == "long" and data.id_column == "recording"
+    path = tmp_path / "rec.csv"
+    recordings(n_series=20, length=12).to_csv(path, index=False)
+    assert main(["train", str(path), "--label", "activity", "--layout", "wide", "--id", "recording", "--out",
+                 str(tmp_path / "m.pth")]) == 2
+    assert main(["train", str(path), "--label", "activity", "--epochs", "2", "--cnn-channels", "4", "--lstm-hidden",
+                 "4", "--heads", "2", "--out", str(tmp_path / "m.pth"), "--quiet"]) == 0
+    assert main(["predict", str(tmp_path / "m.pth"), str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert list(out.columns[:2]) == ["recording", "predicted"] and len(out) == 20
