@@ -241,13 +241,11 @@ def _note(text: str) -> None:
 
 
 def cmd_train(args) -> int:
-    from .core.checkpoint import save_checkpoint
     from .core.errors import HybridXAIError, template_of
     from .core.evaluation import format_report
-    from .core.fileio import atomic_write
     from .core.pipeline import TrainingRequest, drain, run_training
     from .core.pipeline import EpochMetrics
-    from .outputs.training import save_history_csv, save_training_figure
+    from .outputs.training import check_training_outputs, save_training_outputs
 
     from .core.distributed import launched_world
 
@@ -257,6 +255,7 @@ def cmd_train(args) -> int:
         raise_usage(f"--out must name a .pth file, got '{args.out}'")
     if not out.parent.exists():
         raise_usage(f"the folder of --out '{out.parent}' does not exist")
+    check_training_outputs(out)  # before training: a folder or device in the way would waste the run
     if args.nproc < 1:
         raise_usage(f"--nproc must be at least 1, got {args.nproc}")
     world = launched_world()
@@ -295,23 +294,19 @@ def cmd_train(args) -> int:
     print(result.message)
     if world.distributed:
         print(f"trained with {world.size} workers (torch.distributed)")
-    path = save_checkpoint(trained, out, optimizer_state=result.optimizer_state if args.save_optimizer else None)
-    stem = path.with_suffix("")
-    try:  # the model is safe on disk; a failure below must say so, not hide it
-        save_history_csv(trained.history, Path(f"{stem}_results.csv"))
-        save_training_figure(trained.history, Path(f"{stem}_training"), best_epoch=result.best_epoch)
-        if evaluation is not None:
-            report = format_report(evaluation)
-            atomic_write(Path(f"{stem}_evaluation.txt"), lambda tmp: Path(tmp).write_text(report + "\n", "utf-8"))
-    except HybridXAIError as exc:
-        raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed: "
-                             f"{template_of(exc)}") from exc
+    report = format_report(evaluation) if evaluation is not None else None
+    saved = save_training_outputs(trained, out, result.best_epoch, report,
+                                  optimizer_state=result.optimizer_state if args.save_optimizer else None)
+    path, stem = saved.model, saved.model.with_suffix("")
+    if saved.problem is not None:  # the model is safe on disk; say so, and why the rest is missing
+        raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed (those of "
+                             f"an earlier run were removed): {template_of(saved.problem)}")
     print(f"saved model to {path}, per-epoch results to {stem}_results.csv, "
           f"figures to {stem}_training.png/.eps" + (f", test evaluation to {stem}_evaluation.txt"
                                                     if evaluation is not None else ""))
     if evaluation is not None:
         print(f"\ntest set evaluation ({len(evaluation.y_true)} rows):")
-        print(format_report(evaluation))
+        print(report)
     return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
 
 
@@ -328,11 +323,13 @@ def cmd_evaluate(args) -> int:
     result, labelled = evaluate_frame(trained, frame, name, args.label, args.missing)
     if labelled.dropped:
         _note(f"left out {labelled.dropped} row(s) of {name} with missing or infinite values")
+    for note in labelled.notes:  # the policy that acted, when --missing mean filled gaps
+        _note(note)
     print(format_report(result))
     if args.out:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
-            raise_usage(f"--out must name a folder, but '{args.out}' is a file")
+            raise_usage(f"--out must name a folder, but '{args.out}' is a file (or a device, pipe or socket)")
         out.mkdir(parents=True, exist_ok=True)
         save_evaluation_outputs(result, out)
         print(f"\nwrote metrics.json, classification_report.csv, predictions.csv and confusion_matrix.png/.eps "
@@ -344,15 +341,18 @@ def cmd_predict(args) -> int:
     from .core.checkpoint import load_checkpoint
     from .core.pipeline import read_table
     from .core.evaluation import format_report
-    from .core.fileio import write_csv
+    from .core.fileio import check_writable, write_csv
     from .core.pipeline import predict_frame
 
+    check_writable(args.out)  # before the work: a folder, device or pipe of that name is never replaced
     trained = load_checkpoint(args.model)
     frame = read_table(args.data, label=trained.label_column)
     predictions = predict_frame(trained, frame, Path(args.data).name, args.missing, args.with_logits)
     if predictions.dropped:  # one line per input row, in order: the rows left out get empty cells
         _note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
               "(empty cells in their lines)")
+    for note in predictions.notes:  # the policy that acted, when --missing mean filled gaps
+        _note(note)
     write_csv(predictions.table, Path(args.out))
     what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
     print(f"predicted {len(predictions.table)} {what} -> {args.out}")

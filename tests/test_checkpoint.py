@@ -53,9 +53,8 @@ def test_crash_mid_save_leaves_previous_file_intact(tmp_path, trained_and_data, 
     path = save_checkpoint(trained, tmp_path / "model.pth")
     before = path.read_bytes()
 
-    def crash(obj, target, *a, **k):
-        with open(target, "wb") as fh:
-            fh.write(b"PK\x03\x04 partial")
+    def crash(obj, target, *a, **k):  # torch.save is handed the open temporary file
+        target.write(b"PK\x03\x04 partial")
         raise KeyboardInterrupt  # e.g. the user kills the process mid-write
 
     monkeypatch.setattr(ckpt.torch, "save", crash)

@@ -81,15 +81,15 @@ def test_writes_csv_and_figures(model_file, tmp_path):
     np.testing.assert_allclose(table["model_output"].to_numpy().reshape(2, 2), softmax(logits), atol=1e-5)
 
     files = {p.name for p in out.iterdir()}
-    for stem in ["shap_bar", "shap_heatmap", "shap_beeswarm_no", "shap_beeswarm_yes", "faithfulness"]:
+    for stem in ["shap_bar", "shap_heatmap", "shap_beeswarm_0_no", "shap_beeswarm_1_yes", "faithfulness"]:
         assert {f"{stem}.png", f"{stem}.eps"} <= files, stem  # the global figures: PNG and EPS
     for stem in ["gradcam_row3", "attention_row0", "comparison_row0"]:
         assert f"{stem}.png" in files and f"{stem}.eps" not in files, stem  # per row: PNG only
-    for i, r in enumerate(result.rows):
-        pred = trained.class_names[result.predicted[i]]
+    for i, r in enumerate(result.rows):  # classes in file names: <index>_<name> (outputs/names.py)
+        pred = f"{result.predicted[i]}_{trained.class_names[result.predicted[i]]}"
         assert f"waterfall_row{r}_{pred}.png" in files and f"force_row{r}_{pred}.png" in files
         truth = str(df["outcome"].iloc[r])  # the true class gets its own waterfall when it differs
-        assert f"waterfall_row{r}_{truth}.png" in files
+        assert f"waterfall_row{r}_{trained.class_names.index(truth)}_{truth}.png" in files
     for name in files:
         head = (out / name).read_bytes()[:12]
         if name.endswith(".png"):

@@ -2,8 +2,10 @@
 
 The file is a dict of plain values and tensors only, so it loads with
 `torch.load(..., weights_only=True)`: a file that would need arbitrary unpickling (and so could run
-code) is refused. Saving writes a temporary file in the same folder and then replaces the target,
-so a crash mid-save leaves the previous file intact.
+code) is refused. Before that, the file is inspected without loading anything (model_file reads its
+records and tensor metadata, checkpoint_limits judges them): a small file cannot make loading allocate
+gigabytes, build a huge network or hand back NaN weights. Saving writes a temporary file in the same
+folder and then replaces the target, so a crash mid-save leaves the previous file intact.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import pickle
-import zipfile
 import platform
 from dataclasses import asdict
 from pathlib import Path
@@ -20,11 +21,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from .checkpoint_limits import check_model_file
 from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, config_from_dict
 from .data import Scaler
 from .errors import CheckpointError, HybridXAIError
-from .fileio import atomic_write
+from .fileio import atomic_write_stream
 from .model import HybridCNNLSTMAttention
+from .model_file import read_model_file
 from .series import SeriesSpec
 from .trained import TrainedModel
 
@@ -63,6 +66,27 @@ def _plain(obj: Any) -> Any:
     return str(obj)
 
 
+def _tensor(values, dtype) -> torch.Tensor:
+    """A contiguous copy that owns its storage: a view would be saved with the whole array it views, which
+    loading refuses (checkpoint_limits)."""
+    return torch.from_numpy(np.array(values, dtype=dtype, order="C", copy=True))
+
+
+def _evaluation_payload(evaluation: dict | None) -> dict | None:
+    """The evaluation with its per-row arrays as tensors: as lists, a 200,000-row test set made the pickle
+    millions of values, slow to read and over the limits a file is read within."""
+    if evaluation is None:
+        return None
+    out = _plain(evaluation)
+    for key, dtype in (("y_true", np.int64), ("y_pred", np.int64), ("rows", np.int64), ("proba", np.float64)):
+        if isinstance(out.get(key), list):
+            try:
+                out[key] = _tensor(out[key], dtype)
+            except (ValueError, TypeError):  # ragged: keep the list as it is
+                pass
+    return out
+
+
 def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str, Any]:
     state = {k: v.detach().cpu().clone() for k, v in trained.model.state_dict().items()}
     payload: dict[str, Any] = {
@@ -77,17 +101,14 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         "class_names": list(trained.class_names),
         "label_column": trained.label_column,
         "label_mapping": trained.label_mapping,
-        "scaler": {"mean": torch.as_tensor(trained.scaler.mean, dtype=torch.float64),
-                   "std": torch.as_tensor(trained.scaler.std, dtype=torch.float64)},
-        "fill_values": None if trained.fill_values is None
-        else torch.as_tensor(np.asarray(trained.fill_values, dtype=np.float64)),
+        "scaler": {"mean": _tensor(trained.scaler.mean, np.float64), "std": _tensor(trained.scaler.std, np.float64)},
+        "fill_values": None if trained.fill_values is None else _tensor(trained.fill_values, np.float64),
         "history": _plain([dict(h) for h in trained.history]),
-        "evaluation": _plain(trained.evaluation),
+        "evaluation": _evaluation_payload(trained.evaluation),
         "data_hash": trained.data_hash,
         "seed": int(trained.seed),
         "best_epoch": int(trained.best_epoch),
-        "background": None if trained.background is None
-        else torch.as_tensor(np.asarray(trained.background, dtype=np.float32)),
+        "background": None if trained.background is None else _tensor(trained.background, np.float32),
         "created": str(trained.created),
         "versions": _plain(library_versions()),
         "temperature": float(trained.temperature),
@@ -104,7 +125,9 @@ def save_checkpoint(trained: TrainedModel, path: str | os.PathLike, optimizer_st
     if path.suffix.lower() != ".pth":
         path = path.with_suffix(path.suffix + ".pth") if path.suffix else path.with_suffix(".pth")
     payload = _to_payload(trained, optimizer_state)
-    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    # Through an open file: torch then reports a full disk as the OSError it is (with a path it raises
+    # RuntimeError), and the archive's folder is "archive", not the temporary file's name.
+    atomic_write_stream(path, lambda fh: torch.save(payload, fh))
     trained.source = str(path)
     return path
 
@@ -117,71 +140,77 @@ def _arr(value) -> np.ndarray | None:
     return np.asarray(value)
 
 
-def _check_container(path: Path) -> None:
-    """Refuse what is not a PyTorch file, and a zip whose stored checksums do not match (torch.load reads
-    a damaged zip without noticing: flipped bytes in the weights loaded as different numbers)."""
-    name = path.name
-    with path.open("rb") as fh:
-        head = fh.read(4)
-    if head.startswith(b"\x80"):  # a bare pickle (the legacy torch format): torch.load's weights_only decides
-        return
-    if head != b"PK\x03\x04":
-        raise CheckpointError(f"'{name}' is not a HybridXAI model file (not a PyTorch .pth file at all: it starts "
-                              f"with {head!r}). Open a .pth file saved by HybridXAI.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise CheckpointError(f"Cannot read model file '{name}': it is truncated or corrupt ({exc}). "
-                              "Use another copy or train the model again.") from exc
-    if bad is not None:
-        raise CheckpointError(f"Cannot read model file '{name}': it is corrupt (the checksum of its part '{bad}' "
-                              "does not match). Use another copy or train the model again.")
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> TrainedModel:
-    """Load a model file safely; every failure is a CheckpointError naming the file and the cause."""
-    path = Path(path)
-    name = path.name
-    if not path.is_file():
-        raise CheckpointError(f"Model file '{path}' does not exist.")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"Model file '{name}' is empty: it was not saved completely. Save the model again.")
-    _check_container(path)
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise CheckpointError(
-            f"Refused to open '{name}': it contains Python objects that would have to be executed to load it "
-            "(not a HybridXAI model file, or a tampered one). Nothing from it was run."
-        ) from exc
-    except Exception as exc:  # torch raises many types for a damaged zip or a non-torch file
-        raise CheckpointError(
-            f"Cannot read model file '{name}': it is truncated or corrupt ({type(exc).__name__}). "
-            "Use another copy or train the model again."
-        ) from exc
+def _check_header(payload: Any, name: str) -> None:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise CheckpointError(f"'{name}' is not a HybridXAI model file (it has no HybridXAI checkpoint header).")
     version = payload.get("format_version")
-    if not isinstance(version, int) or version < 1:
-        raise CheckpointError(f"'{name}' has no valid format version ({version!r}): it is damaged or not a "
+    if type(version) is not int or version < 1:
+        raise CheckpointError(f"'{name}' has no valid format version ({version!r:.40}): it is damaged or not a "
                               "HybridXAI model file.")
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"'{name}' was saved by a newer HybridXAI (file format {version}, this version reads up to "
             f"{FORMAT_VERSION}). Update HybridXAI to open it."
         )
+
+
+def _inspect(fh, name: str) -> ModelConfig:
+    """Everything about the file that can be judged without loading it (model_file, checkpoint_limits)."""
+    inspected = read_model_file(fh, name)
     try:
-        model_config = config_from_dict(ModelConfig, payload["model_config"])
+        _check_header(inspected.payload, name)
+        return check_model_file(inspected)
+    finally:
+        inspected.archive.close()
+
+
+def _evaluation_lists(evaluation: Any) -> Any:
+    """The evaluation's per-row arrays back as lists (files keep them as tensors: see _to_payload)."""
+    if not isinstance(evaluation, dict):
+        return evaluation
+    return {k: v.tolist() if isinstance(v, torch.Tensor) else v for k, v in evaluation.items()}
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> TrainedModel:
+    """Load a model file safely; every failure is a CheckpointError naming the file and the cause.
+
+    The file is inspected first (records, tensor metadata, limits, names and values; nothing is built),
+    then loaded with `torch.load(weights_only=True)` from the same open file."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise CheckpointError(f"Model file '{path}' does not exist.")
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise CheckpointError(f"Cannot open model file '{path}': {exc.strerror or exc}.") from None
+    with fh:
+        model_config = _inspect(fh, name)
+        fh.seek(0)
+        try:
+            payload = torch.load(fh, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise CheckpointError(
+                f"Refused to open '{name}': it contains Python objects that would have to be executed to load it "
+                "(not a HybridXAI model file, or a tampered one). Nothing from it was run."
+            ) from exc
+        except Exception as exc:  # torch raises many types for a damaged zip
+            raise CheckpointError(
+                f"Cannot read model file '{name}': it is truncated or corrupt ({type(exc).__name__}). "
+                "Use another copy or train the model again."
+            ) from exc
+    try:
         train_config = config_from_dict(TrainConfig, payload["train_config"])
         # Files from before DataConfig / RuntimeConfig kept those settings inside train_config.
         data_config = config_from_dict(DataConfig, payload.get("data_config") or payload["train_config"])
         runtime_config = config_from_dict(RuntimeConfig, payload.get("runtime_config") or payload["train_config"])
+        train_config.validate()
+        data_config.validate(has_test_file=True)
+        runtime_config.validate()
         model = HybridCNNLSTMAttention(model_config)
         model.load_state_dict(payload["model_state_dict"])
         model.eval()
-        scaler = Scaler(mean=_arr(payload["scaler"]["mean"]).astype(np.float64),
-                        std=_arr(payload["scaler"]["std"]).astype(np.float64))
+        scaler = payload["scaler"]
         trained = TrainedModel(
             model=model,
             model_config=model_config,
@@ -189,10 +218,10 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             feature_names=list(payload["feature_names"]),
             class_names=list(payload["class_names"]),
             label_column=str(payload.get("label_column", "label")),
-            scaler=scaler,
+            scaler=Scaler(mean=_arr(scaler["mean"]).astype(np.float64), std=_arr(scaler["std"]).astype(np.float64)),
             fill_values=_arr(payload.get("fill_values")),
             history=list(payload.get("history") or []),
-            evaluation=payload.get("evaluation"),
+            evaluation=_evaluation_lists(payload.get("evaluation")),
             data_hash=str(payload.get("data_hash", "")),
             seed=int(payload.get("seed", 0)),
             background=_arr(payload.get("background")),
@@ -207,9 +236,6 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         )
         if not (math.isfinite(trained.temperature) and trained.temperature > 0):
             raise ValueError(f"its temperature {trained.temperature!r} is not a positive number")
-        train_config.validate()
-        data_config.validate(has_test_file=True)
-        runtime_config.validate()
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, HybridXAIError) as exc:
         raise CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {exc}") from exc
     n_features = model_config.n_features
@@ -221,17 +247,6 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if spec is None and model_config.n_channels != 1:
         raise CheckpointError(f"Model file '{name}' is inconsistent: a {model_config.n_channels}-channel network "
                               "without its series layout. Use another copy or train the model again.")
-    if len(trained.feature_names) != n_features or len(trained.class_names) != model_config.n_classes:
-        raise CheckpointError(f"Model file '{name}' is inconsistent: feature/class names do not match the model.")
-    shapes = {"scaler mean": trained.scaler.mean.shape, "scaler std": trained.scaler.std.shape}
-    if trained.fill_values is not None:
-        shapes["column means"] = trained.fill_values.shape
-    wrong = [what for what, shape in shapes.items() if shape != (n_features,)]
-    if trained.background is not None and (trained.background.ndim != 2 or trained.background.shape[1] != n_features):
-        wrong.append("background rows")
-    if wrong:
-        raise CheckpointError(f"Model file '{name}' is inconsistent: its {', '.join(wrong)} do not have one value "
-                              f"per feature ({n_features}). Use another copy or train the model again.")
     return trained
 
 

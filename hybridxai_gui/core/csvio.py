@@ -15,14 +15,14 @@ import os
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from collections import namedtuple
-from dataclasses import dataclass
+from collections import Counter, namedtuple
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import HybridXAIError, HybridXAIWarning
+from .errors import HybridXAIError, HybridXAIWarning, setting
 
 # pyarrow's reader is multi-threaded and several times faster; it is optional, never a dependency.
 _ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
@@ -50,12 +50,16 @@ class Source:
     path: str | None = None
     sep: str = ","
     encoding: str = "utf-8"
+    # For a subset of a file's rows (a frame's integer labels): position i is the file's data row data_rows[i].
+    data_rows: np.ndarray | None = field(default=None, compare=False)
 
     def where(self, row: int) -> str:
         return self.first(np.array([row]), 1)
 
     def first(self, rows: np.ndarray, limit: int = 5) -> str:
         shown = [int(r) for r in rows[:limit]]
+        if self.data_rows is not None:
+            shown = [int(self.data_rows[r]) for r in shown]
         if not self.is_file:
             text = [f"row {r}" for r in shown]
         else:
@@ -64,9 +68,19 @@ class Source:
         return ", ".join(text) + (", ..." if len(rows) > limit else "")
 
 
+def allow_fields(size: int) -> None:
+    """Let the csv module read fields of `size` characters: its default limit (131,072) is below a wide file's
+    header line (10,000 columns), which sniffing reads as one field per candidate delimiter. The limit is
+    process-wide and only ever raised here."""
+    size = min(int(size) + 1, 2**31 - 1)  # a C long: 32 bits on Windows
+    if csv.field_size_limit() < size:
+        csv.field_size_limit(size)
+
+
 def _file_lines(path: str, sep: str, encoding: str, last_row: int) -> list[int] | None:
     """The 1-based line on which each data row 0 ... last_row starts; None when the file cannot be read."""
     try:
+        allow_fields(os.path.getsize(path))
         with open(path, encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=sep)
             next(reader, None)  # the header
@@ -81,6 +95,23 @@ def _file_lines(path: str, sep: str, encoding: str, last_row: int) -> list[int] 
             return lines
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(values: np.ndarray, name: str, src: Source) -> None:
+    """A finite value beyond float32 would become infinite in the model (and then count as missing): an error
+    naming the first such cell, whatever the missing-value policy."""
+    big = np.flatnonzero(np.isfinite(values) & (np.abs(values) > FLOAT32_MAX))
+    if len(big):
+        raise HybridXAIError(
+            f"{src.name}: column {name!r} holds {values[big[0]]:g} ({src.where(big[0])}"
+            + (f" and {len(big) - 1} more" if len(big) > 1 else "")
+            + f"), beyond the ±{FLOAT32_MAX:.1e} the model computes with. It is not missing, so "
+            f"{setting('missing')} does not apply: rescale the column (divide it by a power of ten, or use other "
+            f"units) or leave it out ({setting('exclude', repr(name))})."
+        )
 
 
 def format_names(columns: list[str], limit: int = 12, show=repr) -> str:
@@ -156,6 +187,7 @@ def sniff(path: Path) -> Layout:
     lines = [line for line in (lines[:-1] if more else lines) if line.strip()][:50]  # last one may be cut
     if not lines:
         raise HybridXAIError(f"{path} is empty: a CSV file needs a header row with column names, then data rows.")
+    allow_fields(max(map(len, lines)))
     try:
         sep = _pick_delimiter(lines)
         fields = next(csv.reader([lines[0]], delimiter=sep))
@@ -167,7 +199,7 @@ def sniff(path: Path) -> Layout:
             "Add a header row naming each column."
         )
     header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
-    duplicates = sorted({h for h in header if header.count(h) > 1})
+    duplicates = sorted(h for h, n in Counter(header).items() if n > 1)  # header.count per name: minutes at 100k
     if duplicates:
         raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own name.")
     decimal = _decimal_mark(lines, sep)
@@ -284,8 +316,9 @@ def _read_parallel(path: Path, layout: Layout, dtype: dict | None) -> pd.DataFra
 
         def parse(span: tuple[int, int]) -> pd.DataFrame | None:
             source = _ByteRange(fd, *span)
-            part = pd.read_csv(source, sep=layout.sep, encoding="utf-8", engine="c", header=None, names=names,
-                               dtype=dtype, decimal=layout.decimal)
+            with np.errstate(over="ignore"):  # per thread: 1e300 as float32 is inf, looked at after the read
+                part = pd.read_csv(source, sep=layout.sep, encoding="utf-8", engine="c", header=None,
+                                   names=names, dtype=dtype, decimal=layout.decimal)
             return None if source.quoted else part
 
         try:
@@ -329,6 +362,23 @@ def _join(parts: list[pd.DataFrame], names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: out[c] for c in names}, copy=False)
 
 
+def _keep_values_beyond_float32(path: Path, sep: str, encoding: str, df: pd.DataFrame,
+                                columns: list[str]) -> pd.DataFrame:
+    """float32 turns 1e300 into inf, which the checks would call missing: columns with an infinity are read
+    again in float64 and, where a finite number was there, kept so (the checks then name the cell)."""
+    infinite = [c for c in columns if df[c].dtype == np.float32 and np.isinf(df[c].to_numpy()).any()]
+    if not infinite:
+        return df
+    with path.open("rb") as fh:
+        wide = pd.read_csv(fh, sep=sep, encoding=encoding, engine=_ENGINE, usecols=infinite,
+                           dtype={c: np.float64 for c in infinite})
+    for c in infinite:
+        values = wide[c].to_numpy()
+        if (np.isfinite(values) & np.isinf(df[c].to_numpy())).any():
+            df[c] = values
+    return df
+
+
 def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None = None) -> pd.DataFrame:
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
     dtype = {c: np.float32 for c in float_columns if c not in layout.text} if float_columns else None
@@ -338,7 +388,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
         try:
             # A file handle keeps pandas on its serial C reader: its multi-threaded, path-only reader holds
             # every chunk and the joined columns at once, over 3x the float32 array at its peak.
-            with path.open("rb") as fh:
+            with path.open("rb") as fh, np.errstate(over="ignore"):  # 1e300 as float32: inf, looked at below
                 df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, dtype=dtype, decimal=layout.decimal,
                                  engine=_ENGINE if layout.decimal == "." else "c")
             break
@@ -363,6 +413,8 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
                 raise
             dtype = None  # a feature column holds text: read it as it is so the checks can name the cell
     _release_freed_heap()
+    if dtype:
+        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype))
     if len(df.columns) and str(df.columns[0]).startswith("\ufeff"):
         df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
     if len(df) == 0:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from .csvio import (LABEL_NAMES, Layout, Source, format_names, guess_label_column,  # noqa: F401 (re-exported)
-                    looks_numeric, read_csv_layout, read_table, sniff)
+from .csvio import (LABEL_NAMES, Layout, Source, check_float32_range, format_names,  # noqa: F401 (re-exported)
+                    guess_label_column, looks_numeric, read_csv_layout, read_table, sniff)
 from .config import DataConfig
 from .errors import HybridXAIError, setting
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
@@ -59,10 +59,15 @@ def frame_source(df: pd.DataFrame, name: str | None = None, default: str = "the 
     index = df.index
     plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
     path = df.attrs.get("source")
-    if path is None or not plain:
-        return Source(name or path or default, name is not None and plain)
+    if path is None:
+        return Source(name or default, name is not None and plain)
     sep, encoding = df.attrs.get("source_layout", (",", "utf-8"))
-    return Source(name or path, True, str(path), sep, encoding)
+    if plain:
+        return Source(name or path, True, str(path), sep, encoding)
+    if pd.api.types.is_integer_dtype(index) and len(index) and index.min() >= 0:
+        # Some of the file's rows (df.iloc[[1, 5]] keeps their labels): messages name the file's lines.
+        return Source(name or path, True, str(path), sep, encoding, index.to_numpy())
+    return Source(name or path, False)
 
 
 def _load(table, needed: list[str] | None, label: str | None, kind: str):
@@ -110,8 +115,11 @@ def _numeric_columns(df: pd.DataFrame, names: list[str], src: Source, dtype: typ
                     f"({setting('exclude', repr(name))})."
                 )
             column = converted
+        if column.dtype.kind == "f" and column.dtype.itemsize > 4:
+            check_float32_range(column.to_numpy(), name, src)
         columns.append(column.to_numpy(dtype=dtype, na_value=np.nan))
     return columns
+
 
 
 def _gather(columns: list[np.ndarray], rows: np.ndarray | None, dtype: type) -> np.ndarray:
@@ -173,9 +181,11 @@ def _missing_rows(columns: list[np.ndarray], src, names, missing, notes) -> np.n
     )
 
 
-def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> None:
+def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> tuple[int, int]:
+    """Fill every missing or infinite value with its column's fill value; (cells, rows) filled."""
     rows, cols = np.nonzero(~np.isfinite(X))
     X[rows, cols] = fill_values[cols]
+    return len(rows), len(np.unique(rows))
 
 
 def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarray, list[str]]:
@@ -632,12 +642,13 @@ def prepare_data(
 
 def frame_to_features(
     df: pd.DataFrame, feature_names: list[str], *, source: str, missing: str = "error",
-    fill_values: np.ndarray | None = None, return_rows: bool = False,
+    fill_values: np.ndarray | None = None, return_rows: bool = False, notes: list[str] | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Raw float64 (N, F) features of a new table, picked by name; the caller applies the scaler.
 
     Messages name `source` and file lines (data row + 2). With missing="drop" rows disappear: return_rows=True
-    also returns the kept 0-based row numbers, so predictions can be matched back to the user's rows.
+    also returns the kept 0-based row numbers, so predictions can be matched back to the user's rows. `notes`
+    gets a line saying what missing="mean" filled, so a front end can say that the policy acted.
     """
     DataConfig(missing=missing).validate(has_test_file=True)
     src = frame_source(df, source)
@@ -647,8 +658,11 @@ def frame_to_features(
         if fill_values is None:
             raise HybridXAIError(f"{source}: this model file keeps no column means to fill missing values with (it "
                                  f"predates them); use {setting('missing', 'drop')}, or train the model again.")
-        _fill_missing(X, np.asarray(fill_values, dtype=np.float64))
-    kept = _missing_rows(list(X.T), src, list(feature_names), missing, [])
+        cells, filled_rows = _fill_missing(X, np.asarray(fill_values, dtype=np.float64))
+        if cells and notes is not None:
+            notes.append(f"Filled {cells} missing or infinite value(s) in {filled_rows} row(s) of {source} with the "
+                         f"training rows' column means ({setting('missing', 'mean')}).")
+    kept = _missing_rows(list(X.T), src, list(feature_names), missing, [])  # front ends count the dropped rows
     if kept is not None:
         X, rows = X[kept], rows[kept]
     return (X, rows) if return_rows else X

@@ -242,6 +242,7 @@ class LabelledRows:
     n_total: int  # rows (series) in the table (rows with gaps are left out under missing="drop")
     source: str
     ids: list | None = None  # series: the kept series' ids (long) or data rows (wide)
+    notes: list[str] = field(default_factory=list)  # e.g. what missing="mean" filled
 
     @property
     def dropped(self) -> int:
@@ -270,16 +271,18 @@ def read_labelled(trained, frame: pd.DataFrame, source: str, label: str | None =
     """The rows of `frame` with their labels, read as training read them (2.0 is class '2'); label problems
     come first, since they name the line. missing: error (default), drop or mean."""
     label = label or trained.label_column
+    notes: list[str] = []
     if trained.series is None:
         y = labels_of(frame, label, trained.class_names, source=source)
-        read = trained.read_rows(frame, source, missing)
+        read = trained.read_rows(frame, source, missing, notes=notes)
         y = y[read.rows]
     else:
-        read = trained.read_rows(frame, source, missing)
+        read = trained.read_rows(frame, source, missing, notes=notes)
         y = row_labels(trained, frame, source, read, label)
     if len(read.rows) == 0:
         raise HybridXAIError(f"{source}: every row has a missing or infinite value, so no row is left.")
-    return LabelledRows(read.X, y, read.rows, read.n_total, source, read.ids if trained.series is not None else None)
+    return LabelledRows(read.X, y, read.rows, read.n_total, source, read.ids if trained.series is not None else None,
+                        notes)
 
 
 def evaluate_frame(trained, frame: pd.DataFrame, source: str, label: str | None = None,
@@ -305,6 +308,7 @@ class Predictions:
     X: np.ndarray | None = None  # the predicted rows as the model read them (scaled)
     ids: list | None = None  # series: the predicted series' ids
     lengths: np.ndarray | None = None  # series: their own numbers of steps
+    notes: list[str] = field(default_factory=list)  # e.g. what missing="mean" filled
 
     @property
     def dropped(self) -> int:
@@ -323,7 +327,8 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
     from .trained import softmax
 
     policy = missing or "error"
-    read = trained.read_rows(frame, source, policy)
+    notes: list[str] = []
+    read = trained.read_rows(frame, source, policy, notes=notes)
     logits = trained.predict_logits(read.X)
     long = trained.series is not None and trained.series.layout == "long"
     index = pd.RangeIndex(read.n_total) if long else frame.index
@@ -334,7 +339,7 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
         id_column = trained.series.id_column
         table.insert(0, id_column, pd.factorize(frame[id_column], sort=False)[1])
     out = Predictions(table, read.rows, read.n_total, policy, X=read.X,
-                      ids=read.ids if trained.series is not None else None, lengths=read.lengths)
+                      ids=read.ids if trained.series is not None else None, lengths=read.lengths, notes=notes)
     if trained.label_column in frame.columns and len(read.rows):
         try:
             y = row_labels(trained, frame, source, read)

@@ -27,7 +27,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .config import LAYOUTS
-from .csvio import Source, format_names
+from .csvio import Source, check_float32_range, format_names
 from .errors import HybridXAIError, setting
 
 _CHANNEL_STEP = re.compile(r"^(?P<channel>.+?)[_.\-](?P<index>\d+)$")
@@ -356,6 +356,7 @@ def _numeric(frame: pd.DataFrame, names: list[str], src: Source) -> np.ndarray:
                     f"({setting('exclude', repr(name))}).")
             column = converted
         out[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        check_float32_range(out[:, j], name, src)  # 1e300 is not a gap: never filled, named
     return out
 
 

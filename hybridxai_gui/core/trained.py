@@ -14,7 +14,7 @@ import torch
 
 from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
 from .data import Scaler, frame_to_features
-from .errors import HybridXAIError
+from .errors import HybridXAIError, setting
 from .model import HybridCNNLSTMAttention
 from .series import SeriesSpec
 
@@ -51,25 +51,28 @@ class TrainedModel:
     def label_mapping(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.class_names)}
 
-    def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False):
+    def transform(self, df, source: str = "data", missing: str | None = None, return_rows: bool = False,
+                  notes: list[str] | None = None):
         """Raw DataFrame (features by name, or series in the model's layout) -> scaled float32 (N, F).
 
         missing: error (the default, whatever training used: gaps in new rows are never filled unasked),
         drop, or mean (the training rows' column (channel) means kept in the model). With return_rows=True
         also the kept rows: 0-based data rows, or for series the series' indices in order of first appearance.
+        `notes` gets a line when gaps were filled.
         """
-        read = self.read_rows(df, source, missing)
+        read = self.read_rows(df, source, missing, notes=notes)
         return (read.X, read.rows) if return_rows else read.X
 
-    def read_rows(self, df, source: str = "data", missing: str | None = None, label: str | None = None) -> ModelRows:
+    def read_rows(self, df, source: str = "data", missing: str | None = None, label: str | None = None,
+                  notes: list[str] | None = None) -> ModelRows:
         """The model's rows of a table (scaled), which rows they are, and for series their ids and own lengths;
-        with `label` also each row's label value (one per series)."""
+        with `label` also each row's label value (one per series). `notes` gets a line when gaps were filled."""
         from .data import frame_source
 
         policy = missing or "error"
         if self.series is None:
             raw, rows = frame_to_features(df, self.feature_names, source=source, missing=policy,
-                                          fill_values=self.fill_values, return_rows=True)
+                                          fill_values=self.fill_values, return_rows=True, notes=notes)
             labels = None if label is None else df[label].iloc[rows].tolist()
             return ModelRows(self.scaler.transform(raw), rows, len(df), rows.tolist(), None, rows, labels)
         from .series import read_series
@@ -80,6 +83,9 @@ class TrainedModel:
         if policy == "mean":
             gaps = ~np.isfinite(X)
             X[gaps] = np.broadcast_to(np.asarray(self.fill_values, dtype=np.float32), X.shape)[gaps]
+            if gaps.any() and notes is not None:
+                notes.append(f"Filled {int(gaps.sum())} missing or infinite value(s) in {int(gaps.any(axis=1).sum())} "
+                             f"series of {source} with the training rows' channel means ({setting('missing', 'mean')}).")
         return ModelRows(self.scaler.transform(X), np.asarray(series.index, dtype=np.int64), series.n_total,
                          list(series.ids), series.lengths, series.first_rows, series.labels)
 

@@ -16,13 +16,13 @@ writes into out/:
   DEFAULT_ROW_FIGURES; "all", "none" or a number): waterfall_row<r>_<class> for the predicted class (and the
   true class where a label column is present and it differs), force_row<r>_<class>, gradcam_row<r>,
   attention_row<r>, comparison_row<r>. Formats: the global figures as PNG and EPS, the per-row ones as PNG
-  (`formats` sets one list for all, e.g. ("png",) or ("png", "eps")).
+  (`formats` sets one list for all, e.g. ("png",) or ("png", "eps")). <class> is `<index>_<cleaned
+  name>` (outputs/names.py): unique per class however alike the names are.
 The core computes (core.explain.rows.explain_table_rows); this module reads the files, draws and writes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from ..core.errors import HybridXAIError, setting
 from ..core.explain.rows import background_rows, explain_table_rows, parse_rows  # noqa: F401
 from ..core.explain.run import ExplainProgress, ExplanationRun
 from ..core.explain.shap_engine import ShapResult
+from .names import class_file_name
 
 DEFAULT_ROW_FIGURES = 3  # 5 figures per row at ~0.25 CPU s each: 3 rows keep 100 rows within 20 s
 MAX_ROW_FIGURES = DEFAULT_ROW_FIGURES  # kept for callers of the old name
@@ -40,10 +41,6 @@ ROW_FORMATS = ("png",)
 ROW_DPI = 120  # per-row figures: smaller files, faster to write; the global ones at 150
 FORMATS = ("png", "eps", "pdf", "svg")
 FAITHFULNESS_COLUMNS = ["row", "method", "deletion_auc", "insertion_auc"]
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("_") or "class"
 
 
 def row_figure_count(spec: str | int | None, n_rows: int) -> int:
@@ -246,7 +243,7 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
     for c, name in enumerate(result.class_names):
         f = fig()
         ep.draw_beeswarm(f.add_subplot(), result, c)
-        save(f, f"shap_beeswarm_{_safe(name)}", global_formats)
+        save(f, f"shap_beeswarm_{class_file_name(result.class_names, c)}", global_formats)
     if faith is not None:
         f = fig(*faithfulness_figure_size(faith))
         draw_faithfulness(f, faith)
@@ -265,7 +262,7 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
         if result.true is not None and int(result.true[i]) != classes[0]:
             classes.append(int(result.true[i]))
         for c in classes:
-            cname = _safe(result.class_names[c])
+            cname = class_file_name(result.class_names, c)
             f = fig()
             ep.draw_waterfall(f.add_subplot(), result, row=i, class_index=c)
             save(f, f"waterfall_row{r}_{cname}", row_formats, ROW_DPI)
