@@ -84,8 +84,6 @@ class TrainConfig:
                       "off, or auto (only rows that are normalised series); the 'default' preset turns it on")
     augment_noise: float = _f(0.5, "augmentation noise, in units of each feature's standard deviation over the "
                               "training rows")
-    augment_crop: float = _f(0.0, "window-slice augmentation: each training batch's series are cut to a random window "
-                             "of (1 - this share) of their length and stretched back to full length (0 = off)")
     class_weights: bool = _f(False, "weight the loss by inverse class frequency (for imbalanced data)")
     early_stopping: int = _f(0, "stop after this many epochs without validation improvement; 0 = off")
     restore_best: bool = _f(True, "keep the weights of the best validation epoch, not the last")
@@ -130,8 +128,6 @@ class TrainConfig:
             raise HybridXAIError(f"Unknown augmentation '{self.augment}': use auto, on or off.")
         if not 0.0 <= self.augment_noise <= 10.0:
             raise HybridXAIError(f"Augmentation noise must be between 0 and 10 standard deviations, got {self.augment_noise}.")
-        if not 0.0 <= self.augment_crop < 1.0:
-            raise HybridXAIError(f"Crop augmentation must be a share in [0, 1), got {self.augment_crop}.")
         if self.scaling not in ("auto", "zscore", "none"):
             raise HybridXAIError(f"Unknown scaling '{self.scaling}': use auto, zscore or none.")
         if not 0.0 < self.test_size < 1.0:

@@ -268,8 +268,6 @@ def _train_loop(data, model_config, config, control, device, progress_every):
             if len(idx) < 2 and n >= 2:
                 continue
             xb, yb = X_train[idx], y_train[idx]
-            if config.augment_crop > 0:
-                xb = _crop_stretch(xb, model_config.n_channels, config.augment_crop, generator)
             if augment:
                 xb = _augment(xb, noise_std, generator)
             optimizer.zero_grad(set_to_none=True)
@@ -386,20 +384,6 @@ def _augment(xb: torch.Tensor, noise_std: torch.Tensor, generator: torch.Generat
     """
     noise = torch.randn(xb.shape, generator=generator).to(xb.device)
     return xb + noise * noise_std
-
-
-def _crop_stretch(xb: torch.Tensor, n_channels: int, share: float, generator: torch.Generator) -> torch.Tensor:
-    """Window slicing: each row's series (all channels alike) cut to a random window of (1 - share) of its T
-    steps and stretched back to T by linear interpolation; seeded, so runs repeat."""
-    b, f = xb.shape
-    t = f // n_channels
-    keep = max(2, round((1.0 - share) * t))
-    if keep >= t:
-        return xb
-    starts = torch.randint(0, t - keep + 1, (b,), generator=generator)
-    index = (starts[:, None] + torch.arange(keep)[None, :]).to(xb.device)  # (B, keep)
-    windows = torch.gather(xb.reshape(b, n_channels, t), 2, index[:, None, :].expand(b, n_channels, keep))
-    return nn.functional.interpolate(windows, size=t, mode="linear", align_corners=True).reshape(b, f)
 
 
 def _background_rows(X_train: np.ndarray, seed: int) -> np.ndarray:
