@@ -32,6 +32,8 @@ class ModelConfig:
     lstm_layers: int = _f(2, "stacked BiLSTM layers")
     num_heads: int = _f(4, "attention heads (2 * lstm_hidden must divide by this)")
     dropout: float = _f(0.1, "dropout before the classifier (and between LSTM layers)")
+    max_lstm_steps: int = _f(0, "long series: each conv block max-pools by the smallest size k >= 2 that leaves the "
+                             "BiLSTM at most this many steps (0 = pool by 2, as in the reference design)")
     position_channel: bool = _f(False, "feed a second input channel holding each feature's position (-1 ... 1), so "
                                 "the network can tell where along the row a pattern sits (off in the reference design)")
 
@@ -52,6 +54,8 @@ class ModelConfig:
             raise HybridXAIError(
                 f"Attention heads ({self.num_heads}) must divide 2 × LSTM hidden size ({2 * self.lstm_hidden})."
             )
+        if self.max_lstm_steps < 0:
+            raise HybridXAIError(f"Max LSTM steps must be 0 (off) or more, got {self.max_lstm_steps}.")
         if self.kernel_size < 1 or self.cnn_channels < 1 or self.lstm_hidden < 1 or self.lstm_layers < 1:
             raise HybridXAIError("Kernel size, channels, LSTM hidden size and layers must be at least 1.")
         if not 0.0 <= self.dropout < 1.0:

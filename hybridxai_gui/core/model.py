@@ -22,46 +22,63 @@ from .config import ModelConfig
 MIN_POOLED_LENGTH = 2
 
 
-def block_lengths(n_features: int, n_blocks: int = 2) -> list[tuple[int, bool]]:
-    """For each conv block: (output length, pooled?) under the pool-while-≥2 rule."""
+def pool_size(length: int, max_steps: int = 0, n_blocks: int = 2) -> int:
+    """MaxPool size of each conv block: 2, or with max_steps > 0 the smallest k >= 2 that leaves the
+    sequence after n_blocks pools at most max_steps long (so the BiLSTM reads a bounded sequence)."""
+    k = 2
+    if max_steps > 0:
+        while True:
+            pooled = length
+            for _ in range(n_blocks):
+                pooled //= k
+            if pooled <= max_steps or pooled < MIN_POOLED_LENGTH:
+                break
+            k += 1
+    return k
+
+
+def block_lengths(n_features: int, n_blocks: int = 2, max_steps: int = 0) -> list[tuple[int, int]]:
+    """For each conv block: (output length, pool size or 0 when it does not pool) under the pool-while-≥2
+    rule; a truthy pool size reads as "pooled"."""
     out = []
     length = n_features
+    k = pool_size(n_features, max_steps, n_blocks)
     for _ in range(n_blocks):
-        pool = length // 2 >= MIN_POOLED_LENGTH
+        pool = length // k >= MIN_POOLED_LENGTH
         if pool:
-            length //= 2
-        out.append((length, pool))
+            length //= k
+        out.append((length, k if pool else 0))
     return out
 
 
-def sequence_length(n_features: int) -> int:
+def sequence_length(n_features: int, max_steps: int = 0) -> int:
     """Length L of the sequence the LSTM and attention see."""
-    return block_lengths(n_features)[-1][0]
+    return block_lengths(n_features, max_steps=max_steps)[-1][0]
 
 
-def position_spans(n_features: int) -> list[tuple[int, int]]:
+def position_spans(n_features: int, max_steps: int = 0) -> list[tuple[int, int]]:
     """For each of the L positions after the CNN: the [start, end) input features it stands for.
 
-    MaxPool(2) with floor drops a trailing odd feature from the pooled grid; for labelling we attach
-    it to the last position so that every input feature belongs to some position.
+    MaxPool(k) with floor drops trailing features from the pooled grid; for labelling we attach
+    them to the last position so that every input feature belongs to some position.
     """
     spans = [(i, i + 1) for i in range(n_features)]
-    for _length, pooled in block_lengths(n_features):
-        if pooled:
-            merged = [(spans[2 * i][0], spans[2 * i + 1][1]) for i in range(len(spans) // 2)]
-            if len(spans) % 2:
+    for _length, k in block_lengths(n_features, max_steps=max_steps):
+        if k:
+            merged = [(spans[k * i][0], spans[k * i + k - 1][1]) for i in range(len(spans) // k)]
+            if len(spans) % k:
                 merged[-1] = (merged[-1][0], spans[-1][1])
             spans = merged
     return spans
 
 
 class ConvBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, kernel_size: int, pool: bool):
+    def __init__(self, c_in: int, c_out: int, kernel_size: int, pool: int):
         super().__init__()
         self.conv = nn.Conv1d(c_in, c_out, kernel_size, padding="same")
         self.relu = nn.ReLU()
         self.norm = nn.BatchNorm1d(c_out)
-        self.pool = nn.MaxPool1d(2) if pool else nn.Identity()
+        self.pool = nn.MaxPool1d(pool) if pool else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(self.norm(self.relu(self.conv(x))))
@@ -75,11 +92,11 @@ class HybridCNNLSTMAttention(nn.Module):
         c = config.cnn_channels
         self.n_channels = config.n_channels
         self.length = config.n_features // config.n_channels  # T: time steps per channel
-        (_, pool1), (_, pool2) = block_lengths(self.length)
+        (_, pool1), (_, pool2) = block_lengths(self.length, max_steps=config.max_lstm_steps)
         self.block1 = ConvBlock(config.n_channels + (1 if config.position_channel else 0), c, config.kernel_size,
                                 pool1)
         self.block2 = ConvBlock(c, 2 * c, config.kernel_size, pool2)  # Grad-CAM target layer
-        self.seq_len = sequence_length(self.length)
+        self.seq_len = sequence_length(self.length, config.max_lstm_steps)
         self.lstm = nn.LSTM(
             input_size=2 * c,
             hidden_size=config.lstm_hidden,
