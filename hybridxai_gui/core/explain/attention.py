@@ -18,11 +18,13 @@ from ..model import position_spans
 from .groups import per_feature_from_time
 
 
-def position_labels(n_features: int, feature_names: Sequence[str] | None = None, n_channels: int = 1) -> list[str]:
+def position_labels(n_features: int, feature_names: Sequence[str] | None = None, n_channels: int = 1,
+                    max_steps: int = 0) -> list[str]:
     """One label per attention position: "features 1–4" (1-based), or "f1–f4" with names; for a series of
-    several channels (n_features = its length T) "steps 0–3" (0-based, as segment names)."""
+    several channels (n_features = its length T) "steps 0–3" (0-based, as segment names). max_steps: the
+    model's max_lstm_steps (its pooling)."""
     labels = []
-    for start, end in position_spans(n_features):
+    for start, end in position_spans(n_features, max_steps):
         if n_channels > 1:
             labels.append(f"step {start}" if end - start == 1 else f"steps {start}–{end - 1}")
         elif feature_names is not None:
@@ -67,6 +69,8 @@ class AttentionExplainer:
             x = x[None, :]
         n_channels = int(getattr(self.model, "n_channels", 1))
         length = int(getattr(self.model, "length", x.shape[1] // n_channels))  # T
+        config = getattr(self.model, "config", None)
+        max_steps = int(getattr(config, "max_lstm_steps", 0) or 0)
         was_training = self.model.training
         try:
             self.model.eval()
@@ -79,6 +83,7 @@ class AttentionExplainer:
         up = F.interpolate(received[:, None, :], size=length, mode="linear", align_corners=False)[:, 0]  # (B, T)
         return AttentionResult(
             mean=mean.double().numpy(), per_head=heads.double().numpy(), received=received.double().numpy(),
-            received_upsampled=up.double().numpy(), spans=position_spans(length),
-            labels=position_labels(length, self.feature_names, n_channels), predicted=logits.argmax(1).numpy(),
+            received_upsampled=up.double().numpy(), spans=position_spans(length, max_steps),
+            labels=position_labels(length, self.feature_names, n_channels, max_steps),
+            predicted=logits.argmax(1).numpy(),
             logits=logits.double().numpy(), n_channels=n_channels)
