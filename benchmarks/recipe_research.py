@@ -33,7 +33,7 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,19 +45,23 @@ import torch  # noqa: E402
 
 from real_sets import SETS, load_set, one_nn  # noqa: E402
 
-from hybridxai_gui.core.config import apply_preset  # noqa: E402
+from hybridxai_gui.core.config import TrainConfig, apply_preset  # noqa: E402
 from hybridxai_gui.core.data import PreparedData, Scaler  # noqa: E402
-from hybridxai_gui.core.training import planned_epochs, run_training  # noqa: E402
+from hybridxai_gui.core.training import TrainingFinished, planned_epochs, train  # noqa: E402
+
+# Runs on the tree this was written in (9b34a16: n_channels from ModelConfig, threads in TrainConfig) and on main
+# after the series / runtime refactor (n_channels from PreparedData.series, threads in RuntimeConfig).
+_PREPARED_FIELDS = {f.name for f in fields(PreparedData)}
+_TRAIN_FIELDS = {f.name for f in fields(TrainConfig)}
 
 RESULTS = HERE / "recipe_results.jsonl"
 
 # name -> {"model": {...}, "train": {...}, plus optional "choose_augment", "refit", "members", "load": {...}}
 VARIANTS: dict[str, dict] = {
     "baseline": {},  # the 'default' preset as it is on main
+    # screened on Pickup, 3 seeds (one change each on the default preset)
     "aug off": {"train": {"augment": "off"}},
     "noise 0.2": {"train": {"augment_noise": 0.2}},
-    "noise 0.3": {"train": {"augment_noise": 0.3}},
-    "aug chosen on val": {"choose_augment": True},
     "restore best": {"train": {"restore_best": True}},
     "lr 1e-3": {"train": {"lr": 0.001}},
     "batch 16": {"train": {"batch_size": 16}},
@@ -68,51 +72,66 @@ VARIANTS: dict[str, dict] = {
     "kernel 15": {"model": {"kernel_size": 15}},
     "no smoothing": {"train": {"label_smoothing": 0.0}},
     "dropout 0.3": {"model": {"dropout": 0.3}},
-    # L64 / L128: max_lstm_steps 64 / 128 (pooling bounds the BiLSTM's sequence; no change below 4 x 64 steps)
-    "L128": {"model": {"max_lstm_steps": 128}},
-    "L192": {"model": {"max_lstm_steps": 192}},
-    "L192 aug off": {"model": {"max_lstm_steps": 192}, "train": {"augment": "off"}},
-    "L192 ens5": {"model": {"max_lstm_steps": 192}, "members": 5},
-    "L192 aug off ens5": {"model": {"max_lstm_steps": 192}, "train": {"augment": "off"}, "members": 5},
-    "L192 ens3": {"model": {"max_lstm_steps": 192}, "members": 3},
-    "L192 aug off ens3": {"model": {"max_lstm_steps": 192}, "train": {"augment": "off"}, "members": 3},
-    "1 LSTM layer": {"model": {"lstm_layers": 1}},
-    "L192 1 LSTM layer": {"model": {"max_lstm_steps": 192, "lstm_layers": 1}},
-    "L128 cnn 32": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}},
-    "L64": {"model": {"max_lstm_steps": 64}},
-    "L128 aug off": {"model": {"max_lstm_steps": 128}, "train": {"augment": "off"}},
-    "L64 aug off": {"model": {"max_lstm_steps": 64}, "train": {"augment": "off"}},
-    "L64 noise 0.2": {"model": {"max_lstm_steps": 64}, "train": {"augment_noise": 0.2}},
-    "L64 crop 0.1": {"model": {"max_lstm_steps": 64}, "train": {"augment_crop": 0.1}},
-    "L64 aug off crop 0.1": {"model": {"max_lstm_steps": 64}, "train": {"augment": "off", "augment_crop": 0.1}},
-    "L64 aug off crop 0.2": {"model": {"max_lstm_steps": 64}, "train": {"augment": "off", "augment_crop": 0.2}},
-    "L64 aug off refit": {"model": {"max_lstm_steps": 64}, "train": {"augment": "off"}, "refit": True},
-    "L64 aug chosen": {"model": {"max_lstm_steps": 64}, "choose_augment": True},
-    "L64 aug chosen refit": {"model": {"max_lstm_steps": 64}, "choose_augment": True, "refit": True},
-    "L64 aug off ensemble 5": {"model": {"max_lstm_steps": 64}, "train": {"augment": "off"}, "members": 5},
-    "L64 ensemble 5": {"model": {"max_lstm_steps": 64}, "members": 5},
     "pickup max length": {"load": {"pickup_length": "max"}},
     "pickup column scaling": {"load": {"scaling": "column"}},
-    "ensemble 5": {"members": 5},
+    # LNN: max_lstm_steps NN (pooling bounds the BiLSTM's sequence; no change below 4 x NN steps, i.e. only
+    # ACSF1 here); screened on ACSF1, seed 0
+    "L64": {"model": {"max_lstm_steps": 64}},
+    "L128": {"model": {"max_lstm_steps": 128}},
+    "L192": {"model": {"max_lstm_steps": 192}},
+    "L64 aug off": {"model": {"max_lstm_steps": 64}, "train": {"augment": "off"}},
+    "L128 aug off": {"model": {"max_lstm_steps": 128}, "train": {"augment": "off"}},
+    "L192 aug off": {"model": {"max_lstm_steps": 192}, "train": {"augment": "off"}},
+    "L64 noise 0.2": {"model": {"max_lstm_steps": 64}, "train": {"augment_noise": 0.2}},
+    "L128 cnn 32": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}},
+    "L192 cnn 32": {"model": {"max_lstm_steps": 192, "cnn_channels": 32}},
+    "L128 cnn 32 aug off": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}, "train": {"augment": "off"}},
+    # ensembles (member k trains with seed + 1000 k; N = 1, 3 read from the same run); --posthoc pairs an
+    # aug-on and an aug-off ensemble for the chosen-on-validation and mixed recipes
+    "L192 ens5": {"model": {"max_lstm_steps": 192}, "members": 5},
+    "L192 aug off ens5": {"model": {"max_lstm_steps": 192}, "train": {"augment": "off"}, "members": 5},
+    "L128 cnn 32 ens3": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}, "members": 3},
+    "L128 cnn 32 aug off ens3": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}, "train": {"augment": "off"},
+                                 "members": 3},
+    # a validation-chosen augmentation trained as such (the post-hoc table reads the same choice off the
+    # ensemble runs without training again)
+    "L128 cnn 32 aug chosen": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}, "choose_augment": True},
+    # the recommendation (aliases: the table finds runs by spec): single model, and the 3-member ensemble
+    "recommended": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}},
+    "recommended ens3": {"model": {"max_lstm_steps": 128, "cnn_channels": 32}, "members": 3},
 }
 
 
 def configs(variant: dict, seed: int, n_channels: int, n_features: int):
     model, train = apply_preset("default")
     model = replace(model, n_channels=n_channels, n_features=n_features, **variant.get("model", {}))
-    train = replace(train, seed=seed, threads=1, **variant.get("train", {}))
+    one_thread = {"threads": 1} if "threads" in _TRAIN_FIELDS else {}  # main: RuntimeConfig().threads is 1
+    train = replace(train, seed=seed, **one_thread, **variant.get("train", {}))
     return model, train
 
 
-def prepared(X_train, y_train, X_val, y_val, class_names) -> PreparedData:
+def prepared(X_train, y_train, X_val, y_val, class_names, n_channels: int = 1) -> PreparedData:
     f = X_train.shape[1]
     empty = np.zeros((0, f), np.float32)
+    extra = {}
+    if "series" in _PREPARED_FIELDS and n_channels > 1:  # main reads the channel count from the series spec
+        from hybridxai_gui.core.series import SeriesSpec
+
+        extra["series"] = SeriesSpec("wide", tuple(f"c{i}" for i in range(n_channels)), length=f // n_channels)
     return PreparedData(
         feature_names=[f"x{i}" for i in range(f)], class_names=list(class_names), label_column="label",
         X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val, X_test=empty, y_test=np.zeros(0, np.int64),
         rows_train=np.arange(len(y_train)), rows_val=np.arange(len(y_val)), rows_test=np.zeros(0, np.int64),
         X_test_raw=empty, scaler=Scaler(np.zeros(f), np.ones(f)), fill_values=None, data_hash="", source="real",
-        test_source=None, warnings=[])
+        test_source=None, warnings=[], **extra)
+
+
+def run_training(data, model_cfg, train_cfg):
+    """Drain core.training.train (its signature is the same on both trees) and return the TrainResult."""
+    for item in train(data, model_cfg, train_cfg):
+        if isinstance(item, TrainingFinished):
+            return item.result
+    raise RuntimeError("training ended without a result")
 
 
 def _val_score(trained, X_val, y_val) -> tuple[float, float]:
@@ -125,14 +144,14 @@ def _val_score(trained, X_val, y_val) -> tuple[float, float]:
 
 def train_one(s, model_cfg, train_cfg, refit: bool, epochs: int | None = None):
     """(trained model, info) on the set's training rows (validation for choosing), optionally refitted."""
-    data = prepared(s.X_train, s.y_train, s.X_val, s.y_val, s.class_names)
+    data = prepared(s.X_train, s.y_train, s.X_val, s.y_val, s.class_names, s.n_channels)
     result = run_training(data, model_cfg, train_cfg)
     val_acc, val_loss = _val_score(result.trained, s.X_val, s.y_val)
     info = {"epochs": len(result.history), "best_epoch": result.best_epoch, "val_acc": val_acc, "val_loss": val_loss}
     if refit:  # same number of epochs as the chosen run (not re-planned for the larger set), no validation
         X = np.concatenate([s.X_train, s.X_val])
         y = np.concatenate([s.y_train, s.y_val])
-        data = prepared(X, y, X[:0], y[:0], s.class_names)
+        data = prepared(X, y, X[:0], y[:0], s.class_names, s.n_channels)
         result = run_training(data, model_cfg, replace(train_cfg, epochs=len(result.history), restore_best=False))
     return result.trained, info
 
@@ -209,8 +228,8 @@ def table(results: list[dict], sets, variants, sizes=(3, 5)) -> str:
             "|---|---|---|---|---|---|---|---|---|"]
     for set_name in sets:
         for name in variants:
-            rs = [r for r in results if r["set"] == set_name and r["variant"] == name
-                  and r.get("spec") == VARIANTS.get(name, r.get("spec"))]
+            # matched by spec, so an alias (e.g. "recommended") finds the runs stored under another name
+            rs = [r for r in results if r["set"] == set_name and r.get("spec") == VARIANTS.get(name)]
             if not rs:
                 continue
             rs = sorted({r["seed"]: r for r in rs}.values(), key=lambda r: r["seed"])
@@ -237,6 +256,59 @@ def table(results: list[dict], sets, variants, sizes=(3, 5)) -> str:
     return "\n".join(rows)
 
 
+def _acc(logits: list, y) -> float:
+    return float((np.mean(np.asarray(logits), axis=0).argmax(1) == np.asarray(y)).mean())
+
+
+def posthoc(results: list[dict], sets, on: str, off: str) -> str:
+    """From two ensemble variants that differ only in augmentation (on / off), per set over seeds: single
+    models, ensembles of 3 and 5, augmentation chosen on the validation split, and on+off mixtures.
+
+    Choosing on validation: single model -- member 0 of each arm, the better validation accuracy (ties:
+    lower loss); ensemble -- each arm's mean member validation accuracy (ties: mean loss). Nothing here
+    looks at test rows to choose. CPU s is the training cost of the recipe (the chosen ones pay both arms).
+    """
+    out = ["| set | recipe | test accuracy | seeds | CPU s per run |", "|---|---|---|---|---|"]
+    for set_name in sets:
+        by_seed = {}
+        for r in results:
+            if r["set"] == set_name and r["variant"] in (on, off) and r.get("member_logits"):
+                by_seed.setdefault(r["seed"], {})[r["variant"]] = r
+        pairs = [(seed, d[on], d[off]) for seed, d in sorted(by_seed.items()) if on in d and off in d]
+        if not pairs:
+            continue
+        n = min(len(a["member_logits"]) for _, a, _ in pairs)
+        per = lambda r: r["cpu_s"] / len(r["member_logits"])  # noqa: E731
+        recipes: dict[str, list[tuple[float, float]]] = {}
+        for _seed, a, b in pairs:
+            y = a["y_test"]
+            for label, r in (("aug on", a), ("aug off", b)):
+                for k in sorted({1, 3, n}):
+                    if k <= n:
+                        recipes.setdefault(f"{label}, {k} member(s)", []).append((_acc(r["member_logits"][:k], y),
+                                                                                per(r) * k))
+            va, vb = a["member_val"][0], b["member_val"][0]
+            pick = a if (va[0], -va[1]) >= (vb[0], -vb[1]) else b
+            recipes.setdefault("aug chosen on val, 1 member", []).append(
+                (_acc(pick["member_logits"][:1], y), per(a) + per(b)))
+            for k in sorted({3, n}):
+                if k > n:
+                    continue
+                ma = np.mean(np.asarray(a["member_val"][:k]), axis=0)
+                mb = np.mean(np.asarray(b["member_val"][:k]), axis=0)
+                pick = a if (ma[0], -ma[1]) >= (mb[0], -mb[1]) else b
+                recipes.setdefault(f"aug chosen on val, {k} members", []).append(
+                    (_acc(pick["member_logits"][:k], y), (per(a) + per(b)) * k))
+            for k in (1, 2):
+                if 2 * k <= 2 * n:
+                    recipes.setdefault(f"mixed: {k} on + {k} off", []).append(
+                        (_acc(a["member_logits"][:k] + b["member_logits"][:k], y), (per(a) + per(b)) * k))
+        for label, vals in recipes.items():
+            out.append(f"| {set_name} | {label} | {_ms([v[0] for v in vals])} | {len(vals)} | "
+                       f"{_ms([v[1] for v in vals], 0)} |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sets", default=",".join(SETS))
@@ -245,6 +317,8 @@ def main(argv=None) -> int:
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument("--list", action="store_true")
     p.add_argument("--table", action="store_true", help="print the table of stored results and exit")
+    p.add_argument("--posthoc", default="", help="ON,OFF: two ensemble variants differing in augmentation; print "
+                   "single / ensemble / chosen-on-validation / mixed recipes from their stored members and exit")
     p.add_argument("--read", default="", help="more result files (comma-separated) to include in the table")
     p.add_argument("--force", action="store_true", help="run again even when a result is stored")
     args = p.parse_args(argv)
@@ -258,13 +332,18 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown: {unknown}")
     seeds = [int(x) for x in args.seeds.split(",")]
+    if args.posthoc:
+        stored = load_results(args.results)
+        for extra in filter(None, args.read.split(",")):
+            stored += load_results(Path(extra))
+        print(posthoc(stored, sets, *args.posthoc.split(",")))
+        return 0
     if not args.table:
-        done = {(r["set"], r["seed"], r["variant"], json.dumps(r["spec"], sort_keys=True))
-                for r in load_results(args.results)}
+        done = {(r["set"], r["seed"], json.dumps(r["spec"], sort_keys=True)) for r in load_results(args.results)}
         for set_name in sets:
             for name in variants:
                 for seed in seeds:
-                    if not args.force and (set_name, seed, name, json.dumps(VARIANTS[name], sort_keys=True)) in done:
+                    if not args.force and (set_name, seed, json.dumps(VARIANTS[name], sort_keys=True)) in done:
                         continue
                     r = run_variant(set_name, seed, name)
                     with args.results.open("a") as fh:
