@@ -157,7 +157,8 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--series-length", type=int, metavar="N",
                    help="steps per channel the model reads; other lengths are resampled (default: the longest)")
     t.add_argument("--preset", choices=tuple(PRESETS), default="default",
-                   help="'default' (recommended) or 'seed' (the original script's settings)")
+                   help="'default' (recommended: an ensemble of 3 networks), 'quick' (the same as one network: a third "
+                        "of the time) or 'seed' (the original script's settings)")
     t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float, help="learning rate")
@@ -187,6 +188,10 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--lstm-hidden", type=int)
     t.add_argument("--heads", type=int)
     t.add_argument("--dropout", type=float)
+    t.add_argument("--ensemble", type=int, metavar="N",
+                   help="train N members from seeds seed … seed+N-1 and average their logits (N times the time)")
+    t.add_argument("--max-lstm-steps", type=int, metavar="N",
+                   help="long series: pool harder so the BiLSTM reads at most N steps (0 = pool by 2)")
     t.add_argument("--position-channel", action=argparse.BooleanOptionalAction, default=None,
                    help="give the network each feature's position as a second input channel (default preset: on)")
     t.add_argument("--restore-best", action=argparse.BooleanOptionalAction, default=None,
@@ -211,7 +216,8 @@ def _configs_from_args(args):
         train_cfg = replace(train_cfg, restore_best=args.restore_best)
     model_over = {"kernel_size": args.kernel_size, "cnn_channels": args.cnn_channels,
                   "lstm_hidden": args.lstm_hidden, "num_heads": args.heads, "dropout": args.dropout,
-                  "position_channel": args.position_channel}
+                  "position_channel": args.position_channel, "ensemble": args.ensemble,
+                  "max_lstm_steps": args.max_lstm_steps}
     model_cfg = replace(model_cfg, **{k: v for k, v in model_over.items() if v is not None})
     data_over = {"label": args.label, "features": args.features, "exclude": args.exclude, "missing": args.missing,
                  "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size,

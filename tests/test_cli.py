@@ -177,7 +177,7 @@ def test_a_diverging_run_saves_the_kept_weights_and_exits_2(tmp_path, capsys, mo
         return loss
 
     monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", nan_after_two_epochs)
-    assert main(["train", str(csv), "--epochs", "10", "--out", str(tmp_path / "div.pth")]) == 2
+    assert main(["train", str(csv), "--epochs", "10", "--ensemble", "1", "--out", str(tmp_path / "div.pth")]) == 2
     out = capsys.readouterr().out
     assert "NaN or infinite" in out and "best weights so far are kept" in out
     assert (tmp_path / "div.pth").exists() and (tmp_path / "div_evaluation.txt").exists()

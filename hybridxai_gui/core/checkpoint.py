@@ -26,7 +26,7 @@ from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, config_
 from .data import Scaler
 from .errors import CheckpointError, HybridXAIError
 from .fileio import atomic_write_stream
-from .model import HybridCNNLSTMAttention
+from .model import build_model
 from .model_file import read_model_file
 from .series import SeriesSpec
 from .trained import TrainedModel
@@ -207,7 +207,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         train_config.validate()
         data_config.validate(has_test_file=True)
         runtime_config.validate()
-        model = HybridCNNLSTMAttention(model_config)
+        model = build_model(model_config)
         model.load_state_dict(payload["model_state_dict"])
         model.eval()
         scaler = payload["scaler"]

@@ -46,6 +46,8 @@ MODEL_LIMITS: dict[str, Limit] = {
     "num_heads": Limit("attention heads", 1, 256),
     "dropout": Limit("dropout", 0.0, 1.0, float),
     "position_channel": Limit("position channel switch", 0, 1, bool),
+    "ensemble": Limit("ensemble members", 1, 32),
+    "max_lstm_steps": Limit("steps the BiLSTM reads at most", 0, 100_000),
 }
 
 
@@ -196,10 +198,10 @@ def expected_state(config, name: str, limits: ContentLimits = CONTENT_LIMITS) ->
     allocated); refuse more parameters than allowed."""
     import torch
 
-    from .model import HybridCNNLSTMAttention
+    from .model import build_model
 
     with torch.device("meta"):
-        model = HybridCNNLSTMAttention(config)
+        model = build_model(config)
     parameters = sum(p.numel() for p in model.parameters())
     if parameters > limits.parameters:
         raise _refuse(name, f"its settings describe a network of {parameters:,} weights, above the "

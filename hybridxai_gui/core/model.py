@@ -14,6 +14,8 @@ and leaves a length-1 sequence (a 1x1 attention map that is always 1.0) for F = 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 from torch import nn
 
@@ -134,5 +136,35 @@ class HybridCNNLSTMAttention(nn.Module):
         return logits, weights
 
 
-def build_model(config: ModelConfig) -> HybridCNNLSTMAttention:
-    return HybridCNNLSTMAttention(config)
+class EnsembleNet(nn.Module):
+    """`config.ensemble` networks of one configuration; the ensemble's logits and attention maps are the
+    members' averages. Explanations treat it as one model: SHAP of the averaged output is the average of the
+    members' SHAP values (it is linear in the output), and Grad-CAM and attention are averaged over members."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        config.validate()
+        self.config = config
+        member = replace(config, ensemble=1)
+        self.members = nn.ModuleList([HybridCNNLSTMAttention(member) for _ in range(config.ensemble)])
+        first = self.members[0]
+        self.n_channels, self.length, self.seq_len = first.n_channels, first.length, first.seq_len
+
+    @property
+    def gradcam_layer(self) -> nn.Module:  # Grad-CAM averages over the members' own layers (explain/gradcam.py)
+        return self.members[0].gradcam_layer
+
+    def forward(self, x: torch.Tensor, per_head: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, F): the averaged logits (B, C) and attention. x (members, B, F) (training, each member on its own
+        batch): every member's logits (members, B, C) and None."""
+        if x.dim() == 3:
+            return torch.stack([m(xm)[0] for m, xm in zip(self.members, x)]), None
+        outputs = [m(x, per_head) for m in self.members]
+        logits = torch.stack([o[0] for o in outputs]).mean(dim=0)  # (B, C)
+        weights = torch.stack([o[1] for o in outputs]).mean(dim=0)  # (B, L, L) or (B, H, L, L)
+        return logits, weights
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """The network a configuration describes: one HybridCNNLSTMAttention, or an EnsembleNet of several."""
+    return EnsembleNet(config) if config.ensemble > 1 else HybridCNNLSTMAttention(config)

@@ -320,13 +320,32 @@ def score_sharded(model: nn.Module, X: torch.Tensor, y: torch.Tensor, world: Wor
     return sums[0] / len(X), sums[1] / len(X)
 
 
+def _members(model_config: ModelConfig, seed: int) -> nn.Module:
+    """The network: one, or an ensemble whose member k is initialised as a single network of seed + k."""
+    if model_config.ensemble == 1:
+        torch.manual_seed(seed)
+        return HybridCNNLSTMAttention(model_config)
+    from .model import EnsembleNet
+
+    network = EnsembleNet(model_config)
+    for k, member in enumerate(network.members):
+        torch.manual_seed(seed + k)
+        member.load_state_dict(HybridCNNLSTMAttention(member.config).state_dict())
+    return network
+
+
 def _train_loop(data, model_config, config, runtime, control, device, progress_every, world=SINGLE):
+    """One network, or an ensemble's members in lockstep: member k draws its own shuffles and noise from its own
+    generator (seed + k) and is initialised from seed + k, so it trains as a single network of that seed would
+    (one optimiser step of every member per batch); the metrics are the ensemble's (averaged logits)."""
     started = time.perf_counter()
-    torch.manual_seed(config.seed)
-    # Shuffles and noise come from one seeded generator on the training device: on the CPU the same stream as
+    members = model_config.ensemble
+    # Shuffles and noise come from seeded generators on the training device: on the CPU the same stream as
     # ever; every distributed worker draws the same global batches and keeps its own rows of them.
-    generator = torch.Generator(device=device).manual_seed(config.seed)
-    model = HybridCNNLSTMAttention(model_config)
+    generators = [torch.Generator(device=device).manual_seed(config.seed + k) for k in range(members)]
+    model = _members(model_config, config.seed)
+    if members > 1:
+        torch.manual_seed(config.seed)  # dropout draws from here on, as one network's would
     if world.distributed:
         distributed.synchronise_batch_norm(model)  # statistics of the whole global batch
     model = model.to(device)
@@ -362,28 +381,38 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     for epoch in range(1, epochs + 1):
         epoch_start = time.perf_counter()
         net.train()
-        order = torch.randperm(n, generator=generator, device=device)
+        orders = [torch.randperm(n, generator=g, device=device) for g in generators]
         sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss sum, correct, rows, non-finite losses
         for b in range(batches):
             control.wait_if_paused()
             if control.stopped:
                 break
-            idx = order[b * config.batch_size:(b + 1) * config.batch_size]
-            if len(idx) < 2 and n >= 2:
+            if len(orders[0][b * config.batch_size:(b + 1) * config.batch_size]) < 2 and n >= 2:
                 continue
-            xb, yb = X_train[idx], y_train[idx]
-            if noise_std is not None:
-                xb = _augment(xb, noise_std, generator)  # drawn for the whole global batch
-            # The loss of the global batch: this worker's rows' sum over the batch's total weight (scaled by the
-            # workers, whose gradients DDP averages).
-            total = criterion.weight[yb].sum() if criterion.weight is not None else float(len(yb))
-            if world.distributed:
-                mine = distributed.shard(torch.arange(len(idx), device=device), world)
-                xb, yb = xb[mine], yb[mine]
+            xs, ys, totals = [], [], []
+            for order, g in zip(orders, generators):
+                idx = order[b * config.batch_size:(b + 1) * config.batch_size]
+                xb, yb = X_train[idx], y_train[idx]
+                if noise_std is not None:
+                    xb = _augment(xb, noise_std, g)  # drawn for the whole global batch
+                # The loss of the global batch: this worker's rows' sum over the batch's total weight (scaled by
+                # the workers, whose gradients DDP averages).
+                totals.append(criterion.weight[yb].sum() if criterion.weight is not None else float(len(yb)))
+                if world.distributed:
+                    mine = distributed.shard(torch.arange(len(idx), device=device), world)
+                    xb, yb = xb[mine], yb[mine]
+                xs.append(xb)
+                ys.append(yb)
             optimizer.zero_grad(set_to_none=True)
             with _autocast(device, runtime.precision):
-                logits, _ = net(xb)
-                loss = summed(logits.float(), yb) * (world.size / total)
+                if members == 1:
+                    logits, _ = net(xs[0])
+                    yb = ys[0]
+                    loss = summed(logits.float(), yb) * (world.size / totals[0])
+                else:  # each member on its own batch; the members' losses add (their gradients do not meet)
+                    outputs, _ = net(torch.stack(xs))  # (members, B, C)
+                    loss = sum(summed(out.float(), y) * (world.size / t) for out, y, t in zip(outputs, ys, totals))
+                    logits, yb = outputs.reshape(-1, outputs.shape[-1]), torch.cat(ys)
             scaler.scale(loss).backward()
             lr = optimizer.param_groups[0]["lr"]  # the rate this step used (reported per epoch)
             scaler.step(optimizer)
@@ -453,7 +482,9 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
         message = f"{message[:-1]}; {kept}."
 
     if world.distributed:  # the plain network (BatchNorm1d) with the trained weights
-        plain = HybridCNNLSTMAttention(model_config)
+        from .model import build_model
+
+        plain = build_model(model_config)
         plain.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
         model = plain
     model = model.to("cpu").eval()

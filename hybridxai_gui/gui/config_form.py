@@ -21,17 +21,17 @@ LABELS = {"cnn_channels": "CNN channels", "lstm_hidden": "LSTM hidden units", "l
           "early_stopping": "Early stopping patience", "restore_best": "Keep best epoch's weights",
           "class_weights": "Weight classes by frequency", "threads": "CPU threads",
           "augment": "Noise augmentation", "augment_noise": "Noise level (× feature sd)",
-          "calibrate": "Calibrate probabilities"}
+          "calibrate": "Calibrate probabilities", "ensemble": "Ensemble members", "max_lstm_steps": "Max BiLSTM steps"}
 CHOICES = {"optimizer": OPTIMIZERS, "scheduler": SCHEDULERS, "augment": ("on", "off", "auto")}
 # (minimum, maximum, step, decimals) for numbers; zero-means-something fields get a special text.
 INT_RANGES = {"epochs": (0, 100_000), "batch_size": (1, 65_536), "kernel_size": (1, 63), "cnn_channels": (1, 1024),
               "lstm_hidden": (1, 2048), "lstm_layers": (1, 16), "num_heads": (1, 64), "min_steps": (1, 10_000_000),
               "max_auto_epochs": (1, 100_000), "early_stopping": (0, 10_000), "seed": (0, 2**31 - 1),
-              "threads": (0, 256)}
+              "threads": (0, 256), "ensemble": (1, 32), "max_lstm_steps": (0, 100_000)}
 FLOAT_RANGES = {"lr": (1e-6, 10.0, 0.0005, 6), "weight_decay": (0.0, 1.0, 1e-4, 6), "dropout": (0.0, 0.95, 0.05, 2),
                 "warmup_fraction": (0.0, 0.5, 0.01, 3), "step_gamma": (0.001, 1.0, 0.05, 3),
                 "label_smoothing": (0.0, 0.5, 0.05, 2), "augment_noise": (0.0, 10.0, 0.1, 2)}
-SPECIAL_ZERO = {"epochs": "auto", "early_stopping": "off", "threads": "torch default"}
+SPECIAL_ZERO = {"epochs": "auto", "early_stopping": "off", "threads": "torch default", "max_lstm_steps": "pool by 2"}
 
 
 def _camel(name: str) -> str:

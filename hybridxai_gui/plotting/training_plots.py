@@ -93,5 +93,6 @@ def draw_training_history(fig, history: Sequence[Any], best: int | None = None) 
     return ax_loss, ax_acc
 
 
+
 __all__ = ["draw_loss_curves", "draw_accuracy_curves", "draw_training_history", "history_series", "best_epoch",
            "SPLITS"]

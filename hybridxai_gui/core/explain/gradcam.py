@@ -54,7 +54,12 @@ class GradCAM:
 
     def __init__(self, model: nn.Module, layer: nn.Module | None = None, class_names: Sequence[str] | None = None):
         self.model = model
-        self.layer = layer if layer is not None else model.gradcam_layer
+        # An ensemble (model.EnsembleNet): the ReLU'd map of every member on its own layer, averaged; the class
+        # explained is the ensemble's (its averaged logits).
+        members = getattr(model, "members", None)
+        self.layers = [m.gradcam_layer for m in members] if layer is None and members is not None else [
+            layer if layer is not None else model.gradcam_layer]
+        self.layer = self.layers[0]
         self.class_names = list(class_names) if class_names is not None else None
 
     def attribute(self, x, target: int | Sequence[int] | np.ndarray | None = None) -> GradCamResult:
@@ -63,13 +68,15 @@ class GradCAM:
         if x.ndim == 1:
             x = x[None, :]
         n_rows, n_features = x.shape
-        captured: dict[str, torch.Tensor] = {}
+        captured: dict[int, torch.Tensor] = {}
 
-        def hook(_module, _inputs, output):
-            captured["A"] = output
+        def hook_for(index: int):
+            def hook(_module, _inputs, output):
+                captured[index] = output
+            return hook
 
         was_training = self.model.training
-        handle = self.layer.register_forward_hook(hook)
+        handles = [layer.register_forward_hook(hook_for(i)) for i, layer in enumerate(self.layers)]
         try:
             self.model.eval()
             with torch.enable_grad():
@@ -82,13 +89,16 @@ class GradCAM:
                     tgt = torch.as_tensor(np.broadcast_to(np.asarray(target, dtype=np.int64), (n_rows,)).copy())
                     if (tgt < 0).any() or (tgt >= logits.shape[1]).any():
                         raise ValueError(f"Grad-CAM target {target} outside 0..{logits.shape[1] - 1}")
-                A = captured["A"]  # (B, K, L)
+                maps = [captured[i] for i in range(len(self.layers))]  # each (B, K, L)
                 score = logits.gather(1, tgt[:, None]).sum()
-                (grad,) = torch.autograd.grad(score, A)  # (B, K, L)
-            weights = grad.mean(dim=2, keepdim=True)  # (B, K, 1)
-            cam = torch.relu((weights * A.detach()).sum(dim=1))  # (B, L)
+                grads = torch.autograd.grad(score, maps)  # each (B, K, L)
+            cams = [torch.relu((g.mean(dim=2, keepdim=True) * A.detach()).sum(dim=1)) for g, A in zip(grads, maps)]
+            # The ensemble's logit is the members' mean, so its gradient is 1/N of each member's: the sum of these
+            # maps is the mean of the members' own Grad-CAM maps (ReLU commutes with a positive scale).
+            cam = torch.stack(cams).sum(dim=0)  # (B, L)
         finally:
-            handle.remove()
+            for handle in handles:
+                handle.remove()
             self.model.train(was_training)
 
         n_channels = int(getattr(self.model, "n_channels", 1))

@@ -25,11 +25,11 @@ def _explain_chunk(model_config, state, X, rows, background, method, options, na
                    group_names, threads) -> ShapResult:
     import torch
 
-    from ..model import HybridCNNLSTMAttention
+    from ..model import build_model
     from .shap_engine import ShapExplainer
 
     torch.set_num_threads(threads)
-    model = HybridCNNLSTMAttention(model_config)
+    model = build_model(model_config)
     model.load_state_dict(state)
     model.eval()
     explainer = ShapExplainer(model, background, method, feature_names=names, class_names=classes, output=units,

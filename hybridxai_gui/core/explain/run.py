@@ -103,9 +103,12 @@ def guess_kind(feature_names: Sequence[str], X_raw: np.ndarray | None = None, n_
     return "table"
 
 
-def view_caveats(kind: str, n_channels: int, n_positions: int, length: int) -> dict[str, str]:
+def view_caveats(kind: str, n_channels: int, n_positions: int, length: int, members: int = 1) -> dict[str, str]:
     """Where Grad-CAM and attention cannot mean much, in words, per view."""
     out = {"gradcam": [], "attention": []}
+    if members > 1:
+        out["gradcam"].append(f"Grad-CAM is the average of the {members} ensemble members' maps.")
+        out["attention"].append(f"Attention is the average of the {members} ensemble members' maps.")
     if kind == "table":
         text = ("The columns of a table have no order, but {v} reads them as a sequence (neighbouring columns as "
                 "neighbours): its map is not a ranking of the features.")
@@ -181,7 +184,8 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     t0 = time.perf_counter()
     n_channels = int(getattr(model, "n_channels", 1))
     length = int(getattr(model, "length", result.X.shape[1]))
-    caveats = view_caveats(kind, n_channels, att.n_positions, length)
+    members = len(getattr(model, "members", ())) or 1
+    caveats = view_caveats(kind, n_channels, att.n_positions, length, members)
     fgen = iter_faithfulness(model, result.X, tgt, scores, background, units=unit_groups, rows=result.rows,
                              class_names=class_names, kind=kind, caveats=caveats, cancel=is_cancelled)
     while True:
