@@ -195,7 +195,8 @@ class PredictTab(QWidget):
     def _predicted(self, outcome: Any) -> None:
         self.outcome = outcome
         self.predictions = outcome.table
-        self.model.set_frame(self.predictions)
+        # probabilities to 3 decimals (the tooltip and the exported CSV keep every digit)
+        self.model.set_frame(self.predictions, {c: 3 for c in self.predictions.columns if str(c).startswith("p_")})
         self.predictionsTable.resizeColumnsToContents()
         self._show_confusion(outcome.evaluation)
         self._set_busy(False)

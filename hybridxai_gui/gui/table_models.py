@@ -44,8 +44,10 @@ class DataFrameModel(QAbstractTableModel):
         if frame is not None:
             self.set_frame(frame)
 
-    def set_frame(self, frame) -> None:
+    def set_frame(self, frame, decimals: dict[str, int] | None = None) -> None:
+        """decimals: columns shown with that many decimals (their tooltip keeps every digit)."""
         self.beginResetModel()
+        self._decimals = dict(decimals or {})
         self._frame = frame
         self._names = [str(c) for c in frame.columns] if frame is not None else []
         self._columns = [None] * len(self._names)
@@ -75,7 +77,12 @@ class DataFrameModel(QAbstractTableModel):
         if not index.isValid() or self._frame is None:
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return format_cell(self._column(index.column())[index.row()])
+            value = self._column(index.column())[index.row()]
+            places = getattr(self, "_decimals", {}).get(self._names[index.column()])
+            if role == Qt.ItemDataRole.DisplayRole and places is not None and isinstance(value, (float, int)) \
+                    and not (isinstance(value, float) and math.isnan(value)):
+                return f"{float(value):.{places}f}"
+            return format_cell(value)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             value = self._column(index.column())[index.row()]
             if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
