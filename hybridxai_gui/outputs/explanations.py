@@ -140,15 +140,10 @@ def explain_file(trained, data_path: str | Path, rows: str | None = None, method
     given = None
     if background_path is not None:
         given = trained.transform(read_table(background_path), Path(background_path).name)
-    gen = explain_table_rows(trained, df, source, rows, label=label, background=given, method=method, units=units,
-                             kind=kind, segments=segments, workers=workers)
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(item)
+    from ..core.pipeline import drain
+
+    return drain(explain_table_rows(trained, df, source, rows, label=label, background=given, method=method,
+                                    units=units, kind=kind, segments=segments, workers=workers), progress)
 
 
 def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
