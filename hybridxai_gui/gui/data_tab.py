@@ -518,7 +518,7 @@ class DataTab(QWidget):
         def draw(figure) -> None:
             from ..plotting.evaluation_plots import draw_class_distribution
 
-            draw_class_distribution(figure.add_subplot(), counts, title=title)
+            draw_class_distribution(figure.add_subplot(), counts, title=title, unit=what.lower())
 
         self.distribution.paint(draw)  # now if the Data tab shows, else when it is next shown
 

@@ -75,14 +75,15 @@ def draw_roc_curves(ax, curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
                 transform=ax.transAxes, color="0.4", wrap=True)
 
 
-def draw_class_distribution(ax, counts: Mapping[str, int], *, title: str = "Class distribution") -> None:
-    """Bar chart of rows per class, each bar labelled with its count."""
+def draw_class_distribution(ax, counts: Mapping[str, int], *, title: str = "Class distribution",
+                            unit: str = "rows") -> None:
+    """Bar chart of rows (or series: `unit`) per class, each bar labelled with its count."""
     names = [str(k) for k in counts]
     values = [int(v) for v in counts.values()]
     bars = ax.bar(range(len(names)), values, color="#4c72b0")
     ax.set_xticks(range(len(names)), [_short(n) for n in names],
                   rotation=45 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
-    ax.set_ylabel("rows")
+    ax.set_ylabel(unit)
     ax.set_title(title)
     if len(names) <= 30:
         ax.bar_label(bars, fontsize=8, padding=2)
