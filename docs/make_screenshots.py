@@ -40,12 +40,28 @@ def wait_for(signal, timeout_s: float = 300.0, check=None):
     return got[0]
 
 
-def settle(ms: int = 300) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
+def settle(ms: int = 300, timeout_s: float = 120.0) -> None:
+    """Run the event loop for `ms`, then until every figure on screen is drawn (figures are built and
+    rendered in workers)."""
+    import time
 
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from hybridxai_gui.gui.worker_canvas import WorkerCanvas
+
+    def spin(wait_ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(wait_ms, loop.quit)
+        loop.exec()
+
+    spin(ms)
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        canvases = [c for w in QApplication.topLevelWidgets() for c in w.findChildren(WorkerCanvas)]
+        if all(c.idle for c in canvases if c.isVisible()):
+            return
+        spin(100)
 
 
 def main() -> int:

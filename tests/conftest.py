@@ -143,3 +143,13 @@ def pytest_configure(config):
     # matplotlib's Qt backend asks Qt for a deprecated attribute; not ours to fix.
     config.addinivalue_line("filterwarnings",
                             "ignore:Enum value .Qt..ApplicationAttribute.AA_UseHighDpiPixmaps:DeprecationWarning")
+
+
+def drawn(canvas_or_panel):
+    """The figure of a FigurePanel or canvas as drawn: figures are built and rendered in a worker, so a test
+    reads one after the work queued on it is done (what an export does)."""
+    if hasattr(canvas_or_panel, "settle"):
+        return canvas_or_panel.settle()
+    if hasattr(canvas_or_panel, "wait"):
+        canvas_or_panel.wait()
+    return canvas_or_panel.figure

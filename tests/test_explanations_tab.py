@@ -9,6 +9,7 @@ pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
 import torch  # noqa: E402
+from conftest import drawn  # noqa: E402
 
 from hybridxai_gui.core.trained import TrainedModel  # noqa: E402
 from hybridxai_gui.core.config import ModelConfig, TrainConfig  # noqa: E402
@@ -73,7 +74,7 @@ def test_compute_draws_every_canvas(tab, qtbot, data):
     assert not canvases["gradcamCanvas"].figure.axes and not canvases["attentionCanvas"].figure.axes
     for page, name in ((1, "gradcamCanvas"), (2, "attentionCanvas")):
         tab.figureTabs.setCurrentIndex(page)
-        assert canvases[name].figure.axes, name
+        assert drawn(canvases[name]).axes, name
     tab.figureTabs.setCurrentIndex(0)
     tab.scopeCombo.setCurrentIndex(1)  # shown rows, up to 25
     with qtbot.waitSignal(tab.busyChanged, timeout=60_000, check_params_cb=lambda busy: busy is False):
@@ -85,13 +86,13 @@ def test_compute_draws_every_canvas(tab, qtbot, data):
     assert tab.progressBar.value() == tab.progressBar.maximum() == 20
     for view in range(tab.shapViewCombo.count()):
         tab.shapViewCombo.setCurrentIndex(view)
-        assert canvases["shapCanvas"].figure.axes, tab.shapViewCombo.currentText()
+        assert drawn(canvases["shapCanvas"]).axes, tab.shapViewCombo.currentText()
         canvases["shapCanvas"].draw()
     assert tab.current_figure() is canvases["shapCanvas"].figure
     tab.figureTabs.setCurrentIndex(1)
     assert tab.current_figure() is canvases["gradcamCanvas"].figure
     tab.classCombo.setCurrentIndex(2)  # an explicit class redraws Grad-CAM for it
-    assert "k1" in canvases["gradcamCanvas"].figure.axes[0].get_title(loc="left")
+    assert "k1" in drawn(canvases["gradcamCanvas"]).axes[0].get_title(loc="left")
 
 
 def test_show_row_and_filters(tab, data):
@@ -156,7 +157,7 @@ def test_a_hidden_page_is_drawn_for_export_and_a_hidden_tab_draws_nothing(qtbot,
         assert not hidden.panels["gradcam"].pending
         hidden.show()
         qtbot.waitUntil(lambda: hidden.isVisible())
-        assert hidden.panels["gradcam"].figure.axes
+        assert drawn(hidden.panels["gradcam"]).axes
     finally:
         hidden.shutdown()
 
@@ -168,7 +169,7 @@ def test_a_filter_that_leaves_no_rows_says_so(tab, data):
     tab.classFilterCombo.setCurrentIndex(2)  # class 1: no rows
     assert tab.sampleList.count() == 0 and not tab.computeButton.isEnabled()
     for key in ("gradcam", "attention"):
-        text = " ".join(t.get_text() for t in tab.panels[key].figure.texts)
+        text = " ".join(t.get_text() for t in drawn(tab.panels[key]).texts)
         assert "No rows match this filter" in text
     tab.shapViewCombo.setCurrentText("waterfall")
     tab.compute()  # nothing to explain: said, not silently ignored
@@ -203,11 +204,11 @@ def test_units_summary_and_faithfulness(tab, qtbot, data):
     assert text.startswith(f"Row {rows[4]}: the model predicts ") and "with probability 0." in text
     assert "Pushed most" in text and "logit" not in text
     # the waterfall reads in probability; the logit view comes from the same run
-    waterfall = tab.panels["shap"].figure.axes[0]
+    waterfall = drawn(tab.panels["shap"]).axes[0]
     assert waterfall.get_xlabel().startswith("probability of class")
     units.setCurrentIndex(1)
     assert tab.result is result and tab.shown_result().units == "logit"
-    assert tab.panels["shap"].figure.axes[0].get_xlabel().startswith("logit")
+    assert drawn(tab.panels["shap"]).axes[0].get_xlabel().startswith("logit")
     tab.figureTabs.setCurrentIndex(3)
     assert tab.current_figure() is canvas.figure
     titles = [ax.get_title(loc="left") for ax in canvas.figure.axes]

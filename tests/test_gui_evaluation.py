@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from conftest import fast_settings  # noqa: E402
+from conftest import drawn, fast_settings  # noqa: E402
 from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import QDoubleSpinBox, QPushButton, QSpinBox, QTableWidget  # noqa: E402
 
@@ -60,7 +60,7 @@ def test_threshold_moves_sensitivity_and_specificity(qtbot, window, dialogs, tmp
     assert f"{middle.sensitivity:.3f}" in panel.thresholdMetricsLabel.text()
     assert window.findChild(QPushButton, "crossValidateButton") is not None
     qtbot.waitUntil(lambda: not panel._redraw.isActive(), timeout=5_000)
-    assert "0.50" in panel.confusionPanel.figure.axes[0].get_title()
+    assert "0.50" in drawn(panel.confusionPanel).axes[0].get_title()
     tab.figureTabs.setCurrentWidget(tab.calibrationPanel)
     from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 
@@ -68,7 +68,7 @@ def test_threshold_moves_sensitivity_and_specificity(qtbot, window, dialogs, tmp
         canvas = window.findChild(FigureCanvasQTAgg, name)
         assert canvas is not None and canvas.accessibleName(), name
     assert "calibration error" in tab.calibrationPanel.eceLabel.text()
-    assert tab.calibrationPanel.panel.figure.axes  # drawn: its page shows
+    assert drawn(tab.calibrationPanel.panel).axes  # drawn: its page shows
 
 
 def test_baselines_sit_beside_the_network_after_training(qtbot, window, dialogs, tiny_csv):
@@ -111,7 +111,7 @@ def test_repeated_evaluation_with_progress_and_every_fold(qtbot, window, dialogs
     assert table.item(3, 0).text() == f"{mean:.3f}" and table.item(4, 0).text() == f"{sd:.3f}"
     assert seen and max(seen) == 1000
     assert "±" in panel.cvSummaryLabel.text()
-    assert panel.spreadPanel.figure.axes  # its page shows: drawn
+    assert drawn(panel.spreadPanel).axes  # its page shows: drawn
     assert tab.baselinesTable.rowCount() == 1 and "±" in tab.baselinesTable.item(0, 1).text()  # the network alone
 
 
@@ -177,7 +177,7 @@ def test_predict_tab_shows_accuracy_and_confusion_of_a_labelled_file(qtbot, wind
 
     canvas = window.findChild(FigureCanvasQTAgg, "predictConfusionCanvas")
     assert canvas is not None and canvas.isVisible() and canvas.accessibleName()
-    texts = [t.get_text() for t in tab.confusionPanel.figure.axes[0].texts]
+    texts = [t.get_text() for t in drawn(tab.confusionPanel).axes[0].texts]
     assert sorted(int(t) for t in texts) == sorted(evaluation.confusion.ravel().tolist())
 
 

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from conftest import fast_settings  # noqa: E402
+from conftest import drawn, fast_settings  # noqa: E402
 
 MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF", ".eps": b"%!PS-Adobe"}
 
@@ -250,7 +250,7 @@ def test_evaluation_figures_are_drawn_when_shown_or_exported(qtbot, trained_wind
     tab.figureTabs.setCurrentIndex(1)  # chosen while the tab is hidden: still not drawn
     assert tab.rocPanel.pending
     window.mainTabs.setCurrentWidget(tab)  # shown: the ROC page draws now
-    assert not tab.rocPanel.pending and tab.rocPanel.figure.axes
+    assert not tab.rocPanel.pending and drawn(tab.rocPanel).axes
     path = tmp_path / "roc.png"
     dialogs.save_path = str(path)
     window.actionExportFigure.trigger()
@@ -258,7 +258,7 @@ def test_evaluation_figures_are_drawn_when_shown_or_exported(qtbot, trained_wind
     # a change while visible redraws at once
     tab.normaliseCheck.setChecked(True)
     tab.figureTabs.setCurrentIndex(0)
-    assert not tab.confusionPanel.pending and tab.confusionPanel.figure.axes
+    assert not tab.confusionPanel.pending and drawn(tab.confusionPanel).axes
     assert not dialogs.messages
 
 

@@ -8,7 +8,7 @@ pytest.importorskip("pytestqt")
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg  # noqa: E402
 
-from conftest import fast_settings  # noqa: E402
+from conftest import drawn, fast_settings  # noqa: E402
 from test_series import recordings, to_wide  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def test_a_long_file_shows_its_layout_channels_and_series_per_class(qtbot, windo
     assert tab.featuresBox.title() == "Channels" and tab.selected_features() == ["ax", "ay", "gz"]
     assert "24 series" in tab.layoutPanel.layoutLabel.text()
     canvas = window.findChild(FigureCanvasQTAgg, "seriesPlotCanvas")
-    assert canvas is not None and len([a for a in canvas.figure.axes if a.get_visible()]) == 3
+    assert canvas is not None and len([a for a in drawn(canvas).axes if a.get_visible()]) == 3
     tab.classPlot.seriesRowSpin.setValue(2)  # lay one series over the class means
     assert "series r" in tab.classPlot.pickedLabel.text()
     config = tab.data_config()

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from conftest import fast_settings  # noqa: E402
+from conftest import drawn, fast_settings  # noqa: E402
 
 
 def open_data(qtbot, window, dialogs, path) -> None:
@@ -24,7 +24,7 @@ def test_open_data_through_the_file_dialog(qtbot, window, dialogs, tiny_csv):
     assert tab.labelColumnCombo.currentText() == "label"
     assert tab.selected_features() == [f"f{i}" for i in range(8)]
     assert tab.statsModel.rowCount() == 9
-    assert tab.distribution is not None and tab.distribution.figure.axes
+    assert tab.distribution is not None and drawn(tab.distribution).axes
     assert not dialogs.messages
 
 
@@ -35,13 +35,14 @@ def test_another_label_column_is_counted_in_a_worker(qtbot, window, dialogs, tin
     assert tab.train_table.counts["label"] == ({"c0": 20, "c1": 20, "c2": 20}, 3)
     tab.labelColumnCombo.setCurrentText("f0")  # 60 distinct values
     # counted in a worker: until its (queued) result arrives, the chart says so
-    assert not tab.distribution.figure.axes and "Counting" in tab.distribution.figure.texts[0].get_text()
-    qtbot.waitUntil(lambda: bool(tab.distribution.figure.axes)
-                    and "'f0'" in tab.distribution.figure.axes[0].get_title(), timeout=10_000)
-    assert "60 distinct values" in tab.distribution.figure.axes[0].get_title()
+    figure = drawn(tab.distribution)
+    assert not figure.axes and "Counting" in figure.texts[0].get_text()
+    qtbot.waitUntil(lambda: bool(drawn(tab.distribution).axes)
+                    and "'f0'" in drawn(tab.distribution).axes[0].get_title(), timeout=10_000)
+    assert "60 distinct values" in drawn(tab.distribution).axes[0].get_title()
     assert len(tab.train_table.counts["f0"][0]) == 50  # at most 50 bars
     tab.labelColumnCombo.setCurrentText("label")  # counted before: drawn at once
-    assert "'label'" in tab.distribution.figure.axes[0].get_title()
+    assert "'label'" in drawn(tab.distribution).axes[0].get_title()
 
 
 def test_class_counts_matches_counting_every_row_as_text():

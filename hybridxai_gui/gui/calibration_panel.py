@@ -69,5 +69,4 @@ class CalibrationPanel(QWidget):
     def current_figure(self):
         if self.panel is None or self.reliability is None:
             return None
-        self.panel.ensure_painted()
-        return self.panel.figure
+        return self.panel.settle()

@@ -13,7 +13,7 @@ class ClassPlot(QWidget):
         super().__init__(parent)
         self.setObjectName("classPlot")
         self.profile = None
-        self.panel = FigurePanel("seriesPlotCanvas", "Data per class", figsize=(8.0, 5.0), background=True)
+        self.panel = FigurePanel("seriesPlotCanvas", "Data per class", figsize=(8.0, 5.0))
         self.seriesRowSpin = QSpinBox()
         self.seriesRowSpin.setObjectName("seriesRowSpin")
         self.seriesRowSpin.setAccessibleName("Series to show")

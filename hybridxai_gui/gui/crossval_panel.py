@@ -269,5 +269,4 @@ class CrossValidationPanel(QWidget):
     def current_figure(self):
         if self.spreadPanel is None or self.result is None or not self.result.folds:
             return None
-        self.spreadPanel.ensure_painted()
-        return self.spreadPanel.figure
+        return self.spreadPanel.settle()

@@ -489,8 +489,7 @@ class DataTab(QWidget):
         from .figure_canvas import FigurePanel
 
         if self.distribution is None:
-            self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5),
-                                            background=True)
+            self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5))
             self.distributionHolder.layout().addWidget(self.distribution)
             self.distribution.show()  # visible now if the Data tab shows (the layout would wait a loop)
         table = self.train_table

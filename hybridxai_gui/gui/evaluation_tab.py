@@ -332,5 +332,4 @@ class EvaluationTab(QWidget):
         if self.result is None:
             return None
         panel = self.rocPanel if self.figureTabs.currentIndex() == 1 else self.confusionPanel
-        panel.ensure_painted()  # never shown yet: draw it now, for the export
-        return panel.figure
+        return panel.settle()  # drawn now if never shown yet, for the export

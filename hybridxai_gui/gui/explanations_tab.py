@@ -277,8 +277,7 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         if not self.panels or self.trained is None:
             return None
         panel = self.panels[FIGURE_PAGES[self.figureTabs.currentIndex()]]
-        panel.ensure_painted()  # not shown since it last changed: draw it now (e.g. for an export)
-        return panel.figure
+        return panel.settle()  # drawn now if not shown since it last changed (e.g. for an export)
 
     def is_busy(self) -> bool:
         return self.worker is not None and self.worker.isRunning()

@@ -1,15 +1,17 @@
 """One matplotlib canvas class for every figure in the app: a Figure, its Qt canvas and toolbar.
 
 matplotlib's Qt backend is imported when the first canvas is built, not when the app starts
-(it costs ~0.5 s). Owners draw with the Qt-free `plotting.draw_*` functions onto `self.figure`.
+(it costs ~0.5 s). Owners draw with the Qt-free `plotting.draw_*` functions onto the figure.
 
-Drawing a figure costs the GUI thread 0.1-0.8 s (building the artists, then rendering them), so a
-panel never does either while it is hidden (another main tab or figure tab is showing):
+Drawing a figure costs 0.1-0.8 s (building the artists, then rendering them), more on a busy machine. By
+default a panel does both in a worker (worker_canvas.WorkerCanvas): the GUI thread only shows the finished
+image. And a panel never draws while it is hidden (another main tab or figure tab is showing):
 
-* `paint(draw)` hands the panel a function that draws onto the figure. It runs at once when the
-  panel is visible, else when the panel is first shown (or `ensure_painted()` is called, e.g.
-  before exporting). A newer `paint()` replaces a pending one: only the latest is ever drawn.
-* `redraw()` renders on screen (draw_idle) when the canvas is visible, else when it is next shown.
+* `paint(draw)` hands the panel a function that draws onto the figure. It runs (in the worker) when the
+  panel is visible, else when the panel is first shown (or `ensure_painted()` is called). A newer `paint()`
+  replaces a pending one: only the latest is ever drawn.
+* `settle()` returns the figure complete, for an export (or a test): pending paints done, the worker joined.
+* `redraw()` renders on screen when the canvas is visible, else when it is next shown.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ class FigurePanel(QWidget):
     """A widget holding a matplotlib `FigureCanvasQTAgg` (as `.canvas`) with its navigation toolbar."""
 
     def __init__(self, canvas_name: str, accessible_name: str, parent: QWidget | None = None, *,
-                 figsize: tuple[float, float] = (5.0, 4.0), toolbar: bool = True, background: bool = False):
-        """background=True: the figure is rendered in a worker (worker_canvas.WorkerCanvas), the GUI thread only
-        shows the image. paint() still builds the artists at once (so `figure` holds them as soon as paint()
-        returns), into a fresh figure when the worker is still rendering the last one."""
+                 figsize: tuple[float, float] = (5.0, 4.0), toolbar: bool = True, background: bool = True):
+        """background=True (default): the figure is built and rendered in a worker (worker_canvas.WorkerCanvas),
+        the GUI thread only shows the image; read the figure through settle(). background=False: both happen
+        on the GUI thread (a plain FigureCanvasQTAgg)."""
         super().__init__(parent)
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
         from matplotlib.figure import Figure
@@ -56,7 +58,8 @@ class FigurePanel(QWidget):
 
     @property
     def figure(self):
-        """The figure on the canvas (a background canvas swaps in a fresh one while it renders the last)."""
+        """The figure on the canvas. With background=True a worker may be building it: read it after
+        settle()."""
         return self.canvas.figure
 
     @property
@@ -75,9 +78,15 @@ class FigurePanel(QWidget):
         draw, self._pending = self._pending, None
         if draw is None:
             return
-        figure = self.canvas.fresh_figure() if self.background and self.canvas.busy else self.figure
-        figure.clear()
-        draw(figure)
+        if self.background:
+            def change(figure) -> None:
+                figure.clear()
+                draw(figure)
+
+            self.canvas.mutate(change, replace=True)  # the worker builds and renders it
+            return
+        self.figure.clear()
+        draw(self.figure)
         self.redraw()
 
     def settle(self):
@@ -89,7 +98,10 @@ class FigurePanel(QWidget):
 
     def clear(self, message: str = "") -> None:
         self._pending = None
-        _show_message(self.canvas.fresh_figure() if self.background and self.canvas.busy else self.figure, message)
+        if self.background:
+            self.canvas.mutate(lambda figure: _show_message(figure, message), replace=True)
+            return
+        _show_message(self.figure, message)
         self.redraw()
 
     def redraw(self) -> None:

@@ -449,6 +449,9 @@ class MainWindow(QMainWindow):
         settings.app_settings().setValue("export/dpi", self.png_dpi())
         from ..core.errors import HybridXAIError
 
+        # Settled again: while the dialog was open its render went on in a worker; from here to the file
+        # written the figure is this thread's alone.
+        figure = self.current_figure() or figure
         try:
             write_figure(figure, path, self.png_dpi())
         except HybridXAIError as exc:

@@ -251,5 +251,4 @@ class PredictTab(QWidget):
     def current_figure(self):
         if self.confusionPanel is None or not self._confusionHolder.isVisibleTo(self):
             return None
-        self.confusionPanel.ensure_painted()
-        return self.confusionPanel.figure
+        return self.confusionPanel.settle()

@@ -183,5 +183,4 @@ class ThresholdPanel(QWidget):
             return None
         self._redraw.stop()
         self._paint()
-        self.prPanel.ensure_painted()
-        return self.prPanel.figure
+        return self.prPanel.settle()

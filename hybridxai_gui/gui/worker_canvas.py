@@ -1,15 +1,16 @@
-"""A matplotlib canvas whose figure is rendered in a worker thread: the GUI thread only shows the finished
-image.
+"""A matplotlib canvas whose figure is built and rendered in a worker thread: the GUI thread only shows the
+finished image.
 
 Building a figure's artists and rendering them (text layout, ticks, rasterising) costs the GUI thread
-0.1-1 s for the Data tab's plots, longer on a busy machine; the window froze for as long. Here every change
-to the figure (`mutate(fn)`) and every render runs in a worker, one at a time and in order; the GUI thread
-swaps in the finished renderer and repaints, which is a copy of the image. While a render is under way the
-figure belongs to the worker: a resize waits for it, and mouse interaction (the toolbar's pan and zoom) is
-held off until it is done. `wait()` joins the worker, for an export that needs the figure now.
+0.1-1 s for the app's plots, longer on a busy machine; the window froze for as long. Here every change to the
+figure (`mutate(fn)`: FigurePanel.paint and clear hand theirs) and every render runs in a worker, one at a time
+and in order; the GUI thread swaps in the finished renderer and repaints, which is a copy of the image. While
+a render is under way the figure belongs to the worker: a resize waits for it, and mouse interaction (the
+toolbar's pan and zoom) is held off until it is done. `wait()` finishes the work queued, for an export or a
+test that needs the figure now.
 
-matplotlib caches its fonts per thread, so rendering in a worker is safe as long as one thread at a time
-touches the figure, which this class guarantees.
+matplotlib caches its fonts per thread, so building and rendering in a worker is safe as long as one thread at
+a time touches the figure, which this class guarantees.
 """
 
 from __future__ import annotations
@@ -33,30 +34,31 @@ class WorkerCanvas(FigureCanvasQTAgg):
         self._worker = None
         self._again = False  # another render was asked for while one ran
         self._resize_to: QSize | None = None
+        self._holding = False  # wait() has the figure: no render starts until it returns
+        self._job: tuple = ({}, None)  # the render under way: (its result box, its size key)
+        self._failing = False  # the figure shows that drawing failed
 
     # ---- every draw request is a render in the worker ------------------------------------------------------
     @property
     def busy(self) -> bool:
         return self._worker is not None
 
-    def mutate(self, change: Callable) -> None:
-        """Run `change(figure)` in the worker (after the changes before it), then render."""
-        self._queue.append(change)
+    @property
+    def idle(self) -> bool:
+        """No render under way and no change waiting: the image shows the figure as it is."""
+        return self._worker is None and not self._queue and not self._again
+
+    def mutate(self, change: Callable, *, replace: bool = False) -> None:
+        """Run `change(figure)` in the worker (after the changes before it, or instead of them with
+        `replace=True`: for a change that redraws the whole figure), then render."""
+        if replace:
+            self._queue = [change]
+        else:
+            self._queue.append(change)
         self.draw()
 
-    def fresh_figure(self):
-        """A new, empty figure of the canvas's size put in place of the one the worker is rendering, for the
-        GUI thread to build on while that render finishes (double buffering)."""
-        from matplotlib.figure import Figure
-
-        old = self.figure
-        figure = Figure(figsize=old.get_size_inches(), dpi=old.dpi, layout="constrained")
-        self.figure = figure
-        figure.set_canvas(self)
-        return figure
-
     def draw(self) -> None:  # called by draw_idle, resizes and the toolbar
-        if self._worker is not None:
+        if self._worker is not None or self._holding:
             self._again = True
             return
         if self.width() <= 0 or self.height() <= 0 or not self.isVisible():
@@ -66,6 +68,7 @@ class WorkerCanvas(FigureCanvasQTAgg):
         figure = self.figure
         w, h = self.get_width_height(physical=True)
         key = (w, h, figure.dpi)
+        box: dict = {}  # the job's renderer, for wait() to take without the event loop
 
         def job():
             for change in changes:
@@ -73,46 +76,69 @@ class WorkerCanvas(FigureCanvasQTAgg):
             renderer = RendererAgg(w, h, figure.dpi)
             renderer.clear()
             figure.draw(renderer)
+            box["renderer"] = renderer
             return renderer
 
-        self._worker = start_job(self, job, done=lambda r: self._finished(r, key), failed=self._failed,
-                                 name="render")
+        worker = start_job(self, job, done=lambda r: self._finished(worker, r, key),
+                           failed=lambda message, details: self._failed(worker, message, details), name="render")
+        self._worker, self._job = worker, (box, key)
 
-    def _finished(self, renderer, key) -> None:
-        self._worker = None
+    def _show(self, renderer, key) -> None:
         self.renderer, self._lastKey = renderer, key
         self.update()
         self.rendered.emit()
+
+    def _finished(self, worker, renderer, key) -> None:
+        if worker is not self._worker:
+            return  # wait() took this result already
+        self._worker = None
+        self._failing = False
+        self._show(renderer, key)
         self._next()
 
-    def _failed(self, message: str, details: str) -> None:
+    def _failed(self, worker, message: str, details: str) -> None:
+        if worker is not self._worker:
+            return
         import logging
 
         self._worker = None
-        logging.getLogger(__name__).error("Rendering a figure failed: %s\n%s", message, details)
+        logging.getLogger(__name__).error("Drawing a figure failed: %s\n%s", message, details)
+        if not self._queue and not self._failing:  # say so on the figure (unless a newer change replaces it)
+            self._failing = True
+            self._queue = [lambda figure: _say_failed(figure, message)]
         self._next()
 
     def _next(self) -> None:
         if self._resize_to is not None:
             size, self._resize_to = self._resize_to, None
             self.resizeEvent(QResizeEvent(size, size))
-        elif self._again or self._queue:
+        if self._again or self._queue:
             self._again = False
             self.draw()
 
     def wait(self) -> None:
-        """Finish the render under way and apply queued changes here: the figure is complete on return."""
-        if self._worker is not None:
-            self._worker.wait()
-            from PySide6.QtCore import QCoreApplication
-
-            QCoreApplication.processEvents()  # delivers its result (and may start the next render)
+        """Finish the render under way and apply the queued changes here: the figure is complete on return,
+        and stays the GUI thread's until control returns to the event loop (then it is rendered on screen).
+        Nothing else runs meanwhile: the event loop is not entered."""
+        self._holding = True
+        try:
             if self._worker is not None:
-                self._worker.wait()
-                QCoreApplication.processEvents()
-        changes, self._queue = self._queue, []
-        for change in changes:
-            change(self.figure)
+                worker, (box, key) = self._worker, self._job
+                worker.wait()
+                self._worker = None  # its queued result, when delivered, is ignored
+                if "renderer" in box:
+                    self._show(box["renderer"], key)
+            if self._resize_to is not None:
+                size, self._resize_to = self._resize_to, None
+                self.resizeEvent(QResizeEvent(size, size))
+            changes, self._queue = self._queue, []
+            for change in changes:
+                change(self.figure)
+        finally:
+            self._holding = False
+        if changes or self._again:
+            self._again = False
+            self.draw_idle()  # on screen once the caller is done with the figure
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -142,3 +168,9 @@ class WorkerCanvas(FigureCanvasQTAgg):
     def wheelEvent(self, event) -> None:
         if self._worker is None:
             super().wheelEvent(event)
+
+
+def _say_failed(figure, message: str) -> None:
+    figure.clear()
+    figure.text(0.5, 0.5, f"This figure could not be drawn:\n{message}", ha="center", va="center", color="0.35",
+                wrap=True)
