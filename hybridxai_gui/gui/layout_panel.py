@@ -42,6 +42,7 @@ class LayoutPanel(QGroupBox):
         combo.setObjectName(name)
         combo.setAccessibleName(accessible)
         combo.setToolTip(tip)
+        combo.setPlaceholderText("(not used by a wide file)")  # shown while no column is chosen
         return combo
 
     def _user_changed(self) -> None:
@@ -80,6 +81,11 @@ class LayoutPanel(QGroupBox):
             text = f"Wide file, one series per row: {spec.describe(n_series, steps).split(': ', 1)[1]}."
         else:
             text = "A table: one row per sample, each ticked column one feature (no time axis)."
+        if spec is None or spec.layout != "long":
+            for combo in (self.idColumnCombo, self.timeColumnCombo):  # no column of a wide file plays these parts
+                combo.blockSignals(True)
+                combo.setCurrentIndex(-1)
+                combo.blockSignals(False)
         self.layoutLabel.setText(text)
         self._update_enabled()
 
