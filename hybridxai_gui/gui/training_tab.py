@@ -181,7 +181,9 @@ class TrainingTab(QWidget):
         model, train = apply_preset(name)
         self.modelForm.set_values(to_dict(model))
         self.trainForm.set_values({**to_dict(train), **keep})
-        self.log(f"Preset '{name}' applied.")
+        members = f"an ensemble of {model.ensemble} networks, about {model.ensemble}× the time of one" \
+            if model.ensemble > 1 else "one network"
+        self.log(f"Preset '{name}' applied: {members}.")
 
     def configs(self) -> tuple[ModelConfig, TrainConfig, RuntimeConfig]:
         model = config_from_dict(ModelConfig, self.modelForm.values())
