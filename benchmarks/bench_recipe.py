@@ -5,6 +5,7 @@ a random forest and (real sets) the measured MiniRocket anchor.
     .venv/bin/python benchmarks/bench_recipe.py --synthetic  # the synthetic sets, 3 seeds (the second table)
     .venv/bin/python benchmarks/bench_recipe.py --quick      # wine + BasicMotions long, 1 seed
     ... --sets ACSF1,Pickup --seeds 3 --jobs 2 --methods default,quick --no-append
+    ... --record /tmp/recipe.jsonl  # keep each result as it comes; run the same command again to resume
 
 Real sets (../shared/data, its README; anchors from anchors.json, measured on the same splits): ACSF1 (wide,
 1,460 steps), PickupGestureWiimoteZ (wide, unequal lengths), BasicMotions as the long file and as the wide
@@ -20,6 +21,7 @@ class), freq48 (sines of 2, 3 or 4 cycles), shape80 (square/triangle/sawtooth), 
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
@@ -174,13 +176,31 @@ def run_task(task: tuple) -> dict:
     return out
 
 
-def run_all(tasks: list[tuple], jobs: int) -> list[dict]:
+def run_all(tasks: list[tuple], jobs: int, record: Path | None = None) -> list[dict]:
+    """Run the tasks; with `record`, each result is appended to that JSON-lines file as it comes, and tasks already
+    recorded there are not run again (a run that was killed resumes where it stopped)."""
     results = []
+    if record is not None and record.exists():
+        wanted = set(tasks)
+        for line in record.read_text().splitlines():
+            try:
+                out = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by the kill
+            if (out["set"], out["seed"], out["method"]) in wanted:
+                wanted.discard((out["set"], out["seed"], out["method"]))
+                results.append(out)
+        tasks = [t for t in tasks if t in wanted]
+        if results:
+            print(f"  {len(results)} run(s) taken from {record}; {len(tasks)} to go", flush=True)
     started = time.perf_counter()
     order = sorted(tasks, key=lambda t: (t[2] == "baselines", -load_cost(t[0]), t[2] != "default"))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         for out in pool.map(run_task, order):
             results.append(out)
+            if record is not None:
+                with record.open("a") as fh:
+                    fh.write(json.dumps(out) + "\n")
             acc = out.get("acc", out.get("1-NN"))
             print(f"  [{time.perf_counter() - started:6.0f} s] {out['set']:<22} seed {out['seed']} {out['method']:<12} "
                   f"acc {acc:.3f}" + (f"  {out['cpu']:.0f} CPU s, {out['epochs']} epochs" if "cpu" in out else ""),
@@ -247,6 +267,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--methods", default=None, help="comma-separated: default, quick, seed preset")
     parser.add_argument("--synthetic", action="store_true", help="the synthetic sets (the second table)")
+    parser.add_argument("--record", type=Path, default=None,
+                        help="JSON-lines file: each result is added as it comes; runs already there are skipped")
     args = parser.parse_args(argv)
     if args.quick:
         sets, seeds = ["wine", "BasicMotions long"], 1
@@ -262,10 +284,12 @@ def main(argv=None) -> int:
     tasks = [(name, seed, m) for name in sets for seed in range(seeds) for m in ["baselines", *methods]]
     print(f"{len(tasks)} runs on {args.jobs} worker process(es), 1 torch thread each", flush=True)
     wall0 = time.perf_counter()
-    results = run_all(tasks, args.jobs)
+    resumed = args.record is not None and args.record.exists() and args.record.stat().st_size > 0
+    results = run_all(tasks, args.jobs, args.record)
     total = time.perf_counter() - wall0
     text, misses, gap_text = summarise(results, sets, methods)
-    notes = [f"- {seeds} seed(s); {args.jobs} worker processes; whole run {total:.0f} s wall. default = the 'default'"
+    notes = [f"- {seeds} seed(s); {args.jobs} worker processes; whole run {total:.0f} s wall"
+             f"{' (this invocation only: earlier results came from ' + str(args.record) + ')' if resumed else ''}. default = the 'default'"
              " preset (32 conv channels, kernel 9, position channel, BiLSTM of at most 128 steps, noise augmentation "
              "0.5 sd, last epoch, an ensemble of 3); quick = the same as one network; seed preset = the original "
              "script's settings. Each trained through core.pipeline as `hybridxai train` does."]

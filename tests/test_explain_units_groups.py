@@ -12,32 +12,15 @@ import torch
 
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.errors import HybridXAIError
-from hybridxai_gui.core.explain import AttentionExplainer, GradCAM, ShapExplainer, clear_cache, segment_groups
+from hybridxai_gui.core.explain import AttentionExplainer, GradCAM, ShapExplainer, segment_groups
 from hybridxai_gui.core.explain.groups import check_groups
 from hybridxai_gui.core.explain.shap_result import ShapResult, format_probability
 from hybridxai_gui.core.explain.summary import summarise_row
 from hybridxai_gui.core.model import build_model
 
-from test_explain_shap import tiny_model
+from test_explain_shap import _fresh_cache, small, tiny_model  # noqa: F401  (fixtures shared with that file)
 
 torch.set_num_threads(1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    clear_cache()
-    yield
-    clear_cache()
-
-
-@pytest.fixture(scope="module")
-def small():
-    rng = np.random.default_rng(1)
-    F = 6
-    model = tiny_model(F, 3)
-    bg = rng.normal(size=(5, F)).astype(np.float32)
-    X = rng.normal(size=(3, F)).astype(np.float32) * 1.5
-    return model, bg, X
 
 
 def probabilities(model, X):

@@ -131,6 +131,16 @@ def default_shap_options(method: str, background_size: int) -> dict:
     return {}
 
 
+def _relay(gen, stage: str, text: str):
+    """Pass a stage's progress on as ExplainProgress (`text` formats `done` and `total`); return the stage's result."""
+    while True:
+        try:
+            item = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield ExplainProgress(stage, item.done, item.total, text.format(done=item.done, total=item.total))
+
+
 def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray, *,
                          feature_names: Sequence[str], class_names: Sequence[str], rows=None, method: str = "auto",
                          units: str = "probability", X_raw=None, true=None, targets=None, kind: str = "table",
@@ -158,13 +168,7 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
                                      workers=workers, threads=max(1, torch.get_num_threads()), cancel=is_cancelled)
     else:
         gen = explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=is_cancelled)
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            result = stop.value
-            break
-        yield ExplainProgress("shap", item.done, item.total, f"SHAP ({explainer.method}): {item.done}/{item.total} rows")
+    result = yield from _relay(gen, "shap", f"SHAP ({explainer.method}): {{done}}/{{total}} rows")
     if result is None:
         return None
     seconds["shap"] = time.perf_counter() - t0
@@ -188,13 +192,7 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     caveats = view_caveats(kind, n_channels, att.n_positions, length, members)
     fgen = iter_faithfulness(model, result.X, tgt, scores, background, units=unit_groups, rows=result.rows,
                              class_names=class_names, kind=kind, caveats=caveats, cancel=is_cancelled)
-    while True:
-        try:
-            item = next(fgen)
-        except StopIteration as stop:
-            faith = stop.value
-            break
-        yield ExplainProgress("faithfulness", item.done, item.total, f"Faithfulness: {item.done}/{item.total} rows")
+    faith = yield from _relay(fgen, "faithfulness", "Faithfulness: {done}/{total} rows")
     if faith is None:
         return None
     sensitivity(model, result.X, tgt, unit_groups, faith)
