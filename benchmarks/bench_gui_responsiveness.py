@@ -56,10 +56,11 @@ def _stack(frame, depth: int = 4) -> str:
 
 
 class Watchdog(threading.Thread):
-    """When the GUI thread has not ticked for 100 ms, note what every thread is doing (once per stall)."""
+    """When the GUI thread has not ticked for `after_ms`, note what every thread is doing (once per stall)."""
 
-    def __init__(self, recorder):
+    def __init__(self, recorder, after_ms: float = 100.0):
         super().__init__(daemon=True)
+        self.after = after_ms / 1000
         self.rec = recorder
         self.main_id = threading.main_thread().ident
         self.snapshots: dict[float, dict] = {}  # last tick before the stall -> stacks
@@ -67,9 +68,9 @@ class Watchdog(threading.Thread):
 
     def run(self) -> None:
         while self.running:
-            time.sleep(0.02)
+            time.sleep(min(0.02, self.after / 5))
             last = self.rec.last_tick
-            if last is None or last in self.snapshots or time.perf_counter() - last < 0.1:
+            if last is None or last in self.snapshots or time.perf_counter() - last < self.after:
                 continue
             frames = sys._current_frames()
             self.snapshots[last] = {
@@ -250,6 +251,8 @@ def main(argv=None) -> int:
     parser = common.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--busy", action="store_true", help="keep one core busy with another process throughout")
+    parser.add_argument("--stall-ms", type=float, default=100.0,
+                        help="report what the threads were doing in stalls longer than this (default 100)")
     args = parser.parse_args(argv)
     epochs = args.epochs or (5 if args.quick else 30)
     common.set_one_thread()
@@ -285,7 +288,7 @@ def main(argv=None) -> int:
     if hasattr(window, "persist_settings"):
         window.persist_settings = False
     window.failure.connect(lambda m: rec.notes.append(f"app reported: {m}"))
-    watchdog = Watchdog(rec)
+    watchdog = Watchdog(rec, args.stall_ms)
     watchdog.start()
     window.show()
     QTimer.singleShot(100, rec.wait_ready)
@@ -301,9 +304,10 @@ def main(argv=None) -> int:
     body = common.table(["phase (one 10 ms timer in the GUI thread throughout)", "ticks", "phase s",
                          "median gap ms", "p99 gap ms", "max gap ms", f"gaps > {GOAL_MS:.0f} ms"], rows)
     body += "\n\n" + "\n".join(f"- {n}" for n in rec.notes)
-    stalls = sorted(((g, t0, phase) for phase, gs in gaps.items() for g, t0 in gs if g > 100), reverse=True)[:5]
+    stalls = sorted(((g, t0, phase) for phase, gs in gaps.items() for g, t0 in gs if g > args.stall_ms), reverse=True)[:5]
     if stalls:
-        body += "\n\nLongest stalls (> 100 ms) and what the threads were doing 100 ms into each (watchdog thread):\n"
+        body += (f"\n\nLongest stalls (> {args.stall_ms:.0f} ms) and what the threads were doing {args.stall_ms:.0f} ms into "
+                 "each (watchdog thread):\n")
         for g, t0, phase in stalls:
             snap = watchdog.snapshots.get(t0)
             body += f"\n- {g:.0f} ms in '{phase}': "

@@ -72,6 +72,11 @@ def create_main_window(argv: Sequence[str] | None = None) -> QMainWindow:
     """
     args = parse_args(argv)
     _application(argv)
+    # The GUI thread shares the GIL with the workers that train, explain and draw figures. Each time it calls
+    # into Qt (which releases the GIL) it must get the GIL back, waiting up to one switch interval for a busy
+    # worker: the default 5 ms, over the dozens of Qt calls of one event, gave 64-82 ms stalls when a data file
+    # was shown while a worker drew its plots; 1 ms gave 45-47 ms (benchmarks/README.md, GUI responsiveness).
+    sys.setswitchinterval(0.001)
     from .gui.main_window import MainWindow
 
     window = MainWindow()

@@ -66,7 +66,8 @@ def test_only_the_latest_full_redraw_is_built_and_changes_keep_their_order(panel
 
     qtbot.waitUntil(lambda: panel.canvas.idle, timeout=20_000)
     panel.paint(slow)  # the worker is held in this one
-    assert panel.canvas.busy
+    assert panel.canvas.busy and not panel.canvas.rendering  # the worker starts once this event is handled
+    qtbot.waitUntil(lambda: panel.canvas.rendering, timeout=20_000)
     for name in ("a", "b", "c"):
         panel.paint(lambda figure, name=name: built.append(name))  # each replaces the last one waiting
     panel.canvas.mutate(lambda figure: built.append("then"))
@@ -95,7 +96,8 @@ def test_a_resize_during_a_render_is_applied_after_it(panel, qtbot):
     gate = threading.Event()
     qtbot.waitUntil(lambda: panel.canvas.idle, timeout=20_000)
     panel.paint(lambda figure: (gate.wait(10), figure.add_subplot()))
-    assert panel.canvas.busy
+    assert panel.canvas.busy  # asked for; the worker starts once this event is handled
+    qtbot.waitUntil(lambda: panel.canvas.rendering, timeout=20_000)
     panel.resize(600, 450)
     gate.set()
     qtbot.waitUntil(lambda: panel.canvas.idle and panel.canvas.renderer.width == panel.canvas.get_width_height(
@@ -110,7 +112,8 @@ def test_wait_finishes_a_render_without_running_the_event_loop(panel, qtbot):
     delivered = []
     qtbot.waitUntil(lambda: panel.canvas.idle, timeout=20_000)
     panel.paint(lambda figure: (gate.wait(10), figure.add_subplot().set_title("done")))
-    assert panel.canvas.busy
+    assert panel.canvas.busy  # asked for; the worker starts once this event is handled
+    qtbot.waitUntil(lambda: panel.canvas.rendering, timeout=20_000)
     from PySide6.QtCore import QTimer
 
     QTimer.singleShot(0, lambda: delivered.append("event loop ran"))

@@ -18,7 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+
+
+_ICONS: dict[tuple[str, int, int], QIcon] = {}
+
+
+def _fixed_icons(toolbar: QWidget) -> None:
+    """Give the toolbar's buttons icons rendered once per process. matplotlib's icon engine reads and renders
+    its SVG file again on every paint of every button (nine per toolbar), which held the GUI thread 50-60 ms
+    when a tab with toolbars was shown while a worker drew a figure."""
+    size = toolbar.iconSize()
+    for action in toolbar.actions():
+        icon = action.icon()
+        if icon.isNull() or not action.text():
+            continue
+        key = (action.text(), size.width(), size.height())
+        fixed = _ICONS.get(key)
+        if fixed is None:
+            fixed = _ICONS[key] = QIcon(icon.pixmap(size))
+        action.setIcon(fixed)
 
 
 class FigurePanel(QWidget):
@@ -53,6 +73,7 @@ class FigurePanel(QWidget):
         if toolbar:
             self.toolbar = NavigationToolbar2QT(self.canvas, self)
             self.toolbar.setIconSize(self.toolbar.iconSize() * 0.8)
+            _fixed_icons(self.toolbar)
             layout.addWidget(self.toolbar)
         layout.addWidget(self.canvas, 1)
 

@@ -33,6 +33,17 @@ def warm_up_imports() -> list[tuple[str, str]]:
     from ..core.pipeline import available_devices
     from ..plotting import evaluation_plots  # noqa: F401
 
+    # What the tabs import when a model is trained or a row explained, and the baselines beside it: imported
+    # there, in the GUI thread (or in a worker holding the import lock the GUI thread then waits on), they
+    # showed as 45-55 ms stalls after training.
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.neighbors  # noqa: F401
+
+    from ..core import explain  # noqa: F401
+    from ..core.explain import rows  # noqa: F401
+    from ..plotting import explain_plots, faithfulness_plots, map_plots, row_figures, series_plots  # noqa: F401
+
     del torch
     return available_devices()
 

@@ -15,14 +15,21 @@ a time touches the figure, which this class guarantees.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 
 from .jobs import start_job
+
+
+# One figure is built and rendered at a time, whatever the number of canvases: matplotlib is pure Python under the
+# GIL, so two renders at once took no less time in all, and the GUI thread, a third thread wanting the GIL, was
+# kept from it 50-60 ms when the Data tab drew its two plots together.
+_RENDER_LOCK = threading.Lock()
 
 
 class WorkerCanvas(FigureCanvasQTAgg):
@@ -37,16 +44,23 @@ class WorkerCanvas(FigureCanvasQTAgg):
         self._holding = False  # wait() has the figure: no render starts until it returns
         self._job: tuple = ({}, None)  # the render under way: (its result box, its size key)
         self._failing = False  # the figure shows that drawing failed
+        self._deferred = False  # a render starts once the event that asked for it is handled
 
     # ---- every draw request is a render in the worker ------------------------------------------------------
     @property
     def busy(self) -> bool:
+        """A render is under way or about to start."""
+        return self._worker is not None or self._deferred
+
+    @property
+    def rendering(self) -> bool:
+        """A worker is rendering now."""
         return self._worker is not None
 
     @property
     def idle(self) -> bool:
         """No render under way and no change waiting: the image shows the figure as it is."""
-        return self._worker is None and not self._queue and not self._again
+        return self._worker is None and not self._queue and not self._again and not self._deferred
 
     def mutate(self, change: Callable, *, replace: bool = False) -> None:
         """Run `change(figure)` in the worker (after the changes before it, or instead of them with
@@ -64,6 +78,21 @@ class WorkerCanvas(FigureCanvasQTAgg):
         if self.width() <= 0 or self.height() <= 0 or not self.isVisible():
             self._again = True  # hidden (or closing): render when shown again, never on the way out
             return
+        if not self._deferred:
+            # Start the worker once the GUI thread has finished the event that asked for the render (a file
+            # shown, a model trained): started at once, the render competed for the GIL with the rest of that
+            # event's work and stretched it past 50 ms.
+            self._deferred = True
+            QTimer.singleShot(0, self, self._start)
+
+    def _start(self) -> None:
+        self._deferred = False
+        if self._worker is not None or self._holding:
+            self._again = True
+            return
+        if self.width() <= 0 or self.height() <= 0 or not self.isVisible():
+            self._again = True
+            return
         changes, self._queue = self._queue, []
         figure = self.figure
         w, h = self.get_width_height(physical=True)
@@ -71,11 +100,12 @@ class WorkerCanvas(FigureCanvasQTAgg):
         box: dict = {}  # the job's renderer, for wait() to take without the event loop
 
         def job():
-            for change in changes:
-                change(figure)
-            renderer = RendererAgg(w, h, figure.dpi)
-            renderer.clear()
-            figure.draw(renderer)
+            with _RENDER_LOCK:
+                for change in changes:
+                    change(figure)
+                renderer = RendererAgg(w, h, figure.dpi)
+                renderer.clear()
+                figure.draw(renderer)
             box["renderer"] = renderer
             return renderer
 
