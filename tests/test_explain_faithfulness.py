@@ -224,3 +224,22 @@ def test_spearman_matches_scipy():
         a = rng.integers(0, 5, size=12).astype(float)  # many ties
         b = a + rng.normal(size=12)
         assert spearman(a, b) == pytest.approx(spearmanr(a, b).statistic)
+
+
+def _result_with(deletion: dict[str, float]):
+    from hybridxai_gui.core.explain.faithfulness import FaithfulnessResult, ViewFaithfulness
+
+    views = {name: ViewFaithfulness(name, np.zeros((2, 3)), np.zeros((2, 3)), np.full(2, d), np.full(2, 0.5))
+             for name, d in deletion.items()}
+    return FaithfulnessResult(rows=np.arange(2), targets=np.zeros(2, int), class_names=["a", "b"],
+                              fractions=np.linspace(0, 1, 3), counts=np.array([0, 1, 2]), n_units=2,
+                              unit_word="feature", views=views)
+
+
+def test_the_headline_names_the_best_view_only_when_it_beats_random():
+    good = _result_with({"shap": 0.30, "gradcam": 0.50, "attention": 0.55, "random": 0.60}).headline()
+    assert good.startswith("Most faithful: SHAP") and "0.30" in good and "random 0.60" in good
+    # random first, or the best view within the margin of it: no view is called faithful
+    for areas in ({"shap": 0.61, "gradcam": 0.70, "random": 0.40}, {"shap": 0.59, "random": 0.60}):
+        text = _result_with(areas).headline()
+        assert text.startswith("No view beats a random order") and "Most faithful" not in text, text

@@ -198,9 +198,7 @@ class ExplanationsCompute:
                 f"{result.background_size} rows, {sum(run.seconds.values()):.1f} s.")
         faith = run.faithfulness
         if faith is not None:
-            best = faith.ranking()[0]
-            text += (f" Most faithful: {faith.views[best].label} (deletion area {faith.mean_deletion(best):.2f}; "
-                     f"random {faith.mean_deletion('random'):.2f}); see the Faithfulness page.")
+            text += f" {faith.headline()}; see the Faithfulness page."
             flagged = faith.randomisation.flagged if faith.randomisation is not None else []
             if flagged:
                 text += f" Not explaining the model: {', '.join(faith.views[v].label for v in flagged)}."

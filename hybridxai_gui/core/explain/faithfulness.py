@@ -188,6 +188,17 @@ class FaithfulnessResult:
             text += f" {v.caveat}"
         return text
 
+    def headline(self) -> str:
+        """One sentence for a status line: the most faithful view, or that none beats a random order."""
+        best = next((v for v in self.ranking() if v != "random"), None)
+        if best is None or "random" not in self.views:
+            return ""
+        area, random_area = self.mean_deletion(best), self.mean_deletion("random")
+        if area <= random_area - BETTER_MARGIN:
+            return f"Most faithful: {self.views[best].label} (deletion area {area:.2f}; random {random_area:.2f})"
+        return (f"No view beats a random order here (deletion area: {self.views[best].label} {area:.2f}, "
+                f"random {random_area:.2f})")
+
     def ranking_text(self) -> str:
         parts = [f"{self.views[v].label} {self.mean_deletion(v):.2f}" for v in self.ranking()]
         return ("Most faithful first (deletion area: lower means the probability falls sooner when the view's top "
