@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CheckpointError, HybridXAIError
-from .model_file import ModelFile, TensorRef
+from .model_file import ModelFile, TensorRef, _refuse
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,6 @@ _TORCH_CODES = {"float32": "f4", "float64": "f8", "float16": "f2", "int64": "i8"
 def _inconsistent(name: str, why: str) -> CheckpointError:
     return CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {why}. Use another copy or train "
                            "the model again.")
-
-
-def _refuse(name: str, why: str) -> CheckpointError:
-    return CheckpointError(f"Refused to open '{name}': {why}. Nothing from it was used; open a model file saved by "
-                           "HybridXAI.")
 
 
 def _path(keys: tuple) -> str:
