@@ -157,8 +157,8 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--series-length", type=int, metavar="N",
                    help="steps per channel the model reads; other lengths are resampled (default: the longest)")
     t.add_argument("--preset", choices=tuple(PRESETS), default="default",
-                   help="'default' (recommended: an ensemble of 3 networks), 'quick' (the same as one network: a third "
-                        "of the time) or 'seed' (the original script's settings)")
+                   help="'default' (recommended: an ensemble of 3 networks for series, one network for tables), 'quick' "
+                        "(always one network: a third of the time on series) or 'seed' (the original script's settings)")
     t.add_argument("--epochs", type=int, help="epochs (0 = auto: enough optimiser steps for small data)")
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float, help="learning rate")
@@ -189,7 +189,8 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--heads", type=int)
     t.add_argument("--dropout", type=float)
     t.add_argument("--ensemble", type=int, metavar="N",
-                   help="train N members from seeds seed … seed+N-1 and average their logits (N times the time)")
+                   help="train N members from seeds seed … seed+N-1 and average their logits (N times the time); "
+                        "0 = auto: 3 for series, 1 for tables (the default preset's choice)")
     t.add_argument("--max-lstm-steps", type=int, metavar="N",
                    help="long series: pool harder so the BiLSTM reads at most N steps (0 = pool by 2)")
     t.add_argument("--position-channel", action=argparse.BooleanOptionalAction, default=None,

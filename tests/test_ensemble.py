@@ -69,3 +69,38 @@ def test_command_line_ensemble(tmp_path, tiny_csv):
     assert main(["train", str(tiny_csv), "--epochs", "2", "--cnn-channels", "4", "--lstm-hidden", "4", "--heads", "2",
                  "--ensemble", "2", "--quiet", "--out", str(out)]) == 0
     assert load_checkpoint(out).model_config.ensemble == 2
+
+
+def test_auto_trains_three_members_for_series_and_one_network_for_a_table(tmp_path):
+    """ensemble = 0 (the default preset's): series rows get AUTO_ENSEMBLE_SERIES members, a table one network;
+    the model stores the concrete number, and an unresolved config never reaches a network."""
+    import pandas as pd
+
+    from hybridxai_gui.core.config import AUTO_ENSEMBLE_SERIES, apply_preset, resolve_ensemble
+    from hybridxai_gui.core.model import build_model
+    from hybridxai_gui.core.pipeline import members_for
+
+    assert apply_preset("default", ModelConfig(), TrainConfig())[0].ensemble == 0
+    assert apply_preset("quick", ModelConfig(), TrainConfig())[0].ensemble == 1
+    auto = ModelConfig(**TINY, ensemble=0, dropout=0.0)
+    assert resolve_ensemble(auto, series=True).ensemble == AUTO_ENSEMBLE_SERIES == 3
+    assert resolve_ensemble(auto, series=False).ensemble == 1
+    assert resolve_ensemble(ModelConfig(ensemble=2), series=False).ensemble == 2  # a number the user gave stays
+    with pytest.raises(ValueError, match="auto"):
+        build_model(auto)
+
+    table = prepare_data(wine_frame(), seed=0)
+    rng = np.random.default_rng(0)
+    t = np.arange(24)
+    rows = [np.sin(t / (2 + k % 2)) + rng.normal(0, 0.1, 24) for k in range(60)]
+    frame = pd.DataFrame(np.array(rows), columns=[f"x_{i}" for i in range(24)])
+    frame["label"] = ["slow" if k % 2 else "fast" for k in range(60)]
+    series = prepare_data(frame, seed=0)
+    assert series.series is not None and members_for(auto, series) == 3 and members_for(auto, table) == 1
+
+    one = fit(table, auto, TrainConfig(epochs=1, seed=0)).trained
+    three = fit(series, auto, TrainConfig(epochs=1, seed=0)).trained
+    assert one.model_config.ensemble == 1 and not isinstance(one.model, EnsembleNet)
+    assert three.model_config.ensemble == 3 and isinstance(three.model, EnsembleNet)
+    again = load_checkpoint(save_checkpoint(three, tmp_path / "auto.pth"))
+    assert again.model_config.ensemble == 3

@@ -162,6 +162,19 @@ def test_noise_augmentation_inputs_follow_the_presets(window):
     assert train.augment == "auto" and train.augment_noise == 0.8
 
 
+def test_the_ensemble_input_reads_auto_under_the_default_preset(window):
+    tab = window.trainingTab
+    spin = tab.modelForm.inputs["ensemble"]
+    tab.apply_preset("default")
+    assert spin.value() == 0 and spin.text() == "auto (3 for series, 1 for tables)"
+    assert tab.configs()[0].ensemble == 0
+    assert "3 networks for series" in tab.trainingLog.toPlainText()
+    tab.apply_preset("quick")
+    assert spin.value() == 1 and tab.configs()[0].ensemble == 1
+    spin.setValue(5)
+    assert tab.configs()[0].ensemble == 5
+
+
 def test_a_failed_retrain_shows_the_previous_models_curves_again(qtbot, window, dialogs, tiny_csv, tmp_path):
     open_data(qtbot, window, dialogs, tiny_csv)
     fast_settings(window, epochs=2)

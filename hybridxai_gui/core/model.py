@@ -166,5 +166,8 @@ class EnsembleNet(nn.Module):
 
 
 def build_model(config: ModelConfig) -> nn.Module:
-    """The network a configuration describes: one HybridCNNLSTMAttention, or an EnsembleNet of several."""
+    """The network a configuration describes: one HybridCNNLSTMAttention, or an EnsembleNet of several. An `auto`
+    ensemble (0) must be made concrete first (config.resolve_ensemble: it depends on the data)."""
+    if config.ensemble < 1:
+        raise ValueError("ensemble = 0 (auto) must be resolved against the data before a network is built")
     return EnsembleNet(config) if config.ensemble > 1 else HybridCNNLSTMAttention(config)

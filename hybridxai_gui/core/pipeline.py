@@ -218,6 +218,14 @@ def run_training(request: TrainingRequest, control=None, progress_every: float =
     return TrainingOutcome(prepared, result, evaluation)
 
 
+def members_for(model_config: ModelConfig, data: PreparedData) -> int:
+    """How many networks a training of `model_config` on `data` trains (an `auto` ensemble resolved)."""
+    from .config import resolve_ensemble
+    from .training import rows_are_series
+
+    return resolve_ensemble(model_config, rows_are_series(data)).ensemble
+
+
 def drain(generator: Iterator[Any], on_item=None) -> Any:
     """Run a pipeline generator to its end, calling `on_item` on each item; return its outcome."""
     while True:

@@ -27,7 +27,7 @@ from torch import nn
 
 from .trained import TrainedModel
 from . import distributed
-from .config import ModelConfig, RuntimeConfig, TrainConfig
+from .config import ModelConfig, RuntimeConfig, TrainConfig, resolve_ensemble
 from .distributed import SINGLE, World
 from .data import PreparedData, looks_row_normalised
 from .errors import HybridXAIError, setting
@@ -263,6 +263,11 @@ def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: b
     return config.augment_noise * X_train.std(dim=0, correction=0)
 
 
+def rows_are_series(data: PreparedData) -> bool:
+    """A series file, or rows normalised like series: what the `auto` choices (noise, ensemble) treat as series."""
+    return data.series is not None or looks_row_normalised(data.X_train)
+
+
 def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConfig,
           control: TrainControl | None = None, progress_every: float = 0.2,
           runtime: RuntimeConfig | None = None, world: World = SINGLE,
@@ -277,6 +282,7 @@ def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConf
     channels = data.series.n_channels if getattr(data, "series", None) is not None else 1
     model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names),
                            n_channels=channels)
+    model_config = resolve_ensemble(model_config, rows_are_series(data))
     model_config.validate()
     control = control or TrainControl()
     device = distributed.device_for(world, resolve_device(runtime.device))
@@ -375,7 +381,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     epochs, batches = planned_epochs(config, n), batches_per_epoch(n, config.batch_size)
     test_every = max(1, math.ceil(epochs / TEST_SCORES))
     schedule = LearningRateSchedule(optimizer, config, epochs, batches)
-    noise_std = noise_level(config, X_train, data.series is not None or looks_row_normalised(data.X_train))
+    noise_std = noise_level(config, X_train, rows_are_series(data))
     best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
     history: list[EpochMetrics] = []
     reason, message = "completed", ""

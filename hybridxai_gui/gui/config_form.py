@@ -27,11 +27,12 @@ CHOICES = {"optimizer": OPTIMIZERS, "scheduler": SCHEDULERS, "augment": ("on", "
 INT_RANGES = {"epochs": (0, 100_000), "batch_size": (1, 65_536), "kernel_size": (1, 63), "cnn_channels": (1, 1024),
               "lstm_hidden": (1, 2048), "lstm_layers": (1, 16), "num_heads": (1, 64), "min_steps": (1, 10_000_000),
               "max_auto_epochs": (1, 100_000), "early_stopping": (0, 10_000), "seed": (0, 2**31 - 1),
-              "threads": (0, 256), "ensemble": (1, 32), "max_lstm_steps": (0, 100_000)}
+              "threads": (0, 256), "ensemble": (0, 32), "max_lstm_steps": (0, 100_000)}
 FLOAT_RANGES = {"lr": (1e-6, 10.0, 0.0005, 6), "weight_decay": (0.0, 1.0, 1e-4, 6), "dropout": (0.0, 0.95, 0.05, 2),
                 "warmup_fraction": (0.0, 0.5, 0.01, 3), "step_gamma": (0.001, 1.0, 0.05, 3),
                 "label_smoothing": (0.0, 0.5, 0.05, 2), "augment_noise": (0.0, 10.0, 0.1, 2)}
-SPECIAL_ZERO = {"epochs": "auto", "early_stopping": "off", "threads": "torch default", "max_lstm_steps": "pool by 2"}
+SPECIAL_ZERO = {"epochs": "auto", "early_stopping": "off", "threads": "torch default", "max_lstm_steps": "pool by 2",
+                "ensemble": "auto (3 for series, 1 for tables)"}
 
 
 def _camel(name: str) -> str:

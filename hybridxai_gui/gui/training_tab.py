@@ -65,8 +65,8 @@ class TrainingTab(QWidget):
         self.presetCombo.setObjectName("presetCombo")
         self.presetCombo.setAccessibleName("Preset")
         self.presetCombo.addItems(list(PRESETS))
-        self.presetCombo.setToolTip("default: the recipe chosen on real series, an ensemble of 3 networks (3× the time "
-                                    "of one); quick: the same as one network, a third of the time and a little less "
+        self.presetCombo.setToolTip("default: the recipe chosen on real series, an ensemble of 3 networks for series "
+                                    "(3× the time of one) and one network for tables; quick: the same as one network, a third of the time and a little less "
                                     "accurate on small series sets; seed: the original script's recipe (for "
                                     "comparison)")
         self.presetCombo.activated.connect(lambda _i: self.apply_preset(self.presetCombo.currentText()))
@@ -181,8 +181,12 @@ class TrainingTab(QWidget):
         model, train = apply_preset(name)
         self.modelForm.set_values(to_dict(model))
         self.trainForm.set_values({**to_dict(train), **keep})
-        members = f"an ensemble of {model.ensemble} networks, about {model.ensemble}× the time of one" \
-            if model.ensemble > 1 else "one network"
+        if model.ensemble == 0:
+            members = "an ensemble of 3 networks for series (about 3× the time of one), one network for a table"
+        elif model.ensemble > 1:
+            members = f"an ensemble of {model.ensemble} networks, about {model.ensemble}× the time of one"
+        else:
+            members = "one network"
         self.log(f"Preset '{name}' applied: {members}.")
 
     def configs(self) -> tuple[ModelConfig, TrainConfig, RuntimeConfig]:
@@ -254,6 +258,7 @@ class TrainingTab(QWidget):
         self.control = TrainControl()
         self._previous_history = self.history  # shown again if this run fails or ends before its first epoch
         self._members = model_config.ensemble
+        self._start_model = model_config
         self.history = []
         self._redraw_charts(finished=False)
         self.summaryLabel.setText("Training…")
@@ -312,6 +317,12 @@ class TrainingTab(QWidget):
 
             for w in item.warnings:
                 self.log(f"Note: {for_the_app(w)}")
+            if self._members == 0:  # auto: members for series, one network for a table
+                from ..core.pipeline import members_for
+
+                self._members = members_for(self._start_model, item)
+                self.log("Ensemble: auto, " + (f"{self._members} networks (series rows)" if self._members > 1
+                                               else "one network (table rows)") + ".")
             self.log(f"Data: {len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test "
                      f"rows; {len(item.feature_names)} features; classes {', '.join(item.class_names)}.")
             self.prepared.emit(item)
