@@ -221,3 +221,13 @@ def test_table_headers_carry_the_full_column_name_as_tooltip(window):
     assert model.headerData(0, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole) is None
     header = window.dataTab.previewTable.horizontalHeader()
     assert header.textElideMode() == Qt.TextElideMode.ElideRight
+
+
+def test_a_changed_default_of_zero_is_named_as_its_input_shows_it(window):
+    tab = window.trainingTab
+    tab.apply_preset("default")
+    saved = tab.settings_dict()
+    saved["model"]["ensemble"] = saved["defaults"]["model"]["ensemble"] = 3  # saved when the default was 3
+    tab.restore_settings(saved)
+    assert tab.modelForm.inputs["ensemble"].value() == 0
+    assert "ensemble 3 → 'auto (3 for series, 1 for tables)'" in tab.trainingLog.toPlainText()

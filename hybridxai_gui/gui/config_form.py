@@ -44,6 +44,13 @@ def field_label(name: str) -> str:
     return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
+def shown_value(name: str, value) -> str:
+    """A setting's value for a message: repr, or the input's own text where 0 means something ('auto', 'off')."""
+    if value == 0 and not isinstance(value, bool) and name in SPECIAL_ZERO:
+        return repr(SPECIAL_ZERO[name])
+    return repr(value)
+
+
 class ConfigForm(QWidget):
     """Inputs for the fields of `cls` (a config dataclass) except those in `skip`."""
 

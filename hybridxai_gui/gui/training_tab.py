@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QProgressBar, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from ..core.config import PRESETS, ModelConfig, RuntimeConfig, TrainConfig, apply_preset, config_from_dict, to_dict
-from .config_form import ConfigForm
+from .config_form import ConfigForm, shown_value
 from .jobs import start_job
 from .live_charts import LiveChart
 
@@ -231,7 +231,7 @@ class TrainingTab(QWidget):
             for name, value in list(stored.items()):
                 if name in then and value == then[name] and name in now[section] and now[section][name] != value:
                     stored[name] = now[section][name]  # an untouched default that has changed since
-                    changed.append(f"{name} {value!r} → {now[section][name]!r}")
+                    changed.append(f"{name} {shown_value(name, value)} → {shown_value(name, now[section][name])}")
             form.set_values(stored)
         if changed:
             self.log("The default recipe changed since these settings were saved; updated the values you had "
