@@ -71,27 +71,27 @@ class WorkerCanvas(FigureCanvasQTAgg):
             self._queue.append(change)
         self.draw()
 
-    def draw(self) -> None:  # called by draw_idle, resizes and the toolbar
-        if self._worker is not None or self._holding:
+    def _cannot_start(self) -> bool:
+        """True, with the render noted for later, while a render is under way, wait() has the figure, or the
+        canvas is hidden (or closing: render when shown again, never on the way out)."""
+        if self._worker is not None or self._holding or self.width() <= 0 or self.height() <= 0 \
+                or not self.isVisible():
             self._again = True
+            return True
+        return False
+
+    def draw(self) -> None:  # called by draw_idle, resizes and the toolbar
+        if self._cannot_start() or self._deferred:
             return
-        if self.width() <= 0 or self.height() <= 0 or not self.isVisible():
-            self._again = True  # hidden (or closing): render when shown again, never on the way out
-            return
-        if not self._deferred:
-            # Start the worker once the GUI thread has finished the event that asked for the render (a file
-            # shown, a model trained): started at once, the render competed for the GIL with the rest of that
-            # event's work and stretched it past 50 ms.
-            self._deferred = True
-            QTimer.singleShot(0, self, self._start)
+        # Start the worker once the GUI thread has finished the event that asked for the render (a file shown, a
+        # model trained): started at once, the render competed for the GIL with the rest of that event's work and
+        # stretched it past 50 ms.
+        self._deferred = True
+        QTimer.singleShot(0, self, self._start)
 
     def _start(self) -> None:
         self._deferred = False
-        if self._worker is not None or self._holding:
-            self._again = True
-            return
-        if self.width() <= 0 or self.height() <= 0 or not self.isVisible():
-            self._again = True
+        if self._cannot_start():
             return
         changes, self._queue = self._queue, []
         figure = self.figure
