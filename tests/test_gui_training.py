@@ -106,6 +106,25 @@ def test_stop_mid_run(qtbot, window, dialogs, tiny_csv):
     assert not tab.stopTrainingButton.isEnabled()
 
 
+def test_stop_before_the_worker_reads_the_data(qtbot, window, dialogs, tiny_csv, monkeypatch):
+    """The worker waits for the tab's first paint before it prepares the data; Stop pressed in that wait ends the
+    run before its first epoch, and the window keeps no model from it."""
+    from hybridxai_gui.gui import training_tab
+
+    monkeypatch.setattr(training_tab, "PAINT_GRACE_S", 600.0)  # the wait would outlast the test unless Stop ends it
+    open_data(qtbot, window, dialogs, tiny_csv)
+    fast_settings(window, epochs=5)
+    tab = window.trainingTab
+    with qtbot.waitSignal(window.trainingDone, timeout=60_000) as blocker:
+        tab.startTrainingButton.click()
+        assert tab.running and tab.history == []
+        tab.stopTrainingButton.click()
+    result = blocker.args[0].result
+    assert result.reason == "stopped" and result.history == []
+    assert window.trained is None and not window.dirty
+    assert tab.startTrainingButton.isEnabled()
+
+
 def test_pause_and_resume(qtbot, window, dialogs, tiny_csv):
     open_data(qtbot, window, dialogs, tiny_csv)
     fast_settings(window, epochs=100_000)  # never finishes on its own

@@ -75,6 +75,14 @@ def test_stop_within_one_batch(wine):
     assert "stopped by the user" in result.message and "kept the best validation epoch" in result.message
 
 
+def test_control_sleep_ends_early_when_stopped():
+    control = TrainControl()
+    assert control.sleep(0.01) is False  # ran its course: not stopped
+    threading.Timer(0.05, control.stop).start()
+    assert control.sleep(60) is True  # woken by the stop, not after a minute
+    assert control.sleep(60) is True  # already stopped: returns at once
+
+
 def test_pause_blocks_until_resume(wine):
     control = TrainControl()
     control.pause()

@@ -113,6 +113,10 @@ class TrainControl:
         while not self._running.wait(0.1):
             pass
 
+    def sleep(self, seconds: float) -> bool:
+        """Wait up to `seconds`, returning early once stopped; True if stopped."""
+        return self._stop.wait(seconds)
+
 
 def resolve_device(name: str) -> torch.device:
     """Map auto/cpu/cuda/cuda:N/mps to a torch device, with a clear error when it is absent."""
