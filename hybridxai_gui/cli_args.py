@@ -163,7 +163,8 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
     t.add_argument("--precision", choices=PRECISIONS, help="fp32 (default), or mixed precision bf16 / fp16")
     t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
-    t.add_argument("--val-size", type=float, help="validation share of the training rows (default 0.15)")
+    t.add_argument("--val-size", type=float, help="validation share of the training rows, for a validation curve, best epoch, early stopping and "
+                   "calibration (default 0: every training row trains)")
     t.add_argument("--scaling", choices=("auto", "zscore", "none"))
     t.add_argument("--kernel-size", type=int)
     t.add_argument("--cnn-channels", type=int)

@@ -318,8 +318,8 @@ def test_tiny_class_is_named(tmp_path):
 def test_class_too_small_for_the_validation_split_is_named():
     df = pd.concat([_frame(), _frame(n_per_class=2, classes=("few",))], ignore_index=True)
     with pytest.raises(HybridXAIError, match=r"class 'few' has only 1 row.*validation.*--val-size 0"):
-        prepare_data(df)
-    data = prepare_data(df, val_size=0)
+        prepare_data(df, val_size=0.15)
+    data = prepare_data(df)  # the default holds no validation rows out
     assert data.X_val.shape == (0, 3) and data.y_val.shape == (0,) and data.rows_val.shape == (0,)
 
 

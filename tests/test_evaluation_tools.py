@@ -107,7 +107,7 @@ def test_temperature_is_stored_in_the_model_and_applied(tmp_path):
 
     from helpers import fit, wine_frame
 
-    data = prepare_data(wine_frame(), seed=0)
+    data = prepare_data(wine_frame(), seed=0, val_size=0.15)  # the temperature is fitted on validation rows
     small = ModelConfig(cnn_channels=4, lstm_hidden=8, lstm_layers=1, num_heads=2)
     result = fit(data, small, TrainConfig(epochs=3, calibrate=True, seed=0))
     trained = result.trained

@@ -28,6 +28,15 @@ def test_open_data_through_the_file_dialog(qtbot, window, dialogs, tiny_csv):
     assert not dialogs.messages
 
 
+def test_validation_share_defaults_to_none(qtbot, window, dialogs, tiny_csv):
+    open_data(qtbot, window, dialogs, tiny_csv)
+    spin = window.dataTab.valShareSpin
+    assert spin.value() == 0.0 and spin.text() == "none"  # every training row trains
+    assert window.dataTab.data_config().val_size == 0.0
+    spin.setValue(0.15)
+    assert window.dataTab.data_config().val_size == 0.15
+
+
 def test_another_label_column_is_counted_in_a_worker(qtbot, window, dialogs, tiny_csv):
     open_data(qtbot, window, dialogs, tiny_csv)
     tab = window.dataTab
@@ -71,11 +80,15 @@ def test_train_two_epochs_shows_two_points_per_curve(qtbot, window, dialogs, tin
     assert [m.epoch for m in outcome.result.history] == [1, 2]
     assert tab.startTrainingButton.isEnabled()
     for chart in (tab.lossPlot, tab.accuracyPlot):
-        for split in ("train", "val", "test"):
+        for split in ("train", "test"):
             xs, ys = chart.curves[split].getData()
             assert list(xs) == [1, 2], (chart.objectName(), split)
             assert len(ys) == 2
-        assert chart.best_line.isVisible()
+        # no validation rows by default: no validation curve, no legend entry for it, no best-epoch line
+        val_xs = chart.curves["val"].getData()[0]
+        assert val_xs is None or len(val_xs) == 0
+        assert [label.text for _sample, label in chart.legend.items] == ["train", "test"]
+        assert not chart.best_line.isVisible()
     assert tab.trainingProgress.value() == 1000
     assert "Epoch 2/2" in tab.trainingLog.toPlainText()
     # the evaluation, predict and save actions now have a model
@@ -85,6 +98,15 @@ def test_train_two_epochs_shows_two_points_per_curve(qtbot, window, dialogs, tin
     assert window.predictTab.trained is window.trained
     assert window.dirty
     assert not dialogs.messages
+    # with a validation share, the validation curve and the best validation epoch's line are drawn
+    window.dataTab.valShareSpin.setValue(0.2)
+    window.dirty = False
+    with qtbot.waitSignal(window.trainingDone, timeout=120_000):
+        tab.startTrainingButton.click()
+    for chart in (tab.lossPlot, tab.accuracyPlot):
+        assert list(chart.curves["val"].getData()[0]) == [1, 2]
+        assert [label.text for _sample, label in chart.legend.items] == ["train", "validation", "test"]
+        assert chart.best_line.isVisible()
 
 
 def test_stop_mid_run(qtbot, window, dialogs, tiny_csv):

@@ -17,7 +17,7 @@ from helpers import fit, signal_frame, wine_frame
 
 @pytest.fixture(scope="module")
 def wine():
-    return prepare_data(wine_frame(), seed=0)
+    return prepare_data(wine_frame(), seed=0, val_size=0.15)  # these tests watch the validation rows
 
 
 def _fast(**kw):
@@ -138,10 +138,38 @@ def test_seed_preset_keeps_the_original_settings():
     assert (model.cnn_channels, model.lstm_hidden, model.num_heads, model.kernel_size) == (16, 32, 4, 3)
 
 
+def test_by_default_every_training_row_trains_and_the_last_epoch_is_kept():
+    """No validation rows by default (the default recipe chooses nothing on them): every row outside the test split
+    trains, the history has no validation curve and marks no best epoch, and "keep the best epoch" says it has
+    nothing to watch instead of picking the training batches' best epoch."""
+    from hybridxai_gui.core.config import DataConfig
+    from hybridxai_gui.plotting.training_plots import best_epoch
+
+    assert DataConfig().val_size == 0.0
+    data = prepare_data(wine_frame(), seed=0)
+    assert len(data.y_val) == 0 and len(data.y_train) + len(data.y_test) == 178
+    for restore_best in (False, True):
+        events = list(train(data, ModelConfig(), _fast(epochs=3, restore_best=restore_best), progress_every=0.0))
+        metrics = [e for e in events if isinstance(e, EpochMetrics)]
+        result = events[-1].result
+        assert all(m.val_acc is None and m.val_loss is None for m in metrics)
+        assert best_epoch(metrics) == 0  # the charts draw no best-epoch line
+        assert "validation epoch" not in result.message and "kept the last epoch's weights" in result.message
+        assert ("needs validation rows" in result.message) is restore_best
+        # the kept weights are the last epoch's: scoring them gives the last epoch's test accuracy
+        from hybridxai_gui.core.evaluation import evaluate
+
+        assert evaluate(result.trained, data.X_test, data.y_test).accuracy == pytest.approx(metrics[-1].test_acc)
+
+
 def test_default_recipe_learns_a_small_signal_set():
+    from dataclasses import replace
+
+    from hybridxai_gui.core.config import apply_preset
+
     data = prepare_data(signal_frame(n_rows=80, length=24), seed=1)
-    cfg = TrainConfig(min_steps=300)
-    result = fit(data, ModelConfig(), cfg)
+    model, cfg = apply_preset("quick")  # the default recipe as one network
+    result = fit(data, model, replace(cfg, min_steps=300))
     from hybridxai_gui.core.evaluation import evaluate
 
     assert evaluate(result.trained, data.X_test, data.y_test).accuracy >= 0.9

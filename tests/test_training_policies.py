@@ -24,7 +24,7 @@ TINY = ModelConfig(cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2, ke
 
 @pytest.fixture(scope="module")
 def wine():
-    return prepare_data(wine_frame(), seed=0)
+    return prepare_data(wine_frame(), seed=0, val_size=0.15)  # the policies watch validation rows
 
 
 @pytest.fixture(scope="module")

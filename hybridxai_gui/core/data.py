@@ -438,7 +438,7 @@ class TableRows:
 
 def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, features: list[str] | None = None,
               exclude: list[str] | None = None, missing: str = "error", scaling: str = "auto",
-              test_size: float = 0.2, val_size: float = 0.15, layout: str = "auto", id_column: str | None = None,
+              test_size: float = 0.2, val_size: float = 0.0, layout: str = "auto", id_column: str | None = None,
               time_column: str | None = None, channels: list[str] | None = None, series_length: int = 0,
               has_test_file: bool = False) -> TableRows:
     """Read and check a training table: label and feature columns, labels, missing values; no split yet.
@@ -610,7 +610,7 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
 def prepare_data(
     train: str | Path | pd.DataFrame, test: str | Path | pd.DataFrame | None = None, *, label: str | None = None,
     features: list[str] | None = None, exclude: list[str] | None = None, missing: str = "error",
-    test_size: float = 0.2, val_size: float = 0.15, seed: int = 0, scaling: str = "auto", layout: str = "auto",
+    test_size: float = 0.2, val_size: float = 0.0, seed: int = 0, scaling: str = "auto", layout: str = "auto",
     id_column: str | None = None, time_column: str | None = None, channels: list[str] | None = None,
     series_length: int = 0,
 ) -> PreparedData:  # fmt: skip

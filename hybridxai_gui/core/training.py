@@ -478,18 +478,26 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
             break
         if stopping.should_stop(improved):
             reason = "early_stopping"
-            message = (f"Early stopping after epoch {epoch}: no validation improvement for "
+            watched = "validation" if X_val is not None else "training-batch"
+            message = (f"Early stopping after epoch {epoch}: no {watched} improvement for "
                        f"{config.early_stopping} epochs.")
             break
 
-    if best.state is not None and (config.restore_best or reason == "diverged"):
+    # "Keep the best epoch" watches validation rows; without any, the training batches' best epoch is noise under
+    # augmentation, so the last epoch is kept (a diverged run still falls back to its last finite epoch).
+    if best.state is not None and ((config.restore_best and X_val is not None) or reason == "diverged"):
         model.load_state_dict(best.state)
     elif best.state is None and reason == "diverged":
         raise HybridXAIError(message.replace("The best weights so far are kept; ",
                                              "No epoch gave finite outputs, so there is no model to keep; "))
     best_epoch = best.epoch if best.state is not None else 0  # 0: stopped before the first epoch ended
-    kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
-            else f"kept the last epoch's weights (best validation epoch: {best_epoch})")
+    if X_val is not None:
+        kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
+                else f"kept the last epoch's weights (best validation epoch: {best_epoch})")
+    elif config.restore_best and reason != "diverged":
+        kept = "kept the last epoch's weights (keeping the best epoch needs validation rows, and there are none)"
+    else:
+        kept = "kept the last epoch's weights"
     if not message:
         message = f"Training completed: {len(history)} epochs; {kept}."
     elif reason in ("stopped", "early_stopping") and history:
@@ -521,7 +529,7 @@ def calibrate_temperature(trained: TrainedModel, data: PreparedData) -> str:
     from .calibration import expected_calibration_error, fit_temperature
 
     if len(data.y_val) == 0:
-        return "No temperature was fitted: there are no validation rows to fit it on."
+        return "No temperature was fitted: there are no validation rows to fit it on (set a validation share above 0)."
     logits = trained.predict_logits(data.X_val)
     before = expected_calibration_error(trained.probabilities(logits), data.y_val)
     trained.temperature = fit_temperature(logits, data.y_val)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
                                QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
+from ..core.config import DataConfig
 from .jobs import start_job
 from .layout_panel import LayoutPanel
 from .table_models import DataFrameModel
@@ -87,9 +88,12 @@ class DataTab(QWidget):
         self.labelColumnCombo.currentTextChanged.connect(self._label_changed)
         self.testShareSpin = self._share_spin("testShareSpin", "Test share", 0.2,
                                               "Share of rows held out as test set when no test CSV is given")
-        self.valShareSpin = self._share_spin("valShareSpin", "Validation share", 0.15,
-                                             "Share of the training rows used to pick the best epoch")
-        self.valShareSpin.setMinimum(0.0)
+        self.valShareSpin = self._share_spin(
+            "valShareSpin", "Validation share", DataConfig().val_size,
+            "Share of the training rows held out for a validation curve, and for what “Keep best epoch's weights”, "
+            "early stopping and calibration watch.\nNone (the default): every training row trains; the default "
+            "recipe keeps the last epoch and chooses nothing on validation rows.", minimum=0.0)
+        self.valShareSpin.setSpecialValueText("none")
         self.missingCombo = QComboBox()
         self._name(self.missingCombo, "missingCombo", "Missing values")
         for key, text in (("error", "stop with a message"), ("drop", "drop those rows"),
@@ -183,10 +187,10 @@ class DataTab(QWidget):
         self._name(button, name, text.rstrip("…"))
         return button
 
-    def _share_spin(self, name: str, accessible: str, value: float, tip: str) -> QDoubleSpinBox:
+    def _share_spin(self, name: str, accessible: str, value: float, tip: str, minimum: float = 0.01) -> QDoubleSpinBox:
         spin = QDoubleSpinBox()
         self._name(spin, name, accessible)
-        spin.setRange(0.01, 0.9)
+        spin.setRange(minimum, 0.9)
         spin.setSingleStep(0.05)
         spin.setDecimals(2)
         spin.setValue(value)
@@ -531,7 +535,6 @@ class DataTab(QWidget):
     # ---- what training needs ------------------------------------------------------------------
     def data_config(self):
         """The Data tab's settings as the core's DataConfig."""
-        from ..core.config import DataConfig
 
         layout = self.layoutPanel.choice()
         long = layout["layout"] == "long"

@@ -18,7 +18,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from ..plotting.training_plots import SPLITS, history_series
+from ..plotting.training_plots import SPLITS, best_epoch, history_series
 
 
 def _value(record: Any, key: str) -> Any:
@@ -55,6 +55,7 @@ class LiveChart(pg.PlotWidget):
         for split, label, colour in SPLITS:
             self.curves[split] = self.plot([], [], name=label, pen=pg.mkPen(colour, width=2), symbol="o",
                                            symbolSize=5, symbolBrush=colour, symbolPen=None)
+        self._legend_splits = tuple(self.curves)  # the legend names only the curves that have points
         self.best_line = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen("#5f6368", width=1, style=Qt.PenStyle.DashLine),
                                          label="best epoch", labelOpts={"position": 0.05, "color": "#3c4043",
@@ -74,9 +75,14 @@ class LiveChart(pg.PlotWidget):
         for split, curve in self.curves.items():
             xs, ys = series.get(split, ([], []))
             curve.setData(xs, ys)
-        best = 0
-        if self.history:
-            best = _value(self.history[-1], "best_epoch") or 0
+        present = tuple(split for split in self.curves if split in series)
+        if present != self._legend_splits:  # e.g. no validation rows (the default): no "validation" entry
+            self.legend.clear()
+            for split, label, _colour in SPLITS:
+                if split in present:
+                    self.legend.addItem(self.curves[split], label)
+            self._legend_splits = present
+        best = best_epoch(self.history)  # 0 without validation rows: no line
         self.best_line.setVisible(bool(best))
         if best:
             self.best_line.setValue(best)

@@ -117,7 +117,9 @@ def _summary(c) -> list:
     if c.reliability is not None:
         facts.append(f"Calibration error (ECE, 10 bins) {c.reliability.ece:.3f}"
                      + (f" with temperature {c.temperature:.3f}." if c.temperature != 1.0 else "."))
-    facts.append(f"{len(c.history)} epochs trained; best validation epoch {c.best_epoch}.")
+    has_val = any(h.get("val_acc") is not None for h in c.history)
+    facts.append(f"{len(c.history)} epochs trained; " + (f"best validation epoch {c.best_epoch}." if has_val else
+                                                          "no validation rows (every training row trained)."))
     blocks += [Paragraph(f) for f in facts]
     blocks += [Paragraph(n, "note") for n in c.notes]
     return blocks
@@ -158,11 +160,13 @@ def _training(c) -> list:
         return blocks + [Paragraph("The model holds no training history.")]
     fig = _figure((10.0, 4.0))
     fig.set_layout_engine(None)
-    draw_training_history(fig, c.history, c.best_epoch)
     last = c.history[-1]
-    blocks.append(FigureBlock(fig, f"Loss and accuracy per epoch ({len(c.history)} epochs; the dashed line marks the "
-                                   f"best validation epoch, {c.best_epoch}). Last epoch: training accuracy "
-                                   f"{_f(last.get('train_acc'))}, validation {_f(last.get('val_acc'))}.",
+    val = last.get("val_acc")
+    draw_training_history(fig, c.history, c.best_epoch if val is not None else 0)
+    marked = (f"; the dashed line marks the best validation epoch, {c.best_epoch}" if val is not None else "")
+    blocks.append(FigureBlock(fig, f"Loss and accuracy per epoch ({len(c.history)} epochs{marked}). Last epoch: training "
+                                   f"accuracy {_f(last.get('train_acc'))}"
+                                   + (f", validation {_f(val)}." if val is not None else " (no validation rows)."),
                               "Training curves"))
     return blocks
 

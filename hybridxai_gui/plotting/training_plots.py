@@ -42,8 +42,9 @@ def history_series(history: Sequence[Any], metric: str) -> dict[str, tuple[list[
 
 
 def best_epoch(history: Sequence[Any]) -> int:
-    """The best epoch recorded in the history (by validation), or 0 if none."""
-    if not history:
+    """The best validation epoch recorded in the history, or 0 if none (no validation rows: the training batches'
+    best epoch is noise under augmentation, and marking it would read as a choice)."""
+    if not history or all(_value(h, "val_acc") is None for h in history):
         return 0
     value = _value(history[-1], "best_epoch")
     return int(value) if value else 0
