@@ -232,3 +232,17 @@ def test_kept_weights_are_the_last_or_the_best_epoch(wine, restore_best):
     assert val_loss == pytest.approx(kept.val_loss, rel=1e-4)
     said = "kept the best validation epoch" if restore_best else "kept the last epoch's weights"
     assert said in result.message
+
+
+def test_training_figure_marks_a_best_epoch_only_with_validation_rows():
+    from matplotlib.figure import Figure
+
+    from hybridxai_gui.plotting.training_plots import draw_training_history
+
+    history = [dict(epoch=i, epochs=3, train_loss=1.0 / i, train_acc=0.5, val_loss=None, val_acc=None, test_loss=1.0,
+                    test_acc=0.6, best_epoch=2) for i in (1, 2, 3)]
+    for validation, labels in ((False, ["train", "test"]), (True, ["train", "validation", "test", "best epoch (2)"])):
+        rows = [dict(h, val_loss=0.5, val_acc=0.7) for h in history] if validation else history
+        fig = Figure()
+        draw_training_history(fig, rows, 2)  # the best epoch passed explicitly, as the saved figure does
+        assert [[line.get_label() for line in ax.lines] for ax in fig.axes] == [labels, labels]

@@ -349,8 +349,9 @@ class TrainingTab(QWidget):
             self._show_progress(item.epoch, item.epochs, batches, batches, time.perf_counter() - self._started)
             val = f", validation {item.val_loss:.4f} / {item.val_acc:.3f}" if item.val_loss is not None else ""
             test = f", test {item.test_loss:.4f} / {item.test_acc:.3f}" if item.test_loss is not None else ""
+            best = f"; best validation epoch {item.best_epoch}" if item.val_loss is not None else ""
             self.log(f"Epoch {item.epoch}/{item.epochs}: loss / accuracy train {item.train_loss:.4f} / "
-                     f"{item.train_acc:.3f}{val}{test}; lr {item.lr:.2e}; best epoch {item.best_epoch}.")
+                     f"{item.train_acc:.3f}{val}{test}; lr {item.lr:.2e}{best}.")
 
     def _redraw_charts(self, finished: bool = True) -> None:
         """Both charts from self.history; finished=False while a run goes on (x axis to the planned epochs)."""

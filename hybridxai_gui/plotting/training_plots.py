@@ -57,7 +57,8 @@ def _draw_metric(ax, history: Sequence[Any], metric: str, ylabel: str, title: st
         if split in series:
             xs, ys = series[split]
             ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, markersize=3, color=colour, label=label)
-    best = best_epoch(history) if best is None else best
+    if best is None or not best_epoch(history):  # no validation rows: no best epoch to mark
+        best = best_epoch(history)
     if best:
         ax.axvline(best, color="0.4", linestyle="--", linewidth=1, label=f"best epoch ({best})")
     ax.set_xlabel("epoch")
