@@ -439,7 +439,7 @@ class DataTab(QWidget):
                 self._apply_view(view)
 
         def failed(message: str, _details: str) -> None:
-            self.layoutPanel.layoutLabel.setText(f"Cannot read the rows this way: {message}")
+            self.layoutPanel.set_note(f"Cannot read the rows this way: {message}")
             self.classPlot.set_profile(None, message)
 
         start_job(self, lambda: table_view(frame, label, source=name, **choice), done=done, failed=failed,

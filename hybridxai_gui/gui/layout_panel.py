@@ -86,8 +86,24 @@ class LayoutPanel(QGroupBox):
                 combo.blockSignals(True)
                 combo.setCurrentIndex(-1)
                 combo.blockSignals(False)
-        self.layoutLabel.setText(text)
+        self.set_note(text)
         self._update_enabled()
+
+    def set_note(self, text: str) -> None:
+        """The sentence under the combos (what the rows were read as, or why they cannot be)."""
+        self.layoutLabel.setText(text)
+        self._fit_note()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_note()
+
+    def _fit_note(self) -> None:
+        # A word-wrapped label in a form inside a group box got the height of its one-line size hint, which cut
+        # a two- or three-line note in half; its height at its actual width is what it needs.
+        label = self.layoutLabel
+        if label.width() > 0:
+            label.setMinimumHeight(max(0, label.heightForWidth(label.width())))  # -1: no text
 
     def choice(self) -> dict:
         """The layout settings as DataConfig fields."""
