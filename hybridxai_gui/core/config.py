@@ -239,7 +239,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "default": {"model": {"kernel_size": 9, "position_channel": True, "cnn_channels": 32, "max_lstm_steps": 128,
                           "ensemble": 0},
                 "train": {"restore_best": False, "augment": "on"}},
-    # The default recipe as one network: a third of the time, about 3 points less on small series sets.
+    # The default recipe as one network: a third of the time, 4-11 points less on the small real series sets (ACSF1,
+    # Pickup), level on BasicMotions and the tables (benchmarks/README.md, default recipe on real data, 12:12).
     "quick": {"model": {"kernel_size": 9, "position_channel": True, "cnn_channels": 32, "max_lstm_steps": 128,
                         "ensemble": 1},
               "train": {"restore_best": False, "augment": "on"}},

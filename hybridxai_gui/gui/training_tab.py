@@ -77,9 +77,9 @@ class TrainingTab(QWidget):
         self.presetCombo.setAccessibleName("Preset")
         self.presetCombo.addItems(list(PRESETS))
         self.presetCombo.setToolTip("default: the recipe chosen on real series, an ensemble of 3 networks for series "
-                                    "(3× the time of one) and one network for tables; quick: the same as one network, a third of the time and a little less "
-                                    "accurate on small series sets; seed: the original script's recipe (for "
-                                    "comparison)")
+                                    "(3× the time of one) and one network for tables; quick: the same as one network, "
+                                    "a third of the time, 4–11 points less accurate on small real series sets; seed: "
+                                    "the original script's recipe (for comparison)")
         self.presetCombo.activated.connect(lambda _i: self.apply_preset(self.presetCombo.currentText()))
         self.deviceCombo = QComboBox()
         self.deviceCombo.setObjectName("deviceCombo")
