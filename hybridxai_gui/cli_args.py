@@ -154,17 +154,19 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--augment-noise", type=float, metavar="SD",
                    help="augmentation noise in units of each feature's standard deviation (default 0.5)")
     t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
-    t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement")
+    t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement (on the validation rows: use "
+                   "with --val-size)")
     t.add_argument("--calibrate", action="store_true",
                    help="fit a temperature on the validation rows so that the probabilities are honest "
-                        "(predictions do not change)")
+                        "(predictions do not change; use with --val-size)")
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
     t.add_argument("--precision", choices=PRECISIONS, help="fp32 (default), or mixed precision bf16 / fp16")
     t.add_argument("--test-size", type=float, help="test share when no --test file (default 0.2)")
-    t.add_argument("--val-size", type=float, help="validation share of the training rows, for a validation curve, best epoch, early stopping and "
-                   "calibration (default 0: every training row trains)")
+    t.add_argument("--val-size", type=float,
+                   help="validation share of the training rows, for a validation curve, best epoch, early stopping "
+                        "and calibration (default 0: every training row trains)")
     t.add_argument("--scaling", choices=("auto", "zscore", "none"))
     t.add_argument("--kernel-size", type=int)
     t.add_argument("--cnn-channels", type=int)
@@ -179,7 +181,8 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--position-channel", action=argparse.BooleanOptionalAction, default=None,
                    help="give the network each feature's position as a second input channel (default preset: on)")
     t.add_argument("--restore-best", action=argparse.BooleanOptionalAction, default=None,
-                   help="keep the best validation epoch's weights instead of the last (default preset: last)")
+                   help="keep the best validation epoch's weights instead of the last (default preset: last; use "
+                        "with --val-size)")
 
 
 def _configs_from_args(args):
