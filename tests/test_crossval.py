@@ -146,3 +146,12 @@ def test_series_files_are_split_by_whole_series(layout):
     assert all(f.n_train + f.n_val == 16 for f in result.folds)
     assert result.models == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest"]
     assert result.summary("accuracy", "random_forest")[0] > 0.8  # 'wave' swings one channel: easy
+
+
+def test_folds_hold_validation_rows_out_when_early_stopping_watches_them():
+    from dataclasses import replace
+
+    base = request(frame())
+    stopping = replace(base, training=replace(base.training, epochs=3, early_stopping=1))
+    result = drain(cross_validate(stopping, CrossValidationConfig(folds=3, baselines="off")))
+    assert all(f.n_val > 0 and f.n_train + f.n_val + f.n_test == 60 for f in result.folds)

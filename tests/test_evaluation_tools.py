@@ -139,3 +139,35 @@ def test_without_calibrate_or_validation_rows_the_temperature_stays_one():
     assert fit(prepare_data(wine_frame()), small, TrainConfig(epochs=1)).trained.temperature == 1.0
     result = fit(prepare_data(wine_frame(), val_size=0), small, TrainConfig(epochs=1, calibrate=True))
     assert result.trained.temperature == 1.0 and "no validation rows" in result.message
+
+
+def test_calibration_without_a_validation_share_holds_rows_out_and_says_so():
+    """The default holds no validation rows out; ticking calibration (or early stopping) without choosing a share
+    holds WATCHED_VAL_SIZE out, records that share in the model and says so, instead of fitting nothing."""
+    from dataclasses import replace
+
+    from hybridxai_gui.core.config import WATCHED_VAL_SIZE, DataConfig, ModelConfig, TrainConfig
+    from hybridxai_gui.core.errors import render
+    from hybridxai_gui.core.pipeline import TrainingRequest, drain, run_training
+
+    from helpers import wine_frame
+
+    small = ModelConfig(cnn_channels=4, lstm_hidden=8, lstm_layers=1, num_heads=2)
+    base = TrainingRequest(wine_frame(), None, DataConfig(label="label"), small, TrainConfig(epochs=2, seed=0))
+    plain = drain(run_training(base))
+    assert len(plain.prepared.y_val) == 0 and plain.result.trained.data_config.val_size == 0
+    for training in (TrainConfig(epochs=2, seed=0, calibrate=True), TrainConfig(epochs=3, seed=0, early_stopping=1)):
+        outcome = drain(run_training(replace(base, training=training)))
+        n_train = len(plain.prepared.y_train)
+        assert len(outcome.prepared.y_val) == pytest.approx(WATCHED_VAL_SIZE * n_train, abs=2)
+        assert outcome.result.trained.data_config.val_size == WATCHED_VAL_SIZE  # the model records the share used
+        note = [render(w) for w in outcome.prepared.warnings if "held out for validation" in str(w)]
+        assert len(note) == 1 and "--val-size" in note[0]
+    assert outcome.result.trained.temperature == 1.0  # early stopping alone fits no temperature
+    calibrated = drain(run_training(replace(base, training=TrainConfig(epochs=2, seed=0, calibrate=True))))
+    assert calibrated.result.trained.temperature != 1.0
+    # a share the user chose is kept as it is
+    chosen = drain(run_training(replace(base, data=DataConfig(label="label", val_size=0.3),
+                                        training=TrainConfig(epochs=2, seed=0, calibrate=True))))
+    assert chosen.result.trained.data_config.val_size == 0.3
+    assert not any("held out for validation" in str(w) for w in chosen.prepared.warnings)

@@ -254,6 +254,24 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+WATCHED_VAL_SIZE = 0.15  # held out when calibration or early stopping asks for validation rows and none were set
+
+
+def data_for_training(data: DataConfig, training: TrainConfig) -> tuple[DataConfig, str | None]:
+    """The data settings a training uses, and a note when they differ from those asked for: with no validation
+    share (the default), calibration and early stopping, which only work on validation rows, get WATCHED_VAL_SIZE
+    of the training rows (the user ticked them; silently fitting nothing would not be what they asked for)."""
+    if data.val_size > 0 or not (training.calibrate or training.early_stopping > 0):
+        return data, None
+    wants = " and ".join(w for w, on in (("calibration", training.calibrate),
+                                          ("early stopping", training.early_stopping > 0)) if on)
+    verb = "watches" if " and " not in wants else "watch"
+    note = (f"{WATCHED_VAL_SIZE:.0%} of the training rows were held out for validation: {wants} {verb} validation "
+            f"rows, and none were set aside ({setting('val_size')} is 0); set {setting('val_size')} to choose the "
+            f"share.")
+    return replace(data, val_size=WATCHED_VAL_SIZE), note
+
+
 def apply_preset(name: str, model: ModelConfig | None = None,
                  train: TrainConfig | None = None) -> tuple[ModelConfig, TrainConfig]:
     """Return (model, train) configs with the preset's values laid over the given ones."""
@@ -281,5 +299,6 @@ def to_dict(cfg) -> dict[str, Any]:
     return asdict(cfg)
 
 
-__all__ = ["ModelConfig", "TrainConfig", "DataConfig", "RuntimeConfig", "PRESETS", "MISSING_POLICIES", "SCALINGS", "apply_preset", "config_from_dict", "field_help", "to_dict",
+__all__ = ["ModelConfig", "TrainConfig", "DataConfig", "RuntimeConfig", "PRESETS", "MISSING_POLICIES", "SCALINGS", "apply_preset",
+           "data_for_training", "WATCHED_VAL_SIZE", "config_from_dict", "field_help", "to_dict",
            "SCHEDULERS", "OPTIMIZERS", "DEVICES"]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .config import data_for_training
 from .errors import HybridXAIError, HybridXAIWarning, setting
 
 SCHEMES = ("kfold", "split")  # k-fold (repeated R times), or R random stratified train/test splits
@@ -225,7 +226,7 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     request.training.validate()
     control = control or TrainControl()
     started = time.perf_counter()
-    settings = asdict(request.data)
+    settings = asdict(data_for_training(request.data, request.training)[0])
     settings["features"] = list(settings["features"]) if settings["features"] is not None else None
     settings["exclude"] = list(settings["exclude"])
     if settings.get("channels") is not None:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
+from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, data_for_training
 from .data import PreparedData, frame_source, guess_label_column, labels_of, prepare_data, read_table
 from .errors import HybridXAIError
 
@@ -179,13 +179,16 @@ class TrainingOutcome:
 
 def prepare(request: TrainingRequest) -> PreparedData:
     """Read, check, split and scale the request's data (warnings from reading become notes)."""
+    data, note = data_for_training(request.data, request.training)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        settings = asdict(request.data)
+        settings = asdict(data)
         prepared = prepare_data(request.train, request.test, seed=request.training.seed,
                                 **{**settings, "features": list(settings["features"]) if settings["features"]
                                    is not None else None, "exclude": list(settings["exclude"])})
     prepared.warnings.extend(str(w.message) for w in caught if str(w.message) not in prepared.warnings)
+    if note:
+        prepared.warnings.append(note)
     return prepared
 
 

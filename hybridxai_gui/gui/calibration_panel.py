@@ -42,8 +42,8 @@ class CalibrationPanel(QWidget):
             self.reliability = r = reliability(result.proba, result.y_true)
             scaled = (f" The probabilities are divided by a temperature of {temperature:.3f} fitted on the "
                       "validation rows." if temperature != 1.0 else
-                      " Tick “Calibrate probabilities” on the Training tab (with a “Validation share” on the Data "
-                      "tab) to fit a temperature on the validation rows.")
+                      " Tick “Calibrate probabilities” on the Training tab to fit a temperature on validation rows "
+                      "(15 % of the training rows unless a “Validation share” is set on the Data tab).")
             self.eceLabel.setText(f"Expected calibration error <b>{r.ece:.3f}</b> over {r.n_rows} rows (10 bins): "
                                   f"on average the probability of the predicted class is off from how often it is "
                                   f"right by this much; the worst bin by {r.max_gap:.3f}.{scaled}")
