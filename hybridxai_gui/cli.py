@@ -264,7 +264,8 @@ def cmd_info(args) -> int:
           + (" ..." if info['features'] > 12 else ""))
     print(f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'")
     print(f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
-          f"best epoch {info['best_epoch']}; seed {info['seed']}")
+          + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
+          + f"; seed {info['seed']}")
     print(f"  model: {info['model_config']}")
     print(f"  training: {info['train_config']}")
     print(f"  data: {info['data_config']}")

@@ -155,3 +155,6 @@ def test_folds_hold_validation_rows_out_when_early_stopping_watches_them():
     stopping = replace(base, training=replace(base.training, epochs=3, early_stopping=1))
     result = drain(cross_validate(stopping, CrossValidationConfig(folds=3, baselines="off")))
     assert all(f.n_val > 0 and f.n_train + f.n_val + f.n_test == 60 for f in result.folds)
+    first = result.folds[0]
+    assert any(n.startswith(f"Every fold: {first.n_val} of the {first.n_train + first.n_val} training rows")
+               and "early stopping watches validation rows" in n for n in result.notes)

@@ -162,7 +162,9 @@ def test_calibration_without_a_validation_share_holds_rows_out_and_says_so():
         assert len(outcome.prepared.y_val) == pytest.approx(WATCHED_VAL_SIZE * n_train, abs=2)
         assert outcome.result.trained.data_config.val_size == WATCHED_VAL_SIZE  # the model records the share used
         note = [render(w) for w in outcome.prepared.warnings if "held out for validation" in str(w)]
-        assert len(note) == 1 and "--val-size" in note[0]
+        n_val = len(outcome.prepared.y_val)
+        assert len(note) == 1 and note[0].startswith(f"{n_val} of the {n_val + len(outcome.prepared.y_train)} ")
+        assert "--val-size" in note[0]
     assert outcome.result.trained.temperature == 1.0  # early stopping alone fits no temperature
     calibrated = drain(run_training(replace(base, training=TrainConfig(epochs=2, seed=0, calibrate=True))))
     assert calibrated.result.trained.temperature != 1.0
@@ -171,3 +173,31 @@ def test_calibration_without_a_validation_share_holds_rows_out_and_says_so():
                                         training=TrainConfig(epochs=2, seed=0, calibrate=True))))
     assert chosen.result.trained.data_config.val_size == 0.3
     assert not any("held out for validation" in str(w) for w in chosen.prepared.warnings)
+
+
+def test_a_hold_out_that_cannot_be_made_trains_without_one_and_says_why(tmp_path):
+    """A class with one training row cannot lend one to a validation split: calibration asked without a share then
+    trains without validation rows (as with the default) and the note says why, instead of failing the run. The
+    note's counts are the split's own, and an exported report shows it in words, not as setting markers."""
+    import pandas as pd
+
+    from hybridxai_gui.core.config import DataConfig, ModelConfig, TrainConfig
+    from hybridxai_gui.core.errors import render
+    from hybridxai_gui.core.pipeline import TrainingRequest, drain, run_training
+    from hybridxai_gui.core.run_report import data_summary
+
+    from helpers import wine_frame
+
+    frame = wine_frame()
+    few = frame.iloc[:2].copy()
+    few["label"] = "rare"
+    frame = pd.concat([frame, few], ignore_index=True)
+    small = ModelConfig(cnn_channels=4, lstm_hidden=8, lstm_layers=1, num_heads=2)
+    request = TrainingRequest(frame, None, DataConfig(label="label"), small, TrainConfig(epochs=2, calibrate=True))
+    outcome = drain(run_training(request))
+    assert len(outcome.prepared.y_val) == 0 and outcome.result.trained.temperature == 1.0
+    note = [render(w) for w in outcome.prepared.warnings if "none could be held out" in str(w)]
+    assert len(note) == 1 and "too few for a stratified validation split" in note[0]
+    assert "without a validation split" in note[0]
+    summary = data_summary(outcome.result.trained, outcome.prepared)
+    assert not any("\x1e" in n or "\x1f" in n for n in summary.notes)

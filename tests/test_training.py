@@ -138,28 +138,41 @@ def test_seed_preset_keeps_the_original_settings():
     assert (model.cnn_channels, model.lstm_hidden, model.num_heads, model.kernel_size) == (16, 32, 4, 3)
 
 
-def test_by_default_every_training_row_trains_and_the_last_epoch_is_kept():
+def test_by_default_every_training_row_trains_and_the_last_epoch_is_kept(monkeypatch):
     """No validation rows by default (the default recipe chooses nothing on them): every row outside the test split
     trains, the history has no validation curve and marks no best epoch, and "keep the best epoch" says it has
     nothing to watch instead of picking the training batches' best epoch."""
+    import copy
+
+    from hybridxai_gui.core import training
     from hybridxai_gui.core.config import DataConfig
     from hybridxai_gui.plotting.training_plots import best_epoch
 
     assert DataConfig().val_size == 0.0
     data = prepare_data(wine_frame(), seed=0)
     assert len(data.y_val) == 0 and len(data.y_train) + len(data.y_test) == 178
+    # The training batches' best epoch is made epoch 1 (so "best" and "last" differ), and every epoch's weights
+    # are kept aside: restoring a best epoch without validation rows would hand back epoch 1's weights.
+    offered = []
+    original = training.BestEpoch.offer
+
+    def first_is_best(self, epoch, accuracy, loss, model):
+        offered.append(copy.deepcopy(model.state_dict()))
+        return original(self, epoch, accuracy, loss, model) if epoch == 1 else False
+
+    monkeypatch.setattr(training.BestEpoch, "offer", first_is_best)
     for restore_best in (False, True):
+        offered.clear()
         events = list(train(data, ModelConfig(), _fast(epochs=3, restore_best=restore_best), progress_every=0.0))
         metrics = [e for e in events if isinstance(e, EpochMetrics)]
         result = events[-1].result
-        assert all(m.val_acc is None and m.val_loss is None for m in metrics)
-        assert best_epoch(metrics) == 0  # the charts draw no best-epoch line
+        assert all(m.val_acc is None and m.val_loss is None and m.best_epoch == 0 for m in metrics)
+        assert best_epoch(metrics) == 0 and result.best_epoch == 0  # no best epoch is named or drawn
         assert "validation epoch" not in result.message and "kept the last epoch's weights" in result.message
         assert ("needs validation rows" in result.message) is restore_best
-        # the kept weights are the last epoch's: scoring them gives the last epoch's test accuracy
-        from hybridxai_gui.core.evaluation import evaluate
-
-        assert evaluate(result.trained, data.X_test, data.y_test).accuracy == pytest.approx(metrics[-1].test_acc)
+        kept = result.trained.model.state_dict()
+        assert all(torch.equal(kept[k], offered[-1][k]) for k in kept)  # the last epoch's weights
+        assert not all(torch.equal(kept[k], offered[0][k]) for k in kept)
 
 
 def test_default_recipe_learns_a_small_signal_set():

@@ -258,18 +258,27 @@ WATCHED_VAL_SIZE = 0.15  # held out when calibration or early stopping asks for 
 
 
 def data_for_training(data: DataConfig, training: TrainConfig) -> tuple[DataConfig, str | None]:
-    """The data settings a training uses, and a note when they differ from those asked for: with no validation
-    share (the default), calibration and early stopping, which only work on validation rows, get WATCHED_VAL_SIZE
-    of the training rows (the user ticked them; silently fitting nothing would not be what they asked for)."""
+    """The data settings a training uses, and what asked for a change: with no validation share (the default),
+    calibration and early stopping, which only work on validation rows, get WATCHED_VAL_SIZE of the training rows
+    (the user ticked them; silently fitting nothing would not be what they asked for). The second item names
+    them ("calibration and early stopping"), or is None when the settings are used as they are."""
     if data.val_size > 0 or not (training.calibrate or training.early_stopping > 0):
         return data, None
     wants = " and ".join(w for w, on in (("calibration", training.calibrate),
                                           ("early stopping", training.early_stopping > 0)) if on)
+    return replace(data, val_size=WATCHED_VAL_SIZE), wants
+
+
+def held_out_note(wants: str, n_val: int, n_rows: int, why_none: str = "") -> str:
+    """What data_for_training's hold-out did, in words: `n_val` of `n_rows` training rows held out for `wants`, or
+    none (with why)."""
     verb = "watches" if " and " not in wants else "watch"
-    note = (f"{WATCHED_VAL_SIZE:.0%} of the training rows were held out for validation: {wants} {verb} validation "
-            f"rows, and none were set aside ({setting('val_size')} is 0); set {setting('val_size')} to choose the "
-            f"share.")
-    return replace(data, val_size=WATCHED_VAL_SIZE), note
+    if n_val == 0:
+        return (f"{wants.capitalize()} {verb} validation rows, and none could be held out"
+                f"{': ' + why_none if why_none else ''}; training ran without a validation split.")
+    return (f"{n_val} of the {n_rows} training rows ({n_val / max(1, n_rows):.0%}) were held out for validation: "
+            f"{wants} {verb} validation rows, and none were set aside ({setting('val_size')} is 0); set "
+            f"{setting('val_size')} to choose the share.")
 
 
 def apply_preset(name: str, model: ModelConfig | None = None,
@@ -300,5 +309,5 @@ def to_dict(cfg) -> dict[str, Any]:
 
 
 __all__ = ["ModelConfig", "TrainConfig", "DataConfig", "RuntimeConfig", "PRESETS", "MISSING_POLICIES", "SCALINGS", "apply_preset",
-           "data_for_training", "WATCHED_VAL_SIZE", "config_from_dict", "field_help", "to_dict",
+           "data_for_training", "held_out_note", "WATCHED_VAL_SIZE", "config_from_dict", "field_help", "to_dict",
            "SCHEDULERS", "OPTIMIZERS", "DEVICES"]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import data_for_training
+from .config import data_for_training, held_out_note
 from .errors import HybridXAIError, HybridXAIWarning, setting
 
 SCHEMES = ("kfold", "split")  # k-fold (repeated R times), or R random stratified train/test splits
@@ -226,7 +226,8 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     request.training.validate()
     control = control or TrainControl()
     started = time.perf_counter()
-    settings = asdict(data_for_training(request.data, request.training)[0])
+    data, wants = data_for_training(request.data, request.training)
+    settings = asdict(data)
     settings["features"] = list(settings["features"]) if settings["features"] is not None else None
     settings["exclude"] = list(settings["exclude"])
     if settings.get("channels") is not None:
@@ -259,6 +260,8 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
         n_train, n_val, n_test = len(prepared.y_train), len(prepared.y_val), len(prepared.y_test)
         yield FoldStarted(index, total, repeat, fold, n_train, n_val, n_test)
         if run_baselines is None:
+            if wants is not None:  # said once, with the first fold's rows
+                result.notes.append(f"Every fold: {held_out_note(wants, n_val, n_train + n_val)} (Fold 1's counts.)")
             run_baselines, why = base.wanted(cv.baselines, n_train + n_val, n_test, prepared.X_train.shape[1])
             if why:
                 result.notes.append(why)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, data_for_training
+from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, data_for_training, held_out_note
 from .data import PreparedData, frame_source, guess_label_column, labels_of, prepare_data, read_table
 from .errors import HybridXAIError
 
@@ -179,7 +179,24 @@ class TrainingOutcome:
 
 def prepare(request: TrainingRequest) -> PreparedData:
     """Read, check, split and scale the request's data (warnings from reading become notes)."""
-    data, note = data_for_training(request.data, request.training)
+    data, wants = data_for_training(request.data, request.training)
+    why_none = ""
+    try:
+        prepared = _prepare(request, data)
+    except HybridXAIError:
+        if wants is None:
+            raise
+        # the hold-out alone could not be made (the settings asked for succeed below): train as asked, without one
+        prepared = _prepare(request, request.data)
+        why_none = ("the training rows are too few for a stratified validation split (every class needs a row on "
+                    "each side)")
+    if wants is not None:
+        n_val = len(prepared.y_val)
+        prepared.warnings.append(held_out_note(wants, n_val, n_val + len(prepared.y_train), why_none))
+    return prepared
+
+
+def _prepare(request: TrainingRequest, data: DataConfig) -> PreparedData:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         settings = asdict(data)
@@ -187,8 +204,6 @@ def prepare(request: TrainingRequest) -> PreparedData:
                                 **{**settings, "features": list(settings["features"]) if settings["features"]
                                    is not None else None, "exclude": list(settings["exclude"])})
     prepared.warnings.extend(str(w.message) for w in caught if str(w.message) not in prepared.warnings)
-    if note:
-        prepared.warnings.append(note)
     return prepared
 
 

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import render
+
 
 @dataclass
 class DataSummary:
@@ -87,7 +89,7 @@ def data_summary(trained, prepared=None, evaluation=None, evaluation_name: str =
                                 (("training", prepared.y_train), ("validation", prepared.y_val),
                                  ("test", prepared.y_test))}
         summary.test_source = prepared.test_source
-        summary.notes = list(prepared.warnings)
+        summary.notes = [render(str(w)) for w in prepared.warnings]  # settings named as the command line does
     elif evaluation is not None:
         summary.splits = {evaluation_name or "evaluated": len(evaluation.y_true)}
         summary.class_counts = {evaluation_name or "evaluated": _class_counts(evaluation.y_true, trained.class_names)}

@@ -61,7 +61,7 @@ class EpochMetrics:
     test_acc: float | None
     lr: float
     seconds: float  # wall time of this epoch
-    best_epoch: int  # best epoch so far (by validation), 1-based
+    best_epoch: int  # best epoch so far by validation, 1-based; 0 without validation rows
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -469,7 +469,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
         improved = (best.offer(epoch, val_acc, val_loss, model) if X_val is not None
                     else best.offer(epoch, train_acc, train_loss, model))
         metrics = EpochMetrics(epoch, epochs, train_loss, train_acc, val_loss, val_acc, test_loss, test_acc,
-                               lr, time.perf_counter() - epoch_start, best.epoch)
+                               lr, time.perf_counter() - epoch_start, best.epoch if X_val is not None else 0)
         history.append(metrics)
         yield metrics
 
@@ -490,7 +490,8 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     elif best.state is None and reason == "diverged":
         raise HybridXAIError(message.replace("The best weights so far are kept; ",
                                              "No epoch gave finite outputs, so there is no model to keep; "))
-    best_epoch = best.epoch if best.state is not None else 0  # 0: stopped before the first epoch ended
+    # 0: stopped before the first epoch ended, or no validation rows to say which epoch was best
+    best_epoch = best.epoch if best.state is not None and X_val is not None else 0
     if X_val is not None:
         kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
                 else f"kept the last epoch's weights (best validation epoch: {best_epoch})")

@@ -381,9 +381,9 @@ class MainWindow(QMainWindow):
         self.trainingTab.set_configs(trained.model_config, trained.train_config, trained.runtime_config)
         self.dataTab.set_data_config(trained.data_config)
         name = Path(self.model_path).name if self.model_path else "the model file"
+        best = (f"best validation epoch {trained.best_epoch}" if trained.best_epoch else "no validation rows")
         self.trainingTab.show_history(trained.history, f"Model from {name}: {len(trained.history)} epochs, "
-                                                       f"best epoch {trained.best_epoch}; classes "
-                                                       f"{', '.join(trained.class_names)}.")
+                                                       f"{best}; classes {', '.join(trained.class_names)}.")
         if evaluation is not None:  # its rows' values are not in the file: they cannot be explained from here
             self.evaluationTab.set_result(evaluation, "test rows (saved with the model)", explainable=False,
                                           temperature=trained.temperature)
