@@ -14,8 +14,9 @@ from torch import nn
 from hybridxai_gui.core import training
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
 from hybridxai_gui.core.data import prepare_data
-from hybridxai_gui.core.training import (BestEpoch, EarlyStopping, EpochMetrics, LearningRateSchedule,
-                                         batches_per_epoch, class_weights, make_criterion, train)
+from hybridxai_gui.core.training import EpochMetrics, batches_per_epoch, train
+from hybridxai_gui.core.training_policies import (BestEpoch, EarlyStopping, LearningRateSchedule, class_weights,
+                                                  make_criterion)
 
 from helpers import fit, wine_frame
 

@@ -1,0 +1,111 @@
+"""The training loop's policies, each a small unit with its own tests (tests/test_training_policies.py): the loss
+and its class weights, which epoch is the best, when to stop early, when the learning rate steps, and how much
+augmentation noise a batch gets. `core.training` runs them; they know nothing of the loop."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import TrainConfig
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Inverse-frequency weights n / (C × count_c), so every class adds the same total weight to the loss
+    (a class absent from the training rows is weighted as if it had one row)."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes).astype(np.float64)
+    return len(y) / (n_classes * np.maximum(counts, 1))
+
+
+def make_criterion(config: TrainConfig, y_train: np.ndarray, n_classes: int, device) -> nn.CrossEntropyLoss:
+    """The training loss: cross-entropy with the configured label smoothing and, if asked, class weights."""
+    weight = None
+    if config.class_weights:
+        weight = torch.as_tensor(class_weights(y_train, n_classes), dtype=torch.float32, device=device)
+    return nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
+
+
+class BestEpoch:
+    """The best epoch so far and a copy of its weights.
+
+    Best = highest validation accuracy, ties broken by lower validation loss (the training batches' metrics
+    when there is no validation split). The test set never chooses anything, and an epoch whose loss is not
+    finite is never the best.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple[float, float] | None = None
+        self.epoch = 0
+        self.state: dict | None = None
+
+    def offer(self, epoch: int, accuracy: float, loss: float, model: nn.Module) -> bool:
+        """Consider this epoch; True (and its weights kept) when it is the best so far."""
+        if not math.isfinite(loss):
+            return False
+        key = (accuracy, -loss)
+        if self.key is not None and key <= self.key:
+            return False
+        self.key, self.epoch = key, epoch
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return True
+
+
+class EarlyStopping:
+    """Stop after `patience` epochs in a row without a new best epoch (patience 0: never)."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.stale = 0
+
+    def should_stop(self, improved: bool) -> bool:
+        self.stale = 0 if improved else self.stale + 1
+        return bool(self.patience) and self.stale >= self.patience
+
+
+class LearningRateSchedule:
+    """The learning-rate schedule and when it steps: cosine (with linear warm-up) after every optimiser
+    step; step (every epochs // 3 epochs × gamma, the seed design) and plateau (on the validation loss, the
+    training loss without a validation split) after every epoch; none never."""
+
+    def __init__(self, optimizer, config: TrainConfig, epochs: int, steps_per_epoch: int) -> None:
+        self.kind = config.scheduler
+        self.scheduler = None
+        if self.kind == "cosine":
+            total = max(1, epochs * steps_per_epoch)
+            warmup = max(1, int(config.warmup_fraction * total))
+
+            def factor(step: int) -> float:
+                if step < warmup:
+                    return (step + 1) / warmup
+                progress = (step - warmup) / max(1, total - warmup)
+                return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+            self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        elif self.kind == "step":
+            self.scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3),
+                                                             gamma=config.step_gamma)
+        elif self.kind == "plateau":
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=config.step_gamma,
+                                                                        patience=5)
+
+    def after_batch(self) -> None:
+        if self.kind == "cosine":
+            self.scheduler.step()
+
+    def after_epoch(self, val_loss: float | None, train_loss: float) -> None:
+        if self.kind == "step":
+            self.scheduler.step()
+        elif self.kind == "plateau":
+            self.scheduler.step(val_loss if val_loss is not None else train_loss)
+
+
+def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: bool) -> torch.Tensor | None:
+    """Per-feature standard deviation of the augmentation noise (F,), or None when there is none: `on`
+    always, `auto` only for rows that are normalised series, `off` never."""
+    wanted = config.augment == "on" or (config.augment == "auto" and normalised_series)
+    if not wanted or config.augment_noise <= 0 or len(X_train) < 2:
+        return None
+    return config.augment_noise * X_train.std(dim=0, correction=0)
