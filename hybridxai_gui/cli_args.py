@@ -21,6 +21,7 @@ def _csv_list(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .core.config import MISSING_POLICIES
     from .core.crossval import SCHEMES
 
     parser = _Parser(prog="hybridxai", description="Train, evaluate, predict with and explain a hybrid "
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("data")
     e.add_argument("--label", help="label column (default: the one the model was trained with)")
     e.add_argument("--out", help="folder for metrics, report, predictions and the confusion matrix figure")
-    e.add_argument("--missing", choices=("error", "drop", "mean"),
+    e.add_argument("--missing", choices=MISSING_POLICIES,
                    help="rows with missing/infinite features: error (default), drop them, or fill with the "
                         "training rows' column means")
 
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="CSV to write: predicted, p_<class>... per input row")
     p.add_argument("--with-logits", action="store_true", help="also write logit_<class> columns")
-    p.add_argument("--missing", choices=("error", "drop", "mean"),
+    p.add_argument("--missing", choices=MISSING_POLICIES,
                    help="rows with missing/infinite features: error (default), drop (their output line stays, "
                         "with empty cells), or fill with the training rows' column means")
 
@@ -107,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("model")
     r.add_argument("--data", help="labelled CSV to evaluate the model on (default: the test rows saved with it)")
     r.add_argument("--label", help="label column of --data (default: the one the model was trained with)")
-    r.add_argument("--missing", choices=("error", "drop", "mean"), help="rows of --data with missing values")
+    r.add_argument("--missing", choices=MISSING_POLICIES, help="rows of --data with missing values")
     r.add_argument("--cv", metavar="DIR", help="include the repeated evaluation a `cv --out DIR` run wrote")
     r.add_argument("--rows", help="explain these 0-based data rows of --data with SHAP (method auto) in the report, "
                    "e.g. 0-4")
@@ -123,13 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_training_options(t: argparse.ArgumentParser) -> None:
     """The data, model and training options of `train`, shared by every command that trains (train, cv)."""
-    from .core.config import OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
+    from .core.config import MISSING_POLICIES, OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
 
     t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
     t.add_argument("--label", help="label column (default: label/class/target/y, else the last column)")
     t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
     t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
-    t.add_argument("--missing", choices=("error", "drop", "mean"), help="missing/infinite values policy")
+    t.add_argument("--missing", choices=MISSING_POLICIES, help="missing/infinite values policy")
     t.add_argument("--layout", choices=("auto", "wide", "long"),
                    help="auto (default: detected), wide (one row per sample) or long (one row per time step)")
     t.add_argument("--id", dest="id_column", metavar="COL", help="long layout: the series id column (implies --layout long)")
