@@ -162,7 +162,7 @@ def _training(c) -> list:
     fig.set_layout_engine(None)
     last = c.history[-1]
     val = last.get("val_acc")
-    draw_training_history(fig, c.history, c.best_epoch if val is not None else 0)
+    draw_training_history(fig, c.history, c.best_epoch)  # marks no best epoch without validation rows
     marked = (f"; the dashed line marks the best validation epoch, {c.best_epoch}" if val is not None else "")
     blocks.append(FigureBlock(fig, f"Loss and accuracy per epoch ({len(c.history)} epochs{marked}). Last epoch: training "
                                    f"accuracy {_f(last.get('train_acc'))}"
