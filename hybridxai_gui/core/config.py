@@ -24,6 +24,7 @@ def _f(default: Any, help_text: str):
 # and 1.3 on ACSF1, but nothing on wine (0.963 both) and 0.3 on breast cancer, at 3x the training and explanation
 # time (100 breast-cancer rows explained: 18.7 s with one network, 34 s with three).
 AUTO_ENSEMBLE_SERIES = 3
+FRONT_ENDS = ("pooled", "late", "inception")
 
 
 def resolve_ensemble(config: "ModelConfig", series: bool) -> "ModelConfig":
@@ -51,6 +52,11 @@ class ModelConfig:
                              "BiLSTM at most this many steps (0 = pool by 2, as in the reference design)")
     ensemble: int = _f(1, "members trained from seeds seed, seed+1, … whose logits are averaged (1 = one network; "
                        f"0 = auto: {AUTO_ENSEMBLE_SERIES} for series, 1 for tables); each member costs one training")
+    front_end: str = _f("pooled", "pooled: each conv block max-pools (the reference design); late: both blocks "
+                        "convolve the series at full resolution and the pools follow them; inception: one residual "
+                        "pair of multi-scale (kernel k, 2k+1, 4k+1) blocks at full resolution, then the pools")
+    global_pool: bool = _f(False, "also average the convolutions' features over every step and feed them to the "
+                           "classifier beside the attention's output (off in the reference design)")
     position_channel: bool = _f(False, "feed a second input channel holding each feature's position (-1 ... 1), so "
                                 "the network can tell where along the row a pattern sits (off in the reference design)")
 
@@ -73,6 +79,8 @@ class ModelConfig:
             )
         if not 0 <= self.ensemble <= 32:
             raise HybridXAIError(f"Ensemble members must be 0 (auto) or 1 to 32, got {self.ensemble}.")
+        if self.front_end not in FRONT_ENDS:
+            raise HybridXAIError(f"Unknown front end {self.front_end!r}: use {', '.join(FRONT_ENDS)}.")
         if self.max_lstm_steps < 0:
             raise HybridXAIError(f"Max LSTM steps must be 0 (off) or more, got {self.max_lstm_steps}.")
         if self.kernel_size < 1 or self.cnn_channels < 1 or self.lstm_hidden < 1 or self.lstm_layers < 1:

@@ -86,6 +86,55 @@ class ConvBlock(nn.Module):
         return self.pool(self.norm(self.relu(self.conv(x))))
 
 
+class InceptionModule(nn.Module):
+    """Multi-scale convolution (InceptionTime's module): a 1x1 bottleneck, then kernels k, 2k+1 and 4k+1 side by
+    side and a max-pool branch, concatenated to c_out channels; the caller adds ReLU and BatchNorm."""
+
+    def __init__(self, c_in: int, c_out: int, kernel_size: int):
+        super().__init__()
+        branch = max(1, c_out // 4)
+        self.bottleneck = nn.Conv1d(c_in, branch, 1) if c_in > 1 else nn.Identity()
+        width = branch if c_in > 1 else c_in
+        self.convs = nn.ModuleList([nn.Conv1d(width, branch, k, padding="same")
+                                    for k in (kernel_size, 2 * kernel_size + 1, 4 * kernel_size + 1)])
+        self.max_branch = nn.Sequential(nn.MaxPool1d(3, stride=1, padding=1), nn.Conv1d(c_in, c_out - 3 * branch, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.bottleneck(x)  # (B, branch, T)
+        return torch.cat([conv(b) for conv in self.convs] + [self.max_branch(x)], dim=1)  # (B, c_out, T)
+
+
+class ResidualInception(nn.Module):
+    """Two inception modules (c_in -> c_mid -> c_out), the input added back through a 1x1 convolution before the
+    last ReLU (InceptionTime's residual block, at full resolution)."""
+
+    def __init__(self, c_in: int, c_mid: int, c_out: int, kernel_size: int):
+        super().__init__()
+        self.first = InceptionModule(c_in, c_mid, kernel_size)
+        self.norm1 = nn.BatchNorm1d(c_mid)
+        self.second = InceptionModule(c_mid, c_out, kernel_size)
+        self.norm2 = nn.BatchNorm1d(c_out)
+        self.shortcut = nn.Sequential(nn.Conv1d(c_in, c_out, 1), nn.BatchNorm1d(c_out))
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.relu(self.norm1(self.first(x)))  # (B, c_mid, T)
+        h = self.norm2(self.second(h))  # (B, c_out, T)
+        return self.relu(h + self.shortcut(x))  # (B, c_out, T)
+
+
+class LatePool(nn.Module):
+    """The two blocks' max-pools applied after both convolutions (front_end 'late' / 'inception'): the same
+    positions as pooling inside each block, but the convolutions see the series at full resolution."""
+
+    def __init__(self, pools: tuple[int, int]):
+        super().__init__()
+        self.pools = nn.Sequential(*[nn.MaxPool1d(k) for k in pools if k])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pools(x)
+
+
 class HybridCNNLSTMAttention(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -95,9 +144,20 @@ class HybridCNNLSTMAttention(nn.Module):
         self.n_channels = config.n_channels
         self.length = config.n_features // config.n_channels  # T: time steps per channel
         (_, pool1), (_, pool2) = block_lengths(self.length, max_steps=config.max_lstm_steps)
-        self.block1 = ConvBlock(config.n_channels + (1 if config.position_channel else 0), c, config.kernel_size,
-                                pool1)
-        self.block2 = ConvBlock(c, 2 * c, config.kernel_size, pool2)  # Grad-CAM target layer
+        c_in = config.n_channels + (1 if config.position_channel else 0)
+        front = config.front_end
+        if front == "pooled":  # the reference design: each block pools
+            self.block1 = ConvBlock(c_in, c, config.kernel_size, pool1)
+            self.block2 = ConvBlock(c, 2 * c, config.kernel_size, pool2)  # Grad-CAM target layer
+            self.late_pool = nn.Identity()
+        elif front == "late":
+            self.block1 = ConvBlock(c_in, c, config.kernel_size, 0)
+            self.block2 = ConvBlock(c, 2 * c, config.kernel_size, 0)
+            self.late_pool = LatePool((pool1, pool2))
+        else:  # inception: one residual pair of multi-scale modules at full resolution
+            self.block1 = nn.Identity()
+            self.block2 = ResidualInception(c_in, c, 2 * c, config.kernel_size)
+            self.late_pool = LatePool((pool1, pool2))
         self.seq_len = sequence_length(self.length, config.max_lstm_steps)
         self.lstm = nn.LSTM(
             input_size=2 * c,
@@ -111,7 +171,7 @@ class HybridCNNLSTMAttention(nn.Module):
         # batch_first=True: without it the batch axis is taken as time and rows attend to each other.
         self.attention = nn.MultiheadAttention(d, config.num_heads, batch_first=True)
         self.dropout = nn.Dropout(config.dropout)
-        self.fc = nn.Linear(d, config.n_classes)
+        self.fc = nn.Linear(d + (2 * c if config.global_pool else 0), config.n_classes)
 
     @property
     def gradcam_layer(self) -> nn.Module:
@@ -126,12 +186,14 @@ class HybridCNNLSTMAttention(nn.Module):
             ramp = torch.linspace(-1.0, 1.0, self.length, device=x.device, dtype=x.dtype)
             h = torch.cat([h, ramp.expand(x.shape[0], 1, -1)], dim=1)  # (B, channels + 1, T)
         h = self.block1(h)  # (B, c, L1)
-        h = self.block2(h)  # (B, 2c, L)
-        h = h.permute(0, 2, 1)  # (B, L, 2c)
+        conv = self.block2(h)  # (B, 2c, L) pooled in the blocks, or (B, 2c, T) with a late pool
+        h = self.late_pool(conv).permute(0, 2, 1)  # (B, L, 2c)
         h, _ = self.lstm(h)  # (B, L, 2H)
         a, weights = self.attention(h, h, h, need_weights=True, average_attn_weights=not per_head)
         # a: (B, L, 2H); weights: (B, L, L) or (B, heads, L, L)
         context = a.mean(dim=1)  # (B, 2H)
+        if self.config.global_pool:  # the convolutions' features averaged over every step, beside attention
+            context = torch.cat([context, conv.mean(dim=2)], dim=1)  # (B, 2H + 2c)
         logits = self.fc(self.dropout(context))  # (B, C)
         return logits, weights
 
