@@ -32,7 +32,7 @@ CHILD = r"""
 import json, resource, sys, time, os
 sys.path.insert(0, {root!r})
 import numpy as np, pandas as pd
-from hybridxai_gui.core import data as D
+from hybridxai_gui.core.data import csvio, prepare
 path = {path!r}
 def rss():
     with open('/proc/self/statm') as fh:
@@ -56,10 +56,10 @@ OPERATIONS = {
         "out = pd.read_csv(open(path, 'rb'), dtype={{f'f{{i}}': np.float32 for i in range({n})}})",
     "pandas.read_csv + .to_numpy(float32) of the features":
         "df = pd.read_csv(path); out = df.iloc[:, :{n}].to_numpy(np.float32)",
-    "hybridxai read_table(path)": "out = D.read_table(path)",
-    "hybridxai prepare_data(path)": "out = D.prepare_data(path)",
+    "hybridxai read_table(path)": "out = csvio.read_table(path)",
+    "hybridxai prepare_data(path)": "out = prepare.prepare_data(path)",
     "hybridxai prepare_data(read_table(path)) (app: preview, then train)":
-        "df = D.read_table(path); out = D.prepare_data(df)",
+        "df = csvio.read_table(path); out = prepare.prepare_data(df)",
 }
 
 
@@ -138,7 +138,7 @@ def main(argv=None) -> int:
 def _engine() -> str:
     import importlib
 
-    for name in ("hybridxai_gui.core.csvio", "hybridxai_gui.core.data"):
+    for name in ("hybridxai_gui.core.data.csvio", "hybridxai_gui.core.data.tables"):
         try:
             engine = getattr(importlib.import_module(name), "_ENGINE", None)
         except ImportError:

@@ -37,7 +37,7 @@ def synthetic(rows: int, length: int, channels: int = 3, seed: int = 0):
 
 def run(data, device: str, precision: str, threads: int, epochs: int):
     from hybridxai_gui.core.config import ModelConfig, RuntimeConfig, TrainConfig, apply_preset
-    from hybridxai_gui.core.training import TrainingFinished, train
+    from hybridxai_gui.core.training.loop import TrainingFinished, train
 
     model, recipe = apply_preset("default", ModelConfig(), TrainConfig(epochs=epochs))
     started = time.perf_counter()
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
         return 0
     rows = args.rows or (4_000 if args.quick else 20_000)
     epochs = args.epochs or (1 if args.quick else 3)
-    from hybridxai_gui.core.data import prepare_data
+    from hybridxai_gui.core.data.prepare import prepare_data
 
     data = prepare_data(synthetic(rows, args.length), seed=0)
     cases = [("cpu", "fp32", 1), ("cpu", "fp32", os.cpu_count() or 1), ("cuda", "fp32", 1), ("cuda", "bf16", 1),

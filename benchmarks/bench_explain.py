@@ -83,7 +83,7 @@ def cli(*argv, cwd=None) -> tuple[float, float, subprocess.CompletedProcess]:
 
 
 def timing(folder: Path, lines: list[str]) -> None:
-    from hybridxai_gui.core.checkpoint import load_checkpoint
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
     from hybridxai_gui.outputs import explanations as ex
 
     df, _, _ = sklearn_frames("breast_cancer")
@@ -133,8 +133,8 @@ def timing(folder: Path, lines: list[str]) -> None:
 
 
 def faithfulness_rows(name: str, seeds: list[int], folder: Path) -> tuple[list[list], list[str]]:
-    from hybridxai_gui.core.checkpoint import load_checkpoint
-    from hybridxai_gui.core.data import read_table
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
+    from hybridxai_gui.core.data.tables import read_table
     from hybridxai_gui.core.explain.groups import segment_groups
     from hybridxai_gui.core.explain.rows import explain_table_rows
 

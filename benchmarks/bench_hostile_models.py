@@ -51,7 +51,7 @@ TARGET_SECONDS, TARGET_MB = 2.0, 500.0
 CHILD = r"""
 import json, os, sys, time
 sys.path.insert(0, {root!r})
-from hybridxai_gui.core.checkpoint import load_checkpoint
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
 from hybridxai_gui.core.errors import CheckpointError
 import hybridxai_gui.cli, pandas  # what a command has imported before it opens the model
 def rss():
@@ -339,7 +339,7 @@ def kill_runs(work: Path, wine: Path, runs: int) -> None:
         seconds = time.perf_counter() - started
         left = temporaries(folder)
         # the next write to the folder (any command writing there) cleans what the killed process left
-        probe = subprocess.run([sys.executable, "-c", "from hybridxai_gui.core.fileio import atomic_write; "
+        probe = subprocess.run([sys.executable, "-c", "from hybridxai_gui.core.model_files.fileio import atomic_write; "
                                 f"atomic_write({str(folder / 'probe.txt')!r}, lambda t: open(t, 'w').write('x'))"],
                                env=env(), timeout=120)
         ok = probe.returncode == 0 and not temporaries(folder)

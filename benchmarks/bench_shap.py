@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from hybridxai_gui.core.config import ModelConfig  # noqa: E402
 from hybridxai_gui.core.explain import ShapExplainer, clear_cache, select_background  # noqa: E402
-from hybridxai_gui.core.model import build_model  # noqa: E402
+from hybridxai_gui.core.model.network import build_model  # noqa: E402
 
 
 def load(name: str):

@@ -10,7 +10,7 @@ batch 32, StepLR, 1 torch thread) on the same 80 % / 20 % stratified split of on
 * reference: the original script's pipeline -- a per-row torch Dataset reading a pandas DataFrame with
   .iloc, a DataLoader (batch 32, shuffled), a test pass each epoch under torch.no_grad in batches of 32,
   training loss/accuracy accumulated from the training batches;
-* core: hybridxai_gui.core.training.train (pre-stacked tensors sliced per batch; each epoch it re-scores
+* core: hybridxai_gui.core.training.loop.train (pre-stacked tensors sliced per batch; each epoch it re-scores
   the whole training set and the test set in inference mode, EVAL_BATCH rows per forward pass).
 
 Rounds alternate the order (reference first, then core first) and the table quotes the median of the
@@ -38,10 +38,10 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 
-from hybridxai_gui.core import training  # noqa: E402
+from hybridxai_gui.core.training import loop as training  # noqa: E402
 from hybridxai_gui.core.config import ModelConfig, apply_preset  # noqa: E402
-from hybridxai_gui.core.data import prepare_data  # noqa: E402
-from hybridxai_gui.core.model import HybridCNNLSTMAttention  # noqa: E402
+from hybridxai_gui.core.data.prepare import prepare_data  # noqa: E402
+from hybridxai_gui.core.model.network import HybridCNNLSTMAttention  # noqa: E402
 
 N_CLASSES = 3
 

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hybridxai_gui.core.data import _stratified_split  # noqa: E402  (the product's splitter)
+from hybridxai_gui.core.data.prepare import _stratified_split  # noqa: E402  (the product's splitter)
 
 DATA = Path("/work/shared/data")
 SETS = ("ACSF1", "Pickup", "BasicMotions", "wine", "breast_cancer")

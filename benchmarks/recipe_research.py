@@ -46,8 +46,8 @@ import torch  # noqa: E402
 from real_sets import SETS, load_set, one_nn  # noqa: E402
 
 from hybridxai_gui.core.config import TrainConfig, apply_preset  # noqa: E402
-from hybridxai_gui.core.data import PreparedData, Scaler  # noqa: E402
-from hybridxai_gui.core.training import TrainingFinished, planned_epochs, train  # noqa: E402
+from hybridxai_gui.core.data.prepare import PreparedData, Scaler  # noqa: E402
+from hybridxai_gui.core.training.loop import TrainingFinished, planned_epochs, train  # noqa: E402
 
 # Runs on the tree this was written in (9b34a16: n_channels from ModelConfig, threads in TrainConfig) and on main
 # after the series / runtime refactor (n_channels from PreparedData.series, threads in RuntimeConfig).
@@ -115,7 +115,7 @@ def prepared(X_train, y_train, X_val, y_val, class_names, n_channels: int = 1) -
     empty = np.zeros((0, f), np.float32)
     extra = {}
     if "series" in _PREPARED_FIELDS and n_channels > 1:  # main reads the channel count from the series spec
-        from hybridxai_gui.core.series import SeriesSpec
+        from hybridxai_gui.core.data.series import SeriesSpec
 
         extra["series"] = SeriesSpec("wide", tuple(f"c{i}" for i in range(n_channels)), length=f // n_channels)
     return PreparedData(

@@ -78,7 +78,7 @@ def run_task(task: tuple[str, str, int]) -> dict:
     torch.set_num_threads(1)
     from hybridxai_gui.core.config import DataConfig, RuntimeConfig, apply_preset
     from hybridxai_gui.core.pipeline import TrainingRequest, prepare
-    from hybridxai_gui.core.training import train
+    from hybridxai_gui.core.training.loop import train
 
     spec = VARIANTS[variant]
     train_file, test_file, label = SETS[set_name]

@@ -37,12 +37,12 @@ def _note(text: str) -> None:
 
 def cmd_train(args) -> int:
     from .core.errors import HybridXAIError, template_of
-    from .core.evaluation import format_report
+    from .core.evaluation.metrics import format_report
     from .core.pipeline import TrainingRequest, drain, run_training
     from .core.pipeline import EpochMetrics
     from .outputs.training import check_training_outputs, save_training_outputs
 
-    from .core.distributed import launched_world
+    from .core.pipeline import launched_world
 
     data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
     out = Path(args.out)
@@ -80,9 +80,9 @@ def cmd_train(args) -> int:
     try:
         outcome = drain(run_training(request, world=world), show)
     finally:
-        from .core.distributed import shutdown
+        from .core.pipeline import shutdown_workers
 
-        shutdown()
+        shutdown_workers()
     result, evaluation, trained = outcome.result, outcome.evaluation, outcome.trained
     if not world.is_main:
         return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
@@ -106,9 +106,9 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .core.checkpoint import load_checkpoint
+    from .core.model_files.checkpoint import load_checkpoint
     from .core.pipeline import read_table
-    from .core.evaluation import format_report
+    from .core.evaluation.metrics import format_report
     from .core.pipeline import evaluate_frame
     from .outputs.evaluation import save_evaluation_outputs
 
@@ -133,10 +133,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .core.checkpoint import load_checkpoint
+    from .core.model_files.checkpoint import load_checkpoint
     from .core.pipeline import read_table
-    from .core.evaluation import format_report
-    from .core.fileio import check_writable, write_csv
+    from .core.evaluation.metrics import format_report
+    from .core.model_files.fileio import check_writable, write_csv
     from .core.pipeline import predict_frame
 
     check_writable(args.out)  # before the work: a folder, device or pipe of that name is never replaced
@@ -161,7 +161,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_cv(args) -> int:
-    from .core.crossval import CrossValidationConfig, FoldResult, FoldStarted, cross_validate
+    from .core.evaluation.crossval import CrossValidationConfig, FoldResult, FoldStarted, cross_validate
     from .core.pipeline import TrainingRequest, drain
     from .outputs.crossval import write_cv_outputs
 
@@ -208,10 +208,10 @@ def cmd_cv(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .core.checkpoint import load_checkpoint
-    from .core.evaluation import EvaluationResult
+    from .core.model_files.checkpoint import load_checkpoint
+    from .core.evaluation.metrics import EvaluationResult
     from .core.pipeline import evaluate_frame, read_table
-    from .core.run_report import build_report
+    from .core.evaluation.run_report import build_report
     from .outputs.crossval import load_cv_summary
     from .plotting.report import FORMATS, write_report
 
@@ -253,7 +253,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .core.checkpoint import describe, load_checkpoint
+    from .core.model_files.checkpoint import describe, load_checkpoint
 
     info = describe(load_checkpoint(args.model))
     if args.json:
@@ -278,7 +278,7 @@ def cmd_info(args) -> int:
 def cmd_explain(args) -> int:
     import time
 
-    from .core.checkpoint import load_checkpoint
+    from .core.model_files.checkpoint import load_checkpoint
     from .outputs.explanations import explain_to_dir
 
     _set_threads(args.threads)

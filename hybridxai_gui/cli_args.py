@@ -22,7 +22,7 @@ def _csv_list(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     from .core.config import MISSING_POLICIES
-    from .core.crossval import SCHEMES
+    from .core.evaluation.crossval import SCHEMES
 
     parser = _Parser(prog="hybridxai", description="Train, evaluate, predict with and explain a hybrid "
                      "CNN + BiLSTM + attention classifier on CSV data.")

@@ -36,7 +36,7 @@ def signal_frame(n_rows: int = 120, length: int = 32, seed: int = 0) -> pd.DataF
 
 def fit(data, model_config, train_config, control=None, runtime=None):
     """Train on prepared data to the end; the TrainResult (the pipeline's `train` generator, drained)."""
-    from hybridxai_gui.core.training import TrainingFinished, train
+    from hybridxai_gui.core.training.loop import TrainingFinished, train
 
     for item in train(data, model_config, train_config, control, runtime=runtime):
         if isinstance(item, TrainingFinished):

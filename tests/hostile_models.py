@@ -23,9 +23,9 @@ N_FEATURES, N_CLASSES = 8, 3
 def small_trained(n_features: int = N_FEATURES, n_classes: int = N_CLASSES, evaluation: dict | None = None):
     """An untrained but complete TrainedModel (no training needed to test what loading refuses)."""
     from hybridxai_gui.core.config import ModelConfig, TrainConfig
-    from hybridxai_gui.core.data import Scaler
-    from hybridxai_gui.core.model import HybridCNNLSTMAttention
-    from hybridxai_gui.core.trained import TrainedModel
+    from hybridxai_gui.core.data.prepare import Scaler
+    from hybridxai_gui.core.model.network import HybridCNNLSTMAttention
+    from hybridxai_gui.core.model.trained import TrainedModel
 
     torch.manual_seed(0)
     config = ModelConfig(n_features=n_features, n_classes=n_classes)
@@ -40,7 +40,7 @@ def small_trained(n_features: int = N_FEATURES, n_classes: int = N_CLASSES, eval
 
 
 def write_good(path: Path) -> Path:
-    from hybridxai_gui.core.checkpoint import save_checkpoint
+    from hybridxai_gui.core.model_files.checkpoint import save_checkpoint
 
     return save_checkpoint(small_trained(), path)
 

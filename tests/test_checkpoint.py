@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from hybridxai_gui.core import checkpoint as ckpt
-from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.model_files import checkpoint as ckpt
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
-from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.errors import CheckpointError
-from hybridxai_gui.core.evaluation import evaluate
+from hybridxai_gui.core.evaluation.metrics import evaluate
 
 from helpers import fit, wine_frame
 

@@ -101,7 +101,7 @@ def test_report_html_from_the_model_file_with_the_cv_run(wine, cv_run, tmp_path)
     summary = pd.read_csv(cv_run / "baselines.csv").set_index("model")
     assert f"{summary.loc['hybrid', 'accuracy_mean']:.3f} ± {summary.loc['hybrid', 'accuracy_sd']:.3f}" in text
     assert "random forest" in text and "Temperature" not in text.split("Calibration</h2>")[0][-10:]
-    from hybridxai_gui.core.checkpoint import load_checkpoint
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
 
     trained = load_checkpoint(folder / "wine.pth")
     assert trained.data_hash in text and f"{trained.temperature:.3f}" in text

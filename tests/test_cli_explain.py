@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from hybridxai_gui.cli import main
-from hybridxai_gui.core.checkpoint import save_checkpoint
+from hybridxai_gui.core.model_files.checkpoint import save_checkpoint
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
-from hybridxai_gui.core.data import prepare_data
-from hybridxai_gui.core.trained import TrainedModel, softmax
-from hybridxai_gui.core.model import build_model
+from hybridxai_gui.core.data.prepare import prepare_data
+from hybridxai_gui.core.model.trained import TrainedModel, softmax
+from hybridxai_gui.core.model.network import build_model
 
 from helpers import wine_frame
 

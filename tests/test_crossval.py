@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 
 from hybridxai_gui.core.config import DataConfig, ModelConfig, TrainConfig
-from hybridxai_gui.core.crossval import (CrossValidationConfig, FoldResult, cross_validate, fold_splits)
-from hybridxai_gui.core.data import assemble, prepare_data, read_rows, stratified_split
+from hybridxai_gui.core.evaluation.crossval import (CrossValidationConfig, FoldResult, cross_validate, fold_splits)
+from hybridxai_gui.core.data.tables import read_rows
+from hybridxai_gui.core.data.prepare import assemble, prepare_data, stratified_split
 from hybridxai_gui.core.errors import HybridXAIError
 from hybridxai_gui.core.pipeline import TrainingRequest, drain
-from hybridxai_gui.core.training import TrainControl
+from hybridxai_gui.core.training.loop import TrainControl
 
 SMALL = ModelConfig(cnn_channels=4, lstm_hidden=8, lstm_layers=1, num_heads=2, kernel_size=3)
 
@@ -120,7 +121,7 @@ def test_stop_keeps_the_finished_folds_and_leaves_out_the_cut_one():
 
 
 def test_baselines_on_a_split_and_when_auto_leaves_them_out():
-    from hybridxai_gui.core import baselines
+    from hybridxai_gui.core.evaluation import baselines
 
     data = prepare_data(frame(shift=3.0), seed=0)
     scores, note = baselines.on_split(data, seed=0, mode="on")

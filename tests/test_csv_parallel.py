@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridxai_gui.core import csvio
-from hybridxai_gui.core.data import prepare_data, read_table
+from hybridxai_gui.core.data import csvio
+from hybridxai_gui.core.data.tables import read_table
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.errors import HybridXAIError
 
 

@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from hybridxai_gui.core.csvio import read_table, sniff
+from hybridxai_gui.core.data.csvio import read_table, sniff
 
 
 def _wide(path, n_columns, rows=2):
@@ -32,7 +32,7 @@ def test_a_header_over_128_kib_opens(tmp_path, n_columns):
 
 def test_a_wide_file_with_a_bad_line_names_the_line(tmp_path):
     """Line numbers of a wide file (csv reads whole lines of it as fields) still come out."""
-    from hybridxai_gui.core.data import prepare_data
+    from hybridxai_gui.core.data.prepare import prepare_data
     from hybridxai_gui.core.errors import HybridXAIError
 
     path = tmp_path / "wide.csv"

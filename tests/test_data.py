@@ -6,14 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridxai_gui.core.data import (
-    PreparedData,
-    Scaler,
-    frame_to_features,
-    guess_label_column,
-    prepare_data,
-    read_table,
-)
+from hybridxai_gui.core.data.tables import frame_to_features, guess_label_column, read_table
+
+from hybridxai_gui.core.data.prepare import PreparedData, Scaler, prepare_data
 from hybridxai_gui.core.errors import HybridXAIError, HybridXAIWarning, fixes
 
 
@@ -442,7 +437,7 @@ def test_prepared_data_shapes():
 
 
 def test_binary_file_is_a_clear_error(tmp_path):
-    from hybridxai_gui.core.data import read_table
+    from hybridxai_gui.core.data.tables import read_table
 
     path = tmp_path / "picture.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
@@ -458,7 +453,7 @@ def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path):
         prepare_data(path)
     with pytest.raises(HybridXAIError, match=r"first at line 7\b"):
         prepare_data(read_table(path))  # the app's path: the frame remembers its file
-    from hybridxai_gui.core.data import frame_to_features
+    from hybridxai_gui.core.data.tables import frame_to_features
 
     with pytest.raises(HybridXAIError, match=r"first at line 7\b"):
         frame_to_features(read_table(path), ["a", "b"], source="gaps.csv")

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridxai_gui.core.checkpoint import load_checkpoint
-from hybridxai_gui.core.data import read_table
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
+from hybridxai_gui.core.data.tables import read_table
 
 pytest.importorskip("torch.distributed")
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
-from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.explain import AttentionExplainer, GradCAM, ShapExplainer
-from hybridxai_gui.core.model import EnsembleNet
+from hybridxai_gui.core.model.network import EnsembleNet
 
 from helpers import fit, wine_frame
 
@@ -77,7 +77,7 @@ def test_auto_trains_three_members_for_series_and_one_network_for_a_table(tmp_pa
     import pandas as pd
 
     from hybridxai_gui.core.config import AUTO_ENSEMBLE_SERIES, apply_preset, resolve_ensemble
-    from hybridxai_gui.core.model import build_model
+    from hybridxai_gui.core.model.network import build_model
     from hybridxai_gui.core.pipeline import members_for
 
     assert apply_preset("default", ModelConfig(), TrainConfig())[0].ensemble == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hybridxai_gui.core.evaluation import EvaluationResult, compute_metrics, format_report
+from hybridxai_gui.core.evaluation.metrics import EvaluationResult, compute_metrics, format_report
 
 
 def _proba(pred: list[int], n_classes: int, confidence: float = 0.8) -> np.ndarray:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hybridxai_gui.core.calibration import (expected_calibration_error, fit_temperature, negative_log_likelihood,
+from hybridxai_gui.core.evaluation.calibration import (expected_calibration_error, fit_temperature, negative_log_likelihood,
                                             reliability, scaled_softmax)
-from hybridxai_gui.core.evaluation import compute_metrics, format_report, precision_recall, threshold_metrics
+from hybridxai_gui.core.evaluation.metrics import compute_metrics, format_report, precision_recall, threshold_metrics
 
 Y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
 P = np.array([0.9, 0.6, 0.4, 0.7, 0.2, 0.1, 0.55, 0.3])
@@ -100,10 +100,10 @@ def test_format_report_prints_confusion_calibration_and_two_class_rates():
 def test_temperature_is_stored_in_the_model_and_applied(tmp_path):
     import torch
 
-    from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
     from hybridxai_gui.core.config import ModelConfig, TrainConfig
-    from hybridxai_gui.core.data import prepare_data
-    from hybridxai_gui.core.trained import softmax
+    from hybridxai_gui.core.data.prepare import prepare_data
+    from hybridxai_gui.core.model.trained import softmax
 
     from helpers import fit, wine_frame
 
@@ -131,7 +131,7 @@ def test_temperature_is_stored_in_the_model_and_applied(tmp_path):
 
 def test_without_calibrate_or_validation_rows_the_temperature_stays_one():
     from hybridxai_gui.core.config import ModelConfig, TrainConfig
-    from hybridxai_gui.core.data import prepare_data
+    from hybridxai_gui.core.data.prepare import prepare_data
 
     from helpers import fit, wine_frame
 
@@ -184,7 +184,7 @@ def test_a_hold_out_that_cannot_be_made_trains_without_one_and_says_why(tmp_path
     from hybridxai_gui.core.config import DataConfig, ModelConfig, TrainConfig
     from hybridxai_gui.core.errors import render
     from hybridxai_gui.core.pipeline import TrainingRequest, drain, run_training
-    from hybridxai_gui.core.run_report import data_summary
+    from hybridxai_gui.core.evaluation.run_report import data_summary
 
     from helpers import wine_frame
 

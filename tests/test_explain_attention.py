@@ -8,7 +8,7 @@ import torch
 
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.explain import AttentionExplainer, position_labels
-from hybridxai_gui.core.model import build_model, position_spans
+from hybridxai_gui.core.model.network import build_model, position_spans
 
 torch.set_num_threads(1)
 

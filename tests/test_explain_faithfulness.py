@@ -141,7 +141,7 @@ def test_cancel_stops_the_measurement(span_rows):
 
 def small_model(F_=16, seed=123):
     from hybridxai_gui.core.config import ModelConfig
-    from hybridxai_gui.core.model import build_model
+    from hybridxai_gui.core.model.network import build_model
 
     torch.manual_seed(seed)
     return build_model(ModelConfig(n_features=F_, n_classes=2, cnn_channels=4, lstm_hidden=4, lstm_layers=1,

@@ -12,7 +12,7 @@ import torch
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.explain import select_background
 from hybridxai_gui.core.explain.run import iter_explanation_run, run_to_end
-from hybridxai_gui.core.model import build_model
+from hybridxai_gui.core.model.network import build_model
 
 torch.set_num_threads(1)
 

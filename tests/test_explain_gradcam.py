@@ -8,7 +8,7 @@ import torch
 
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.explain import GradCAM
-from hybridxai_gui.core.model import build_model
+from hybridxai_gui.core.model.network import build_model
 
 torch.set_num_threads(1)
 F = 32

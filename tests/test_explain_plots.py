@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.errors import HybridXAIError
 from hybridxai_gui.core.explain import AttentionExplainer, GradCAM, ShapResult
-from hybridxai_gui.core.model import build_model
+from hybridxai_gui.core.model.network import build_model
 from hybridxai_gui.plotting import explain_plots as ep
 from hybridxai_gui.plotting.export import export_figure
 

@@ -7,16 +7,16 @@ import pandas as pd
 import pytest
 import torch
 
-from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
-from hybridxai_gui.core.trained import TrainedModel
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.model.trained import TrainedModel
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
-from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.errors import HybridXAIError
 from hybridxai_gui.core.explain import clear_cache
 from hybridxai_gui.core.explain.rows import parse_rows
 from hybridxai_gui.outputs import explanations as report
 from hybridxai_gui.outputs.explanations import explain_to_dir
-from hybridxai_gui.core.model import build_model
+from hybridxai_gui.core.model.network import build_model
 
 torch.set_num_threads(1)
 
@@ -61,7 +61,7 @@ def model_file(tmp_path_factory):
 
 
 def test_writes_csv_and_figures(model_file, tmp_path):
-    from hybridxai_gui.core.trained import softmax
+    from hybridxai_gui.core.model.trained import softmax
 
     trained, data, df = model_file
     clear_cache()

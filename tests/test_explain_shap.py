@@ -20,7 +20,7 @@ from hybridxai_gui.core.explain import (
     clear_cache,
     select_background,
 )
-from hybridxai_gui.core.model import build_model
+from hybridxai_gui.core.model.network import build_model
 
 torch.set_num_threads(1)
 
@@ -240,7 +240,7 @@ def test_our_kernel_shap_is_exact_when_every_coalition_fits_and_agrees_with_shap
     """Kernel SHAP without the shap package at run time: with all 2^F − 2 coalitions it is the exact Shapley
     value; sampled (F = 14) it is as close to exact as shap's own KernelExplainer."""
     from hybridxai_gui.core.config import ModelConfig
-    from hybridxai_gui.core.model import HybridCNNLSTMAttention
+    from hybridxai_gui.core.model.network import HybridCNNLSTMAttention
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)

@@ -16,7 +16,7 @@ from hybridxai_gui.core.explain import AttentionExplainer, GradCAM, ShapExplaine
 from hybridxai_gui.core.explain.groups import check_groups
 from hybridxai_gui.core.explain.shap_result import ShapResult, format_probability
 from hybridxai_gui.core.explain.summary import summarise_row
-from hybridxai_gui.core.model import build_model
+from hybridxai_gui.core.model.network import build_model
 
 from test_explain_shap import _fresh_cache, small, tiny_model  # noqa: F401  (fixtures shared with that file)
 
@@ -203,9 +203,9 @@ def test_probabilities_to_two_or_three_digits():
 def test_files_and_figures_for_a_grouped_multichannel_run(tmp_path):
     """A 2-channel series explained over segments: every file and figure is written; the maps are over time."""
     from hybridxai_gui.core.config import TrainConfig
-    from hybridxai_gui.core.data import Scaler
+    from hybridxai_gui.core.data.prepare import Scaler
     from hybridxai_gui.core.explain.run import iter_explanation_run, run_to_end
-    from hybridxai_gui.core.trained import TrainedModel
+    from hybridxai_gui.core.model.trained import TrainedModel
     from hybridxai_gui.outputs.explanations import write_explanation
 
     torch.manual_seed(0)

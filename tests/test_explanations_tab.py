@@ -11,11 +11,11 @@ pytest.importorskip("pytestqt")
 import torch  # noqa: E402
 from conftest import drawn  # noqa: E402
 
-from hybridxai_gui.core.trained import TrainedModel  # noqa: E402
+from hybridxai_gui.core.model.trained import TrainedModel  # noqa: E402
 from hybridxai_gui.core.config import ModelConfig, TrainConfig  # noqa: E402
-from hybridxai_gui.core.data import Scaler  # noqa: E402
+from hybridxai_gui.core.data.prepare import Scaler  # noqa: E402
 from hybridxai_gui.core.explain import clear_cache  # noqa: E402
-from hybridxai_gui.core.model import build_model  # noqa: E402
+from hybridxai_gui.core.model.network import build_model  # noqa: E402
 
 torch.set_num_threads(1)
 F, C = 6, 3

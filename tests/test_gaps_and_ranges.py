@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hybridxai_gui.cli import main
-from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.errors import HybridXAIError
 
 from helpers import wine_frame
@@ -107,7 +107,7 @@ def test_an_infinity_written_as_such_is_still_a_gap(tmp_path):
 
 
 def test_reading_keeps_a_column_with_a_huge_value_in_float64_only_then(tmp_path):
-    from hybridxai_gui.core.csvio import read_table
+    from hybridxai_gui.core.data.csvio import read_table
 
     pd.DataFrame({"a": [1.0, 2.0], "b": ["1e300", "3"], "c": ["inf", "1"], "label": ["x", "y"]}).to_csv(
         tmp_path / "t.csv", index=False)

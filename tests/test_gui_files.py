@@ -157,7 +157,7 @@ def test_predict_rows_with_gaps_by_the_chosen_policy(qtbot, trained_window, dial
 
 def test_core_advice_names_the_apps_controls(tmp_path):
     """The core names settings as data; the app shows its controls, the command line its flags."""
-    from hybridxai_gui.core.data import prepare_data
+    from hybridxai_gui.core.data.prepare import prepare_data
     from hybridxai_gui.core.errors import HybridXAIError, render
     from hybridxai_gui.gui.wording import for_the_app
 

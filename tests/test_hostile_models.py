@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from hybridxai_gui.cli import main
-from hybridxai_gui.core import checkpoint_limits as limits
-from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.model_files import checkpoint_limits as limits
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
 from hybridxai_gui.core.errors import CheckpointError
-from hybridxai_gui.core.model_file import read_model_file, scan_pickle
+from hybridxai_gui.core.model_files.model_file import read_model_file, scan_pickle
 
 from hostile_models import HOSTILE, small_trained, write_good
 
@@ -44,7 +44,7 @@ def test_the_good_file_loads_and_predicts(good):
 
 def test_nothing_is_built_before_the_settings_pass(good, tmp_path, monkeypatch):
     """The network is never built from settings over the limits (not even on the meta device)."""
-    from hybridxai_gui.core import model as model_module
+    from hybridxai_gui.core.model import network as model_module
 
     raw = torch.load(good, weights_only=True)
     raw["model_config"]["lstm_hidden"] = 3000
@@ -92,7 +92,7 @@ def test_evaluation_arrays_are_stored_as_tensors_and_read_back_as_lists(tmp_path
 def test_files_written_before_the_inspection_still_load(tmp_path):
     """Older files: evaluation as plain lists, written through a path (archive folder = the temp file's name)."""
     trained = small_trained()
-    from hybridxai_gui.core.checkpoint import _to_payload
+    from hybridxai_gui.core.model_files.checkpoint import _to_payload
 
     payload = _to_payload(trained, None)
     payload["evaluation"] = {"class_names": ["c0", "c1", "c2"], "y_true": [0, 1], "y_pred": [0, 0],
@@ -115,7 +115,7 @@ def test_the_scan_accepts_what_torch_writes_and_refuses_other_opcodes():
 
 
 def test_objects_are_counted_while_unpickling(good, tmp_path):
-    from hybridxai_gui.core.model_file import FileLimits
+    from hybridxai_gui.core.model_files.model_file import FileLimits
 
     raw = torch.load(good, weights_only=True)
     raw["versions"] = {"many": [float(i) for i in range(5000)]}

@@ -5,7 +5,7 @@ import torch
 
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.errors import HybridXAIError
-from hybridxai_gui.core.model import HybridCNNLSTMAttention, block_lengths, position_spans, sequence_length
+from hybridxai_gui.core.model.network import HybridCNNLSTMAttention, block_lengths, position_spans, sequence_length
 
 
 @pytest.mark.parametrize("n_features, expected_len", [(1, 1), (2, 2), (3, 3), (4, 2), (5, 2), (7, 3),

@@ -31,7 +31,7 @@ def test_explain_writes_one_figure_set_per_class_even_when_names_clean_alike(tmp
     from sklearn.datasets import load_iris
 
     from hybridxai_gui.core.config import ModelConfig, TrainConfig
-    from hybridxai_gui.core.data import prepare_data
+    from hybridxai_gui.core.data.prepare import prepare_data
     from hybridxai_gui.outputs.explanations import write_figures
     from hybridxai_gui.core.explain.rows import explain_rows
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from hybridxai_gui.cli import main
-from hybridxai_gui.core import fileio
+from hybridxai_gui.core.model_files import fileio
 from hybridxai_gui.core.errors import HybridXAIError
-from hybridxai_gui.core.fileio import atomic_write, clean_stale_temporaries, staged, write_csv
+from hybridxai_gui.core.model_files.fileio import atomic_write, clean_stale_temporaries, staged, write_csv
 
 from hostile_models import small_trained, write_good
 
@@ -132,7 +132,7 @@ def test_a_read_only_folder_exits_2(model_and_data, tmp_path, capsys):
 
 
 def test_a_full_disk_while_saving_a_model_keeps_the_old_one(tmp_path, monkeypatch):
-    from hybridxai_gui.core import checkpoint as ckpt
+    from hybridxai_gui.core.model_files import checkpoint as ckpt
 
     path = ckpt.save_checkpoint(small_trained(), tmp_path / "m.pth")
     before = path.read_bytes()
@@ -184,7 +184,7 @@ def test_stale_temporary_files_are_cleaned_on_the_next_write(tmp_path):
 
 
 def test_a_writer_killed_with_kill_9_leaves_nothing_after_the_next_write(tmp_path):
-    code = ("import sys, time; from hybridxai_gui.core.fileio import atomic_write; "
+    code = ("import sys, time; from hybridxai_gui.core.model_files.fileio import atomic_write; "
             "atomic_write(sys.argv[1], lambda tmp: (open(tmp, 'w').write('half'), time.sleep(60)))")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     writer = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "m.pth")], env=env)
@@ -233,7 +233,7 @@ def test_a_model_is_never_beside_another_runs_side_files(tmp_path, monkeypatch):
     monkeypatch.undo()
     outputs.save_training_outputs(trained, path, 1, "accuracy 1.0")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    from hybridxai_gui.core import checkpoint as ckpt
+    from hybridxai_gui.core.model_files import checkpoint as ckpt
 
     def full(obj, fh, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

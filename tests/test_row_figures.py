@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.explain import ShapExplainer
 from hybridxai_gui.core.explain.rows import row_views
-from hybridxai_gui.core.model import HybridCNNLSTMAttention
+from hybridxai_gui.core.model.network import HybridCNNLSTMAttention
 from hybridxai_gui.plotting.row_figures import (SHAP_VIEWS, draw_attention_figure, draw_gradcam_figure,
                                                 draw_shap_view)
 

@@ -6,14 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridxai_gui.core.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
-from hybridxai_gui.core.csvio import Source
-from hybridxai_gui.core.data import prepare_data, read_table
+from hybridxai_gui.core.data.csvio import Source
+from hybridxai_gui.core.data.tables import read_table
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.errors import HybridXAIError
 from hybridxai_gui.core.pipeline import predict_frame, read_labelled
-from hybridxai_gui.core.series import (SeriesSpec, detect_layout, read_series, resample, to_own_steps,
-                                       wide_channels)
+from hybridxai_gui.core.data.series import SeriesSpec, read_series, resample, to_own_steps
+from hybridxai_gui.core.data.layout import detect_layout, wide_channels
 
 from helpers import fit, wine_frame
 

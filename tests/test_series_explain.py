@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
-from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.explain.rows import explain_table_rows, series_units
 from hybridxai_gui.core.explain.run import run_to_end
 

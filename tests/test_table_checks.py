@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridxai_gui.core.data import prepare_data
+from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.errors import render
-from hybridxai_gui.core.table_checks import check_columns, check_table, is_identifier
+from hybridxai_gui.core.data.table_checks import check_columns, check_table, is_identifier
 
 
 def table(n: int = 40) -> pd.DataFrame:

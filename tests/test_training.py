@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from hybridxai_gui.core.config import ModelConfig, TrainConfig, apply_preset
-from hybridxai_gui.core.data import prepare_data
-from hybridxai_gui.core.training import (BatchProgress, EpochMetrics, TrainControl, TrainingFinished, planned_epochs,
+from hybridxai_gui.core.data.prepare import prepare_data
+from hybridxai_gui.core.training.loop import (BatchProgress, EpochMetrics, TrainControl, TrainingFinished, planned_epochs,
                                          train)
 
 from helpers import fit, signal_frame, wine_frame
@@ -144,7 +144,7 @@ def test_by_default_every_training_row_trains_and_the_last_epoch_is_kept(monkeyp
     nothing to watch instead of picking the training batches' best epoch."""
     import copy
 
-    from hybridxai_gui.core import training
+    from hybridxai_gui.core.training import loop as training
     from hybridxai_gui.core.config import DataConfig
     from hybridxai_gui.plotting.training_plots import best_epoch
 
@@ -183,13 +183,13 @@ def test_default_recipe_learns_a_small_signal_set():
     data = prepare_data(signal_frame(n_rows=80, length=24), seed=1)
     model, cfg = apply_preset("quick")  # the default recipe as one network
     result = fit(data, model, replace(cfg, min_steps=300))
-    from hybridxai_gui.core.evaluation import evaluate
+    from hybridxai_gui.core.evaluation.metrics import evaluate
 
     assert evaluate(result.trained, data.X_test, data.y_test).accuracy >= 0.9
 
 
 def test_augmentation_is_seeded_and_only_automatic_for_series():
-    from hybridxai_gui.core.data import looks_row_normalised
+    from hybridxai_gui.core.data.prepare import looks_row_normalised
 
     series = prepare_data(signal_frame(n_rows=60, length=32), seed=0)
     assert looks_row_normalised(series.X_train) is False  # per-column z-scored here: tabular-looking
@@ -202,7 +202,7 @@ def test_augmentation_is_seeded_and_only_automatic_for_series():
 
 
 def test_augmentation_noise_has_each_features_spread_times_the_level():
-    from hybridxai_gui.core.training import _augment
+    from hybridxai_gui.core.training.loop import _augment
 
     std = torch.tensor([0.0, 0.5, 2.0, 10.0])
     x = torch.full((40000, 4), 3.0)
@@ -215,7 +215,7 @@ def test_augmentation_noise_has_each_features_spread_times_the_level():
 @pytest.mark.parametrize("augment, noise, noisy", [("on", 0.5, True), ("on", 0.0, False), ("off", 0.5, False),
                                                     ("auto", 0.5, False)])
 def test_augmentation_switch_and_level(wine, monkeypatch, augment, noise, noisy):
-    from hybridxai_gui.core import training
+    from hybridxai_gui.core.training import loop as training
 
     seen = []
     real = training._augment

@@ -11,11 +11,11 @@ import pytest
 import torch
 from torch import nn
 
-from hybridxai_gui.core import training
+from hybridxai_gui.core.training import loop as training
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
-from hybridxai_gui.core.data import prepare_data
-from hybridxai_gui.core.training import EpochMetrics, batches_per_epoch, train
-from hybridxai_gui.core.training_policies import (BestEpoch, EarlyStopping, LearningRateSchedule, class_weights,
+from hybridxai_gui.core.data.prepare import prepare_data
+from hybridxai_gui.core.training.loop import EpochMetrics, batches_per_epoch, train
+from hybridxai_gui.core.training.policies import (BestEpoch, EarlyStopping, LearningRateSchedule, class_weights,
                                                   make_criterion)
 
 from helpers import fit, wine_frame

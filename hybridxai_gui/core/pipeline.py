@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, data_for_training, held_out_note
-from .data import PreparedData, frame_source, guess_label_column, labels_of, prepare_data, read_table
+from .data.tables import frame_source, guess_label_column, labels_of, read_table
+from .data.prepare import PreparedData, prepare_data
+from .data.table_checks import ColumnFindings  # noqa: F401 (for the Data tab)
 from .errors import HybridXAIError
 
 CLASS_CHART_LIMIT = 50  # the class chart shows at most this many bars
@@ -31,10 +33,25 @@ _FROM_TRAINING = ("TrainControl", "EpochMetrics", "BatchProgress", "TrainResult"
 
 def __getattr__(name: str):
     if name in _FROM_TRAINING:
-        from . import training
+        from .training import loop as training
 
         return getattr(training, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def launched_world():
+    """This process's place among distributed workers started by torchrun or `train --nproc` (core.training.
+    distributed; loaded here on use, so that opening a table does not import torch)."""
+    from .training.distributed import launched_world as world
+
+    return world()
+
+
+def shutdown_workers() -> None:
+    """Leave the distributed process group, if this process joined one."""
+    from .training.distributed import shutdown
+
+    shutdown()
 
 
 # ---- opening a table ----------------------------------------------------------------------------------
@@ -65,7 +82,7 @@ def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
     for value, n in zip(counted.index.tolist(), counted.to_numpy().tolist()):
         key = str(value)
         out[key] = out.get(key, 0) + int(n)
-    from .csvio import looks_numeric
+    from .data.csvio import looks_numeric
 
     if all(looks_numeric(k) for k in out):  # 2 before 10, as class names are sorted
         def key(item):
@@ -98,7 +115,7 @@ def column_stats(frame: pd.DataFrame) -> pd.DataFrame:
 def open_table(path: str | Path) -> TableSummary:
     """Read a CSV and summarise it: statistics per column, reading notes (decimal commas, Latin-1), rows per
     class of the likely label, its layout, identifier and constant columns."""
-    from .table_checks import check_table
+    from .data.table_checks import check_table
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -129,9 +146,9 @@ def table_view(frame: pd.DataFrame, label: str, layout: str = "auto", id_column:
                time_column: str | None = None, channels: list[str] | None = None,
                features: list[str] | None = None, source: str = "the table") -> TableView:
     """The layout of `frame` for `label` (as training will read it) and its per-class profile."""
-    from .class_profile import class_profile
-    from .csvio import Source
-    from .series import detect_layout
+    from .data.class_profile import class_profile
+    from .data.csvio import Source
+    from .data.layout import detect_layout
 
     detected = detect_layout(frame, label, features, layout, id_column, time_column, channels,
                              src=Source(source, False))
@@ -141,7 +158,7 @@ def table_view(frame: pd.DataFrame, label: str, layout: str = "auto", id_column:
 def test_columns_problem(train_columns: list[str], test_columns: list[str], label: str | None,
                          features: list[str] | None, test_name: str) -> str | None:
     """Why a separate test table cannot serve a training table (a label or feature column it lacks), or None."""
-    from .csvio import format_names
+    from .data.csvio import format_names
 
     needed = ([label] if label else []) + list(features or [])
     absent = [c for c in needed if c not in test_columns]
@@ -212,15 +229,15 @@ def run_training(request: TrainingRequest, control=None, progress_every: float =
 
     Yields the PreparedData as soon as the split is made, then the training's BatchProgress and
     EpochMetrics; returns the TrainingOutcome (the model's `evaluation` is filled in from its test rows).
-    world: a distributed worker's place (core.distributed.launched_world()); every worker makes this call.
+    world: a distributed worker's place (core.training.distributed.launched_world()); every worker makes this call.
     """
-    from .evaluation import evaluate
-    from .training import TrainingFinished, train
+    from .evaluation.metrics import evaluate
+    from .training.loop import TrainingFinished, train
 
     prepared = prepare(request)
     yield prepared
     finished = None
-    from .distributed import SINGLE
+    from .training.distributed import SINGLE
 
     for item in train(prepared, request.model, request.training, control, progress_every, request.runtime,
                       world or SINGLE):
@@ -239,7 +256,7 @@ def run_training(request: TrainingRequest, control=None, progress_every: float =
 def members_for(model_config: ModelConfig, data: PreparedData) -> int:
     """How many networks a training of `model_config` on `data` trains (an `auto` ensemble resolved)."""
     from .config import resolve_ensemble
-    from .training import rows_are_series
+    from .training.loop import rows_are_series
 
     return resolve_ensemble(model_config, rows_are_series(data)).ensemble
 
@@ -281,8 +298,8 @@ def row_labels(trained, frame: pd.DataFrame, source: str, read, label: str | Non
     label = label or trained.label_column
     if trained.series is None:
         return labels_of(frame, label, trained.class_names, source=source)[read.rows]
-    from .series import read_series
-    from .series_data import series_classes
+    from .data.series import read_series
+    from .data.series_data import series_classes
 
     if label not in frame.columns:
         raise HybridXAIError(f"{source} has no label column {label!r} (the model was trained with it).")
@@ -314,7 +331,7 @@ def read_labelled(trained, frame: pd.DataFrame, source: str, label: str | None =
 def evaluate_frame(trained, frame: pd.DataFrame, source: str, label: str | None = None,
                    missing: str | None = None):
     """(EvaluationResult, LabelledRows) of the model on a labelled table."""
-    from .evaluation import evaluate
+    from .evaluation.metrics import evaluate
 
     labelled = read_labelled(trained, frame, source, label, missing)
     return evaluate(trained, labelled.X, labelled.y, labelled.rows), labelled
@@ -349,8 +366,8 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
 
     When the table holds the model's label column, the predicted rows are also evaluated against it.
     """
-    from .evaluation import compute_metrics
-    from .trained import softmax
+    from .evaluation.metrics import compute_metrics
+    from .model.trained import softmax
 
     policy = missing or "error"
     notes: list[str] = []

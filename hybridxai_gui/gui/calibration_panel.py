@@ -37,7 +37,7 @@ class CalibrationPanel(QWidget):
 
         self.reliability, self.temperature = None, float(temperature)
         if result is not None and len(result.y_true) and np.isfinite(result.proba).all():
-            from ..core.calibration import reliability
+            from ..core.evaluation.calibration import reliability
 
             self.reliability = r = reliability(result.proba, result.y_true)
             scaled = (f" The probabilities are divided by a temperature of {temperature:.3f} fitted on the "

@@ -41,7 +41,7 @@ def mean_sd_text(pair) -> str:
 
 class CrossValidationPanel(QWidget):
     crossValidateRequested = Signal()  # the window gathers the data and settings, then calls start()
-    finished = Signal(object)  # core.crossval.CrossValidationResult
+    finished = Signal(object)  # core.evaluation.crossval.CrossValidationResult
     failed = Signal(str, str)
     busyChanged = Signal(bool)
 
@@ -138,15 +138,15 @@ class CrossValidationPanel(QWidget):
         return self.control is not None
 
     def config(self, baselines: bool, test_size: float = 0.2):
-        from ..core.crossval import CrossValidationConfig
+        from ..core.evaluation.crossval import CrossValidationConfig
 
         return CrossValidationConfig(folds=self.foldsSpin.value(), repeats=self.repeatsSpin.value(),
                                      scheme=self.cvSchemeCombo.currentData(), test_size=test_size,
                                      baselines="auto" if baselines else "off")
 
     def start(self, request, config) -> None:
-        """Run `core.crossval.cross_validate(request, config)` in a worker."""
-        from ..core.crossval import cross_validate
+        """Run `core.evaluation.crossval.cross_validate(request, config)` in a worker."""
+        from ..core.evaluation.crossval import cross_validate
         from ..core.pipeline import TrainControl
 
         if self.running:
@@ -224,7 +224,7 @@ class CrossValidationPanel(QWidget):
         self._paint()
 
     def _fill_table(self, folds, result) -> None:
-        from ..core.crossval import METRIC_LABELS, METRICS, TWO_CLASS_METRICS
+        from ..core.evaluation.crossval import METRIC_LABELS, METRICS, TWO_CLASS_METRICS
 
         metrics = list(METRICS) + [m for m in TWO_CLASS_METRICS if folds and m in folds[0].metrics]
         table = self.cvFoldsTable
@@ -259,7 +259,7 @@ class CrossValidationPanel(QWidget):
         values = {m: result.values("accuracy", m) for m in result.models}
 
         def draw(figure) -> None:
-            from ..core.baselines import LABELS
+            from ..core.evaluation.baselines import LABELS
             from ..plotting.crossval_plots import draw_model_spread
 
             draw_model_spread(figure.add_subplot(), values, labels=LABELS)

@@ -274,7 +274,7 @@ class DataTab(QWidget):
 
     def _findings(self):
         """The core's identifier and constant columns of the training table, the label column left out."""
-        from ..core.table_checks import ColumnFindings
+        from ..core.pipeline import ColumnFindings
 
         found = getattr(self.train_table, "findings", None) or ColumnFindings()
         label = self.labelColumnCombo.currentText()

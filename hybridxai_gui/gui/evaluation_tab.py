@@ -38,7 +38,7 @@ def _item(value: Any, align_right: bool = False) -> QTableWidgetItem:
 
 class EvaluationTab(QWidget):
     explainRequested = Signal(int)  # index into the evaluated (test) rows
-    baselinesReady = Signal(object)  # list of core.baselines.BaselineScore on the model's split
+    baselinesReady = Signal(object)  # list of core.evaluation.baselines.BaselineScore on the model's split
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -260,7 +260,7 @@ class EvaluationTab(QWidget):
             self._split_key = key = object()
 
             def job():
-                from ..core.baselines import on_split
+                from ..core.evaluation.baselines import on_split
 
                 return on_split(prepared, seed, "auto")
 
@@ -287,7 +287,7 @@ class EvaluationTab(QWidget):
 
     def _fill_baselines(self, computing: bool = False) -> None:
         """The repeated evaluation's figures (mean ± sd) when it ran, else the baselines on the model's split."""
-        from ..core.baselines import LABELS
+        from ..core.evaluation.baselines import LABELS
 
         table, cv = self.baselinesTable, self.crossValidationPanel.result
         rows: list[tuple[str, str, str]] = []

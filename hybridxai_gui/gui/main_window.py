@@ -365,8 +365,8 @@ class MainWindow(QMainWindow):
         self._status(f"Opening {Path(path).name}…")
 
         def job():
-            from ..core.checkpoint import load_checkpoint
-            from ..core.evaluation import EvaluationResult
+            from ..core.model_files.checkpoint import load_checkpoint
+            from ..core.evaluation.metrics import EvaluationResult
 
             trained = load_checkpoint(path)
             evaluation = EvaluationResult.from_dict(trained.evaluation) if trained.evaluation else None
@@ -406,7 +406,7 @@ class MainWindow(QMainWindow):
             return False
         if not Path(path).suffix:
             path += ".pth"
-        from ..core.checkpoint import save_checkpoint
+        from ..core.model_files.checkpoint import save_checkpoint
         from ..core.errors import HybridXAIError
 
         try:

@@ -40,7 +40,7 @@ def predict_for_display(trained, frame, source: str, missing: str | None = None)
 
 def write_csv(frame, path: str) -> str:
     """Runs in the worker: write atomically (a half-written CSV must never look finished)."""
-    from ..core.fileio import write_csv as write_atomically
+    from ..core.model_files.fileio import write_csv as write_atomically
 
     return str(write_atomically(frame, path))
 

@@ -48,7 +48,7 @@ def gather(window) -> ReportInputs:
 
 def write(inputs: ReportInputs, path: str) -> str:
     """Runs in the worker: the same report `hybridxai report` writes."""
-    from ..core.run_report import build_report
+    from ..core.evaluation.run_report import build_report
     from ..plotting.report import write_report
 
     content = build_report(inputs.trained, evaluation=inputs.evaluation, evaluation_source=inputs.evaluation_source,

@@ -29,7 +29,7 @@ def warm_up_imports() -> list[tuple[str, str]]:
 
     import sklearn.metrics  # noqa: F401  (core.evaluation, after training)
 
-    from ..core import evaluation  # noqa: F401
+    from ..core.evaluation import metrics  # noqa: F401
     from ..core.pipeline import available_devices
     from ..plotting import evaluation_plots  # noqa: F401
 

@@ -124,7 +124,7 @@ class ThresholdPanel(QWidget):
     def _positive_changed(self) -> None:
         self.curve = None
         if self.positiveClassCombo.count() == 2 and self.result is not None:
-            from ..core.evaluation import precision_recall
+            from ..core.evaluation.metrics import precision_recall
 
             self.curve = precision_recall(self.result.y_true, self.result.proba[:, self.positive], self.positive)
         self._update()
@@ -140,7 +140,7 @@ class ThresholdPanel(QWidget):
         """The numbers now; the figures when the control rests."""
         self.metrics = None
         if self.positiveClassCombo.count() == 2 and self.result is not None:
-            from ..core.evaluation import threshold_metrics
+            from ..core.evaluation.metrics import threshold_metrics
 
             self.metrics = m = threshold_metrics(self.result.y_true, self.result.proba[:, self.positive],
                                                  self.threshold, self.positive)

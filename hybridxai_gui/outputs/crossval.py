@@ -1,4 +1,4 @@
-"""Files `hybridxai cv --out DIR` writes, from a core.crossval.CrossValidationResult.
+"""Files `hybridxai cv --out DIR` writes, from a core.evaluation.crossval.CrossValidationResult.
 
 - cv_metrics.csv: `fold, accuracy, macro_f1`, one line per fold (numbered 1 ... in the order they ran), then
   the lines `mean` and `sd` (sample standard deviation over the folds).
@@ -15,7 +15,7 @@ import json
 import math
 from pathlib import Path
 
-from ..core.fileio import atomic_write, write_csv
+from ..core.model_files.fileio import atomic_write, write_csv
 from ..plotting.export import export_figure
 
 SUMMARY_FILE = "cv_summary.json"
@@ -55,7 +55,7 @@ def _json_safe(value):
 
 def load_cv_summary(folder: str | Path):
     """A CrossValidationResult read back from a `cv --out` folder (or its cv_summary.json)."""
-    from ..core.crossval import CrossValidationResult
+    from ..core.evaluation.crossval import CrossValidationResult
     from ..core.errors import HybridXAIError
 
     path = Path(folder)
@@ -77,7 +77,7 @@ def load_cv_summary(folder: str | Path):
 def write_cv_outputs(result, out: Path) -> list[Path]:
     from matplotlib.figure import Figure
 
-    from ..core.baselines import LABELS
+    from ..core.evaluation.baselines import LABELS
     from ..plotting.crossval_plots import draw_model_spread
 
     written = [write_csv(cv_metrics_frame(result), out / "cv_metrics.csv", float_format="%.6f"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..core.fileio import atomic_write, write_csv
+from ..core.model_files.fileio import atomic_write, write_csv
 from ..plotting.export import export_figure
 
 

@@ -76,7 +76,7 @@ def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
     """One line per row and class: row, class, base_value, model_output, then one column per unit (feature)."""
     import pandas as pd
 
-    from ..core.fileio import write_csv
+    from ..core.model_files.fileio import write_csv
 
     R, F, C = result.values.shape
     records = {
@@ -94,7 +94,7 @@ def write_shap_csv(result: ShapResult, path: str | Path) -> Path:
 def write_faithfulness_csv(run: ExplanationRun, path: str | Path) -> Path:
     import pandas as pd
 
-    from ..core.fileio import write_csv
+    from ..core.model_files.fileio import write_csv
 
     lines = run.faithfulness.table() if run.faithfulness is not None else []
     return write_csv(pd.DataFrame(lines, columns=FAITHFULNESS_COLUMNS), Path(path), float_format="%.6g")
@@ -109,7 +109,7 @@ def save_figure(fig, path: Path, dpi: int = 150) -> Path:
     draws every figure twice to find its tight box: twice the cost for tens of figures)."""
     import logging
 
-    from ..core.fileio import atomic_write_stream
+    from ..core.model_files.fileio import atomic_write_stream
 
     ps_log = logging.getLogger("matplotlib.backends.backend_ps")  # EPS has no transparency: said once per artist
     ps_log.addFilter(_no_transparency_note)
@@ -122,7 +122,7 @@ def save_figure(fig, path: Path, dpi: int = 150) -> Path:
 
 
 def write_text(text: str, path: str | Path) -> Path:
-    from ..core.fileio import atomic_write
+    from ..core.model_files.fileio import atomic_write
 
     return atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text.rstrip("\n") + "\n", encoding="utf-8"))
 

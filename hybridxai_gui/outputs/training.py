@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import HybridXAIError
-from ..core.fileio import atomic_write, check_writable, staged, writable_target, write_csv
+from ..core.model_files.fileio import atomic_write, check_writable, staged, writable_target, write_csv
 from ..plotting.export import export_figure
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr",
@@ -66,7 +66,7 @@ def save_training_outputs(trained, model_path: Path, best_epoch: int | None, rep
     beside another run's results, figures or evaluation (an earlier `_evaluation.txt` is removed when this
     run has no test rows). When only the side files fail, the model is still saved, the earlier run's side
     files are removed, and `problem` says why."""
-    from ..core.checkpoint import save_checkpoint
+    from ..core.model_files.checkpoint import save_checkpoint
 
     paths = side_files(model_path)
     problem = None

@@ -117,7 +117,7 @@ def draw_precision_recall(ax, curve, *, positive_name: str = "", threshold_point
 
 
 def draw_reliability(ax, reliability, *, temperature: float = 1.0, title: str | None = None) -> None:
-    """Reliability diagram (core.calibration.Reliability): per probability bin, how often the model was right
+    """Reliability diagram (core.evaluation.calibration.Reliability): per probability bin, how often the model was right
     against how sure it was (the hatched gap reaches the bin's mean probability); bars below the diagonal are
     over-confident. Row counts are written above the bars."""
     edges = np.asarray(reliability.bin_edges)

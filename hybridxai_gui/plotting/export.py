@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from ..core.errors import HybridXAIError
-from ..core.fileio import atomic_write_stream
+from ..core.model_files.fileio import atomic_write_stream
 
 def _no_transparency_note(record: logging.LogRecord) -> bool:
     return "does not support transparency" not in record.getMessage()

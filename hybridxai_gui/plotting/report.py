@@ -211,8 +211,8 @@ def _evaluation(c) -> list:
 
 
 def _repeated(c) -> list:
-    from ..core.baselines import LABELS
-    from ..core.crossval import METRIC_LABELS
+    from ..core.evaluation.baselines import LABELS
+    from ..core.evaluation.crossval import METRIC_LABELS
     from .crossval_plots import draw_model_spread
 
     cv = c.cross_validation
@@ -295,7 +295,7 @@ def report_document(content, extra_items=()) -> Document:
 
 def write_report(content, path: str | Path, extra_items=()) -> Path:
     """Write the report; the extension (.html, .htm or .pdf) picks the format. Atomic: never half a file."""
-    from ..core.fileio import atomic_write, atomic_write_stream
+    from ..core.model_files.fileio import atomic_write, atomic_write_stream
     from .report_render import render_html, render_pdf
 
     path = Path(path)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..model import position_spans
+from ..model.network import position_spans
 from .groups import per_feature_from_time
 
 

@@ -25,7 +25,7 @@ def _explain_chunk(model_config, state, X, rows, background, method, options, na
                    group_names, threads) -> ShapResult:
     import torch
 
-    from ..model import build_model
+    from ..model.network import build_model
     from .shap_engine import ShapExplainer
 
     torch.set_num_threads(threads)

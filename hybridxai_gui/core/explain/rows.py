@@ -52,7 +52,7 @@ def parse_rows(spec: str | None, n_rows: int) -> list[int]:
 def true_classes(trained, frame, label: str | None = None, source: str = "data") -> np.ndarray | None:
     """The rows' classes when the table has the label column and every label is one the model knows
     (read as training read them); else None: the explanations then show predictions alone."""
-    from ..data import labels_of
+    from ..data.tables import labels_of
 
     label = label or trained.label_column
     if label not in frame.columns:

@@ -89,7 +89,7 @@ def guess_kind(feature_names: Sequence[str], X_raw: np.ndarray | None = None, n_
     if n_channels > 1:
         return "series"
     if X_raw is not None:
-        from ..data import looks_row_normalised
+        from ..data.prepare import looks_row_normalised
 
         if looks_row_normalised(np.asarray(X_raw, dtype=np.float64)):
             return "series"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .csvio import format_names
-from .errors import setting
+from ..errors import setting
 
 MIN_ROWS = 10  # fewer rows say nothing about a column being an identifier
 # Names people give identifier columns: id, ID, patient_id, sample id, index, key, "Unnamed: 0" (a saved index).

@@ -1,4 +1,5 @@
-"""Series as people keep them: how the rows of a CSV become series of C channels × T time steps.
+"""Reading series: how the rows of a CSV become series of C channels × T time steps (the layouts are
+detected in core.data.layout).
 
 Layouts (`DataConfig.layout`, detected by `detect_layout` when "auto"):
 - table: no time axis; every feature column is one input (today's rows). Not a series at all.
@@ -19,25 +20,15 @@ A series row is flat and channel-major: channel 0's T values, then channel 1's, 
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from .config import LAYOUTS
 from .csvio import Source, check_float32_range, format_names
-from .errors import HybridXAIError, setting
+from ..errors import HybridXAIError, setting
 
-_CHANNEL_STEP = re.compile(r"^(?P<channel>.+?)[_.\-](?P<index>\d+)$")
-_PREFIX_STEP = re.compile(r"^(?P<channel>\D*?)[_.\-]?(?P<index>\d+)$")
-_ID_NAMES = re.compile(r"^(.*[_ ]id|id|ids|series|series_?id|recording|recording_?id|session|session_?id|subject|"
-                       r"subject_?id|sample_?id|trial|trial_?id|run|run_?id|unit|device|sensor_?id|patient|"
-                       r"patient_?id|record|sequence|sequence_?id)$", re.IGNORECASE)
-_TIME_NAMES = re.compile(r"^(t|time|times|timestamp|time_?s|time_?ms|seconds|secs|ms|step|steps|date|datetime|"
-                         r"sample|frame|tick)$", re.IGNORECASE)
-MIN_WIDE_STEPS = 8  # a single-prefix wide file needs this many steps to be read as a series, not a table
 MAX_LENGTH = 100_000
 
 
@@ -115,215 +106,6 @@ class SeriesRows:
 
 
 # ---- detection ----------------------------------------------------------------------------------------------
-
-
-def wide_channels(columns: list[str]) -> list[tuple[str, list[str]]] | None:
-    """Channels of a wide series file from its feature columns' names, or None when they do not look like
-    time steps. Each channel's columns come sorted by their index."""
-    if len(columns) < 2:
-        return None
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for name in columns:
-        m = _CHANNEL_STEP.match(str(name))
-        if m is None:
-            groups = {}
-            break
-        groups.setdefault(m.group("channel"), []).append((int(m.group("index")), name))
-    if len(groups) < 2:  # one prefix (with or without separator): a single-channel series if long enough
-        groups = {}
-        for name in columns:
-            m = _PREFIX_STEP.match(str(name))
-            if m is None:
-                return None
-            groups.setdefault(m.group("channel"), []).append((int(m.group("index")), name))
-        if len(groups) != 1 or len(columns) < MIN_WIDE_STEPS:
-            return None
-    sizes = {len(steps) for steps in groups.values()}
-    if len(sizes) != 1 or min(sizes) < 2:
-        return None
-    out = []
-    for channel, steps in groups.items():
-        indices = [i for i, _ in steps]
-        if len(set(indices)) != len(indices):
-            return None
-        out.append((channel or "value", [name for _, name in sorted(steps)]))
-    return out
-
-
-def _repeats(values: pd.Series) -> float:
-    """Share of rows whose value equals the previous row's."""
-    if len(values) < 2:
-        return 0.0
-    same = values.iloc[1:].to_numpy() == values.iloc[:-1].to_numpy()
-    return float(np.mean(same))
-
-
-def long_candidates(frame: pd.DataFrame, label: str | None) -> tuple[str | None, str | None]:
-    """(id column, time column) of a long file, or (None, None).
-
-    The id is a column whose values repeat over consecutive rows (most rows continue the previous row's
-    series; a column named like an id, e.g. `recording` or `session_id`, may have its series interleaved),
-    that is text or whole numbers rather than measurement noise, with several series of at least 3 steps
-    each, and within which the label stays the same. The time column is one named like a time, or
-    one that increases within every series.
-    """
-    n = len(frame)
-    if n < 6:
-        return None, None
-    sample = frame if n <= 200_000 else frame.iloc[:200_000]
-    best = None
-    for name in frame.columns:
-        if name == label:
-            continue
-        column = sample[name]
-        if is_bool_dtype(column):
-            continue
-        if is_numeric_dtype(column):
-            values = column.to_numpy(dtype=float, na_value=np.nan)
-            if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
-                continue  # measurement noise, not names
-        repeats = _repeats(column)
-        groups = column.nunique(dropna=True)
-        named = bool(_ID_NAMES.match(str(name)))  # an id by its name: its rows may be interleaved
-        if (repeats < 0.5 and not named) or groups < 2 or len(sample) / groups < 3:
-            continue
-        if label is not None and label in sample.columns:
-            changing = sample.groupby(column, sort=False)[label].nunique(dropna=False)
-            if (changing > 1).mean() > 0.1:
-                continue  # labels change within most groups: not series ids
-        if best is None or (named, repeats) > best[0]:
-            best = ((named, repeats), name)
-    if best is None:
-        return None, None
-    id_column = best[1]
-    time_column = None
-    by_id = sample.groupby(sample[id_column], sort=False)
-    for name in frame.columns:
-        if name in (id_column, label) or not is_numeric_dtype(sample[name]) or is_bool_dtype(sample[name]):
-            continue
-        increasing = bool(by_id[name].apply(lambda s: bool(np.all(np.diff(s.to_numpy(dtype=float)) > 0))).all())
-        if _TIME_NAMES.match(str(name)) or (increasing and time_column is None and _looks_like_steps(sample[name])):
-            time_column = name
-            if _TIME_NAMES.match(str(name)):
-                break
-    return id_column, time_column
-
-
-def _looks_like_steps(column: pd.Series) -> bool:
-    """Evenly spaced or integer values: a clock, not a measurement that happens to rise."""
-    values = column.to_numpy(dtype=float, na_value=np.nan)[:1000]
-    values = values[np.isfinite(values)]
-    if len(values) < 3:
-        return False
-    steps = np.diff(values)
-    steps = steps[steps > 0]
-    return bool(len(steps)) and (np.all(values == np.round(values)) or np.ptp(steps) <= 1e-6 * max(1.0, np.abs(steps).max()))
-
-
-@dataclass
-class Detected:
-    """What `detect_layout` found: the layout, and the spec when the table holds series."""
-
-    layout: str  # table, wide or long
-    spec: SeriesSpec | None
-    notes: list[str] = field(default_factory=list)
-
-
-def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | None = None,
-                  layout: str = "auto", id_column: str | None = None, time_column: str | None = None,
-                  channels: list[str] | None = None, exclude: list[str] | None = None,
-                  src: Source | None = None) -> Detected:
-    """The table's layout: the one asked for (`layout`, implied long by an id or time column), else detected.
-
-    features: the columns the user chose (wide), or None for every column but the label and `exclude`.
-    """
-    src = src or Source("the table", False)
-    if layout not in LAYOUTS:
-        raise HybridXAIError(f"Unknown layout {layout!r}: use {', '.join(setting('layout', v) for v in LAYOUTS)}.")
-    columns = [str(c) for c in frame.columns]
-    excluded = set(exclude or ())
-    for option, name in (("id", id_column), ("time", time_column)):
-        if name is not None and name not in columns:
-            raise HybridXAIError(f"{setting(option)}: {src.name} has no column {name!r}; its columns are "
-                                 f"{format_names(columns)}.")
-    if id_column is not None or time_column is not None:
-        layout = "long"
-    if layout in ("auto", "long") and id_column is None:
-        found_id, found_time = long_candidates(frame.drop(columns=[c for c in excluded if c in frame.columns]),
-                                               label)
-        if layout == "long" and found_id is None:
-            raise HybridXAIError(f"{src.name}: no column looks like a series id (values repeated over consecutive "
-                                 f"rows); name it with {setting('id')}.")
-        if found_id is not None:
-            id_column, layout = found_id, "long"
-            time_column = time_column if time_column is not None else found_time
-    if layout == "long":
-        if id_column is None:
-            raise HybridXAIError(f"{src.name}: a long file needs its series id column: name it with {setting('id')}.")
-        reserved = {id_column, time_column, label} | excluded
-        if channels:
-            unknown = [c for c in channels if c not in columns]
-            if unknown:
-                raise HybridXAIError(f"{setting('channels')}: {src.name} has no column {format_names(unknown)}.")
-            chosen = [c for c in channels if c not in reserved]
-        else:
-            pool = features if features is not None else columns
-            chosen = [c for c in pool if c not in reserved and is_numeric_dtype(frame[c])
-                      and not is_bool_dtype(frame[c])]
-        if not chosen:
-            raise HybridXAIError(f"{src.name}: no numeric channel columns are left besides the id {id_column!r}"
-                                 + (f", the time {time_column!r}" if time_column else "") + f" and the label {label!r}.")
-        return Detected("long", SeriesSpec("long", tuple(chosen), id_column=id_column, time_column=time_column))
-    feature_columns = features if features is not None else [c for c in columns if c != label and c not in excluded]
-    if channels:  # wide with the channels named: keep those channel groups
-        groups = [(name, steps) for name, steps in (wide_channels(feature_columns) or []) if name in channels]
-        if not groups:
-            raise HybridXAIError(f"{setting('channels')}: no columns of {src.name} are named "
-                                 f"<channel>_<index> for the channels {format_names(list(channels))}.")
-    else:
-        groups = wide_channels(feature_columns)
-        if groups is not None and len(groups) == 1 and layout == "auto" and not looks_like_series(frame, groups[0][1]):
-            groups = None  # f0 … f12 of a table are numbered features, not time steps
-    if groups is None:
-        if layout == "wide" and len(feature_columns) >= 2:
-            groups = [("value", list(feature_columns))]  # asked for: the columns in file order are the steps
-        else:
-            return Detected("table", None)
-    spec = SeriesSpec("wide", tuple(g for g, _ in groups), columns=tuple(tuple(steps) for _, steps in groups))
-    return Detected("wide", spec)
-
-
-def looks_like_series(frame: pd.DataFrame, columns: list[str], sample_rows: int = 2000) -> bool:
-    """Whether numbered columns of one prefix are time steps rather than numbered features: some rows end
-    early (trailing empty cells), or the columns share one scale and neighbours move together."""
-    part = frame[columns].iloc[:sample_rows]
-    try:
-        values = part.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        return False
-    finite = np.isfinite(values)
-    if not finite.any():
-        return False
-    ends = finite.shape[1] - np.argmax(finite[:, ::-1], axis=1)
-    trailing = (~finite.any(axis=1)) | (finite.sum(axis=1) == ends)
-    if (ends < finite.shape[1]).any() and trailing.all():
-        return True  # rows that simply stop: series of unequal length
-    with np.errstate(all="ignore"):
-        row_mean, row_std = np.nanmean(values, axis=1), np.nanstd(values, axis=1)
-        if np.nanmedian(np.abs(row_mean)) < 0.05 and np.nanmedian(np.abs(row_std - 1.0)) < 0.05:
-            return True  # each row z-normalised on its own, as archives keep series
-        spread = np.nanstd(values, axis=0)
-        if not np.all(np.isfinite(spread)) or spread.min() <= 0 or spread.max() / spread.min() > 50:
-            return False
-        a, b = values[:, :-1], values[:, 1:]
-        ok = np.isfinite(a) & np.isfinite(b)
-        a = np.where(ok, a - np.nanmean(np.where(ok, a, np.nan), axis=0), 0)
-        b = np.where(ok, b - np.nanmean(np.where(ok, b, np.nan), axis=0), 0)
-        corr = (a * b).sum(axis=0) / np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
-    return bool(np.nanmedian(corr) > 0.5)
-
-
-# ---- reading series -----------------------------------------------------------------------------------------
 
 
 def resample(values: np.ndarray, length: int) -> np.ndarray:
@@ -529,5 +311,5 @@ def common_length(lengths: np.ndarray, asked: int = 0) -> int:
     return length
 
 
-__all__ = ["LAYOUTS", "SeriesSpec", "SeriesRows", "Detected", "detect_layout", "wide_channels", "long_candidates",
-           "read_series", "read_wide", "read_long", "looks_like_series", "resample", "to_own_steps", "common_length"]
+__all__ = ["SeriesSpec", "SeriesRows", "read_series", "read_wide", "read_long", "resample", "to_own_steps",
+           "common_length"]

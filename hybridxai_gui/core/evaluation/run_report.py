@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import render
+from ..errors import render
 
 
 @dataclass
@@ -103,8 +103,8 @@ def build_report(trained, *, evaluation=None, evaluation_source: str = "", prepa
     import numpy as np
 
     from .calibration import reliability
-    from .checkpoint import library_versions
-    from .evaluation import precision_recall, threshold_metrics
+    from ..model_files.checkpoint import library_versions
+    from .metrics import precision_recall, threshold_metrics
 
     model_file = trained.source or ""
     sha = file_sha256(model_file) if model_file and Path(model_file).is_file() else ""

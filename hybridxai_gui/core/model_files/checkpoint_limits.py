@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CheckpointError, HybridXAIError
+from ..errors import CheckpointError, HybridXAIError
 from .model_file import ModelFile, TensorRef, _refuse
 
 
@@ -158,7 +158,7 @@ def check_tensors(model_file: ModelFile, tensors: list[tuple[tuple, TensorRef]],
 
 def check_model_config(values: Any, name: str):
     """ModelConfig from a file's dict, each setting of MODEL_LIMITS checked for kind and range first."""
-    from .config import ModelConfig, config_from_dict
+    from ..config import ModelConfig, config_from_dict
 
     if not isinstance(values, dict):
         raise _inconsistent(name, "its model settings are missing")
@@ -193,7 +193,7 @@ def expected_state(config, name: str, limits: ContentLimits = CONTENT_LIMITS) ->
     allocated); refuse more parameters than allowed."""
     import torch
 
-    from .model import build_model
+    from ..model.network import build_model
 
     with torch.device("meta"):
         model = build_model(config)

@@ -4,7 +4,7 @@ One split says little on a small table: wine scored 0.875 on one split and 1.000
 file. Here the table is read and checked once (`data.read_rows`), then every fold gets its own PreparedData
 (`data.assemble`: missing values filled and the scaler fitted on that fold's training rows only) and its own
 network, trained by the same `training.train` as a single run, with a validation share of the fold's training
-rows choosing the epoch. The held-out fold is only scored. Baselines (core.baselines) are fitted on the same
+rows choosing the epoch. The held-out fold is only scored. Baselines (core.evaluation.baselines) are fitted on the same
 fold. A separate test file, if given, is never used to choose anything: each fold's model is only scored on it.
 
 `cross_validate(request, cv, control)` is a generator: it yields FoldStarted, FoldProgress and (as each fold
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import data_for_training, held_out_note
-from .errors import HybridXAIError, HybridXAIWarning, setting
+from ..config import data_for_training, held_out_note
+from ..errors import HybridXAIError, HybridXAIWarning, setting
 
 SCHEMES = ("kfold", "split")  # k-fold (repeated R times), or R random stratified train/test splits
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "ece")
@@ -168,7 +168,7 @@ class CrossValidationResult:
 def fold_metrics(evaluation) -> dict[str, float]:
     """The per-fold numbers of an EvaluationResult."""
     from .calibration import reliability
-    from .evaluation import threshold_metrics
+    from .metrics import threshold_metrics
 
     report = evaluation.report.get("macro avg", {})
     finite = np.isfinite(evaluation.proba).all()
@@ -184,7 +184,7 @@ def fold_metrics(evaluation) -> dict[str, float]:
 
 def fold_splits(table, cv: CrossValidationConfig, seed: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """(repeat, fold, training positions, held-out positions) into the table's rows, stratified by class."""
-    from .data import stratified_split
+    from ..data.prepare import stratified_split
 
     everything = np.arange(len(table))
     if cv.scheme == "split":
@@ -218,9 +218,10 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     scored by each fold's model.
     """
     from . import baselines as base
-    from .data import assemble, index_series, read_rows, read_test_rows
-    from .evaluation import evaluate
-    from .training import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, train
+    from ..data.tables import index_series, read_rows, read_test_rows
+    from ..data.prepare import assemble
+    from .metrics import evaluate
+    from ..training.loop import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, train
 
     cv.validate()
     request.training.validate()
@@ -242,7 +243,7 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     seed = request.training.seed
     test_name = None
     if request.test is not None:
-        from .data import frame_source
+        from ..data.tables import frame_source
 
         test_name = (test_rows[3].name if table.spec is None else
                      frame_source(request.test).name if hasattr(request.test, "columns") else str(request.test))

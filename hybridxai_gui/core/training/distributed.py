@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .errors import HybridXAIError
+from ..errors import HybridXAIError
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 # The storage types torch writes (module torch), as numpy dtypes without byte order.
 STORAGE_DTYPES = {

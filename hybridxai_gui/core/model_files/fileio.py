@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import HybridXAIError
+from ..errors import HybridXAIError
 
 STALE_SECONDS = 3600  # a temporary file this old is stale whoever wrote it
 _RECLEAN_SECONDS = 60  # a folder is looked through for stale temporary files at most this often

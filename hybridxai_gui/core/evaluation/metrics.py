@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .trained import TrainedModel
+from ..model.trained import TrainedModel
 
 
 @dataclass

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import TrainConfig
+from ..config import TrainConfig
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import HybridXAIError, HybridXAIWarning, setting
+from ..errors import HybridXAIError, HybridXAIWarning, setting
 
 # pyarrow's reader is multi-threaded and several times faster; it is optional, never a dependency.
 _ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"

@@ -22,14 +22,14 @@ import numpy as np
 import torch
 
 from .checkpoint_limits import check_model_file
-from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, config_from_dict
-from .data import Scaler
-from .errors import CheckpointError, HybridXAIError
+from ..config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, config_from_dict
+from ..data.prepare import Scaler
+from ..errors import CheckpointError, HybridXAIError
 from .fileio import atomic_write_stream
-from .model import build_model
+from ..model.network import build_model
 from .model_file import read_model_file
-from .series import SeriesSpec
-from .trained import TrainedModel
+from ..data.series import SeriesSpec
+from ..model.trained import TrainedModel
 
 FORMAT_NAME = "hybridxai-checkpoint"
 FORMAT_VERSION = 1
@@ -41,7 +41,7 @@ def library_versions() -> dict[str, str]:
     versions = {"python": sys.version.split()[0], "torch": str(torch.__version__), "numpy": str(np.__version__),
                 "platform": platform.platform()}
     try:
-        from .. import __version__
+        from ... import __version__
 
         versions["hybridxai"] = __version__
     except ImportError:  # pragma: no cover

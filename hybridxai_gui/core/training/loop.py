@@ -26,14 +26,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .trained import TrainedModel
+from ..model.trained import TrainedModel
 from . import distributed
-from .config import ModelConfig, RuntimeConfig, TrainConfig, resolve_ensemble
+from ..config import ModelConfig, RuntimeConfig, TrainConfig, resolve_ensemble
 from .distributed import SINGLE, World
-from .data import PreparedData, looks_row_normalised
-from .errors import HybridXAIError, setting
-from .model import HybridCNNLSTMAttention
-from .training_policies import BestEpoch, EarlyStopping, LearningRateSchedule, make_criterion, noise_level
+from ..data.prepare import PreparedData, looks_row_normalised
+from ..errors import HybridXAIError, setting
+from ..model.network import HybridCNNLSTMAttention
+from .policies import BestEpoch, EarlyStopping, LearningRateSchedule, make_criterion, noise_level
 
 EVAL_BATCH = 512
 # The test rows (only reported, never used to choose) are scored at most this many times per run, and at its
@@ -179,7 +179,7 @@ def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConf
           ) -> Iterator[BatchProgress | EpochMetrics | TrainingFinished]:
     """Train a model on `data`, yielding progress; the last item is TrainingFinished.
 
-    world: this process's place among distributed workers (core.distributed; every worker runs this same
+    world: this process's place among distributed workers (core.training.distributed; every worker runs this same
     call on the same data and yields the same metrics)."""
     runtime = runtime or RuntimeConfig()
     train_config.validate()
@@ -239,7 +239,7 @@ def _members(model_config: ModelConfig, seed: int) -> nn.Module:
     if model_config.ensemble == 1:
         torch.manual_seed(seed)
         return HybridCNNLSTMAttention(model_config)
-    from .model import EnsembleNet
+    from ..model.network import EnsembleNet
 
     network = EnsembleNet(model_config)
     for k, member in enumerate(network.members):
@@ -406,7 +406,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
         message = f"{message[:-1]}; {kept}."
 
     if world.distributed:  # the plain network (BatchNorm1d) with the trained weights
-        from .model import build_model
+        from ..model.network import build_model
 
         plain = build_model(model_config)
         plain.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
@@ -428,7 +428,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
 
 def calibrate_temperature(trained: TrainedModel, data: PreparedData) -> str:
     """Fit the model's temperature on the validation rows (never the test rows); a sentence saying what was done."""
-    from .calibration import expected_calibration_error, fit_temperature
+    from ..evaluation.calibration import expected_calibration_error, fit_temperature
 
     if len(data.y_val) == 0:
         return "No temperature was fitted: there are no validation rows to fit it on (set a validation share above 0)."

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .csvio import Source
-from .series import Detected, read_series
+from .series import read_series
+from .layout import Detected
 
 MAX_CLASSES = 12  # more distinct labels than this: the plot shows the most frequent ones
 MAX_FEATURES = 12  # tables: the first this many features get a panel

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
-from .data import Scaler, frame_to_features
-from .errors import HybridXAIError, setting
-from .model import HybridCNNLSTMAttention
-from .series import SeriesSpec
+from ..config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
+from ..data.tables import frame_to_features
+from ..data.prepare import Scaler
+from ..errors import HybridXAIError, setting
+from .network import HybridCNNLSTMAttention
+from ..data.series import SeriesSpec
 
 PREDICT_BATCH = 4096
 
@@ -44,7 +45,7 @@ class TrainedModel:
     runtime_config: RuntimeConfig = field(default_factory=RuntimeConfig)  # where it was trained
     series: SeriesSpec | None = None  # how the rows hold series (None: a table, one input per column)
     # Probabilities are softmax(logits / temperature): 1.0 leaves them as trained; a temperature fitted on the
-    # validation rows (core.calibration.fit_temperature) makes them honest. Predictions never change with it.
+    # validation rows (core.evaluation.calibration.fit_temperature) makes them honest. Predictions never change with it.
     temperature: float = 1.0
 
     @property
@@ -67,7 +68,7 @@ class TrainedModel:
                   notes: list[str] | None = None) -> ModelRows:
         """The model's rows of a table (scaled), which rows they are, and for series their ids and own lengths;
         with `label` also each row's label value (one per series). `notes` gets a line when gaps were filled."""
-        from .data import frame_source
+        from ..data.tables import frame_source
 
         policy = missing or "error"
         if self.series is None:
@@ -75,7 +76,7 @@ class TrainedModel:
                                           fill_values=self.fill_values, return_rows=True, notes=notes)
             labels = None if label is None else df[label].iloc[rows].tolist()
             return ModelRows(self.scaler.transform(raw), rows, len(df), rows.tolist(), None, rows, labels)
-        from .series import read_series
+        from ..data.series import read_series
 
         src = frame_source(df, source)
         series = read_series(df, self.series, src, "error" if policy == "error" else policy, label)

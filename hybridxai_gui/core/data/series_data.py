@@ -15,15 +15,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .config import DataConfig
+from ..config import DataConfig
 from .csvio import Source, format_names
-from .errors import HybridXAIError, setting
+from ..errors import HybridXAIError, setting
 from .series import SeriesSpec, read_series
 
 
 def channel_scaler(X: np.ndarray, n_channels: int):
     """Per-channel z-score statistics of flat channel-major rows, as a Scaler over every input."""
-    from .data import Scaler
+    from .prepare import Scaler
 
     N, F = X.shape
     T = F // n_channels
@@ -51,7 +51,7 @@ class SeriesSource(Source):
 
 def _labels(values: list, label: str, src: Source, first_rows: np.ndarray):
     """Codes and names of one label per series (read as training reads labels: 2.0 is class '2')."""
-    from .data import _encode_labels
+    from .tables import _encode_labels
 
     return _encode_labels(pd.Series(values), label, SeriesSource.of(src, first_rows))
 
@@ -59,8 +59,8 @@ def _labels(values: list, label: str, src: Source, first_rows: np.ndarray):
 def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, config: DataConfig, seed: int,
                    src: Source, notes: list[str]):
     """PreparedData for the series of `df` (and of a separate test table) in `spec`'s layout."""
-    from .data import (PreparedData, _known_classes, _load, _sorted_classes, _stratified_split, _transform_into,
-                       looks_row_normalised, validation_split)
+    from .tables import _known_classes, _load, _sorted_classes
+    from .prepare import PreparedData, _stratified_split, _transform_into, looks_row_normalised, validation_split
 
     missing = config.missing
     rows = read_series(df, replace(spec, length=config.series_length), src, missing, label_column)
@@ -127,7 +127,7 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
     digest.update(memoryview(y_train).cast("B"))
     digest.update(repr(spec.to_dict()).encode())
 
-    from .data import Scaler
+    from .prepare import Scaler
 
     if config.scaling == "none" or (config.scaling == "auto" and C == 1 and looks_row_normalised(X_train)):
         scaler = Scaler(np.zeros(F), np.ones(F))
@@ -154,7 +154,7 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
 def series_classes(values: list, label: str, class_names: list[str], src: Source, first_rows) -> np.ndarray:
     """One label value per series as indices into a model's class names (read as training read labels); an
     empty or unseen label is an error naming the series' first line."""
-    from .data import _known_classes
+    from .tables import _known_classes
 
     where = SeriesSource.of(src, first_rows)
     codes, names = _labels(values, label, src, np.asarray(first_rows))

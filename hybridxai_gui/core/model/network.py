@@ -19,7 +19,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from .config import ModelConfig
+from ..config import ModelConfig
 
 MIN_POOLED_LENGTH = 2
 
