@@ -73,6 +73,46 @@ def test_the_loop_uses_class_weights(imbalanced, monkeypatch):
     assert not all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
+def test_the_batch_loss_is_the_weighted_mean_by_hand():
+    """Two rows, classes 0 and 1, weights 2/3 and 2 (three rows of class 0 to one of class 1), no smoothing: the
+    loss is (w0 * CE_0 + w1 * CE_1) / (w0 + w1), each CE = -log softmax(logits)[y] computed here by hand."""
+    loss = make_criterion(TrainConfig(class_weights=True, label_smoothing=0.0), np.array([0, 0, 0, 1]), 2, "cpu")
+    logits = torch.tensor([[2.0, 0.0], [0.5, 1.5]])
+    y = torch.tensor([0, 1])
+    ce0 = -(2.0 - np.log(np.exp(2.0) + np.exp(0.0)))
+    ce1 = -(1.5 - np.log(np.exp(0.5) + np.exp(1.5)))
+    w0, w1 = 4 / 6, 2.0
+    expected = (w0 * ce0 + w1 * ce1) / (w0 + w1)
+    assert float(loss(logits, y)) == pytest.approx(expected, rel=1e-6)
+    # a worker's share: its rows over the global batch's weight, times the workers (DDP averages their gradients)
+    share = loss(logits[:1], y[:1], total=w0 + w1, workers=2)
+    assert float(share) == pytest.approx(2 * w0 * ce0 / (w0 + w1), rel=1e-6)
+    # without class weights: the plain mean, with label smoothing as configured
+    plain = make_criterion(TrainConfig(label_smoothing=0.1), np.array([0, 1]), 2, "cpu")
+    assert float(plain(logits, y)) == pytest.approx(float(nn.CrossEntropyLoss(label_smoothing=0.1)(logits, y)),
+                                                  rel=1e-6)
+
+
+def test_the_loop_trains_on_the_batch_loss_it_is_given(imbalanced, monkeypatch):
+    """The loss the loop minimises is the tested unit: every training step calls it (a loop that built its own
+    loss beside make_criterion would make no call)."""
+    from hybridxai_gui.core.training.policies import BatchLoss
+
+    calls = []
+    real = BatchLoss.__call__
+
+    def spy(self, logits, y, total=None, workers=1):
+        out = real(self, logits, y, total, workers)
+        calls.append((self.weight is not None, len(y), float(out)))
+        return out
+
+    monkeypatch.setattr(BatchLoss, "__call__", spy)
+    result = fit(imbalanced, TINY, TrainConfig(epochs=1, class_weights=True, augment="off", batch_size=32))
+    steps = training.batches_per_epoch(len(imbalanced.y_train), 32)
+    assert len(calls) == steps and all(weighted for weighted, _, _ in calls)
+    assert result.history[0].train_loss > 0
+
+
 # ---- learning-rate schedules --------------------------------------------------------------------------
 
 

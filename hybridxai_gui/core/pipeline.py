@@ -23,20 +23,18 @@ from .data.tables import frame_source, guess_label_column, labels_of, read_table
 from .data.prepare import PreparedData, prepare_data
 from .data.table_checks import ColumnFindings  # noqa: F401 (for the Data tab)
 from .errors import HybridXAIError
+from .training.events import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, TrainResult  # noqa: F401
 
 CLASS_CHART_LIMIT = 50  # the class chart shows at most this many bars
 
-# What the front ends need from training, re-exported here so that they import the pipeline alone; loaded on
-# first use, so that opening a table does not import torch.
-_FROM_TRAINING = ("TrainControl", "EpochMetrics", "BatchProgress", "TrainResult", "available_devices")
 
 
-def __getattr__(name: str):
-    if name in _FROM_TRAINING:
-        from .training import loop as training
+def available_devices() -> list[tuple[str, str]]:
+    """(device id, label) for every device this machine can train on (core.training.loop; loaded on use, so that
+    opening a table does not import torch)."""
+    from .training.loop import available_devices as devices
 
-        return getattr(training, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return devices()
 
 
 def launched_world():

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -33,91 +32,14 @@ from .distributed import SINGLE, World
 from ..data.prepare import PreparedData, looks_row_normalised
 from ..errors import HybridXAIError, setting
 from ..model.network import HybridCNNLSTMAttention
-from .policies import BestEpoch, EarlyStopping, LearningRateSchedule, make_criterion, noise_level
+from .events import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, TrainResult
+from .policies import BatchLoss, BestEpoch, EarlyStopping, LearningRateSchedule, make_criterion, noise_level
 
 EVAL_BATCH = 512
 # The test rows (only reported, never used to choose) are scored at most this many times per run, and at its
 # last epoch: scoring 100 test series of 1,460 steps every one of 500 epochs took a quarter of an ACSF1 run.
 TEST_SCORES = 100  # rows per scoring pass: at 150 features 2048 was 1.4-1.6x slower per row (cache)
 BACKGROUND_ROWS = 100  # training rows kept in the checkpoint as SHAP's default background
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    epoch: int  # 1-based
-    epochs: int
-    batch: int  # 1-based, batches done in this epoch
-    batches: int
-    elapsed: float  # seconds since training started
-
-
-@dataclass(frozen=True)
-class EpochMetrics:
-    epoch: int  # 1-based
-    epochs: int
-    train_loss: float
-    train_acc: float
-    val_loss: float | None
-    val_acc: float | None
-    test_loss: float | None
-    test_acc: float | None
-    lr: float
-    seconds: float  # wall time of this epoch
-    best_epoch: int  # best epoch so far by validation, 1-based; 0 without validation rows
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class TrainResult:
-    trained: TrainedModel
-    history: list[EpochMetrics]
-    best_epoch: int
-    reason: str  # completed, early_stopping, stopped, diverged
-    message: str
-    seconds: float
-    optimizer_state: dict | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class TrainingFinished:
-    result: TrainResult
-
-
-class TrainControl:
-    """Thread-safe stop / pause flags that the training loop checks between batches."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()  # a paused loop must wake up to notice the stop
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_if_paused(self) -> None:
-        while not self._running.wait(0.1):
-            pass
-
-    def sleep(self, seconds: float) -> bool:
-        """Wait up to `seconds`, returning early once stopped; True if stopped."""
-        return self._stop.wait(seconds)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -248,11 +170,85 @@ def _members(model_config: ModelConfig, seed: int) -> nn.Module:
     return network
 
 
+@dataclass
+class _Run:
+    """One training run's working parts, set up once (`_setup`) and used by the loop's units: the network (and
+    its distributed wrapper `net`), optimiser, loss, schedule, per-member generators, the splits on the device."""
+
+    config: TrainConfig
+    runtime: RuntimeConfig
+    world: World
+    control: TrainControl
+    device: torch.device
+    members: int
+    model: nn.Module
+    net: nn.Module
+    optimizer: torch.optim.Optimizer
+    grad_scaler: torch.amp.GradScaler
+    loss: BatchLoss
+    schedule: LearningRateSchedule
+    generators: list[torch.Generator]
+    noise_std: torch.Tensor | None
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor | None
+    y_val: torch.Tensor | None
+    X_test: torch.Tensor | None
+    y_test: torch.Tensor | None
+    epochs: int
+    batches: int
+    test_every: int
+    started: float
+    lr: float = 0.0
+
+
+@dataclass
+class _EpochTotals:
+    """The epoch's running batch metrics, as the seed script reported them (re-scoring the whole training set cost
+    ~24 % of an epoch at 10,000 x 150): summed loss, rows right, rows seen, batches whose loss was not finite."""
+
+    loss_sum: float
+    correct: float
+    seen: float
+    nonfinite: float
+
+
 def _train_loop(data, model_config, config, runtime, control, device, progress_every, world=SINGLE):
-    """One network, or an ensemble's members in lockstep: member k draws its own shuffles and noise from its own
-    generator (seed + k) and is initialised from seed + k, so it trains as a single network of that seed would
-    (one optimiser step of every member per batch); the metrics are the ensemble's (averaged logits)."""
-    started = time.perf_counter()
+    """Epochs until the plan, a stop, early stopping or divergence; then the model is finished. One network, or an
+    ensemble's members in lockstep: member k draws its shuffles and noise from its own generator (seed + k) and is
+    initialised from seed + k, so it trains as a single network of that seed would (one optimiser step of every
+    member per batch); the metrics are the ensemble's (averaged logits)."""
+    run = _setup(data, model_config, config, runtime, control, device, world)
+    best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
+    history: list[EpochMetrics] = []
+    reason, message = "completed", ""
+    for epoch in range(1, run.epochs + 1):
+        epoch_start = time.perf_counter()
+        totals = yield from _run_epoch(run, epoch, progress_every)
+        reason, message = _epoch_ended(run, epoch, totals)
+        if reason != "completed":
+            break
+        metrics, improved = _score_epoch(run, epoch, totals, best, time.perf_counter() - epoch_start)
+        if not math.isfinite(metrics.train_loss):
+            reason = "diverged"
+            message = (f"Training stopped at epoch {epoch}: the model's outputs became NaN or infinite. "
+                       "The best weights so far are kept; try a lower learning rate.")
+            break
+        history.append(metrics)
+        yield metrics
+        if control.stopped:
+            reason, message = "stopped", f"Training stopped by the user after epoch {epoch}."
+            break
+        if stopping.should_stop(improved):
+            watched = "validation" if run.X_val is not None else "training-batch"
+            reason, message = "early_stopping", (f"Early stopping after epoch {epoch}: no {watched} improvement "
+                                                 f"for {config.early_stopping} epochs.")
+            break
+    yield TrainingFinished(_finish(run, data, model_config, history, best, reason, message))
+
+
+def _setup(data, model_config, config, runtime, control, device, world) -> _Run:
+    """The network, optimiser, loss and schedule, and the splits on the training device."""
     members = model_config.ensemble
     # Shuffles and noise come from seeded generators on the training device: on the CPU the same stream as
     # ever; every distributed worker draws the same global batches and keeps its own rows of them.
@@ -269,131 +265,155 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
 
         net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
     X_train, y_train = _tensor(data.X_train, torch.float32, device), _tensor(data.y_train, torch.long, device)
-    X_val, y_val = _tensor(data.X_val, torch.float32, device), _tensor(data.y_val, torch.long, device)
-    X_test, y_test = _tensor(data.X_test, torch.float32, device), _tensor(data.y_test, torch.long, device)
     if X_train is None:
         raise HybridXAIError("No training rows are left after the split: add rows or lower the test/validation share.")
     n = len(X_train)
-
-    criterion = make_criterion(config, data.y_train, model_config.n_classes, device)
-    summed = nn.CrossEntropyLoss(weight=criterion.weight, label_smoothing=criterion.label_smoothing,
-                                 reduction="sum")
     opt_cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     # foreach: the update runs as a few fused C++ calls instead of a Python loop over parameters,
     # ~30% faster per step here and shorter GIL holds for the GUI thread beside it.
     optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
-    scaler = torch.amp.GradScaler(device.type, enabled=runtime.precision == "fp16")
     epochs, batches = planned_epochs(config, n), batches_per_epoch(n, config.batch_size)
-    test_every = max(1, math.ceil(epochs / TEST_SCORES))
-    schedule = LearningRateSchedule(optimizer, config, epochs, batches)
-    noise_std = noise_level(config, X_train, rows_are_series(data))
-    best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
-    history: list[EpochMetrics] = []
-    reason, message = "completed", ""
+    return _Run(
+        config=config, runtime=runtime, world=world, control=control, device=device, members=members, model=model,
+        net=net, optimizer=optimizer, grad_scaler=torch.amp.GradScaler(device.type, enabled=runtime.precision == "fp16"),
+        loss=make_criterion(config, data.y_train, model_config.n_classes, device),
+        schedule=LearningRateSchedule(optimizer, config, epochs, batches), generators=generators,
+        noise_std=noise_level(config, X_train, rows_are_series(data)), X_train=X_train, y_train=y_train,
+        X_val=_tensor(data.X_val, torch.float32, device), y_val=_tensor(data.y_val, torch.long, device),
+        X_test=_tensor(data.X_test, torch.float32, device), y_test=_tensor(data.y_test, torch.long, device),
+        epochs=epochs, batches=batches, test_every=max(1, math.ceil(epochs / TEST_SCORES)),
+        started=time.perf_counter(), lr=config.lr)
+
+
+def _run_epoch(run: _Run, epoch: int, progress_every: float):
+    """One pass over the training rows in batches (yields BatchProgress now and then); returns the epoch's totals,
+    added over the distributed workers."""
+    run.net.train()
+    n, size = len(run.X_train), run.config.batch_size
+    orders = [torch.randperm(n, generator=g, device=run.device) for g in run.generators]
+    sums = torch.zeros(4, dtype=torch.float64, device=run.device)  # loss sum, correct, rows, non-finite losses
     last_progress = 0.0
-    lr = config.lr
+    for b in range(run.batches):
+        run.control.wait_if_paused()
+        if run.control.stopped:
+            break
+        if len(orders[0][b * size:(b + 1) * size]) < 2 and n >= 2:
+            continue
+        logits, yb, loss = _step(run, [order[b * size:(b + 1) * size] for order in orders])
+        with torch.no_grad():  # accumulated on the device: no host synchronisation per batch
+            detached = logits.detach().float()
+            sums[0] += nn.functional.cross_entropy(detached, yb, reduction="sum").double()
+            sums[1] += (detached.argmax(1) == yb).sum()
+            sums[2] += len(yb)
+            sums[3] += (~torch.isfinite(loss.detach())).sum()
+        now = time.perf_counter()
+        if now - last_progress >= progress_every:
+            last_progress = now
+            yield BatchProgress(epoch, run.epochs, b + 1, run.batches, now - run.started)
+    return _EpochTotals(*distributed.all_sum(sums, run.world).tolist())  # once per epoch
 
-    for epoch in range(1, epochs + 1):
-        epoch_start = time.perf_counter()
-        net.train()
-        orders = [torch.randperm(n, generator=g, device=device) for g in generators]
-        sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss sum, correct, rows, non-finite losses
-        for b in range(batches):
-            control.wait_if_paused()
-            if control.stopped:
-                break
-            if len(orders[0][b * config.batch_size:(b + 1) * config.batch_size]) < 2 and n >= 2:
-                continue
-            xs, ys, totals = [], [], []
-            for order, g in zip(orders, generators):
-                idx = order[b * config.batch_size:(b + 1) * config.batch_size]
-                xb, yb = X_train[idx], y_train[idx]
-                if noise_std is not None:
-                    xb = _augment(xb, noise_std, g)  # drawn for the whole global batch
-                # The loss of the global batch: this worker's rows' sum over the batch's total weight (scaled by
-                # the workers, whose gradients DDP averages).
-                totals.append(criterion.weight[yb].sum() if criterion.weight is not None else float(len(yb)))
-                if world.distributed:
-                    mine = distributed.shard(torch.arange(len(idx), device=device), world)
-                    xb, yb = xb[mine], yb[mine]
-                xs.append(xb)
-                ys.append(yb)
-            optimizer.zero_grad(set_to_none=True)
-            with _autocast(device, runtime.precision):
-                if members == 1:
-                    logits, _ = net(xs[0])
-                    yb = ys[0]
-                    loss = summed(logits.float(), yb) * (world.size / totals[0])
-                else:  # each member on its own batch; the members' losses add (their gradients do not meet)
-                    outputs, _ = net(torch.stack(xs))  # (members, B, C)
-                    loss = sum(summed(out.float(), y) * (world.size / t) for out, y, t in zip(outputs, ys, totals))
-                    logits, yb = outputs.reshape(-1, outputs.shape[-1]), torch.cat(ys)
-            scaler.scale(loss).backward()
-            lr = optimizer.param_groups[0]["lr"]  # the rate this step used (reported per epoch)
-            scaler.step(optimizer)
-            scaler.update()
-            schedule.after_batch()
-            with torch.no_grad():  # accumulated on the device: no host synchronisation per batch
-                detached = logits.detach().float()
-                sums[0] += nn.functional.cross_entropy(detached, yb, reduction="sum").double()
-                sums[1] += (detached.argmax(1) == yb).sum()
-                sums[2] += len(yb)
-                sums[3] += (~torch.isfinite(loss.detach())).sum()
-            now = time.perf_counter()
-            if now - last_progress >= progress_every:
-                last_progress = now
-                yield BatchProgress(epoch, epochs, b + 1, batches, now - started)
-        loss_sum, correct, seen, nonfinite = distributed.all_sum(sums, world).tolist()  # once per epoch
-        if nonfinite:
-            reason = "diverged"
-            message = (f"Training stopped at epoch {epoch}: the loss became NaN or infinite. "
-                       "The best weights so far are kept; try a lower learning rate.")
-            break
-        if control.stopped and seen == 0:
-            reason, message = "stopped", f"Training stopped by the user during epoch {epoch}."
-            break
 
-        # The epoch's running batch metrics, as the seed script reported them: re-scoring the whole
-        # training set cost ~24% of an epoch at 10,000 x 150 (benchmarks/README.md).
-        train_loss, train_acc = loss_sum / max(1, seen), correct / max(1, seen)
-        val_loss = val_acc = test_loss = test_acc = None
-        if X_val is not None:
-            val_loss, val_acc = score_sharded(model, X_val, y_val, world)
-        if X_test is not None and (epoch % test_every == 0 or epoch == epochs):
-            test_loss, test_acc = score_sharded(model, X_test, y_test, world)
-        schedule.after_epoch(val_loss, train_loss)
-        if not math.isfinite(train_loss):
-            reason = "diverged"
-            message = (f"Training stopped at epoch {epoch}: the model's outputs became NaN or infinite. "
-                       "The best weights so far are kept; try a lower learning rate.")
-            break
-        improved = (best.offer(epoch, val_acc, val_loss, model) if X_val is not None
-                    else best.offer(epoch, train_acc, train_loss, model))
-        metrics = EpochMetrics(epoch, epochs, train_loss, train_acc, val_loss, val_acc, test_loss, test_acc,
-                               lr, time.perf_counter() - epoch_start, best.epoch if X_val is not None else 0)
-        history.append(metrics)
-        yield metrics
+def _step(run: _Run, indices: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One optimiser step of every member on its own batch (`indices`: each member's rows of the global batch);
+    returns the logits and labels of the rows this worker trained on, and the loss."""
+    xs, ys, totals = [], [], []
+    for idx, g in zip(indices, run.generators):
+        xb, yb = run.X_train[idx], run.y_train[idx]
+        if run.noise_std is not None:
+            xb = _augment(xb, run.noise_std, g)  # drawn for the whole global batch
+        totals.append(run.loss.total_weight(yb))  # of the global batch: the loss is this worker's share of it
+        if run.world.distributed:
+            mine = distributed.shard(torch.arange(len(idx), device=run.device), run.world)
+            xb, yb = xb[mine], yb[mine]
+        xs.append(xb)
+        ys.append(yb)
+    run.optimizer.zero_grad(set_to_none=True)
+    with _autocast(run.device, run.runtime.precision):
+        if run.members == 1:
+            logits, _ = run.net(xs[0])  # (B, C)
+            yb = ys[0]
+            loss = run.loss(logits, yb, totals[0], run.world.size)
+        else:  # each member on its own batch; the members' losses add (their gradients do not meet)
+            outputs, _ = run.net(torch.stack(xs))  # (members, B, C)
+            loss = sum(run.loss(out, y, t, run.world.size) for out, y, t in zip(outputs, ys, totals))
+            logits, yb = outputs.reshape(-1, outputs.shape[-1]), torch.cat(ys)
+    run.grad_scaler.scale(loss).backward()
+    run.lr = run.optimizer.param_groups[0]["lr"]  # the rate this step used (reported per epoch)
+    run.grad_scaler.step(run.optimizer)
+    run.grad_scaler.update()
+    run.schedule.after_batch()
+    return logits, yb, loss
 
-        if control.stopped:
-            reason, message = "stopped", f"Training stopped by the user after epoch {epoch}."
-            break
-        if stopping.should_stop(improved):
-            reason = "early_stopping"
-            watched = "validation" if X_val is not None else "training-batch"
-            message = (f"Early stopping after epoch {epoch}: no {watched} improvement for "
-                       f"{config.early_stopping} epochs.")
-            break
 
+def _epoch_ended(run: _Run, epoch: int, totals: _EpochTotals) -> tuple[str, str]:
+    """("completed", "") to go on, or why the run ends now: a non-finite loss, or a stop before any batch ran."""
+    if totals.nonfinite:
+        return "diverged", (f"Training stopped at epoch {epoch}: the loss became NaN or infinite. "
+                            "The best weights so far are kept; try a lower learning rate.")
+    if run.control.stopped and totals.seen == 0:
+        return "stopped", f"Training stopped by the user during epoch {epoch}."
+    return "completed", ""
+
+
+def _score_epoch(run: _Run, epoch: int, totals: _EpochTotals, best: BestEpoch,
+                 seconds: float) -> tuple[EpochMetrics, bool]:
+    """The epoch's metrics (validation every epoch, test rows at most TEST_SCORES times and at the last epoch),
+    the schedule's end-of-epoch step, and whether this is the best epoch so far."""
+    train_loss, train_acc = totals.loss_sum / max(1, totals.seen), totals.correct / max(1, totals.seen)
+    val_loss = val_acc = test_loss = test_acc = None
+    if run.X_val is not None:
+        val_loss, val_acc = score_sharded(run.model, run.X_val, run.y_val, run.world)
+    if run.X_test is not None and (epoch % run.test_every == 0 or epoch == run.epochs):
+        test_loss, test_acc = score_sharded(run.model, run.X_test, run.y_test, run.world)
+    run.schedule.after_epoch(val_loss, train_loss)
+    improved = False
+    if math.isfinite(train_loss):
+        improved = (best.offer(epoch, val_acc, val_loss, run.model) if run.X_val is not None
+                    else best.offer(epoch, train_acc, train_loss, run.model))
+    metrics = EpochMetrics(epoch, run.epochs, train_loss, train_acc, val_loss, val_acc, test_loss, test_acc, run.lr,
+                           seconds, best.epoch if run.X_val is not None else 0)
+    return metrics, improved
+
+
+def _finish(run: _Run, data, model_config, history, best: BestEpoch, reason: str, message: str) -> TrainResult:
+    """The weights to keep (the best validation epoch when asked and there are validation rows; a diverged run's
+    last finite epoch), the sentence that says so, and the TrainedModel (calibrated when asked)."""
+    has_val = run.X_val is not None
+    config = run.config
     # "Keep the best epoch" watches validation rows; without any, the training batches' best epoch is noise under
     # augmentation, so the last epoch is kept (a diverged run still falls back to its last finite epoch).
-    if best.state is not None and ((config.restore_best and X_val is not None) or reason == "diverged"):
-        model.load_state_dict(best.state)
+    if best.state is not None and ((config.restore_best and has_val) or reason == "diverged"):
+        run.model.load_state_dict(best.state)
     elif best.state is None and reason == "diverged":
         raise HybridXAIError(message.replace("The best weights so far are kept; ",
                                              "No epoch gave finite outputs, so there is no model to keep; "))
     # 0: stopped before the first epoch ended, or no validation rows to say which epoch was best
-    best_epoch = best.epoch if best.state is not None and X_val is not None else 0
-    if X_val is not None:
+    best_epoch = best.epoch if best.state is not None and has_val else 0
+    message = _kept_message(config, has_val, best_epoch, reason, message, len(history))
+    model = run.model
+    if run.world.distributed:  # the plain network (BatchNorm1d) with the trained weights
+        from ..model.network import build_model
+
+        model = build_model(model_config)
+        model.load_state_dict({k: v.detach().cpu() for k, v in run.model.state_dict().items()})
+    model = model.to("cpu").eval()
+    trained = TrainedModel(
+        model=model, model_config=model_config, train_config=config, feature_names=list(data.feature_names),
+        class_names=list(data.class_names), label_column=data.label_column, scaler=data.scaler,
+        fill_values=data.fill_values, history=[m.to_dict() for m in history], evaluation=None,
+        data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
+        best_epoch=best_epoch, data_config=data.config, runtime_config=run.runtime, series=data.series,
+    )
+    if config.calibrate:
+        message += " " + calibrate_temperature(trained, data)
+    return TrainResult(trained, history, best_epoch, reason, message, time.perf_counter() - run.started,
+                       optimizer_state=run.optimizer.state_dict())
+
+
+def _kept_message(config: TrainConfig, has_val: bool, best_epoch: int, reason: str, message: str,
+                  epochs_run: int) -> str:
+    """The run's closing sentence: how it ended and which weights it kept."""
+    if has_val:
         kept = (f"kept the best validation epoch ({best_epoch})" if config.restore_best
                 else f"kept the last epoch's weights (best validation epoch: {best_epoch})")
     elif config.restore_best and reason != "diverged":
@@ -401,29 +421,10 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     else:
         kept = "kept the last epoch's weights"
     if not message:
-        message = f"Training completed: {len(history)} epochs; {kept}."
-    elif reason in ("stopped", "early_stopping") and history:
-        message = f"{message[:-1]}; {kept}."
-
-    if world.distributed:  # the plain network (BatchNorm1d) with the trained weights
-        from ..model.network import build_model
-
-        plain = build_model(model_config)
-        plain.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
-        model = plain
-    model = model.to("cpu").eval()
-    trained = TrainedModel(
-        model=model, model_config=model_config, train_config=config, feature_names=list(data.feature_names),
-        class_names=list(data.class_names), label_column=data.label_column, scaler=data.scaler,
-        fill_values=data.fill_values, history=[m.to_dict() for m in history], evaluation=None,
-        data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
-        best_epoch=best_epoch, data_config=data.config, runtime_config=runtime, series=data.series,
-    )
-    if config.calibrate:
-        message += " " + calibrate_temperature(trained, data)
-    result = TrainResult(trained, history, best_epoch, reason, message, time.perf_counter() - started,
-                         optimizer_state=optimizer.state_dict())
-    yield TrainingFinished(result)
+        return f"Training completed: {epochs_run} epochs; {kept}."
+    if reason in ("stopped", "early_stopping") and epochs_run:
+        return f"{message[:-1]}; {kept}."
+    return message
 
 
 def calibrate_temperature(trained: TrainedModel, data: PreparedData) -> str:

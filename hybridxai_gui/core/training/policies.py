@@ -1,6 +1,6 @@
 """The training loop's policies, each a small unit with its own tests (tests/test_training_policies.py): the loss
 and its class weights, which epoch is the best, when to stop early, when the learning rate steps, and how much
-augmentation noise a batch gets. `core.training` runs them; they know nothing of the loop."""
+augmentation noise a batch gets. `core.training.loop` runs them; they know nothing of the loop."""
 
 from __future__ import annotations
 
@@ -20,12 +20,36 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return len(y) / (n_classes * np.maximum(counts, 1))
 
 
-def make_criterion(config: TrainConfig, y_train: np.ndarray, n_classes: int, device) -> nn.CrossEntropyLoss:
+class BatchLoss:
+    """The training loss of one batch, as the loop runs it: cross-entropy with the configured label smoothing and,
+    if asked, class weights, summed over the rows and divided by the batch's total weight (its row count without
+    class weights) -- the weighted mean. On distributed workers each scores its share of the global batch and
+    divides by the global batch's total weight times the number of workers (whose gradients DDP averages), so
+    the workers' losses add up to the global batch's."""
+
+    def __init__(self, weight: torch.Tensor | None, label_smoothing: float) -> None:
+        self.weight = weight  # (C,) or None
+        self.label_smoothing = label_smoothing
+        self._summed = nn.CrossEntropyLoss(weight=weight, label_smoothing=label_smoothing, reduction="sum")
+
+    def total_weight(self, y: torch.Tensor) -> torch.Tensor | float:
+        """The batch's total weight: the sum of its rows' class weights, or its row count."""
+        return self.weight[y].sum() if self.weight is not None else float(len(y))
+
+    def __call__(self, logits: torch.Tensor, y: torch.Tensor, total: torch.Tensor | float | None = None,
+                 workers: int = 1) -> torch.Tensor:
+        """logits (B, C), y (B,): the loss of these rows as a share of a batch of total weight `total` (default:
+        these rows' own)."""
+        total = self.total_weight(y) if total is None else total
+        return self._summed(logits.float(), y) * (workers / total)
+
+
+def make_criterion(config: TrainConfig, y_train: np.ndarray, n_classes: int, device) -> BatchLoss:
     """The training loss: cross-entropy with the configured label smoothing and, if asked, class weights."""
     weight = None
     if config.class_weights:
         weight = torch.as_tensor(class_weights(y_train, n_classes), dtype=torch.float32, device=device)
-    return nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
+    return BatchLoss(weight, config.label_smoothing)
 
 
 class BestEpoch:
