@@ -23,7 +23,9 @@ run: setup
 	@$(BIN)/python scripts/check_qt_libs.py
 	$(BIN)/hybridxai-gui --demo
 
+# ruff first (a second or two): an undefined name or an unused import fails the run before the tests start.
 test: setup
+	$(BIN)/ruff check .
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # The double-click app, dist/HybridXAI/ (docs/PACKAGING.md), built from a clean venv and then

@@ -110,7 +110,8 @@ def main(argv=None) -> int:
         for name in names:
             m = measure(OPERATIONS[name], path)
             results[name].append(m)
-            print(f"  [{r + 1}] {name}: {m['seconds']:.2f} s, {m['cpu']:.2f} CPU s, peak +{(m['peak'] - m['base']) / 1e6:.0f} MB", flush=True)
+            peak = (m['peak'] - m['base']) / 1e6
+            print(f"  [{r + 1}] {name}: {m['seconds']:.2f} s, {m['cpu']:.2f} CPU s, peak +{peak:.0f} MB", flush=True)
 
     pandas_cpu = statistics.median(m["cpu"] for m in results[next(iter(OPERATIONS))])
     pandas_wall = statistics.median(m["seconds"] for m in results[next(iter(OPERATIONS))])

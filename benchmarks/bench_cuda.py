@@ -74,7 +74,8 @@ def main(argv=None) -> int:
         proba = trained.predict_proba(data.X_test)
         if reference is None:
             reference = proba
-        results.append([device, precision, threads, f"{speed:,.0f}", f"{speed / float(results[0][3].replace(',', '')) if results else 1.0:.1f}×",
+        ratio = speed / float(results[0][3].replace(',', '')) if results else 1.0
+        results.append([device, precision, threads, f"{speed:,.0f}", f"{ratio:.1f}×",
                         f"{np.abs(proba - reference).max():.1e}"])
         print(results[-1], flush=True)
     body = (f"{rows:,} rows × {args.length} steps × 3 channels, {epochs} epochs, `default` recipe; "

@@ -289,10 +289,11 @@ def main(argv=None) -> int:
     total = time.perf_counter() - wall0
     text, misses, gap_text = summarise(results, sets, methods)
     notes = [f"- {seeds} seed(s); {args.jobs} worker processes; whole run {total:.0f} s wall"
-             f"{' (this invocation only: earlier results came from ' + str(args.record) + ')' if resumed else ''}. default = the 'default'"
-             " preset (32 conv channels, kernel 9, position channel, BiLSTM of at most 128 steps, noise augmentation "
-             "0.5 sd, last epoch, an ensemble of 3 for series and one network for tables); quick = always one network; seed preset = the original "
-             "script's settings. Each trained through core.pipeline as `hybridxai train` does."]
+             f"{' (this invocation only: earlier results came from ' + str(args.record) + ')' if resumed else ''}. "
+             "default = the 'default' preset (32 conv channels, kernel 9, position channel, BiLSTM of at most 128 steps, "
+             "noise augmentation 0.5 sd, last epoch, an ensemble of 3 for series and one network for tables); quick = "
+             "always one network; seed preset = the original script's settings. Each trained through core.pipeline as "
+             "`hybridxai train` does."]
     if gap_text:
         notes.append(f"- {gap_text}")
     notes.append(f"- Default misses its target on: {', '.join(misses)}." if misses else

@@ -39,7 +39,7 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 
 from hybridxai_gui.core.training import loop as training  # noqa: E402
-from hybridxai_gui.core.config import ModelConfig, apply_preset  # noqa: E402
+from hybridxai_gui.core.config import apply_preset  # noqa: E402
 from hybridxai_gui.core.data.prepare import prepare_data  # noqa: E402
 from hybridxai_gui.core.model.network import HybridCNNLSTMAttention  # noqa: E402
 

@@ -38,7 +38,7 @@ def _note(text: str) -> None:
 def cmd_train(args) -> int:
     from .core.errors import HybridXAIError, template_of
     from .core.evaluation.metrics import format_report
-    from .core.pipeline import TrainingRequest, drain, run_training
+    from .core.pipeline import PreparedData, TrainingRequest, drain, run_training
     from .core.pipeline import EpochMetrics
     from .outputs.training import check_training_outputs, save_training_outputs
 
@@ -62,7 +62,7 @@ def cmd_train(args) -> int:
         sys.stdout = open(os.devnull, "w")
 
     def show(item) -> None:
-        if type(item).__name__ == "PreparedData":
+        if isinstance(item, PreparedData):
             for w in item.warnings:
                 _note(w)
             what = "series" if item.series is not None else "rows"

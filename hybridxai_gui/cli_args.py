@@ -155,8 +155,9 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--augment-noise", type=float, metavar="SD",
                    help="augmentation noise in units of each feature's standard deviation (default 0.5)")
     t.add_argument("--class-weights", action="store_true", help="weight classes by inverse frequency")
-    t.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without improvement on the validation rows (15 %% of "
-                   "the training rows unless --val-size is given)")
+    t.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+                   help="epochs without improvement on the validation rows (15 %% of the training rows unless --val-size "
+                   "is given)")
     t.add_argument("--calibrate", action="store_true",
                    help="fit a temperature on the validation rows so that the probabilities are honest "
                         "(predictions do not change; 15 %% of the training rows unless --val-size is given)")

@@ -26,7 +26,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 # Library soname -> the Debian/Ubuntu package that ships it (checked with `dpkg -S` and
 # `apt-cache policy` on Debian 12; Ubuntu uses the same names, apt picks the t64 variants itself).

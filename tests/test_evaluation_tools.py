@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hybridxai_gui.core.model.trained import softmax
 from hybridxai_gui.core.evaluation.calibration import (expected_calibration_error, fit_temperature, negative_log_likelihood,
-                                            reliability, scaled_softmax)
+                                            reliability)
 from hybridxai_gui.core.evaluation.metrics import compute_metrics, format_report, precision_recall, threshold_metrics
 
 Y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
@@ -78,7 +79,7 @@ def test_calibrated_probabilities_have_a_small_ece_and_overconfident_ones_a_larg
 def test_temperature_scaling_recovers_a_known_temperature(true_t):
     rng = np.random.default_rng(1)
     logits = rng.normal(size=(30_000, 3)) * 3
-    p = scaled_softmax(logits, true_t)
+    p = softmax(logits / true_t)
     y = np.array([rng.choice(3, p=row) for row in p])
     fitted = fit_temperature(logits, y)
     assert fitted == pytest.approx(true_t, rel=0.05)

@@ -11,7 +11,8 @@ import torch
 
 from hybridxai_gui.core.config import ModelConfig
 from hybridxai_gui.core.explain import select_background
-from hybridxai_gui.core.explain.run import iter_explanation_run, run_to_end
+from hybridxai_gui.core.explain.run import iter_explanation_run
+from hybridxai_gui.core.jobs import drain
 from hybridxai_gui.core.model.network import build_model
 
 torch.set_num_threads(1)
@@ -44,7 +45,7 @@ def sklearn_set(name):
 
 
 def explain(model, X, background, names, classes, kind="table"):
-    return run_to_end(iter_explanation_run(model, X, background, feature_names=names, class_names=classes,
+    return drain(iter_explanation_run(model, X, background, feature_names=names, class_names=classes,
                                            kind=kind, sanity=False))
 
 

@@ -204,7 +204,8 @@ def test_files_and_figures_for_a_grouped_multichannel_run(tmp_path):
     """A 2-channel series explained over segments: every file and figure is written; the maps are over time."""
     from hybridxai_gui.core.config import TrainConfig
     from hybridxai_gui.core.data.prepare import Scaler
-    from hybridxai_gui.core.explain.run import iter_explanation_run, run_to_end
+    from hybridxai_gui.core.explain.run import iter_explanation_run
+    from hybridxai_gui.core.jobs import drain
     from hybridxai_gui.core.model.trained import TrainedModel
     from hybridxai_gui.outputs.explanations import write_explanation
 
@@ -217,7 +218,7 @@ def test_files_and_figures_for_a_grouped_multichannel_run(tmp_path):
                            scaler=Scaler(np.zeros(32), np.ones(32)))
     rng = np.random.default_rng(0)
     groups, group_names = segment_groups(2, 16, 4, ["accel", "gyro"])
-    run = run_to_end(iter_explanation_run(trained.model, rng.normal(size=(3, 32)), rng.normal(size=(20, 32)),
+    run = drain(iter_explanation_run(trained.model, rng.normal(size=(3, 32)), rng.normal(size=(20, 32)),
                                           feature_names=names, class_names=trained.class_names, kind="series",
                                           groups=groups, group_names=group_names))
     assert run.shap.feature_names == group_names and run.faithfulness.unit_word == "segment"

@@ -10,7 +10,7 @@ import pytest
 from hybridxai_gui.core.config import ModelConfig, TrainConfig
 from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.explain.rows import explain_table_rows, series_units
-from hybridxai_gui.core.explain.run import run_to_end
+from hybridxai_gui.core.jobs import drain
 
 from helpers import fit
 
@@ -54,7 +54,7 @@ def test_segments_are_bounded_and_named(bump_model):
 def test_shap_finds_the_channel_and_the_time_that_carry_the_class(bump_model):
     trained, frame = bump_model
     bump_series = "0-5"  # series 1, 3, 5 are 'bump'
-    run = run_to_end(explain_table_rows(trained, frame, "rec.csv", bump_series, segments=4, units="probability",
+    run = drain(explain_table_rows(trained, frame, "rec.csv", bump_series, segments=4, units="probability",
                                         method="permutation", faithfulness=False))
     result = run.shap
     assert result.additive and result.grouped

@@ -3,7 +3,6 @@
 import threading
 from dataclasses import replace
 
-import numpy as np
 import pytest
 import torch
 

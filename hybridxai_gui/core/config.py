@@ -27,7 +27,7 @@ AUTO_ENSEMBLE_SERIES = 3
 FRONT_ENDS = ("pooled", "late", "inception")
 
 
-def resolve_ensemble(config: "ModelConfig", series: bool) -> "ModelConfig":
+def resolve_ensemble(config: ModelConfig, series: bool) -> ModelConfig:
     """The configuration with `ensemble = 0` (auto) made concrete: AUTO_ENSEMBLE_SERIES members for series, one
     network for a table. Any other value is kept."""
     if config.ensemble != 0:
@@ -307,15 +307,10 @@ def config_from_dict(cls, values: dict[str, Any]):
     return cls(**{k: v for k, v in (values or {}).items() if k in known})
 
 
-def field_help(cls) -> dict[str, str]:
-    """Field name -> help text (used as GUI tooltips and CLI help)."""
-    return {f.name: f.metadata.get("help", "") for f in fields(cls)}
-
-
 def to_dict(cfg) -> dict[str, Any]:
     return asdict(cfg)
 
 
 __all__ = ["ModelConfig", "TrainConfig", "DataConfig", "RuntimeConfig", "PRESETS", "MISSING_POLICIES", "SCALINGS", "apply_preset",
-           "data_for_training", "held_out_note", "WATCHED_VAL_SIZE", "config_from_dict", "field_help", "to_dict",
+           "data_for_training", "held_out_note", "WATCHED_VAL_SIZE", "config_from_dict", "to_dict",
            "SCHEDULERS", "OPTIMIZERS", "DEVICES"]

@@ -23,6 +23,7 @@ from .data.tables import frame_source, guess_label_column, labels_of, read_table
 from .data.prepare import PreparedData, prepare_data
 from .data.table_checks import ColumnFindings  # noqa: F401 (for the Data tab)
 from .errors import HybridXAIError
+from .jobs import drain  # noqa: F401 (the front ends run the pipeline's generators with it)
 from .training.events import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, TrainResult  # noqa: F401
 
 CLASS_CHART_LIMIT = 50  # the class chart shows at most this many bars
@@ -230,7 +231,7 @@ def run_training(request: TrainingRequest, control=None, progress_every: float =
     world: a distributed worker's place (core.training.distributed.launched_world()); every worker makes this call.
     """
     from .evaluation.metrics import evaluate
-    from .training.loop import TrainingFinished, train
+    from .training.loop import train
 
     prepared = prepare(request)
     yield prepared
@@ -257,17 +258,6 @@ def members_for(model_config: ModelConfig, data: PreparedData) -> int:
     from .training.loop import rows_are_series
 
     return resolve_ensemble(model_config, rows_are_series(data)).ensemble
-
-
-def drain(generator: Iterator[Any], on_item=None) -> Any:
-    """Run a pipeline generator to its end, calling `on_item` on each item; return its outcome."""
-    while True:
-        try:
-            item = next(generator)
-        except StopIteration as stop:
-            return stop.value
-        if on_item is not None:
-            on_item(item)
 
 
 # ---- using a trained model ----------------------------------------------------------------------------
@@ -365,7 +355,6 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
     When the table holds the model's label column, the predicted rows are also evaluated against it.
     """
     from .evaluation.metrics import compute_metrics
-    from .model.trained import softmax
 
     policy = missing or "error"
     notes: list[str] = []
@@ -391,11 +380,8 @@ def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None
     return out
 
 
-def source_name(frame: pd.DataFrame, fallback: str = "data") -> str:
-    """The file a frame was read from (its name), for messages."""
-    return Path(frame_source(frame, default=fallback).name).name
-
-
-__all__ = ["TableView", "table_view", "row_labels", "read_table", "guess_label_column", "TableSummary", "open_table", "class_counts", "column_stats", "test_columns_problem", "TrainingRequest",
-           "TrainingOutcome", "prepare", "run_training", "drain", "LabelledRows", "read_labelled", "evaluate_frame",
-           "Predictions", "predict_frame", "source_name"]
+__all__ = ["TableView", "table_view", "row_labels", "read_table", "guess_label_column", "TableSummary", "open_table",
+           "class_counts", "column_stats", "test_columns_problem", "TrainingRequest", "TrainingOutcome", "prepare",
+           "run_training", "drain", "LabelledRows", "read_labelled", "evaluate_frame", "Predictions", "predict_frame",
+           "available_devices", "launched_world", "shutdown_workers", "ColumnFindings", "PreparedData", "BatchProgress",
+           "EpochMetrics", "TrainControl", "TrainingFinished", "TrainResult"]

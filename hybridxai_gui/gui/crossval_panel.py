@@ -179,15 +179,16 @@ class CrossValidationPanel(QWidget):
         self.crossValidateButton.setToolTip(why or "Train one network per fold with the Training tab's settings")
 
     def _on_item(self, item) -> None:
-        kind = type(item).__name__
-        if kind == "FoldStarted":
+        from ..core.evaluation.crossval import FoldProgress, FoldResult, FoldStarted
+
+        if isinstance(item, FoldStarted):
             self.cvProgress.setValue(int(1000 * item.index / item.total))
             self.cvProgress.setFormat(f"Fold {item.index + 1}/{item.total}: {item.n_train} training, {item.n_val} "
                                       f"validation, {item.n_test} held-out rows")
-        elif kind == "FoldProgress":
+        elif isinstance(item, FoldProgress):
             self.cvProgress.setValue(int(1000 * item.done))
             self.cvProgress.setFormat(f"Fold {item.index + 1}/{item.total} · epoch {item.epoch}/{item.epochs}")
-        elif kind == "FoldResult":
+        elif isinstance(item, FoldResult):
             self.folds.append(item)
             self._fill_table(self.folds, None)
 

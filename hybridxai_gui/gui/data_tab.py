@@ -2,9 +2,9 @@
 
 Files are read in a worker thread (`core.data.read_table` plus per-column statistics and the rows per
 class of the guessed label), so even a large file never freezes the window; rows per class of another
-label column are counted in a worker too, and only the bar chart is drawn in the GUI thread. The preview is a lazy table model. Problems from the core
-(unreadable file, wrong label, missing values, ...) are listed in a visible panel with the core's
-own one-line message.
+label column are counted in a worker too, and only the bar chart is drawn in the GUI thread. The preview is a lazy
+table model. Problems from the core (unreadable file, wrong label, missing values, ...) are listed in a visible panel
+with the core's own one-line message.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class DataTab(QWidget):
         self.view = None  # core.pipeline.TableView: the layout and the data per class of the current label
         self._listing_channels = False  # the feature list shows a long file's channel columns
         self._layout_user_choice = False  # the user set the layout; else it is detected
+        self._load_notes: list[str] = []  # what reading the training file noted
         self._loading = 0
         self._build()
 
@@ -282,7 +283,7 @@ class DataTab(QWidget):
 
     def _notes_for_view(self) -> list[str]:
         """The load's notes; for series of unequal length, their trailing empty cells are no missing values."""
-        notes = list(getattr(self, "_load_notes", []))
+        notes = list(self._load_notes)
         profile = self.view.profile if self.view is not None else None
         if profile is not None and profile.kind == "series" and len(set(profile.lengths.tolist())) > 1:
             notes = [n for n in notes if not n.startswith("Missing or infinite values in")]
@@ -429,7 +430,7 @@ class DataTab(QWidget):
             return
         from ..core.pipeline import table_view
 
-        choice = self.layoutPanel.choice() if getattr(self, "_layout_user_choice", False) else {"layout": "auto"}
+        choice = self.layoutPanel.choice() if self._layout_user_choice else {"layout": "auto"}
         frame, name = table.frame, Path(table.path).name
         self._ensure_class_plot()
         self.classPlot.set_profile(None, "Reading the layout…")
@@ -451,7 +452,7 @@ class DataTab(QWidget):
         series = view.profile.kind == "series"
         self.layoutPanel.show_detected(view.detected, len(view.profile.X) if series else None,
                                        view.profile.steps if series else None)
-        if (spec is not None and spec.layout == "long") or getattr(self, "_listing_channels", False):
+        if (spec is not None and spec.layout == "long") or self._listing_channels:
             self._fill_feature_list(view.label, spec)
         self._ensure_class_plot()
         self.classPlot.set_profile(view.profile)
@@ -538,7 +539,7 @@ class DataTab(QWidget):
 
         layout = self.layoutPanel.choice()
         long = layout["layout"] == "long"
-        if not getattr(self, "_layout_user_choice", False) and not long:
+        if not self._layout_user_choice and not long:
             layout["layout"] = "auto"  # wide as detected: a table, or series by their column names
         ticked = tuple(self.selected_features())
         return DataConfig(label=self.labelColumnCombo.currentText() or None, features=None if long else ticked,

@@ -49,6 +49,7 @@ class EvaluationTab(QWidget):
         self.baseline_scores: list = []  # on the current model's split
         self.baselines_note = ""
         self._split_key = None  # the PreparedData the baselines are being / were computed for
+        self._split = (None, 0)  # (PreparedData, seed) of the current model's split, for the baselines
         self._build()
 
     def _build(self) -> None:
@@ -279,7 +280,7 @@ class EvaluationTab(QWidget):
             self._fill_baselines()
 
     def _baselines_toggled(self, on: bool) -> None:
-        prepared, seed = getattr(self, "_split", (None, 0))
+        prepared, seed = self._split
         if on and prepared is not None and not self.baseline_scores:
             self.set_split(prepared, seed)
         else:

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.model_path: str | None = None
         self.dirty = False  # a trained model that is not saved yet
         self._closing = False
+        self._warm_started = False  # the background imports (gui/startup.py) have been started
         self.persist_settings = True
         self.dataTab = DataTab()
         self.trainingTab = TrainingTab()
@@ -509,7 +510,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not getattr(self, "_warm_started", False):
+        if not self._warm_started:
             self._warm_started = True
             QTimer.singleShot(150, self._warm_up)
 

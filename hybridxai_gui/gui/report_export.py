@@ -23,26 +23,22 @@ class ReportInputs:
     baselines: list = field(default_factory=list)
     baselines_note: str = ""
     explanations: list = field(default_factory=list)  # ShapResults
-    extra_items: list = field(default_factory=list)  # plotting.report.ReportItem from any tab that offers them
     threshold: float = 0.5
     positive: int = 1
     notes: list = field(default_factory=list)
 
 
 def gather(window) -> ReportInputs:
-    """What the window knows about its current model, by reference. The Explanations tab's last ShapResult is
-    reported with its additivity check; a tab method `report_items()` returning plotting.report.ReportItem
-    objects (title, matplotlib Figure, text) adds more, e.g. further checks such as faithfulness."""
+    """What the window knows about its current model, by reference; the Explanations tab's last ShapResult is
+    reported with its additivity check."""
     ev = window.evaluationTab
     source = ""
     if ev.result is not None:
         source = ("test rows" if window.prepared is not None else "test rows (saved with the model)")
-    explanations_tab = window.explanationsTab
-    extra = explanations_tab.report_items() if hasattr(explanations_tab, "report_items") else []
-    shap = getattr(explanations_tab, "result", None)
+    shap = window.explanationsTab.result
     threshold = ev.thresholdPanel
     return ReportInputs(window.trained, ev.result, source, window.prepared, ev.crossValidationPanel.result,
-                        list(ev.baseline_scores), ev.baselines_note, [shap] if shap is not None else [], list(extra),
+                        list(ev.baseline_scores), ev.baselines_note, [shap] if shap is not None else [],
                         threshold.threshold, threshold.positive)
 
 
@@ -56,4 +52,4 @@ def write(inputs: ReportInputs, path: str) -> str:
                            baselines=inputs.baselines, baselines_note=inputs.baselines_note,
                            explanations=inputs.explanations, threshold=inputs.threshold, positive=inputs.positive,
                            notes=inputs.notes)
-    return str(write_report(content, path, inputs.extra_items))
+    return str(write_report(content, path))

@@ -40,6 +40,7 @@ class DataFrameModel(QAbstractTableModel):
         self._frame = None
         self._columns: list[Any] = []
         self._names: list[str] = []
+        self._decimals: dict[str, int] = {}  # columns shown with that many decimals
         self._first_row = first_row_number
         if frame is not None:
             self.set_frame(frame)
@@ -78,7 +79,7 @@ class DataFrameModel(QAbstractTableModel):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self._column(index.column())[index.row()]
-            places = getattr(self, "_decimals", {}).get(self._names[index.column()])
+            places = self._decimals.get(self._names[index.column()])
             if role == Qt.ItemDataRole.DisplayRole and places is not None and isinstance(value, (float, int)) \
                     and not (isinstance(value, float) and math.isnan(value)):
                 return f"{float(value):.{places}f}"

@@ -63,6 +63,11 @@ class TrainingTab(QWidget):
         self._worker = None
         self._started = 0.0
         self.history: list[Any] = []
+        self._previous_history: list[Any] = []  # shown again if a run fails or ends before its first epoch
+        self._members = 1  # networks the running (or last) training trains; 0 until an auto choice is made
+        self._batches = 1  # batches per epoch of the running training
+        self._data_ready, self._data_why = True, ""  # whether Start may run, and why not
+        self._device_chosen = False  # the user picked a device: a later list of devices keeps it
         # Charts are redrawn at most ~8 times a second: a redraw costs O(epochs), and tiny data can
         # finish hundreds of epochs a second, which flooded the GUI thread (O(epochs²) work, minutes).
         self._chart_timer = QTimer(self)
@@ -183,7 +188,7 @@ class TrainingTab(QWidget):
         for key, label in devices:
             self.deviceCombo.addItem(label, key)
         i = self.deviceCombo.findData(current)
-        if len(devices) > 1 and current == "cpu" and not getattr(self, "_device_chosen", False):
+        if len(devices) > 1 and current == "cpu" and not self._device_chosen:
             i = 1  # a GPU is there: use it unless the user chose the CPU
         self.deviceCombo.setCurrentIndex(max(0, i))
 
@@ -309,9 +314,9 @@ class TrainingTab(QWidget):
             self.log("Paused: press Resume to continue.")
 
     def _set_running(self, running: bool) -> None:
-        ready = getattr(self, "_data_ready", True)
+        ready = self._data_ready
         self.startTrainingButton.setEnabled(not running and ready)
-        self.startTrainingButton.setToolTip(START_TIP if ready or running else getattr(self, "_data_why", ""))
+        self.startTrainingButton.setToolTip(START_TIP if ready or running else self._data_why)
         self.stopTrainingButton.setEnabled(running)
         self.pauseTrainingButton.setEnabled(running)
         self.pauseTrainingButton.setText("Pause")
@@ -323,8 +328,9 @@ class TrainingTab(QWidget):
         self.busyChanged.emit(running)
 
     def _on_item(self, item: Any) -> None:
-        kind = type(item).__name__
-        if kind == "PreparedData":
+        from ..core.pipeline import BatchProgress, EpochMetrics, PreparedData
+
+        if isinstance(item, PreparedData):
             from .wording import for_the_app
 
             for w in item.warnings:
@@ -338,14 +344,14 @@ class TrainingTab(QWidget):
             self.log(f"Data: {len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test "
                      f"rows; {len(item.feature_names)} features; classes {', '.join(item.class_names)}.")
             self.prepared.emit(item)
-        elif kind == "BatchProgress":
+        elif isinstance(item, BatchProgress):
             self._batches = item.batches
             self._show_progress(item.epoch, item.epochs, item.batch, item.batches, item.elapsed)
-        elif kind == "EpochMetrics":
+        elif isinstance(item, EpochMetrics):
             self.history.append(item)
             if not self._chart_timer.isActive():
                 self._chart_timer.start()
-            batches = getattr(self, "_batches", 1)
+            batches = self._batches
             self._show_progress(item.epoch, item.epochs, batches, batches, time.perf_counter() - self._started)
             val = f", validation {item.val_loss:.4f} / {item.val_acc:.3f}" if item.val_loss is not None else ""
             test = f", test {item.test_loss:.4f} / {item.test_acc:.3f}" if item.test_loss is not None else ""
@@ -365,7 +371,7 @@ class TrainingTab(QWidget):
         self.trainingProgress.setValue(int(1000 * done))
         eta = elapsed * (1 - done) / done if done > 0 else 0.0
         paused = " (paused)" if self.control is not None and self.control.paused else ""
-        members = getattr(self, "_members", 1)
+        members = self._members
         who = f"{members} members · " if members > 1 else ""
         self.trainingProgress.setFormat(f"{who}Epoch {epoch}/{epochs} · batch {batch}/{batches} · "
                                         f"{format_seconds(elapsed)} elapsed · ETA {format_seconds(eta)}{paused}")
@@ -402,7 +408,7 @@ class TrainingTab(QWidget):
 
     def _restore_previous(self) -> str:
         """After a run that produced no model: the previous model's curves again, and a note that it stays."""
-        previous = getattr(self, "_previous_history", [])
+        previous = self._previous_history
         if not previous:
             return ""
         self.history = list(previous)

@@ -39,16 +39,12 @@ class GeneratorWorker(QThread):
 
     def run(self) -> None:  # runs in the worker thread
         from ..core.errors import HybridXAIError
+        from ..core.pipeline import drain
 
         try:
             result = self._job()
             if isinstance(result, Iterator):
-                gen = result
-                try:
-                    while True:
-                        self.yielded.emit(next(gen))
-                except StopIteration as stop:
-                    result = stop.value
+                result = drain(result, self.yielded.emit)
             self.done.emit(result)
         except HybridXAIError as exc:  # the core's advice, in the window's words
             from .wording import for_the_app

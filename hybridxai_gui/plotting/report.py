@@ -265,9 +265,9 @@ def _calibration(c) -> list:
     return blocks
 
 
-def _explanations(c, extra_items) -> list:
+def _explanations(c) -> list:
     blocks = [Heading("Explanations", "explanations")]
-    items = [item for result in c.explanations for item in shap_items(result)] + list(extra_items)
+    items = [item for result in c.explanations for item in shap_items(result)]
     if not items:
         return blocks + [Paragraph("No explanations were computed for this report.")]
     for item in items:
@@ -286,14 +286,14 @@ def _reproduce(c) -> list:
     return [Heading("Reproducibility", "reproducibility"), Table(["", ""], rows)]
 
 
-def report_document(content, extra_items=()) -> Document:
+def report_document(content) -> Document:
     blocks = (_summary(content) + _data(content) + _settings(content) + _training(content) + _evaluation(content)
-              + _repeated(content) + _calibration(content) + _explanations(content, extra_items)
+              + _repeated(content) + _calibration(content) + _explanations(content)
               + _reproduce(content))
     return Document(content.title, f"Written {content.generated.replace('T', ' ')}", blocks)
 
 
-def write_report(content, path: str | Path, extra_items=()) -> Path:
+def write_report(content, path: str | Path) -> Path:
     """Write the report; the extension (.html, .htm or .pdf) picks the format. Atomic: never half a file."""
     from ..core.model_files.fileio import atomic_write, atomic_write_stream
     from .report_render import render_html, render_pdf
@@ -301,7 +301,7 @@ def write_report(content, path: str | Path, extra_items=()) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise HybridXAIError(f"Cannot write a report as '{path.name}': name it .html or .pdf.")
-    document = report_document(content, extra_items)
+    document = report_document(content)
     if path.suffix.lower() == ".pdf":
         return atomic_write_stream(path, lambda fh: render_pdf(document, fh))
     text = render_html(document)

@@ -24,7 +24,7 @@ from .tables import (TableRows, _CHUNK_ROWS, _AUTO_SAMPLE_ROWS, _fill_missing, _
 
 @dataclass(frozen=True, eq=False)
 class Scaler:
-    """Per-feature standardisation fitted on training rows; saved in checkpoints as plain lists."""
+    """Per-feature standardisation fitted on training rows (checkpoints save its two arrays as tensors)."""
 
     mean: np.ndarray  # (F,) float64
     std: np.ndarray  # (F,) float64, zeros replaced by 1
@@ -36,14 +36,6 @@ class Scaler:
         out = np.empty(X.shape, dtype=np.float32)
         _transform_into(self, X, out)
         return out
-
-    def to_dict(self) -> dict:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Scaler:
-        std = np.asarray(d["std"], dtype=np.float64)
-        return cls(np.asarray(d["mean"], dtype=np.float64), np.where(std == 0, 1.0, std))
 
 
 def _transform_into(scaler: Scaler, X: np.ndarray, out: np.ndarray) -> None:

@@ -92,13 +92,19 @@ def fit_and_score(X_fit: np.ndarray, y_fit: np.ndarray, X_test: np.ndarray, y_te
     return scores
 
 
+def fit_rows(prepared) -> tuple[np.ndarray, np.ndarray]:
+    """The rows a baseline is fitted on: every row the network saw (its training and validation rows)."""
+    if not len(prepared.y_val):
+        return prepared.X_train, prepared.y_train
+    return np.concatenate([prepared.X_train, prepared.X_val]), np.concatenate([prepared.y_train, prepared.y_val])
+
+
 def on_split(prepared, seed: int = 0, mode: str = "on") -> tuple[list[BaselineScore], str]:
     """The baselines on a PreparedData's split: fitted on its training and validation rows, scored on its test
     rows. Returns (scores, note); no scores when there are no test rows or `mode` leaves them out."""
     if len(prepared.y_test) == 0:
         return [], "There are no test rows to compare the baselines on."
-    X_fit = np.concatenate([prepared.X_train, prepared.X_val]) if len(prepared.y_val) else prepared.X_train
-    y_fit = np.concatenate([prepared.y_train, prepared.y_val]) if len(prepared.y_val) else prepared.y_train
+    X_fit, y_fit = fit_rows(prepared)
     run, note = wanted(mode, len(y_fit), len(prepared.y_test), X_fit.shape[1])
     if not run:
         return [], note
@@ -106,4 +112,4 @@ def on_split(prepared, seed: int = 0, mode: str = "on") -> tuple[list[BaselineSc
 
 
 __all__ = ["BASELINES", "LABELS", "MODES", "BaselineScore", "estimated_seconds", "wanted", "make_model",
-           "fit_and_score", "on_split"]
+           "fit_and_score", "fit_rows", "on_split"]

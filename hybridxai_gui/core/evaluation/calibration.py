@@ -62,13 +62,6 @@ def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, n_bins: in
     return reliability(proba, y_true, n_bins).ece
 
 
-def scaled_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64) / float(temperature)
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
-
-
 def negative_log_likelihood(logits: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> float:
     """Mean −log p(true class) of softmax(logits / T)."""
     z = np.asarray(logits, dtype=np.float64) / float(temperature)
@@ -95,5 +88,5 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, bounds: tuple[float, floa
     return float(math.exp(found.x))
 
 
-__all__ = ["Reliability", "reliability", "expected_calibration_error", "scaled_softmax", "negative_log_likelihood",
+__all__ = ["Reliability", "reliability", "expected_calibration_error", "negative_log_likelihood",
            "fit_temperature", "N_BINS"]

@@ -289,9 +289,7 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
             on_file = assemble(table, kept, test_rows=test_rows, seed=seed)
             outcome.test_file = fold_metrics(evaluate(trained, on_file.X_test, on_file.y_test, on_file.rows_test))
         if run_baselines:
-            X_fit = np.concatenate([prepared.X_train, prepared.X_val])
-            y_fit = np.concatenate([prepared.y_train, prepared.y_val])
-            scores = base.fit_and_score(X_fit, y_fit, prepared.X_test, prepared.y_test, len(table.class_names), seed)
+            scores = base.fit_and_score(*base.fit_rows(prepared), prepared.X_test, prepared.y_test, len(table.class_names), seed)
             outcome.baselines = {s.model: {"accuracy": s.accuracy, "macro_f1": s.macro_f1, "seconds": s.seconds}
                                  for s in scores}
         outcome.seconds = time.perf_counter() - fold_started

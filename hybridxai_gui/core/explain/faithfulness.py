@@ -24,13 +24,14 @@ All model calls are batched (thousands of rows per call) and the cancel flag is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..jobs import as_cancel
 from .shap_result import format_probability
 
 VIEW_LABELS = {"shap": "SHAP", "gradcam": "Grad-CAM", "attention": "Attention", "random": "Random order"}
@@ -248,27 +249,10 @@ def area(curve: np.ndarray, fractions: np.ndarray) -> np.ndarray:
     return ((y[..., 1:] + y[..., :-1]) * 0.5 * dx).sum(axis=-1)
 
 
-def _as_cancel(cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    return cancel.is_set if hasattr(cancel, "is_set") else cancel
-
-
 def class_probability(model: nn.Module, Z: np.ndarray, batch_rows: int = BATCH_ROWS) -> np.ndarray:
     """(N, F) rows -> (N, C) class probabilities (eval mode, inference mode, batched)."""
-    Zt = torch.as_tensor(np.asarray(Z, dtype=np.float32))
-    out = []
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for i in range(0, len(Zt), batch_rows):
-                raw = model(Zt[i:i + batch_rows])
-                logits = raw[0] if isinstance(raw, tuple) else raw
-                out.append(torch.softmax(logits.double(), dim=1).numpy())
-    finally:
-        model.train(was_training)
-    return np.concatenate(out) if out else np.zeros((0, 0))
+    out = _probabilities(model, torch.as_tensor(np.asarray(Z, dtype=np.float32)), batch_rows, lambda: False)
+    return out if len(Z) else np.zeros((0, 0))
 
 
 def replacement_sample(background: np.ndarray, n: int = REPLACEMENT_ROWS, seed: int = 0) -> np.ndarray:
@@ -296,7 +280,7 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
     import time
 
     start = time.perf_counter()
-    is_cancelled = _as_cancel(cancel)
+    is_cancelled = as_cancel(cancel)
     X = np.asarray(X, dtype=np.float32)
     R, F = X.shape
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (R,)).copy()
@@ -383,6 +367,8 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
 
 
 def _probabilities(model, Z: torch.Tensor, batch_rows: int, is_cancelled) -> np.ndarray | None:
+    """Class probabilities (N, C) of rows Z in batches (eval and inference mode, the model's mode restored), or None
+    once `is_cancelled()`."""
     out = []
     was_training = model.training
     model.eval()
@@ -396,23 +382,9 @@ def _probabilities(model, Z: torch.Tensor, batch_rows: int, is_cancelled) -> np.
                 out.append(torch.softmax(logits.double(), dim=1).numpy())
     finally:
         model.train(was_training)
-    return np.concatenate(out)
-
-
-def measure_faithfulness(*args, **kwargs) -> FaithfulnessResult:
-    """`iter_faithfulness` run to the end (raises ExplanationCancelled when cancelled)."""
-    from .shap_engine import ExplanationCancelled
-
-    gen = iter_faithfulness(*args, **kwargs)
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        if stop.value is None:
-            raise ExplanationCancelled("The faithfulness measurement was cancelled.") from None
-        return stop.value
+    return np.concatenate(out) if out else np.zeros((0, 0))
 
 
 __all__ = ["BETTER_MARGIN", "FaithfulnessProgress", "FaithfulnessResult", "MAX_POINTS", "REPLACEMENT_ROWS",
            "VIEW_LABELS", "ViewFaithfulness", "area", "class_probability", "iter_faithfulness",
-           "measure_faithfulness", "orderings", "random_scores", "removal_counts", "replacement_sample"]
+           "orderings", "random_scores", "removal_counts", "replacement_sample"]

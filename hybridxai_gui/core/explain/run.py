@@ -24,7 +24,8 @@ from .captum_checks import sensitivity
 from .faithfulness import FaithfulnessResult, iter_faithfulness
 from .gradcam import GradCamResult
 from .sanity import SANITY_ROWS, randomisation_check
-from .shap_engine import METHOD_LABELS, ExplanationCancelled, ShapExplainer, ShapResult, _as_cancel
+from ..jobs import as_cancel, relay
+from .shap_engine import METHOD_LABELS, ExplanationCancelled, ShapExplainer, ShapResult
 from .shap_result import units_words
 from .summary import RowSummary, summarise_row
 from .views import map_scores, shap_scores, view_scores
@@ -133,12 +134,8 @@ def default_shap_options(method: str, background_size: int) -> dict:
 
 def _relay(gen, stage: str, text: str):
     """Pass a stage's progress on as ExplainProgress (`text` formats `done` and `total`); return the stage's result."""
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        yield ExplainProgress(stage, item.done, item.total, text.format(done=item.done, total=item.total))
+    return relay(gen, lambda item: ExplainProgress(stage, item.done, item.total,
+                                                   text.format(done=item.done, total=item.total)))
 
 
 def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray, *,
@@ -153,7 +150,7 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     that many processes (core.explain.parallel; the same values as one process)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    is_cancelled = _as_cancel(cancel)
+    is_cancelled = as_cancel(cancel)
     seconds: dict[str, float] = {}
     options = default_shap_options(method, len(background)) if shap_options is None else dict(shap_options)
     explainer = ShapExplainer(model, background, method, feature_names=feature_names, class_names=class_names,
@@ -224,14 +221,5 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     return run
 
 
-def run_to_end(gen) -> ExplanationRun | None:
-    """Drain an iter_explanation_run generator (None when cancelled)."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 __all__ = ["ExplainProgress", "ExplanationRun", "KINDS", "PERMUTATIONS_PER_BACKGROUND_ROW", "default_shap_options",
-           "guess_kind", "iter_explanation_run", "map_scores", "run_to_end", "shap_scores", "view_caveats", "view_scores"]
+           "guess_kind", "iter_explanation_run", "map_scores", "shap_scores", "view_caveats", "view_scores"]

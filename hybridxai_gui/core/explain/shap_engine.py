@@ -25,8 +25,8 @@ Methods
 - permutation: antithetic permutation sampling, each (permutation, reversed permutation) pair tied
   to one background row, every background row used equally often. Each permutation's marginal
   contributions telescope to out(x) − out(b), so the values are additive by construction.
-- kernel: shap.KernelExplainer with l1_reg=False (its default keeps only 10 features); over groups it
-  explains the game itself (a 0/1 mask per group).
+- kernel: Kernel SHAP of our own (the estimator of shap's KernelExplainer with l1_reg=False, whose default keeps
+  only 10 features); over groups it explains the game itself (a 0/1 mask per group).
 - gradient: expected gradients (a fast approximation; not additive, and the check says so); a group's
   value is the sum of its features'.
 """
@@ -34,7 +34,6 @@ Methods
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import torch
 from torch import nn
 
 from ..errors import HybridXAIError
+from ..jobs import as_cancel, drain
 from .background import CACHE, array_hash, clear_cache, model_hash, select_background  # noqa: F401
 from .groups import check_groups, group_names_from, group_of
 from .shap_result import ADDITIVITY_TOLERANCE, ShapResult, copy_result
@@ -77,28 +77,6 @@ class ShapProgress:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _as_cancel(cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    if callable(cancel):
-        return cancel
-    raise TypeError("cancel must be None, a threading.Event or a callable returning bool")
-
-
-class _LogitsOnly(nn.Module):
-    """forward(x) -> logits, for code that expects a single-output model."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        out = self.model(x)
-        return out[0] if isinstance(out, tuple) else out
 
 
 def _shapley_weights(n: int) -> np.ndarray:
@@ -233,14 +211,10 @@ class ShapExplainer:
     def explain(self, X: np.ndarray, rows: Sequence[int] | None = None, *, X_raw=None, true=None,
                 cancel=None) -> ShapResult:
         """Explain the rows of X (scaled, (R, F)); raises ExplanationCancelled when cancelled."""
-        gen = self.iter_explain(X, rows, X_raw=X_raw, true=true, cancel=cancel)
-        try:
-            while True:
-                next(gen)
-        except StopIteration as stop:
-            if stop.value is None:
-                raise ExplanationCancelled("The SHAP computation was cancelled.") from None
-            return stop.value
+        result = drain(self.iter_explain(X, rows, X_raw=X_raw, true=true, cancel=cancel))
+        if result is None:
+            raise ExplanationCancelled("The SHAP computation was cancelled.")
+        return result
 
     def iter_explain(self, X: np.ndarray, rows: Sequence[int] | None = None, *, X_raw=None, true=None,
                      cancel=None) -> Iterator[ShapProgress]:
@@ -249,7 +223,7 @@ class ShapExplainer:
         `cancel` is a callable returning True to stop, or a threading.Event; it is checked between
         model batches, so a cancel takes effect within a fraction of a second.
         """
-        is_cancelled = _as_cancel(cancel)
+        is_cancelled = as_cancel(cancel)
         X = np.asarray(X, dtype=np.float32)
         if X.ndim == 1:
             X = X[None, :]

@@ -110,8 +110,4 @@ def summarise_row(result: ShapResult, position: int, class_index: int | None = N
                       towards=towards, against=against, true_class=true, text=" ".join(sentences))
 
 
-def summarise_rows(result: ShapResult, class_index: int | None = None) -> list[RowSummary]:
-    return [summarise_row(result, i, class_index) for i in range(result.n_rows)]
-
-
-__all__ = ["Contribution", "RowSummary", "summarise_row", "summarise_rows"]
+__all__ = ["Contribution", "RowSummary", "summarise_row"]
