@@ -171,6 +171,23 @@ def _training(c) -> list:
     return blocks
 
 
+def _kept_epoch(c) -> str:
+    """Which epoch's weights the model keeps and what chose it, from the model's history and training settings
+    (a sentence starting in lower case)."""
+    training = c.settings.get("training", {})
+    n = len(c.history)
+    if not any(h.get("val_acc") is not None for h in c.history):
+        return (f"there were no validation rows, so no epoch was chosen on them; the model keeps the weights of its "
+                f"last epoch ({n}).")
+    stopped = (f"; early stopping ended training after epoch {n} of {training.get('epochs')}, watching the "
+               "validation rows" if training.get("early_stopping") and n < training.get("epochs", n) else "")
+    if training.get("restore_best", True) and c.best_epoch:
+        return f"the model keeps the weights of epoch {c.best_epoch} of {n}, the best on the validation rows{stopped}."
+    if stopped:
+        return f"the model keeps the weights of its last epoch ({n}){stopped}."
+    return f"the model keeps the weights of its last epoch ({n}); the validation rows were watched, not used to choose it."
+
+
 def _evaluation(c) -> list:
     from .evaluation_plots import draw_confusion_matrix, draw_precision_recall, draw_roc_curves
 
@@ -178,8 +195,12 @@ def _evaluation(c) -> list:
     blocks = [Heading("Evaluation", "evaluation")]
     if e is None:
         return blocks + [Paragraph("No evaluation: the model has no test rows, and no labelled file was given.")]
-    blocks.append(Paragraph(f"{len(e.y_true)} {c.evaluation_source or 'rows'}. These rows chose nothing: the epoch "
-                            "was chosen on the validation rows."))
+    kept = _kept_epoch(c)
+    if c.evaluation_source.startswith("test rows"):  # held out of training: they chose nothing
+        kept = f"These rows chose nothing: {kept}"
+    else:  # a file given for the report: the model may have trained on some of its rows
+        kept = kept[0].upper() + kept[1:]
+    blocks.append(Paragraph(f"{len(e.y_true)} {c.evaluation_source or 'rows'}. {kept}"))
     names = [k for k in e.report if k != "accuracy"]
     blocks.append(Table(["class", "precision", "recall", "F1", "rows"],
                         [[n, _f(e.report[n]["precision"]), _f(e.report[n]["recall"]), _f(e.report[n]["f1-score"]),
