@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ._common import setup_text  # noqa: F401  (names as typed, CJK glyphs: set up on import)
+
 
 def _short(name: str, width: int = 20) -> str:
     name = str(name)

@@ -79,6 +79,9 @@ def _mean_sd(pair) -> str:
 
 
 def _figure(size=(8.0, 4.5)):
+    from ._common import setup_text
+
+    setup_text()  # names as typed, CJK glyphs, before the figure has any text
     from matplotlib.figure import Figure
 
     return Figure(figsize=size, layout="constrained")
