@@ -47,7 +47,7 @@ def test_the_core_bins_share_right_against_mean_probability():
 
 def test_rows_all_right_show_bars_at_a_share_of_one_and_the_mean_probability_apart():
     r = reliability(*all_right())
-    fig, ax, pixels = drawn_reliability(r)
+    _, ax, pixels = drawn_reliability(r)
     entries = legend_entries(ax)
     assert set(entries) == {SHARE_RIGHT, f"{MEAN_PROBABILITY} in the bin", "perfectly calibrated"}
     bars = entries[SHARE_RIGHT]
@@ -62,16 +62,16 @@ def test_rows_all_right_show_bars_at_a_share_of_one_and_the_mean_probability_apa
     # As the eye reads it: each bar is one colour from the floor to 1.0, above its mean probability too (nothing
     # painted over the bar makes its top look like the mean probability).
     height = pixels.shape[0]
+
+    def colour(x, y0, y1):
+        """The median colour of a thin column at x between heights y0 and y1 (data units)."""
+        (px, top), (_, bottom) = ax.transData.transform([(x, y1), (x, y0)])
+        rows = slice(int(height - top) + 2, int(height - bottom) - 2)
+        return np.median(pixels[rows, int(px) - 3:int(px) + 4].reshape(-1, 3), axis=0)
+
     for bar, conf in zip(bars, r.confidence[filled]):
         x = bar.get_x() + bar.get_width() / 2
-
-        def colour(y0, y1):
-            (px, top), (_, bottom) = ax.transData.transform([(x, y1), (x, y0)])
-            rows = slice(int(height - top) + 2, int(height - bottom) - 2)
-            return np.median(pixels[rows, int(px) - 3:int(px) + 4].reshape(-1, 3), axis=0)
-
-        below = colour(0.02, conf - 0.03)
-        above = colour(conf + 0.03, 0.99)
+        below, above = colour(x, 0.02, conf - 0.03), colour(x, conf + 0.03, 0.99)
         assert np.abs(below - above).max() <= 8, (conf, below, above)
 
 
@@ -114,7 +114,7 @@ def _texts(document) -> str:
 
 
 def test_the_report_says_no_epoch_was_chosen_on_validation_rows_when_there_were_none():
-    trained, document = _report_for(val_size=0.0, restore_best=True)
+    _, document = _report_for(val_size=0.0, restore_best=True)
     text = _texts(document)
     assert "chosen on the validation rows" not in text
     assert ("These rows chose nothing: there were no validation rows, so no epoch was chosen on them; the model keeps "
