@@ -89,7 +89,8 @@ def test_an_over_confident_model_shows_its_mean_probability_above_the_bars():
 # ---- the report: the same chart, and how the kept epoch was chosen --------------------------------------------
 
 
-def _report_for(val_size: float, restore_best: bool, epochs: int = 3, source: str = "test rows"):
+def _report_for(val_size: float, restore_best: bool, epochs: int = 3, source: str = "test rows",
+                early_stopping: int = 0):
     from hybridxai_gui.core.config import ModelConfig, TrainConfig
     from hybridxai_gui.core.data.prepare import prepare_data
     from hybridxai_gui.core.evaluation.metrics import evaluate
@@ -100,7 +101,8 @@ def _report_for(val_size: float, restore_best: bool, epochs: int = 3, source: st
 
     data = prepare_data(wine_frame(), seed=0, val_size=val_size)
     tiny = ModelConfig(cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2, kernel_size=3)
-    trained = fit(data, tiny, TrainConfig(epochs=epochs, restore_best=restore_best, augment="off")).trained
+    trained = fit(data, tiny, TrainConfig(epochs=epochs, restore_best=restore_best, augment="off",
+                                                 early_stopping=early_stopping)).trained
     evaluation = evaluate(trained, data.X_test, data.y_test, data.rows_test)
     content = build_report(trained, evaluation=evaluation, evaluation_source=source, prepared=data)
     return trained, report_document(content)
@@ -157,3 +159,11 @@ def test_the_windows_reliability_diagram_is_labelled_alike(qtbot, tmp_path):
     np.testing.assert_allclose([b.get_height() for b in entries[SHARE_RIGHT]], 1.0)
     assert ax.get_ylabel() == "share of rows predicted right (accuracy)"
     assert "0.280" in panel.eceLabel.text()  # Σ (n_b / N) |1 − mean probability_b|
+
+
+def test_the_report_says_early_stopping_watched_the_validation_rows():
+    trained, document = _report_for(val_size=0.2, restore_best=False, epochs=40, early_stopping=1)
+    n = len(trained.history)
+    assert 1 <= n < 40  # one epoch without improvement ends it
+    assert (f"These rows chose nothing: the model keeps the weights of its last epoch ({n}); early stopping watched "
+            f"the validation rows and ended training after epoch {n} of 40.") in _texts(document)

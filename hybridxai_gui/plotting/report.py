@@ -179,15 +179,20 @@ def _kept_epoch(c) -> str:
     (a sentence starting in lower case)."""
     training = c.settings.get("training", {})
     n = len(c.history)
+    if not n:
+        return "the model keeps no training history, so which epoch it keeps and why is not known."
     if not any(h.get("val_acc") is not None for h in c.history):
         return (f"there were no validation rows, so no epoch was chosen on them; the model keeps the weights of its "
                 f"last epoch ({n}).")
-    stopped = (f"; early stopping ended training after epoch {n} of {training.get('epochs')}, watching the "
-               "validation rows" if training.get("early_stopping") and n < training.get("epochs", n) else "")
+    watched = ""
+    if training.get("early_stopping"):
+        epochs = training.get("epochs") or 0  # 0: as many as the recipe chose
+        ended = f" and ended training after epoch {n} of {epochs}" if 0 < n < epochs else ""
+        watched = f"; early stopping watched the validation rows{ended}"
     if training.get("restore_best", True) and c.best_epoch:
-        return f"the model keeps the weights of epoch {c.best_epoch} of {n}, the best on the validation rows{stopped}."
-    if stopped:
-        return f"the model keeps the weights of its last epoch ({n}){stopped}."
+        return f"the model keeps the weights of epoch {c.best_epoch} of {n}, the best on the validation rows{watched}."
+    if watched:
+        return f"the model keeps the weights of its last epoch ({n}){watched}."
     return f"the model keeps the weights of its last epoch ({n}); the validation rows were watched, not used to choose it."
 
 
