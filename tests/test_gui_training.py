@@ -174,7 +174,9 @@ def test_close_while_training_stops_the_worker(qtbot, dialogs, tiny_csv, qtlog):
     qtbot.waitUntil(lambda: len(win.trainingTab.history) >= 1, timeout=60_000)
     workers = win.findChildren(GeneratorWorker)
     assert any(w.isRunning() for w in workers)
+    dialogs.question_answer = dialogs.question_answer.__class__.Yes  # "Training is running: stop it and quit?"
     assert win.close()
+    assert dialogs.messages[-1][0] == "question"
     assert not any(w.isRunning() for w in win.findChildren(GeneratorWorker))
     win.deleteLater()
     qtbot.wait(50)
@@ -242,3 +244,38 @@ def test_loading_notes_gaps_and_a_single_column_file(qtbot, window, dialogs, tmp
     notes.write_text("this is not a csv\njust words\n", encoding="utf-8")
     open_data(qtbot, window, dialogs, notes)
     assert "single column ('this is not a csv')" in window.dataTab.problemsPanel.text()
+
+
+@pytest.mark.parametrize("how", ["window", "File ▸ Quit"])
+def test_quitting_while_training_asks_first_and_no_keeps_the_run(qtbot, window, dialogs, tiny_csv, how):
+    from PySide6.QtWidgets import QMessageBox
+
+    open_data(qtbot, window, dialogs, tiny_csv)
+    fast_settings(window, epochs=100_000)  # never finishes on its own
+    tab = window.trainingTab
+    tab.startTrainingButton.click()
+    qtbot.waitUntil(lambda: len(tab.history) >= 1, timeout=60_000)
+    quit_now = window.close if how == "window" else window.actionQuit.trigger
+    dialogs.question_answer = QMessageBox.StandardButton.No
+    quit_now()
+    assert dialogs.messages[-1][0] == "question"
+    assert dialogs.messages[-1][2] == "Training is running: stop it and quit?"
+    assert window.isVisible() and tab.running and not tab.control.stopped
+    epochs = len(tab.history)
+    qtbot.waitUntil(lambda: len(tab.history) > epochs, timeout=60_000)  # the run goes on
+    asked = len(dialogs.messages)
+    dialogs.question_answer = QMessageBox.StandardButton.Yes
+    quit_now()
+    assert len(dialogs.messages) == asked + 1 and not window.isVisible()
+    assert tab.control is None or tab.control.stopped
+
+
+def test_the_quit_question_names_what_runs_and_asks_nothing_unattended(qtbot, dialogs):
+    from hybridxai_gui.gui import dialogs as app_dialogs
+
+    assert app_dialogs.confirm_stop_and_quit(None, []) and not dialogs.messages  # nothing runs: no question
+    dialogs.question_answer = dialogs.question_answer.__class__.No
+    assert not app_dialogs.confirm_stop_and_quit(None, ["The repeated evaluation"])
+    assert dialogs.messages[-1][2] == "The repeated evaluation is running: stop it and quit?"
+    app_dialogs.set_interactive(False)  # --self-test: no one to answer
+    assert app_dialogs.confirm_stop_and_quit(None, ["Training"]) and len(dialogs.messages) == 1

@@ -90,6 +90,20 @@ def show_internal_error(parent: QWidget | None, message: str, details: str = "")
     box.exec()
 
 
+def confirm_stop_and_quit(parent: QWidget | None, running: list[str]) -> bool:
+    """Before quitting stops a run (training, the repeated evaluation): ask, unless nothing runs or no one can
+    answer (--self-test). True to stop and quit; No (the default) keeps the window and the run going."""
+    if not running or not _interactive:
+        return True
+    what = " and ".join(running)
+    answer = QMessageBox.question(parent, "Quit HybridXAI?", f"{what} {'is' if len(running) == 1 else 'are'} running: "
+                                  f"stop {'it' if len(running) == 1 else 'them'} and quit?",
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer not in (QMessageBox.StandardButton.No, QMessageBox.StandardButton.Cancel,
+                          QMessageBox.StandardButton.NoButton)
+
+
 def show_failure(parent: QWidget | None, message: str, details: str) -> None:
     """Route a worker's `failed(message, details)`: empty details = a user error."""
     if details:

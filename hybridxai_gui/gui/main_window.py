@@ -538,7 +538,10 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event) -> None:
-        if not self._closing and not self._confirm_discard():
+        running = [what for what, on in (("Training", self.trainingTab.running),
+                                         ("The repeated evaluation", self.evaluationTab.crossValidationPanel.running))
+                   if on]
+        if not self._closing and not (dialogs.confirm_stop_and_quit(self, running) and self._confirm_discard()):
             event.ignore()
             return
         self._closing = True

@@ -1,7 +1,8 @@
 """The Predict tab: classify the rows of a new CSV with the current model and export the table.
 
 Reading the CSV, predicting and writing the result all run in worker threads. The result table has
-`predicted` plus one `p_<class>` probability column per class, followed by the file's own columns; when the
+`predicted` plus one `p_<class>` probability column per class, followed by the file's own columns (for a long
+file, one line per series with its id first and nothing else: what `hybridxai predict` writes); when the
 file has the model's label column, the accuracy on those rows is shown above the table and their confusion
 matrix beside it.
 """
@@ -32,10 +33,18 @@ def predict_for_display(trained, frame, source: str, missing: str | None = None)
     predictions = predict_frame(trained, frame, source, missing)
     if predictions.evaluation is not None:  # the confusion matrix is drawn next: matplotlib's Qt backend here
         import matplotlib.backends.backend_qtagg  # noqa: F401
+    if reads_long_file(trained):  # one line per series, not per file line: nothing of the file lines up beside
+        return predictions
     out = predictions.table
-    others = frame[[c for c in frame.columns if f"p_{c}" not in out.columns and c != "predicted"]]
+    others = frame[[c for c in frame.columns if c not in out.columns]]
     predictions.table = pd.concat([out, others], axis=1)
     return predictions
+
+
+def reads_long_file(trained) -> bool:
+    """Whether the model reads a long file (many lines per series), so that its predictions are one line per
+    series, id first, exactly as `hybridxai predict` writes them."""
+    return trained.series is not None and trained.series.layout == "long"
 
 
 def write_csv(frame, path: str) -> str:
@@ -138,11 +147,12 @@ class PredictTab(QWidget):
             o = self.outcome
             policy = {"error": "rows with gaps would have stopped the run", "drop": "rows with gaps left unpredicted",
                       "mean": "gaps filled with the training means"}[o.missing]
-            done = f"; {len(o.rows):,} of {o.n_total:,} rows predicted ({policy})"
+            unit = "series" if reads_long_file(self.trained) else "rows"
+            done = f"; {len(o.rows):,} of {o.n_total:,} {unit} predicted ({policy})"
             if o.evaluation is not None:
                 e = o.evaluation
                 done += (f"<br>The file has the label column '{self.trained.label_column}': accuracy "
-                         f"<b>{e.accuracy:.3f}</b> on its {len(e.y_true):,} predicted rows "
+                         f"<b>{e.accuracy:.3f}</b> on its {len(e.y_true):,} predicted {unit} "
                          f"({len(e.misclassified):,} misclassified), macro F1 {e.macro_f1:.3f}.")
             elif o.label_note:
                 from .wording import for_the_app

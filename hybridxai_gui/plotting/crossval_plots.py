@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ._common import setup_text  # noqa: F401  (names as typed, CJK glyphs: set up on import)
+
 HYBRID_COLOR, BASELINE_COLOR = "#c44e52", "#4c72b0"
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ._common import setup_text  # noqa: F401  (names as typed, CJK glyphs: set up on import)
+
 
 def _short(name: str, width: int = 20) -> str:
     name = str(name)
@@ -117,9 +119,13 @@ def draw_precision_recall(ax, curve, *, positive_name: str = "", threshold_point
 
 
 def draw_reliability(ax, reliability, *, temperature: float = 1.0, title: str | None = None) -> None:
-    """Reliability diagram (core.evaluation.calibration.Reliability): per probability bin, how often the model was right
-    against how sure it was (the hatched gap reaches the bin's mean probability); bars below the diagonal are
-    over-confident. Row counts are written above the bars."""
+    """Reliability diagram (core.evaluation.calibration.Reliability). Per bin of the predicted class's probability:
+    a bar up to the share of the bin's rows predicted right (accuracy), and a red line across it at the bin's mean
+    predicted probability; a line above its bar is over-confident, below it under-confident. Row counts are written
+    above the bars.
+
+    The mean probability is a line, never a band laid over the bar: a translucent "gap" band from the share right
+    to the mean probability made an all-right bin (share 1.0) look as tall as its mean probability."""
     edges = np.asarray(reliability.bin_edges)
     width = np.diff(edges)
     filled = reliability.counts > 0
@@ -127,17 +133,17 @@ def draw_reliability(ax, reliability, *, temperature: float = 1.0, title: str | 
     ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1, label="perfectly calibrated")
     accuracy, confidence = np.asarray(reliability.accuracy)[filled], np.asarray(reliability.confidence)[filled]
     ax.bar(centres[filled], accuracy, width=width[filled] * 0.92, color="#4c72b0", alpha=0.85,
-           label="share right")
-    # the gap from the share right up (or down) to the bin's mean probability: Guo et al.'s "gap" bars
-    ax.bar(centres[filled], confidence - accuracy, bottom=accuracy, width=width[filled] * 0.92, color="#c44e52",
-           alpha=0.35, hatch="//", edgecolor="#c44e52", linewidth=0.5, label="gap to the mean probability")
+           label="share predicted right (accuracy)")
+    half = width[filled] * 0.46
+    ax.hlines(confidence, centres[filled] - half, centres[filled] + half, color="#c44e52", linewidth=2.5,
+              label="mean predicted probability in the bin", zorder=3)
     tops = np.maximum(accuracy, confidence)
     for x, top, n in zip(centres[filled], tops, reliability.counts[filled]):
         ax.text(x, top + 0.015, str(int(n)), ha="center", va="bottom", fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.1)
-    ax.set_xlabel("probability of the predicted class")
-    ax.set_ylabel("share of rows predicted right")
+    ax.set_xlabel(f"probability of the predicted class (bins of {float(width[0]):.2g})")  # equal bins
+    ax.set_ylabel("share of rows predicted right (accuracy)")
     scaled = f", temperature {temperature:.2f}" if temperature != 1.0 else ""
     ax.set_title(title or f"Reliability: calibration error {reliability.ece:.3f} ({reliability.n_rows} rows{scaled})")
     ax.grid(True, alpha=0.3)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
+from ._common import setup_text  # noqa: F401  (names as typed, CJK glyphs: set up on import)
+
 VIEW_COLORS = {"shap": "#d62728", "gradcam": "#ff7f0e", "attention": "#9467bd", "random": "0.45"}
 
 

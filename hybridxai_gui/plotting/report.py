@@ -79,6 +79,9 @@ def _mean_sd(pair) -> str:
 
 
 def _figure(size=(8.0, 4.5)):
+    from ._common import setup_text
+
+    setup_text()  # names as typed, CJK glyphs, before the figure has any text
     from matplotlib.figure import Figure
 
     return Figure(figsize=size, layout="constrained")
@@ -171,6 +174,28 @@ def _training(c) -> list:
     return blocks
 
 
+def _kept_epoch(c) -> str:
+    """Which epoch's weights the model keeps and what chose it, from the model's history and training settings
+    (a sentence starting in lower case)."""
+    training = c.settings.get("training", {})
+    n = len(c.history)
+    if not n:
+        return "the model keeps no training history, so which epoch it keeps and why is not known."
+    if not any(h.get("val_acc") is not None for h in c.history):
+        return (f"there were no validation rows, so no epoch was chosen on them; the model keeps the weights of its "
+                f"last epoch ({n}).")
+    watched = ""
+    if training.get("early_stopping"):
+        epochs = training.get("epochs") or 0  # 0: as many as the recipe chose
+        ended = f" and ended training after epoch {n} of {epochs}" if 0 < n < epochs else ""
+        watched = f"; early stopping watched the validation rows{ended}"
+    if training.get("restore_best", True) and c.best_epoch:
+        return f"the model keeps the weights of epoch {c.best_epoch} of {n}, the best on the validation rows{watched}."
+    if watched:
+        return f"the model keeps the weights of its last epoch ({n}){watched}."
+    return f"the model keeps the weights of its last epoch ({n}); the validation rows were watched, not used to choose it."
+
+
 def _evaluation(c) -> list:
     from .evaluation_plots import draw_confusion_matrix, draw_precision_recall, draw_roc_curves
 
@@ -178,8 +203,12 @@ def _evaluation(c) -> list:
     blocks = [Heading("Evaluation", "evaluation")]
     if e is None:
         return blocks + [Paragraph("No evaluation: the model has no test rows, and no labelled file was given.")]
-    blocks.append(Paragraph(f"{len(e.y_true)} {c.evaluation_source or 'rows'}. These rows chose nothing: the epoch "
-                            "was chosen on the validation rows."))
+    kept = _kept_epoch(c)
+    if c.evaluation_source.startswith("test rows"):  # held out of training: they chose nothing
+        kept = f"These rows chose nothing: {kept}"
+    else:  # a file given for the report: the model may have trained on some of its rows
+        kept = kept[0].upper() + kept[1:]
+    blocks.append(Paragraph(f"{len(e.y_true)} {c.evaluation_source or 'rows'}. {kept}"))
     names = [k for k in e.report if k != "accuracy"]
     blocks.append(Table(["class", "precision", "recall", "F1", "rows"],
                         [[n, _f(e.report[n]["precision"]), _f(e.report[n]["recall"]), _f(e.report[n]["f1-score"]),

@@ -17,6 +17,7 @@ import io
 import textwrap
 from string import Template
 
+from ._common import text_families
 from .report import Document, FigureBlock, Heading, Paragraph, Table
 
 HTML_DPI = 110
@@ -164,7 +165,7 @@ class _TextPages:
         for piece in caption:
             self.line(piece, 8.5, 0.16, fontweight="bold")
         for text, bold in lines:
-            self.line(text, size, 0.14, family="monospace", fontweight="bold" if bold else "normal")
+            self.line(text, size, 0.14, family=text_families("monospace"), fontweight="bold" if bold else "normal")
         self.y -= 0.1
 
     def figure(self, block: FigureBlock, heading: Heading | None = None) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._common import setup_text  # noqa: F401  (names as typed, CJK glyphs: set up on import)
+
 # The one-row waterfall (signed, the explained class) comes first: it is the default view.
 SHAP_VIEWS = ("waterfall", "force", "bar", "beeswarm", "heatmap", "comparison")
 
