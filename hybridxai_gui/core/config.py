@@ -213,7 +213,8 @@ class RuntimeConfig:
     """Where and how fast training runs; none of it changes what the model learns on the CPU."""
 
     device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps")
-    threads: int = _f(1, "torch CPU threads (1 is fastest on a busy 2-core machine)")
+    threads: int = _f(1, "torch CPU threads for predicting and explaining (0: torch's default); training computes "
+                      "each network on one thread, so the same seed gives the same model whatever this is")
     precision: str = _f("fp32", "fp32, or mixed precision bf16 / fp16 (autocast; fp16 with loss scaling, on GPUs)")
 
     def validate(self) -> None:

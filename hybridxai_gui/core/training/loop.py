@@ -35,6 +35,7 @@ from ..model.network import HybridCNNLSTMAttention
 from .events import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, TrainResult
 from .policies import BatchLoss, BestEpoch, EarlyStopping, LearningRateSchedule, make_criterion, noise_level
 
+TRAINING_THREADS = 1  # torch CPU threads while a network trains (see train())
 EVAL_BATCH = 512
 # The test rows (only reported, never used to choose) are scored at most this many times per run, and at its
 # last epoch: scoring 100 test series of 1,460 steps every one of 500 epochs took a quarter of an ACSF1 run.
@@ -114,8 +115,12 @@ def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConf
     control = control or TrainControl()
     device = distributed.device_for(world, resolve_device(runtime.device))
     previous_threads = torch.get_num_threads()
-    if device.type == "cpu" and runtime.threads > 0:
-        torch.set_num_threads(runtime.threads)
+    if device.type == "cpu":
+        # One thread, whatever `runtime.threads` says: with more, convolutions and matrix products add their float
+        # sums in another order (weights ~1e-7 apart after an epoch), which 1,500 steps compound into another
+        # network -- the same seed would not give the same model on another thread count (issue 25). Threads
+        # still speed up prediction and explanations, where the difference stays ~1e-7 in a probability.
+        torch.set_num_threads(TRAINING_THREADS)
     try:
         distributed.init(world, device)
         yield from _train_loop(data, model_config, train_config, runtime, control, device, progress_every, world)
