@@ -32,7 +32,14 @@ def _fmt(v, spec=".4f"):
 def _note(text: str) -> None:
     from .core.errors import render
 
-    print(f"note: {render(text)}", file=sys.stderr)
+    print(f"note: {_one_line(render(text))}", file=sys.stderr)
+
+
+def _p(path) -> str:
+    """A path as a message shows it: a newline or escape sequence in its name is written out, never obeyed."""
+    from .core.errors import printable
+
+    return printable(path)
 
 
 def cmd_train(args) -> int:
@@ -96,8 +103,8 @@ def cmd_train(args) -> int:
     if saved.problem is not None:  # the model is safe on disk; say so, and why the rest is missing
         raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed (those of "
                              f"an earlier run were removed): {template_of(saved.problem)}")
-    print(f"saved model to {path}, per-epoch results to {stem}_results.csv, "
-          f"figures to {stem}_training.png/.eps" + (f", test evaluation to {stem}_evaluation.txt"
+    print(f"saved model to {_p(path)}, per-epoch results to {_p(stem)}_results.csv, "
+          f"figures to {_p(stem)}_training.png/.eps" + (f", test evaluation to {_p(stem)}_evaluation.txt"
                                                     if evaluation is not None else ""))
     if evaluation is not None:
         print(f"\ntest set evaluation ({len(evaluation.y_true)} rows):")
@@ -128,7 +135,7 @@ def cmd_evaluate(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         save_evaluation_outputs(result, out)
         print(f"\nwrote metrics.json, classification_report.csv, predictions.csv and confusion_matrix.png/.eps "
-              f"to {out}")
+              f"to {_p(out)}")
     return EXIT_OK
 
 
@@ -150,7 +157,7 @@ def cmd_predict(args) -> int:
         _note(note)
     write_csv(predictions.table, Path(args.out))
     what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
-    print(f"predicted {len(predictions.table)} {what} -> {args.out}")
+    print(f"predicted {len(predictions.table)} {what} -> {_p(args.out)}")
     if predictions.evaluation is not None:
         print(f"\nthe file holds the label column '{trained.label_column}': evaluation of the "
               f"{len(predictions.evaluation.y_true)} predicted rows against it:")
@@ -203,7 +210,7 @@ def cmd_cv(args) -> int:
     for model in result.models:
         (a, a_sd), (f, f_sd) = result.summary("accuracy", model), result.summary("macro_f1", model)
         print(f"  {model:<20} {_fmt(a)} ± {_fmt(a_sd)}        {_fmt(f)} ± {_fmt(f_sd)}")
-    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {out}")
+    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {_p(out)}")
     return EXIT_OK
 
 
@@ -248,7 +255,7 @@ def cmd_report(args) -> int:
     content = build_report(trained, evaluation=evaluation, evaluation_source=source, cross_validation=cv,
                            explanations=explanations, threshold=args.threshold)
     write_report(content, out)
-    print(f"wrote the report to {out}")
+    print(f"wrote the report to {_p(out)}")
     return EXIT_OK
 
 
@@ -259,19 +266,19 @@ def cmd_info(args) -> int:
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return EXIT_OK
-    print(f"HybridXAI model {info['file']} (created {info['created']})")
-    print(f"  features ({info['features']}): {', '.join(info['feature_names'][:12])}"
-          + (" ..." if info['features'] > 12 else ""))
-    print(f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'")
-    print(f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
-          + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
-          + f"; seed {info['seed']}")
-    print(f"  model: {info['model_config']}")
-    print(f"  training: {info['train_config']}")
-    print(f"  data: {info['data_config']}")
+    lines = [f"HybridXAI model {info['file']} (created {info['created']})",
+             f"  features ({info['features']}): {', '.join(info['feature_names'][:12])}"
+             + (" ..." if info['features'] > 12 else ""),
+             f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'",
+             f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
+             + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
+             + f"; seed {info['seed']}",
+             f"  model: {info['model_config']}", f"  training: {info['train_config']}", f"  data: {info['data_config']}"]
     if info["evaluation"]:
-        print(f"  test evaluation: {info['evaluation']}")
-    print(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
+        lines.append(f"  test evaluation: {info['evaluation']}")
+    lines.append(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
+    for line in lines:  # names and settings come from the file: its control characters are shown, not obeyed
+        print(_p(line))
     return EXIT_OK
 
 
@@ -306,7 +313,7 @@ def cmd_explain(args) -> int:
         flagged = run.faithfulness.randomisation.flagged if run.faithfulness.randomisation is not None else []
         if flagged:
             print(f"not explaining the model (unchanged with random weights): {', '.join(flagged)}")
-    print(f"wrote {args.out}/shap_values.csv, faithfulness.csv, summary.txt and figures "
+    print(f"wrote {_p(args.out)}/shap_values.csv, faithfulness.csv, summary.txt and figures "
           f"in {time.perf_counter() - start:.1f}s")
     return EXIT_OK
 
@@ -324,7 +331,7 @@ class _Progress:
         if (stage, step) == self.last or (stage == self.last[0] and done < total and step <= self.last[1]):
             return
         self.last = (stage, step)
-        print(f"  {item.message}", file=self.stream or sys.stderr, flush=True)
+        print(f"  {_one_line(item.message)}", file=self.stream or sys.stderr, flush=True)
 
 
 def _set_threads(threads: int) -> None:
@@ -349,7 +356,10 @@ class _Stdout:
     def write(self, text: str) -> int:
         if not self.broken:
             try:
-                return self._stream.write(text)
+                from .core.errors import printable
+
+                self._stream.write(printable(text, keep="\n\t"))  # no escape sequence from a name reaches the terminal
+                return len(text)
             except BrokenPipeError:
                 self._break()
         return len(text)
@@ -423,8 +433,12 @@ def _main(argv: list[str] | None, debug: bool) -> int:
         return EXIT_INTERNAL
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _one_line(exc: BaseException | str) -> str:
+    """A message as one line: control characters in it (a newline in a file name, an escape sequence in a class
+    name) are written as escapes, so no name can start a line of its own or drive the terminal."""
+    from .core.errors import printable
+
+    return printable(str(exc))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -433,7 +447,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, HybridXAIWarning):
         from .core.errors import render
 
-        print(f"warning: {render(_one_line(message if isinstance(message, Warning) else Warning(message)))}",
+        print(f"warning: {_one_line(render(str(message)))}",
               file=sys.stderr)
 
 
