@@ -172,16 +172,27 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
     if layout == "long":
         if id_column is None:
             raise HybridXAIError(f"{src.name}: a long file needs its series id column: name it with {setting('id')}.")
-        reserved = {id_column, time_column, label} | excluded
+        for option, name, role in (("id", id_column, "series id"), ("time", time_column, "time")):
+            others = {label: "the label column", **({id_column: "the series id column"} if option == "time" else {})}
+            if name is not None and name in others:
+                raise HybridXAIError(f"{setting(option)}: column {name!r} of {src.name} is {others[name]}, so it "
+                                     f"cannot also be the {role} column. Name another column with {setting(option)}.")
+        roles = {label: "the label column", id_column: "the series id column", time_column: "the time column",
+                 **{c: f"left out with {setting('exclude')}" for c in excluded}}
+        roles.pop(None, None)
         if channels:
             unknown = [c for c in channels if c not in columns]
             if unknown:
                 raise HybridXAIError(f"{setting('channels')}: {src.name} has no column {format_names(unknown)}.")
-            chosen = [c for c in channels if c not in reserved]
+            _refuse_reserved(channels, roles, "channels", src)
+            chosen = list(channels)
+        elif features is not None:  # named by the user: each one is read as a channel, or the reason said
+            _refuse_reserved([c for c in features if c not in excluded], roles, "features", src)
+            chosen = [c for c in features if c not in excluded]
         else:
-            pool = features if features is not None else columns
-            chosen = [c for c in pool if c not in reserved and is_numeric_dtype(frame[c])
+            chosen = [c for c in columns if c not in roles and is_numeric_dtype(frame[c])
                       and not is_bool_dtype(frame[c])]
+            _refuse_stray_text(frame, [c for c in columns if c not in roles and c not in chosen], src)
         if not chosen:
             raise HybridXAIError(f"{src.name}: no numeric channel columns are left besides the id {id_column!r}"
                                  + (f", the time {time_column!r}" if time_column else "") + f" and the label {label!r}.")
@@ -203,6 +214,33 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
             return Detected("table", None)
     spec = SeriesSpec("wide", tuple(g for g, _ in groups), columns=tuple(tuple(steps) for _, steps in groups))
     return Detected("wide", spec)
+
+
+def _refuse_reserved(named: list[str], roles: dict, option: str, src: Source) -> None:
+    """A column named as a channel (or feature) of a long file that already has another role: reading it as a
+    channel would silently drop it (or read the label as data)."""
+    for name in named:
+        if name in roles:
+            raise HybridXAIError(f"{setting(option)}: column {name!r} of {src.name} is {roles[name]}, so it cannot "
+                                 f"also be a channel. Name only measurement columns with {setting(option)}.")
+
+
+def _refuse_stray_text(frame: pd.DataFrame, text_columns: list[str], src: Source) -> None:
+    """A column of numbers with a few text cells (`high`, `n/a?`) is a channel with typos, not a text column:
+    leaving it out would train on the other channels without a word. Refused, naming the first such cell."""
+    for name in text_columns:
+        column = frame[name]
+        if is_bool_dtype(column):
+            continue
+        present = column.notna().to_numpy()
+        converted = pd.to_numeric(column, errors="coerce").notna().to_numpy()
+        if present.sum() == 0 or converted.sum() * 2 <= present.sum():
+            continue  # mostly text: a text column (a subject's name), not a channel
+        bad = int(np.flatnonzero(present & ~converted)[0])
+        raise HybridXAIError(
+            f"{src.name}: column {name!r} holds numbers but {src.where(bad)} has {column.iloc[bad]!r}, so it could "
+            f"not be read as a channel. Fix that cell (and any like it), or leave the column out "
+            f"({setting('exclude', repr(name))}).")
 
 
 def looks_like_series(frame: pd.DataFrame, columns: list[str], sample_rows: int = 2000) -> bool:
