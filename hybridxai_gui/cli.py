@@ -117,8 +117,11 @@ def cmd_evaluate(args) -> int:
     from .core.pipeline import read_table
     from .core.evaluation.metrics import format_report
     from .core.pipeline import evaluate_frame
+    from .core.model_files.fileio import output_folder
     from .outputs.evaluation import save_evaluation_outputs
 
+    if args.out:  # before the work: a file in the way, or a folder that cannot be written
+        output_folder(args.out)
     trained = load_checkpoint(args.model)
     name = Path(args.data).name
     frame = read_table(args.data, label=args.label or trained.label_column)
@@ -131,8 +134,8 @@ def cmd_evaluate(args) -> int:
     if args.out:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
-            raise_usage(f"--out must name a folder, but '{args.out}' is a file (or a device, pipe or socket)")
-        out.mkdir(parents=True, exist_ok=True)
+            raise_usage(f"--out must name a folder, but '{_p(args.out)}' is a file (or a device, pipe or socket)")
+        output_folder(out, create=True)
         save_evaluation_outputs(result, out)
         print(f"\nwrote metrics.json, classification_report.csv, predictions.csv and confusion_matrix.png/.eps "
               f"to {_p(out)}")
@@ -169,6 +172,7 @@ def cmd_predict(args) -> int:
 
 def cmd_cv(args) -> int:
     from .core.evaluation.crossval import CrossValidationConfig, FoldResult, FoldStarted, cross_validate
+    from .core.model_files.fileio import output_folder
     from .core.pipeline import TrainingRequest, drain
     from .outputs.crossval import write_cv_outputs
 
@@ -179,7 +183,8 @@ def cmd_cv(args) -> int:
     cv.validate()
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise_usage(f"--out must name a folder, but '{args.out}' is a file")
+        raise_usage(f"--out must name a folder, but '{_p(args.out)}' is a file")
+    output_folder(out)  # before the folds: a read-only or forbidden folder would waste every one of them
 
     def show(item) -> None:
         if args.quiet:
@@ -196,8 +201,7 @@ def cmd_cv(args) -> int:
     result = drain(cross_validate(request, cv), show)
     for note in result.notes:
         _note(note)
-    out.mkdir(parents=True, exist_ok=True)
-    write_cv_outputs(result, out)
+    write_cv_outputs(result, output_folder(out, create=True))
     print(f"\n{result.describe()}")
     for metric in result.metric_names:
         mean, sd = result.summary(metric)
@@ -215,21 +219,38 @@ def cmd_cv(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .core.model_files.checkpoint import load_checkpoint
+    from .core.errors import HybridXAIError, setting
+    from .core.evaluation.crossval_checks import model_mismatch
     from .core.evaluation.metrics import EvaluationResult
-    from .core.pipeline import evaluate_frame, read_table
     from .core.evaluation.run_report import build_report
+    from .core.model_files.checkpoint import load_checkpoint
+    from .core.model_files.fileio import check_writable
+    from .core.pipeline import evaluate_frame, read_table
     from .outputs.crossval import load_cv_summary
     from .plotting.report import FORMATS, write_report
 
     out = Path(args.out)
     if out.suffix.lower() not in FORMATS:
-        raise_usage(f"--out must name an .html or .pdf file, got '{args.out}'")
+        raise_usage(f"--out must name an .html or .pdf file, got '{_p(args.out)}'")
     if not out.parent.exists():
-        raise_usage(f"the folder of --out '{out.parent}' does not exist")
+        raise_usage(f"the folder of --out '{_p(out.parent)}' does not exist")
     if not 0.0 <= args.threshold <= 1.0:
         raise_usage(f"--threshold must be between 0 and 1, got {args.threshold}")
+    if args.rows and not args.data:
+        raise_usage("--rows picks rows of --data: give the labelled file too")
+    check_writable(out)  # before the model is loaded and the rows explained
+    cv = load_cv_summary(args.cv) if args.cv else None  # a summary that cannot be shown is said before the work
     trained = load_checkpoint(args.model)
+    notes = []
+    if cv is not None:
+        mismatch = model_mismatch(cv, trained)
+        if mismatch:
+            raise HybridXAIError(f"{setting('cv')} {args.cv}: the cross-validation is not about this model: "
+                                 f"{mismatch}. Give the folder of a `cv` run with the model's data and settings, or "
+                                 f"leave {setting('cv')} out.")
+        if cv.recipe is None:
+            notes.append("The cross-validation summary does not record its settings (it was written by an earlier "
+                         "version), so only its classes could be checked against this model's.")
     evaluation, source = None, ""
     if args.data:
         name = Path(args.data).name
@@ -238,22 +259,16 @@ def cmd_report(args) -> int:
         source = f"rows of {name}" + (f" ({labelled.dropped} with missing values left out)" if labelled.dropped else "")
     elif trained.evaluation:
         evaluation, source = EvaluationResult.from_dict(trained.evaluation), "test rows (saved with the model)"
-    if args.rows and not args.data:
-        raise_usage("--rows picks rows of --data: give the labelled file too")
     explanations = []
-    if args.rows:
-        from .core.explain.rows import background_rows, explain_rows, parse_rows, true_classes
+    if args.rows:  # the explain command's path: a series model explains series (by id for a long file)
+        from .core.explain.rows import explain_table_rows
         from .core.pipeline import drain
 
-        chosen = parse_rows(args.rows, len(frame))
-        sub = frame.iloc[chosen]
-        X = trained.transform(sub, name, missing=args.missing)
-        explanations.append(drain(explain_rows(trained, X, chosen, background_rows(trained), "auto",
-                                               X_raw=trained.unscale(X), true=true_classes(trained, sub, args.label,
-                                                                                           name))))
-    cv = load_cv_summary(args.cv) if args.cv else None
+        run = drain(explain_table_rows(trained, frame, name, args.rows, label=args.label, method="auto",
+                                       units="logit", faithfulness=False, missing=args.missing), _Progress())
+        explanations.append(run.shap)
     content = build_report(trained, evaluation=evaluation, evaluation_source=source, cross_validation=cv,
-                           explanations=explanations, threshold=args.threshold)
+                           explanations=explanations, threshold=args.threshold, notes=notes)
     write_report(content, out)
     print(f"wrote the report to {_p(out)}")
     return EXIT_OK

@@ -104,6 +104,27 @@ def check_writable(path: str | os.PathLike) -> Path:
     return target
 
 
+def output_folder(path: str | os.PathLike, create: bool = False) -> Path:
+    """A folder for output files: refused when a file, device or pipe is in the way, or when its nearest
+    existing folder cannot be written (no permission, a read-only file system), before long work; with
+    `create`, made (with its parents). Errors name the folder."""
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        what = "the folder" if existing == path else f"a folder above it ('{existing}')"
+        raise HybridXAIError(f"Cannot write into '{path}': {what} is a file (or a device, pipe or socket). "
+                             "Choose a folder.")
+    check_writable(existing / ".hybridxai-output")  # a temporary file made and removed there
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(path, existing, exc) from exc
+    return path
+
+
 def _write_error(path: Path, folder: Path, exc: OSError) -> HybridXAIError:
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM):
