@@ -60,6 +60,11 @@ def cmd_train(args) -> int:
     check_training_outputs(out)  # before training: a folder or device in the way would waste the run
     if args.nproc < 1:
         raise_usage(f"--nproc must be at least 1, got {args.nproc}")
+    from .core.pipeline import available_cpus
+
+    if args.nproc > available_cpus():  # more workers than cores only take turns on them, slower than fewer
+        raise_usage(f"--nproc {args.nproc}: this machine gives this process {available_cpus()} CPU core(s); each "
+                    f"worker needs one: use --nproc {available_cpus()} or fewer")
     world = launched_world()
     if args.nproc > 1 and not world.distributed:
         from .launch import run_workers
@@ -426,7 +431,9 @@ def _main(argv: list[str] | None, debug: bool) -> int:
             try:
                 return COMMANDS[args.command](args)
             except HybridXAIError as exc:
-                if os.environ.get("RANK", "0") == "0":  # distributed workers: rank 0 alone says it
+                # torchrun's workers (train --nproc): rank 0 alone says it; a process started any other way says
+                # its own error, also when stale RANK / WORLD_SIZE variables are what is wrong
+                if os.environ.get("RANK", "0") == "0" or not os.environ.get("TORCHELASTIC_RUN_ID"):
                     print(f"error: {_one_line(exc)}", file=sys.stderr)
                 return EXIT_USAGE
             finally:
