@@ -229,6 +229,8 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
                                               "'rid' as id and time"),
     "long model: a channel is its label": (_changed(lambda r: r.update(series=_long_series(channels=["label"]))),
                                            "'label' as label and channel"),
+    "long model without a series id": (_changed(lambda r: r.update(series=_long_series(id_column=None))),
+                                       "names no series id"),
     "temperature 1e-300": (_changed(lambda r: r.update(temperature=1e-300)), "temperature 1e-300 is outside"),
     "temperature 1e300": (_changed(lambda r: r.update(temperature=1e300)), r"temperature 1e\+300 is outside"),
 }

@@ -63,6 +63,8 @@ def test_named_channels_and_features_keep_every_column_they_name():
     frame = recordings(n_series=12, length=10, shuffle=False)
     found = detect_layout(frame, "activity", channels=["gz", "ax"], src=SRC)
     assert found.spec.channels == ("gz", "ax")
+    with pytest.raises(HybridXAIError, match="--channels names column 'ax' twice"):
+        detect_layout(frame, "activity", channels=["ax", "gz", "ax"], src=SRC)
     with pytest.raises(HybridXAIError, match="--features: column 'recording'"):
         detect_layout(frame, "activity", features=["ax", "recording"], layout="long", src=SRC)
 

@@ -90,6 +90,16 @@ def test_info_shows_control_characters_of_a_model_file_escaped(tmp_path, capsys)
     assert not any(line.startswith("error:") for line in out.splitlines())
 
 
+def test_class_names_in_the_printed_evaluation_are_escaped():
+    from hybridxai_gui.core.evaluation.metrics import compute_metrics, format_report
+
+    names = ["a\nerror: forged", "b\x1b[31m"]
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    text = format_report(compute_metrics(names, np.array([0, 1, 1]), proba, np.arange(3)))
+    assert "\x1b" not in text and not any(line.startswith("error:") for line in text.splitlines())
+    assert "a\\nerror: forged" in text and "b\\x1b[31m" in text
+
+
 def test_a_newline_in_a_path_cannot_forge_a_line(tmp_path, capsys):
     from helpers import wine_frame
 

@@ -142,6 +142,14 @@ def test_a_deeply_nested_or_oversized_summary_is_refused_cheaply(small_model, tm
     assert "holds 20,971,520 bytes" in capsys.readouterr().err
 
 
+def test_a_summary_that_is_a_named_pipe_is_refused_not_waited_on(small_model, tmp_path, capsys):
+    import os
+
+    os.mkfifo(tmp_path / "cv_summary.json")
+    assert main(["report", str(small_model), "--cv", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
 def test_report_checks_its_out_before_loading_the_model(tmp_path, capsys):
     (tmp_path / "r.html").mkdir()
     assert main(["report", str(tmp_path / "no model.pth"), "--out", str(tmp_path / "r.html")]) == 2

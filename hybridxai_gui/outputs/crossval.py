@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import stat
 from pathlib import Path
 
 from ..core.model_files.fileio import atomic_write, write_csv
@@ -65,7 +66,11 @@ def load_cv_summary(folder: str | Path):
     path = Path(folder)
     path = path / SUMMARY_FILE if path.is_dir() else path
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):  # a named pipe would wait for a writer forever
+            raise HybridXAIError(f"{path} is not a regular file: give {setting('cv')} the folder a `cv --out` run "
+                                 "wrote.")
         if size > MAX_SUMMARY_BYTES:
             raise HybridXAIError(f"{path} holds {size:,} bytes; a cross-validation summary written by HybridXAI holds "
                                  f"far less (at most {MAX_SUMMARY_BYTES:,} are read). Give {setting('cv')} the "

@@ -185,6 +185,9 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
             if unknown:
                 raise HybridXAIError(f"{setting('channels')}: {src.name} has no column {format_names(unknown)}.")
             _refuse_reserved(channels, roles, "channels", src)
+            twice = [c for i, c in enumerate(channels) if c in channels[:i]]
+            if twice:
+                raise HybridXAIError(f"{setting('channels')} names column {twice[0]!r} twice: each channel once.")
             chosen = list(channels)
         elif features is not None:  # named by the user: each one is read as a channel, or the reason said
             _refuse_reserved([c for c in features if c not in excluded], roles, "features", src)
@@ -231,6 +234,9 @@ def _refuse_stray_text(frame: pd.DataFrame, text_columns: list[str], src: Source
     for name in text_columns:
         column = frame[name]
         if is_bool_dtype(column):
+            continue
+        sample = column.iloc[:20_000]  # a text column (names, notes) is told apart on its first rows
+        if pd.to_numeric(sample, errors="coerce").notna().sum() * 2 <= sample.notna().sum():
             continue
         present = column.notna().to_numpy()
         converted = pd.to_numeric(column, errors="coerce").notna().to_numpy()

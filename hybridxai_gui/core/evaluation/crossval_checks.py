@@ -94,7 +94,7 @@ def _check_fold(fold: Any, where: str, total: int, folds: int, repeats: int, n_r
     _count(fold.get("repeat"), f"{where}: repeat", 1, repeats)
     _count(fold.get("fold"), f"{where}: fold", 1, folds)
     sizes = [_count(fold.get(k), f"{where}: {k}") for k in ("n_train", "n_val", "n_test")]
-    if n_rows and sum(sizes) != n_rows:
+    if sum(sizes) != n_rows:
         raise ValueError(f"{where}: {sizes[0]:,} training, {sizes[1]:,} validation and {sizes[2]:,} held-out rows "
                          f"do not add up to its {n_rows:,} rows")
     if sizes[0] == 0 or sizes[2] == 0:

@@ -248,6 +248,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
                              or spec.layout not in ("wide", "long")):
         raise CheckpointError(f"Model file '{name}' is inconsistent: its series layout does not fit the network's "
                               "inputs. Use another copy or train the model again.")
+    if spec is not None and spec.layout == "long" and not spec.id_column:
+        raise CheckpointError(f"Model file '{name}' is inconsistent: its long layout names no series id column. Use "
+                              "another copy or train the model again.")
     if spec is not None:
         roles = _series_roles(spec, trained.label_column)
         if roles:
