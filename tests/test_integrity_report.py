@@ -229,3 +229,17 @@ def test_summary_round_trip_keeps_every_number(tmp_path):
     write_cv_outputs(result, tmp_path)
     back = load_cv_summary(tmp_path)
     assert back.values("accuracy") == [0.75, 0.75] and np.isnan(back.folds[0].metrics["roc_auc"])
+
+
+def test_the_apps_report_leaves_out_a_cross_validation_of_another_run_and_says_so(small_model):
+    """The app hands build_report the Evaluation tab's last repeated evaluation, which may be of another run."""
+    from hybridxai_gui.core.evaluation.run_report import build_report
+
+    trained = load_checkpoint(small_model)
+    same = CrossValidationResult.from_dict(_summary(small_model))
+    assert build_report(trained, cross_validation=same).cross_validation is same
+    other = CrossValidationResult.from_dict(_edit(_summary(small_model),
+                                                  lambda s: s["recipe"]["training"].update(epochs=9)))
+    content = build_report(trained, cross_validation=other)
+    assert content.cross_validation is None
+    assert any("left out" in n and "epochs 9 there" in n for n in content.notes), content.notes
