@@ -279,7 +279,7 @@ def spreadsheet_safe(frame):
         fixes = {v: spreadsheet_safe_text(v) for v in uniques if isinstance(v, str)}
         fixes = {k: v for k, v in fixes.items() if k != v}
         if fixes:
-            changed[position] = column.astype(object).map(lambda v: fixes.get(v, v) if isinstance(v, str) else v)
+            changed[position] = column.astype(object).map(lambda v, f=fixes: f.get(v, v) if isinstance(v, str) else v)
     columns = [spreadsheet_safe_text(str(c)) if isinstance(c, str) else c for c in frame.columns]
     index = frame.index
     if not is_numeric_dtype(index) and any(spreadsheet_safe_text(v) is not v for v in index):

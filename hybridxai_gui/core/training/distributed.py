@@ -248,5 +248,6 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-__all__ = ["World", "SINGLE", "ENV_VARS", "available_cpus", "rendezvous_seconds", "launched_world", "init", "shutdown", "device_for", "shard", "all_sum", "barrier",
-           "DistributedBatchNorm1d", "synchronise_batch_norm", "backend_for"]
+__all__ = ["World", "SINGLE", "ENV_VARS", "available_cpus", "rendezvous_seconds", "launched_world", "init",
+           "shutdown", "device_for", "shard", "all_sum", "barrier", "DistributedBatchNorm1d", "synchronise_batch_norm",
+           "backend_for"]
