@@ -217,6 +217,10 @@ def long_files(w: inputs.Workspace) -> None:
                                                          "--out", w.path("xd")), message="two rows")
     run("2-4", "predict (long model): no time column", cli("predict", w.long_model, w.long_no_time, "--out",
                                                            w.path("p.csv")), message="time_s")
+    run("11", "train: 2 channels × 120,000 named step columns", cli("train", w.wide_named, "--epochs", "1", "--out",
+                                                                    out), message="120,000 step columns")
+    run("11", "train: a table of 210,000 feature columns", cli("train", w.wide_table, "--epochs", "1", "--out", out),
+        message="210,000 feature columns")
     run("2-4", "train the good long file", cli("train", w.long, *inputs.TINY, "--out", w.path("good.pth")),
         expect="correct", check=lambda o, e: "30 series" not in e and "24 training" in o)
 

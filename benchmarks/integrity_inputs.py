@@ -178,6 +178,11 @@ class Workspace:
         steps = (steps - steps.mean(axis=1, keepdims=True)) / steps.std(axis=1, keepdims=True)  # series, as archives keep them
         wide = pd.DataFrame(steps.round(3), columns=[f"t{i}" for i in range(120_000)])
         self.wide_steps = self._csv("wide_steps.csv", wide.assign(label=["a", "b"] * 10))
+        named = pd.DataFrame(rng.normal(size=(6, 240_000)).round(2),
+                             columns=[f"{c}_{i}" for c in ("acc", "gyr") for i in range(120_000)])
+        self.wide_named = self._csv("wide_named.csv", named.assign(label=["a", "b"] * 3))
+        table = pd.DataFrame(rng.normal(size=(6, 210_000)).round(2), columns=[f"m{i}x" for i in range(210_000)])
+        self.wide_table = self._csv("wide_table.csv", table.assign(label=["a", "b"] * 3))
 
     def _names(self, trained) -> None:
         from helpers import wine_frame

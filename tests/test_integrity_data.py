@@ -111,3 +111,48 @@ def test_a_short_asked_length_never_allocates_series_times_the_longest():
         tracemalloc.stop()
     assert rows.X.shape == (201, 10) and rows.lengths.tolist() == [50_000] + [3] * 200
     assert peak < 20e6, f"{peak / 1e6:.0f} MB"
+
+
+def _wide_file(path, n_columns: int, rows: int, series: bool, prefix: str = "t") -> None:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(rows, n_columns))
+    if series:  # each row z-normalised, as series archives keep them
+        values = (values - values.mean(axis=1, keepdims=True)) / values.std(axis=1, keepdims=True)
+    else:  # columns of very different scales: numbered features of a table
+        values *= np.logspace(0, 4, n_columns)
+    header = ",".join([f"{prefix}{i}" for i in range(n_columns)] + ["label"])
+    lines = [header] + [",".join(f"{v:.3g}" for v in row) + f",c{r % 2}" for r, row in enumerate(values)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def no_full_read(monkeypatch):
+    """Reading a file whole must not happen: the header (and a peek at the first rows) decide."""
+    from hybridxai_gui.core.data import tables
+
+    class FullRead(Exception):
+        pass
+
+    def refuse(*args, **kwargs):
+        raise FullRead
+
+    monkeypatch.setattr(tables, "read_csv_layout", refuse)
+    return FullRead
+
+
+def test_more_feature_columns_than_a_model_reads_are_refused_from_the_header(tmp_path, no_full_read):
+    path = tmp_path / "table.csv"
+    path.write_text(",".join(f"f{i}" for i in range(200_001)) + ",label\n" + "1," * 200_001 + "a\n")
+    with pytest.raises(HybridXAIError, match=r"has 200,001 feature columns; a model reads at most 200,000.*--features"):
+        prepare_data(path)
+
+
+def test_wide_series_longer_than_a_model_reads_are_refused_before_the_file_is_read(tmp_path, no_full_read):
+    path = tmp_path / "series.csv"
+    _wide_file(path, MAX_LENGTH + 1, rows=4, series=True)
+    with pytest.raises(HybridXAIError, match=r"series of 100,001 step columns per channel.*--series-length"):
+        prepare_data(path)
+    table = tmp_path / "table.csv"
+    _wide_file(table, MAX_LENGTH + 1, rows=4, series=False, prefix="f")
+    with pytest.raises(no_full_read):  # numbered features of a table (within 200,000): read as before
+        prepare_data(table)

@@ -18,7 +18,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from ..config import LAYOUTS
 from ..errors import HybridXAIError, setting
 from .csvio import Source, format_names
-from .series import SeriesSpec
+from .series import MAX_INPUTS, MAX_LENGTH, SeriesSpec, check_size
 
 
 _CHANNEL_STEP = re.compile(r"^(?P<channel>.+?)[_.\-](?P<index>\d+)$")
@@ -217,6 +217,28 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
             return Detected("table", None)
     spec = SeriesSpec("wide", tuple(g for g, _ in groups), columns=tuple(tuple(steps) for _, steps in groups))
     return Detected("wide", spec)
+
+
+def check_inputs(columns: list[str], label: str | None, features, exclude, src: Source, series_by_values=None,
+                 layout: str = "auto", series_length: int = 0) -> None:
+    """Before a training file's rows are read, from its header: more feature columns than a model reads, or (the
+    layout detected) wide series longer than a model reads, are refused at once rather than after seconds of
+    parsing. `series_by_values(columns)`: whether one numbered prefix's columns hold series, from the first rows."""
+    excluded = set(exclude or ())
+    inputs = list(features) if features is not None else [c for c in columns if c != label and c not in excluded]
+    if len(inputs) > MAX_INPUTS:
+        raise HybridXAIError(f"{src.name} has {len(inputs):,} feature columns; a model reads at most {MAX_INPUTS:,} "
+                             f"values per row. Choose the columns to use ({setting('features')}) or leave some out "
+                             f"({setting('exclude')}).")
+    groups = wide_channels(inputs) if layout == "auto" and not series_length else None
+    if not groups:
+        return
+    n_channels, steps = len(groups), len(groups[0][1])
+    if steps <= MAX_LENGTH and n_channels * steps <= MAX_INPUTS:
+        return
+    if n_channels == 1 and (series_by_values is None or not series_by_values(groups[0][1])):
+        return  # numbered features of a table, as detect_layout would read them
+    check_size(n_channels, steps, src, columns=True)
 
 
 def _refuse_reserved(named: list[str], roles: dict, option: str, src: Source) -> None:

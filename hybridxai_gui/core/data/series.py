@@ -188,11 +188,18 @@ def _long_to_length(steps: np.ndarray, starts: np.ndarray, lengths: np.ndarray, 
     return out.reshape(N, C * length)
 
 
-def check_size(n_channels: int, length: int, src: Source, longest: int | None = None) -> None:
+def check_size(n_channels: int, length: int, src: Source, longest: int | None = None, columns: bool = False) -> None:
     """Refuse series the model could not read before anything is allocated for them: more than MAX_LENGTH steps
-    per channel, or more than MAX_INPUTS values per series (channels × steps)."""
-    what = (f"its longest series has {longest:,} steps, and series are read at the longest length unless "
-            f"{setting('series_length')} is given" if longest is not None else f"series of {length:,} steps are asked for")
+    per channel, or more than MAX_INPUTS values per series (channels × steps). `columns`: judged from a wide
+    file's header (its step columns), before its rows are read."""
+    if columns:
+        what = (f"its rows hold series of {length:,} step columns per channel, read at that length unless "
+                f"{setting('series_length')} is given")
+    elif longest is not None:
+        what = (f"its longest series has {longest:,} steps, and series are read at the longest length unless "
+                f"{setting('series_length')} is given")
+    else:
+        what = f"series of {length:,} steps are asked for"
     if length > MAX_LENGTH:
         raise HybridXAIError(f"{src.name}: {what}; this version reads at most {MAX_LENGTH:,} steps per channel. Choose "
                              f"a shorter length, e.g. {setting('series_length', min(MAX_LENGTH, 1000))} (each series is "
