@@ -207,7 +207,7 @@ def long_files(w: inputs.Workspace) -> None:
             w.path("one_long.pth")), expect="correct",
         check=lambda o, e: "series of 16 steps" in o and Path(w.path("one_long.pth")).exists())
     run("11", "train: a wide file of series of 120,000 steps", cli("train", w.wide_steps, "--epochs", "1", "--out",
-                                                                  out), message="120,000 steps")
+                                                                  out), message="120,000 step columns")
     run("3", "train --channels ax,ax", cli("train", w.long, "--channels", "ax,ax", "--epochs", "1", "--out", out),
         message="twice")
     run("2", "train: a text cell in the time column", cli("train", w.long_time_text, "--epochs", "1", "--out", out),
@@ -218,7 +218,7 @@ def long_files(w: inputs.Workspace) -> None:
     run("2-4", "predict (long model): no time column", cli("predict", w.long_model, w.long_no_time, "--out",
                                                            w.path("p.csv")), message="time_s")
     run("11", "train: 2 channels × 120,000 named step columns", cli("train", w.wide_named, "--epochs", "1", "--out",
-                                                                    out), message="120,000 step columns")
+                                                                    out), message="240,000 feature columns")
     run("11", "train: a table of 210,000 feature columns", cli("train", w.wide_table, "--epochs", "1", "--out", out),
         message="210,000 feature columns")
     run("2-4", "train the good long file", cli("train", w.long, *inputs.TINY, "--out", w.path("good.pth")),

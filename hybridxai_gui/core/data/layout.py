@@ -231,14 +231,12 @@ def check_inputs(columns: list[str], label: str | None, features, exclude, src: 
                              f"values per row. Choose the columns to use ({setting('features')}) or leave some out "
                              f"({setting('exclude')}).")
     groups = wide_channels(inputs) if layout == "auto" and not series_length else None
-    if not groups:
+    # several channels of steps are bounded by the column count above; one numbered prefix may be a table's
+    # features (up to 200,000) or series steps (up to 100,000): its first rows tell, as detect_layout reads them
+    if not groups or len(groups) > 1 or len(groups[0][1]) <= MAX_LENGTH:
         return
-    n_channels, steps = len(groups), len(groups[0][1])
-    if steps <= MAX_LENGTH and n_channels * steps <= MAX_INPUTS:
-        return
-    if n_channels == 1 and (series_by_values is None or not series_by_values(groups[0][1])):
-        return  # numbered features of a table, as detect_layout would read them
-    check_size(n_channels, steps, src, columns=True)
+    if series_by_values is not None and series_by_values(groups[0][1]):
+        check_size(1, len(groups[0][1]), src, columns=True)
 
 
 def _refuse_reserved(named: list[str], roles: dict, option: str, src: Source) -> None:
