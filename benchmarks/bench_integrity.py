@@ -272,12 +272,12 @@ def model_files(w: inputs.Workspace, quick: bool) -> None:
     print("model files (item 7, 14 and issue 13's):", flush=True)
     for name, (path, message) in w.hostile.items():
         new = name.startswith(("long model", "temperature", "zip of"))
+        item = "14" if name.startswith("zip of") else "7" if new else "13"
         if quick and not new and not name.startswith(("scaler", "zip", "class")):
             continue
-        run("7" if new else "13", f"info: {name}", cli("info", path), message=message)
+        run(item, f"info: {name}", cli("info", path), message=message)
         if new or not quick:
-            run("7" if new else "13", f"predict: {name}", cli("predict", path, w.small_data, "--out",
-                                                              w.path("p.csv")), message=message)
+            run(item, f"predict: {name}", cli("predict", path, w.small_data, "--out", w.path("p.csv")), message=message)
 
 
 def names_and_paths(w: inputs.Workspace) -> None:
