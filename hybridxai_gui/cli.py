@@ -32,7 +32,14 @@ def _fmt(v, spec=".4f"):
 def _note(text: str) -> None:
     from .core.errors import render
 
-    print(f"note: {render(text)}", file=sys.stderr)
+    print(f"note: {_one_line(render(text))}", file=sys.stderr)
+
+
+def _p(path) -> str:
+    """A path as a message shows it: a newline or escape sequence in its name is written out, never obeyed."""
+    from .core.errors import printable
+
+    return printable(path)
 
 
 def cmd_train(args) -> int:
@@ -53,6 +60,11 @@ def cmd_train(args) -> int:
     check_training_outputs(out)  # before training: a folder or device in the way would waste the run
     if args.nproc < 1:
         raise_usage(f"--nproc must be at least 1, got {args.nproc}")
+    from .core.pipeline import available_cpus
+
+    if args.nproc > available_cpus():  # more workers than cores only take turns on them, slower than fewer
+        raise_usage(f"--nproc {args.nproc}: this machine gives this process {available_cpus()} CPU core(s); each "
+                    f"worker needs one: use --nproc {available_cpus()} or fewer")
     world = launched_world()
     if args.nproc > 1 and not world.distributed:
         from .launch import run_workers
@@ -96,8 +108,8 @@ def cmd_train(args) -> int:
     if saved.problem is not None:  # the model is safe on disk; say so, and why the rest is missing
         raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed (those of "
                              f"an earlier run were removed): {template_of(saved.problem)}")
-    print(f"saved model to {path}, per-epoch results to {stem}_results.csv, "
-          f"figures to {stem}_training.png/.eps" + (f", test evaluation to {stem}_evaluation.txt"
+    print(f"saved model to {_p(path)}, per-epoch results to {_p(stem)}_results.csv, "
+          f"figures to {_p(stem)}_training.png/.eps" + (f", test evaluation to {_p(stem)}_evaluation.txt"
                                                     if evaluation is not None else ""))
     if evaluation is not None:
         print(f"\ntest set evaluation ({len(evaluation.y_true)} rows):")
@@ -110,8 +122,11 @@ def cmd_evaluate(args) -> int:
     from .core.pipeline import read_table
     from .core.evaluation.metrics import format_report
     from .core.pipeline import evaluate_frame
+    from .core.model_files.fileio import output_folder
     from .outputs.evaluation import save_evaluation_outputs
 
+    if args.out:  # before the work: a file in the way, or a folder that cannot be written
+        output_folder(args.out)
     trained = load_checkpoint(args.model)
     name = Path(args.data).name
     frame = read_table(args.data, label=args.label or trained.label_column)
@@ -124,11 +139,11 @@ def cmd_evaluate(args) -> int:
     if args.out:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
-            raise_usage(f"--out must name a folder, but '{args.out}' is a file (or a device, pipe or socket)")
-        out.mkdir(parents=True, exist_ok=True)
+            raise_usage(f"--out must name a folder, but '{_p(args.out)}' is a file (or a device, pipe or socket)")
+        output_folder(out, create=True)
         save_evaluation_outputs(result, out)
         print(f"\nwrote metrics.json, classification_report.csv, predictions.csv and confusion_matrix.png/.eps "
-              f"to {out}")
+              f"to {_p(out)}")
     return EXIT_OK
 
 
@@ -150,7 +165,7 @@ def cmd_predict(args) -> int:
         _note(note)
     write_csv(predictions.table, Path(args.out))
     what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
-    print(f"predicted {len(predictions.table)} {what} -> {args.out}")
+    print(f"predicted {len(predictions.table)} {what} -> {_p(args.out)}")
     if predictions.evaluation is not None:
         print(f"\nthe file holds the label column '{trained.label_column}': evaluation of the "
               f"{len(predictions.evaluation.y_true)} predicted rows against it:")
@@ -162,6 +177,7 @@ def cmd_predict(args) -> int:
 
 def cmd_cv(args) -> int:
     from .core.evaluation.crossval import CrossValidationConfig, FoldResult, FoldStarted, cross_validate
+    from .core.model_files.fileio import output_folder
     from .core.pipeline import TrainingRequest, drain
     from .outputs.crossval import write_cv_outputs
 
@@ -172,7 +188,8 @@ def cmd_cv(args) -> int:
     cv.validate()
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise_usage(f"--out must name a folder, but '{args.out}' is a file")
+        raise_usage(f"--out must name a folder, but '{_p(args.out)}' is a file")
+    output_folder(out)  # before the folds: a read-only or forbidden folder would waste every one of them
 
     def show(item) -> None:
         if args.quiet:
@@ -189,8 +206,7 @@ def cmd_cv(args) -> int:
     result = drain(cross_validate(request, cv), show)
     for note in result.notes:
         _note(note)
-    out.mkdir(parents=True, exist_ok=True)
-    write_cv_outputs(result, out)
+    write_cv_outputs(result, output_folder(out, create=True))
     print(f"\n{result.describe()}")
     for metric in result.metric_names:
         mean, sd = result.summary(metric)
@@ -203,26 +219,43 @@ def cmd_cv(args) -> int:
     for model in result.models:
         (a, a_sd), (f, f_sd) = result.summary("accuracy", model), result.summary("macro_f1", model)
         print(f"  {model:<20} {_fmt(a)} ± {_fmt(a_sd)}        {_fmt(f)} ± {_fmt(f_sd)}")
-    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {out}")
+    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {_p(out)}")
     return EXIT_OK
 
 
 def cmd_report(args) -> int:
-    from .core.model_files.checkpoint import load_checkpoint
+    from .core.errors import HybridXAIError, setting
+    from .core.evaluation.crossval_checks import model_mismatch
     from .core.evaluation.metrics import EvaluationResult
-    from .core.pipeline import evaluate_frame, read_table
     from .core.evaluation.run_report import build_report
+    from .core.model_files.checkpoint import load_checkpoint
+    from .core.model_files.fileio import check_writable
+    from .core.pipeline import evaluate_frame, read_table
     from .outputs.crossval import load_cv_summary
     from .plotting.report import FORMATS, write_report
 
     out = Path(args.out)
     if out.suffix.lower() not in FORMATS:
-        raise_usage(f"--out must name an .html or .pdf file, got '{args.out}'")
+        raise_usage(f"--out must name an .html or .pdf file, got '{_p(args.out)}'")
     if not out.parent.exists():
-        raise_usage(f"the folder of --out '{out.parent}' does not exist")
+        raise_usage(f"the folder of --out '{_p(out.parent)}' does not exist")
     if not 0.0 <= args.threshold <= 1.0:
         raise_usage(f"--threshold must be between 0 and 1, got {args.threshold}")
+    if args.rows and not args.data:
+        raise_usage("--rows picks rows of --data: give the labelled file too")
+    check_writable(out)  # before the model is loaded and the rows explained
+    cv = load_cv_summary(args.cv) if args.cv else None  # a summary that cannot be shown is said before the work
     trained = load_checkpoint(args.model)
+    notes = []
+    if cv is not None:
+        mismatch = model_mismatch(cv, trained)
+        if mismatch:
+            raise HybridXAIError(f"{setting('cv')} {args.cv}: the cross-validation is not about this model: "
+                                 f"{mismatch}. Give the folder of a `cv` run with the model's data and settings, or "
+                                 f"leave {setting('cv')} out.")
+        if cv.recipe is None:
+            notes.append("The cross-validation summary does not record its settings (it was written by an earlier "
+                         "version), so only its classes could be checked against this model's.")
     evaluation, source = None, ""
     if args.data:
         name = Path(args.data).name
@@ -231,24 +264,18 @@ def cmd_report(args) -> int:
         source = f"rows of {name}" + (f" ({labelled.dropped} with missing values left out)" if labelled.dropped else "")
     elif trained.evaluation:
         evaluation, source = EvaluationResult.from_dict(trained.evaluation), "test rows (saved with the model)"
-    if args.rows and not args.data:
-        raise_usage("--rows picks rows of --data: give the labelled file too")
     explanations = []
-    if args.rows:
-        from .core.explain.rows import background_rows, explain_rows, parse_rows, true_classes
+    if args.rows:  # the explain command's path: a series model explains series (by id for a long file)
+        from .core.explain.rows import explain_table_rows
         from .core.pipeline import drain
 
-        chosen = parse_rows(args.rows, len(frame))
-        sub = frame.iloc[chosen]
-        X = trained.transform(sub, name, missing=args.missing)
-        explanations.append(drain(explain_rows(trained, X, chosen, background_rows(trained), "auto",
-                                               X_raw=trained.unscale(X), true=true_classes(trained, sub, args.label,
-                                                                                           name))))
-    cv = load_cv_summary(args.cv) if args.cv else None
+        run = drain(explain_table_rows(trained, frame, name, args.rows, label=args.label, method="auto",
+                                       units="logit", faithfulness=False, missing=args.missing), _Progress())
+        explanations.append(run.shap)
     content = build_report(trained, evaluation=evaluation, evaluation_source=source, cross_validation=cv,
-                           explanations=explanations, threshold=args.threshold)
+                           explanations=explanations, threshold=args.threshold, notes=notes)
     write_report(content, out)
-    print(f"wrote the report to {out}")
+    print(f"wrote the report to {_p(out)}")
     return EXIT_OK
 
 
@@ -259,19 +286,19 @@ def cmd_info(args) -> int:
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return EXIT_OK
-    print(f"HybridXAI model {info['file']} (created {info['created']})")
-    print(f"  features ({info['features']}): {', '.join(info['feature_names'][:12])}"
-          + (" ..." if info['features'] > 12 else ""))
-    print(f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'")
-    print(f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
-          + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
-          + f"; seed {info['seed']}")
-    print(f"  model: {info['model_config']}")
-    print(f"  training: {info['train_config']}")
-    print(f"  data: {info['data_config']}")
+    lines = [f"HybridXAI model {info['file']} (created {info['created']})",
+             f"  features ({info['features']}): {', '.join(info['feature_names'][:12])}"
+             + (" ..." if info['features'] > 12 else ""),
+             f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'",
+             f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
+             + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
+             + f"; seed {info['seed']}",
+             f"  model: {info['model_config']}", f"  training: {info['train_config']}", f"  data: {info['data_config']}"]
     if info["evaluation"]:
-        print(f"  test evaluation: {info['evaluation']}")
-    print(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
+        lines.append(f"  test evaluation: {info['evaluation']}")
+    lines.append(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
+    for line in lines:  # names and settings come from the file: its control characters are shown, not obeyed
+        print(_p(line))
     return EXIT_OK
 
 
@@ -306,7 +333,7 @@ def cmd_explain(args) -> int:
         flagged = run.faithfulness.randomisation.flagged if run.faithfulness.randomisation is not None else []
         if flagged:
             print(f"not explaining the model (unchanged with random weights): {', '.join(flagged)}")
-    print(f"wrote {args.out}/shap_values.csv, faithfulness.csv, summary.txt and figures "
+    print(f"wrote {_p(args.out)}/shap_values.csv, faithfulness.csv, summary.txt and figures "
           f"in {time.perf_counter() - start:.1f}s")
     return EXIT_OK
 
@@ -324,7 +351,7 @@ class _Progress:
         if (stage, step) == self.last or (stage == self.last[0] and done < total and step <= self.last[1]):
             return
         self.last = (stage, step)
-        print(f"  {item.message}", file=self.stream or sys.stderr, flush=True)
+        print(f"  {_one_line(item.message)}", file=self.stream or sys.stderr, flush=True)
 
 
 def _set_threads(threads: int) -> None:
@@ -349,7 +376,10 @@ class _Stdout:
     def write(self, text: str) -> int:
         if not self.broken:
             try:
-                return self._stream.write(text)
+                from .core.errors import printable
+
+                self._stream.write(printable(text, keep="\n\t"))  # no escape sequence from a name reaches the terminal
+                return len(text)
             except BrokenPipeError:
                 self._break()
         return len(text)
@@ -401,7 +431,9 @@ def _main(argv: list[str] | None, debug: bool) -> int:
             try:
                 return COMMANDS[args.command](args)
             except HybridXAIError as exc:
-                if os.environ.get("RANK", "0") == "0":  # distributed workers: rank 0 alone says it
+                # torchrun's workers (train --nproc): rank 0 alone says it; a process started any other way says
+                # its own error, also when stale RANK / WORLD_SIZE variables are what is wrong
+                if os.environ.get("RANK", "0") == "0" or not os.environ.get("TORCHELASTIC_RUN_ID"):
                     print(f"error: {_one_line(exc)}", file=sys.stderr)
                 return EXIT_USAGE
             finally:
@@ -423,8 +455,12 @@ def _main(argv: list[str] | None, debug: bool) -> int:
         return EXIT_INTERNAL
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _one_line(exc: BaseException | str) -> str:
+    """A message as one line: control characters in it (a newline in a file name, an escape sequence in a class
+    name) are written as escapes, so no name can start a line of its own or drive the terminal."""
+    from .core.errors import printable
+
+    return printable(str(exc))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -433,7 +469,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, HybridXAIWarning):
         from .core.errors import render
 
-        print(f"warning: {render(_one_line(message if isinstance(message, Warning) else Warning(message)))}",
+        print(f"warning: {_one_line(render(str(message)))}",
               file=sys.stderr)
 
 

@@ -157,6 +157,13 @@ def _first_weight(change):
     return apply
 
 
+def _long_series(**changes) -> dict:
+    """A long file's series layout that fits small_trained's network (one channel of N_FEATURES steps)."""
+    spec = {"layout": "long", "channels": ["acc"], "length": N_FEATURES, "columns": [], "id_column": "rid",
+            "time_column": None, "resample": False}
+    return {**spec, **changes}
+
+
 F = N_FEATURES
 HOSTILE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     # 1. memory bombs and unbounded settings
@@ -215,6 +222,17 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "5,000-deep nested list": (_changed(lambda r: r.update(versions={"deep": _deep(5000)})), "deep"),
     "list containing itself": (_changed(lambda r: r.update(versions={"loop": _looping()})), "more than once"),
     "label column an int": (_changed(lambda r: r.update(label_column=7)), "label_column is of the wrong kind"),
+    # issue 22 §7: files that passed every check and then read data wrongly
+    "long model: the id column is its label": (_changed(lambda r: r.update(series=_long_series(id_column="label"))),
+                                               "'label' as label and id"),
+    "long model: the time column is its id": (_changed(lambda r: r.update(series=_long_series(time_column="rid"))),
+                                              "'rid' as id and time"),
+    "long model: a channel is its label": (_changed(lambda r: r.update(series=_long_series(channels=["label"]))),
+                                           "'label' as label and channel"),
+    "long model without a series id": (_changed(lambda r: r.update(series=_long_series(id_column=None))),
+                                       "names no series id"),
+    "temperature 1e-300": (_changed(lambda r: r.update(temperature=1e-300)), "temperature 1e-300 is outside"),
+    "temperature 1e300": (_changed(lambda r: r.update(temperature=1e300)), r"temperature 1e\+300 is outside"),
 }
 
 

@@ -49,6 +49,25 @@ def fixes(text: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in _MARKER.finditer(str(text))]
 
 
+# Characters that change what a terminal shows rather than being shown: C0 and C1 controls (newline, ESC, BEL,
+# ...) and the bidirectional overrides that reorder text. Names from files and model files may hold any of them.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: object, keep: str = "") -> str:
+    """`text` with every control character (except those in `keep`) written as an escape (`\\n`, `\\x1b`,
+    `\\u202e`), so that a name from a file can neither start a line of its own (a forged `error:` line) nor
+    send a terminal its escape sequences."""
+    def escape(m: re.Match) -> str:
+        c = m.group(0)
+        if c in keep:
+            return c
+        return _ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+    return _CONTROLS.sub(escape, str(text))
+
+
 class HybridXAIError(Exception):
     """A problem with the user's input (data, options, model file) that the user can fix.
 

@@ -46,6 +46,13 @@ def launched_world():
     return world()
 
 
+def available_cpus() -> int:
+    """CPU cores this process may run on: how many local training workers the machine can run at once."""
+    from .training.distributed import available_cpus as cpus
+
+    return cpus()
+
+
 def shutdown_workers() -> None:
     """Leave the distributed process group, if this process joined one."""
     from .training.distributed import shutdown

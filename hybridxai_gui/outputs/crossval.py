@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import stat
 from pathlib import Path
 
 from ..core.model_files.fileio import atomic_write, write_csv
@@ -53,19 +54,40 @@ def _json_safe(value):
     return value
 
 
+MAX_SUMMARY_BYTES = 16 << 20  # a summary of the most folds one evaluation runs holds well under 1 MB
+
+
 def load_cv_summary(folder: str | Path):
-    """A CrossValidationResult read back from a `cv --out` folder (or its cv_summary.json)."""
+    """A CrossValidationResult read back from a `cv --out` folder (or its cv_summary.json); every part checked
+    (core.evaluation.crossval_checks), within MAX_SUMMARY_BYTES, before anything of it is shown."""
     from ..core.evaluation.crossval import CrossValidationResult
-    from ..core.errors import HybridXAIError
+    from ..core.errors import HybridXAIError, setting
 
     path = Path(folder)
     path = path / SUMMARY_FILE if path.is_dir() else path
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):  # a named pipe would wait for a writer forever
+            raise HybridXAIError(f"{path} is not a regular file: give {setting('cv')} the folder a `cv --out` run "
+                                 "wrote.")
+        if size > MAX_SUMMARY_BYTES:
+            raise HybridXAIError(f"{path} holds {size:,} bytes; a cross-validation summary written by HybridXAI holds "
+                                 f"far less (at most {MAX_SUMMARY_BYTES:,} are read). Give {setting('cv')} the "
+                                 "folder a `cv --out` run wrote.")
+        with path.open("rb") as fh:
+            data = json.loads(fh.read(MAX_SUMMARY_BYTES + 1).decode("utf-8"))
         result = CrossValidationResult.from_dict(data)
     except FileNotFoundError:
         raise HybridXAIError(f"{path} does not exist: give the folder a `cv --out` run wrote.") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except IsADirectoryError:
+        raise HybridXAIError(f"{path} is a folder, not a cross-validation summary.") from None
+    except OSError as exc:
+        raise HybridXAIError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except RecursionError:
+        raise HybridXAIError(f"{path} is not a cross-validation summary written by HybridXAI (it nests lists or "
+                             "objects thousands deep).") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise HybridXAIError(f"{path} is not a cross-validation summary written by HybridXAI ({exc}).") from None
     for fold in result.folds:  # JSON has no NaN: null came back as None
         fold.metrics = {k: float("nan") if v is None else v for k, v in fold.metrics.items()}
@@ -75,20 +97,28 @@ def load_cv_summary(folder: str | Path):
 
 
 def write_cv_outputs(result, out: Path) -> list[Path]:
+    """Every file of a `cv --out` folder, moved in place together once all are written (as `train` writes a
+    model and its side files): a run killed while writing leaves the previous run's set whole, never a mix."""
     from matplotlib.figure import Figure
 
     from ..core.evaluation.baselines import LABELS
+    from ..core.model_files.fileio import staged
     from ..plotting.crossval_plots import draw_model_spread
 
-    written = [write_csv(cv_metrics_frame(result), out / "cv_metrics.csv", float_format="%.6f"),
-               write_csv(baselines_frame(result), out / "baselines.csv", float_format="%.6f")]
-    text = json.dumps(_json_safe(result.to_dict()), indent=1)
-    written.append(atomic_write(out / SUMMARY_FILE, lambda tmp: Path(tmp).write_text(text, encoding="utf-8")))
-    if result.folds:
-        fig = Figure(figsize=(8, 1 + 0.6 * len(result.models)), layout="constrained")
-        draw_model_spread(fig.add_subplot(), {m: result.values("accuracy", m) for m in result.models}, labels=LABELS)
-        written.append(export_figure(fig, out / "cv_spread.png"))
-    return written
+    with staged() as stage:
+        write_csv(cv_metrics_frame(result), out / "cv_metrics.csv", float_format="%.6f")
+        write_csv(baselines_frame(result), out / "baselines.csv", float_format="%.6f")
+        text = json.dumps(_json_safe(result.to_dict()), indent=1)
+        atomic_write(out / SUMMARY_FILE, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        if result.folds:
+            fig = Figure(figsize=(8, 1 + 0.6 * len(result.models)), layout="constrained")
+            draw_model_spread(fig.add_subplot(), {m: result.values("accuracy", m) for m in result.models},
+                              labels=LABELS)
+            export_figure(fig, out / "cv_spread.png")
+        else:  # no fold finished: an earlier run's figure must not stand beside this run's numbers
+            stage.remove(out / "cv_spread.png")
+        return stage.commit()
 
 
-__all__ = ["cv_metrics_frame", "baselines_frame", "write_cv_outputs", "load_cv_summary", "SUMMARY_FILE"]
+__all__ = ["cv_metrics_frame", "baselines_frame", "write_cv_outputs", "load_cv_summary", "SUMMARY_FILE",
+           "MAX_SUMMARY_BYTES"]

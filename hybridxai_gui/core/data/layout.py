@@ -18,7 +18,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from ..config import LAYOUTS
 from ..errors import HybridXAIError, setting
 from .csvio import Source, format_names
-from .series import SeriesSpec
+from .series import MAX_INPUTS, MAX_LENGTH, SeriesSpec, check_size
 
 
 _CHANNEL_STEP = re.compile(r"^(?P<channel>.+?)[_.\-](?P<index>\d+)$")
@@ -172,16 +172,30 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
     if layout == "long":
         if id_column is None:
             raise HybridXAIError(f"{src.name}: a long file needs its series id column: name it with {setting('id')}.")
-        reserved = {id_column, time_column, label} | excluded
+        for option, name, role in (("id", id_column, "series id"), ("time", time_column, "time")):
+            others = {label: "the label column", **({id_column: "the series id column"} if option == "time" else {})}
+            if name is not None and name in others:
+                raise HybridXAIError(f"{setting(option)}: column {name!r} of {src.name} is {others[name]}, so it "
+                                     f"cannot also be the {role} column. Name another column with {setting(option)}.")
+        roles = {label: "the label column", id_column: "the series id column", time_column: "the time column",
+                 **{c: f"left out with {setting('exclude')}" for c in excluded}}
+        roles.pop(None, None)
         if channels:
             unknown = [c for c in channels if c not in columns]
             if unknown:
                 raise HybridXAIError(f"{setting('channels')}: {src.name} has no column {format_names(unknown)}.")
-            chosen = [c for c in channels if c not in reserved]
+            _refuse_reserved(channels, roles, "channels", src)
+            twice = [c for i, c in enumerate(channels) if c in channels[:i]]
+            if twice:
+                raise HybridXAIError(f"{setting('channels')} names column {twice[0]!r} twice: each channel once.")
+            chosen = list(channels)
+        elif features is not None:  # named by the user: each one is read as a channel, or the reason said
+            _refuse_reserved([c for c in features if c not in excluded], roles, "features", src)
+            chosen = [c for c in features if c not in excluded]
         else:
-            pool = features if features is not None else columns
-            chosen = [c for c in pool if c not in reserved and is_numeric_dtype(frame[c])
+            chosen = [c for c in columns if c not in roles and is_numeric_dtype(frame[c])
                       and not is_bool_dtype(frame[c])]
+            _refuse_stray_text(frame, [c for c in columns if c not in roles and c not in chosen], src)
         if not chosen:
             raise HybridXAIError(f"{src.name}: no numeric channel columns are left besides the id {id_column!r}"
                                  + (f", the time {time_column!r}" if time_column else "") + f" and the label {label!r}.")
@@ -203,6 +217,56 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
             return Detected("table", None)
     spec = SeriesSpec("wide", tuple(g for g, _ in groups), columns=tuple(tuple(steps) for _, steps in groups))
     return Detected("wide", spec)
+
+
+def check_inputs(columns: list[str], label: str | None, features, exclude, src: Source, series_by_values=None,
+                 layout: str = "auto", series_length: int = 0) -> None:
+    """Before a training file's rows are read, from its header: more feature columns than a model reads, or (the
+    layout detected) wide series longer than a model reads, are refused at once rather than after seconds of
+    parsing. `series_by_values(columns)`: whether one numbered prefix's columns hold series, from the first rows."""
+    excluded = set(exclude or ())
+    inputs = list(features) if features is not None else [c for c in columns if c != label and c not in excluded]
+    if len(inputs) > MAX_INPUTS:
+        raise HybridXAIError(f"{src.name} has {len(inputs):,} feature columns; a model reads at most {MAX_INPUTS:,} "
+                             f"values per row. Choose the columns to use ({setting('features')}) or leave some out "
+                             f"({setting('exclude')}).")
+    groups = wide_channels(inputs) if layout == "auto" and not series_length else None
+    # several channels of steps are bounded by the column count above; one numbered prefix may be a table's
+    # features (up to 200,000) or series steps (up to 100,000): its first rows tell, as detect_layout reads them
+    if not groups or len(groups) > 1 or len(groups[0][1]) <= MAX_LENGTH:
+        return
+    if series_by_values is not None and series_by_values(groups[0][1]):
+        check_size(1, len(groups[0][1]), src, columns=True)
+
+
+def _refuse_reserved(named: list[str], roles: dict, option: str, src: Source) -> None:
+    """A column named as a channel (or feature) of a long file that already has another role: reading it as a
+    channel would silently drop it (or read the label as data)."""
+    for name in named:
+        if name in roles:
+            raise HybridXAIError(f"{setting(option)}: column {name!r} of {src.name} is {roles[name]}, so it cannot "
+                                 f"also be a channel. Name only measurement columns with {setting(option)}.")
+
+
+def _refuse_stray_text(frame: pd.DataFrame, text_columns: list[str], src: Source) -> None:
+    """A column of numbers with a few text cells (`high`, `n/a?`) is a channel with typos, not a text column:
+    leaving it out would train on the other channels without a word. Refused, naming the first such cell."""
+    for name in text_columns:
+        column = frame[name]
+        if is_bool_dtype(column):
+            continue
+        sample = column.iloc[:20_000]  # a text column (names, notes) is told apart on its first rows
+        if pd.to_numeric(sample, errors="coerce").notna().sum() * 2 <= sample.notna().sum():
+            continue
+        present = column.notna().to_numpy()
+        converted = pd.to_numeric(column, errors="coerce").notna().to_numpy()
+        if present.sum() == 0 or converted.sum() * 2 <= present.sum():
+            continue  # mostly text: a text column (a subject's name), not a channel
+        bad = int(np.flatnonzero(present & ~converted)[0])
+        raise HybridXAIError(
+            f"{src.name}: column {name!r} holds numbers but {src.where(bad)} has {column.iloc[bad]!r}, so it could "
+            f"not be read as a channel. Fix that cell (and any like it), or leave the column out "
+            f"({setting('exclude', repr(name))}).")
 
 
 def looks_like_series(frame: pd.DataFrame, columns: list[str], sample_rows: int = 2000) -> bool:

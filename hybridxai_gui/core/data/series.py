@@ -29,7 +29,8 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from .csvio import Source, check_float32_range, format_names
 from ..errors import HybridXAIError, setting
 
-MAX_LENGTH = 100_000
+MAX_LENGTH = 100_000  # steps per channel the model reads at most
+MAX_INPUTS = 200_000  # channels × steps: the input values per series a model file may hold (checkpoint_limits)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,19 @@ def _gap_error(src: Source, lines: np.ndarray, what: str) -> HybridXAIError:
         "them with the channel's training mean.")
 
 
+def _resample_group(part: np.ndarray, length: int) -> np.ndarray:
+    """(k, C, n) series of one length n, linearly onto `length` steps: (k, C, length) float32 (a gap stays NaN)."""
+    n = part.shape[2]
+    if n == length:
+        return part.astype(np.float32, copy=False)
+    if n == 1:
+        return np.repeat(part, length, axis=2).astype(np.float32, copy=False)
+    position = np.linspace(0.0, n - 1.0, length)
+    left = np.minimum(np.floor(position).astype(np.int64), n - 2)
+    weight = position - left
+    return (part[:, :, left] * (1.0 - weight) + part[:, :, left + 1] * weight).astype(np.float32, copy=False)
+
+
 def _to_length(values: np.ndarray, lengths: np.ndarray, length: int) -> np.ndarray:
     """(N, C, S) values, each row valid up to its own length (NaN after it), resampled linearly onto `length`
     steps: (N, C * length) float32. Rows of one length share one interpolation (vectorised); a gap inside a
@@ -157,18 +171,44 @@ def _to_length(values: np.ndarray, lengths: np.ndarray, length: int) -> np.ndarr
     out = np.empty((N, C, length), dtype=np.float32)
     for n in np.unique(lengths):
         rows = np.flatnonzero(lengths == n)
-        part = values[rows, :, :n]
-        if n == length:
-            out[rows] = part
-            continue
-        if n == 1:
-            out[rows] = np.repeat(part, length, axis=2)
-            continue
-        position = np.linspace(0.0, n - 1.0, length)
-        left = np.minimum(np.floor(position).astype(np.int64), n - 2)
-        weight = position - left
-        out[rows] = part[:, :, left] * (1.0 - weight) + part[:, :, left + 1] * weight
+        out[rows] = _resample_group(values[rows, :, :n], length)
     return out.reshape(N, C * length)
+
+
+def _long_to_length(steps: np.ndarray, starts: np.ndarray, lengths: np.ndarray, length: int) -> np.ndarray:
+    """Series held as consecutive rows of `steps` ((rows, C), sorted by series and time; series s at
+    starts[s] ... starts[s] + lengths[s]) resampled onto `length` steps: (N, C * length) float32. Gathered one
+    length at a time, so memory follows the file's rows, never series × the longest series."""
+    N, C = len(starts), steps.shape[1]
+    out = np.empty((N, C, length), dtype=np.float32)
+    for n in np.unique(lengths):
+        rows = np.flatnonzero(lengths == n)
+        at = starts[rows][:, None] + np.arange(n)[None, :]  # (k, n) rows of `steps`
+        out[rows] = _resample_group(steps[at].transpose(0, 2, 1), length)
+    return out.reshape(N, C * length)
+
+
+def check_size(n_channels: int, length: int, src: Source, longest: int | None = None, columns: bool = False) -> None:
+    """Refuse series the model could not read before anything is allocated for them: more than MAX_LENGTH steps
+    per channel, or more than MAX_INPUTS values per series (channels × steps). `columns`: judged from a wide
+    file's header (its step columns), before its rows are read."""
+    if columns:
+        what = (f"its rows hold series of {length:,} step columns per channel, read at that length unless "
+                f"{setting('series_length')} is given")
+    elif longest is not None:
+        what = (f"its longest series has {longest:,} steps, and series are read at the longest length unless "
+                f"{setting('series_length')} is given")
+    else:
+        what = f"series of {length:,} steps are asked for"
+    if length > MAX_LENGTH:
+        raise HybridXAIError(f"{src.name}: {what}; this version reads at most {MAX_LENGTH:,} steps per channel. Choose "
+                             f"a shorter length, e.g. {setting('series_length', min(MAX_LENGTH, 1000))} (each series is "
+                             "resampled to it), or split the recordings.")
+    if n_channels * length > MAX_INPUTS:
+        raise HybridXAIError(f"{src.name}: {what}; with {n_channels} channels that is {n_channels * length:,} values per "
+                             f"series, above the {MAX_INPUTS:,} a model reads. Choose a shorter length "
+                             f"({setting('series_length', max(1, MAX_INPUTS // n_channels // 10))}) or fewer channels "
+                             f"({setting('channels')}).")
 
 
 def _own_lengths(values: np.ndarray) -> np.ndarray:
@@ -203,7 +243,7 @@ def read_wide(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
             keep &= ~gappy
             notes.append(f"Left out {int(gappy.sum())} series of {src.name} with missing or infinite values.")
     rows = np.flatnonzero(keep)
-    length = spec.length or int(lengths[rows].max(initial=1))
+    length = common_length(lengths[rows], spec.length, C, src)
     X = _to_length(values[rows], lengths[rows], length)
     return SeriesRows(X, lengths[rows], rows.tolist(), rows, None, notes, rows, len(frame))
 
@@ -234,6 +274,7 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
                                  f"at {src.first(bad)}. Fill them in, or choose another time column "
                                  f"({setting('time')}).")
         order = np.lexsort((times, codes))
+        _refuse_repeated_steps(codes[order], times[order], order, uniques, spec.time_column, src)
     else:
         order = np.argsort(codes, kind="stable")  # file order within each series
     n_series = len(uniques)
@@ -248,21 +289,30 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
             raise _gap_error(src, bad_rows, "rows have")
         if missing == "drop":
             bad_series[np.unique(codes[bad_rows])] = True
-    # (series, C, longest) with NaN after each series' end, then onto the common length
-    S = int(lengths.max())
-    step = np.arange(len(order)) - np.repeat(starts, lengths)  # each sorted row's step within its series
-    padded = np.full((n_series, values.shape[1], S), np.nan)
-    padded[codes[order], :, step] = values[order]
     first_rows = np.full(n_series, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_rows, codes, np.arange(len(codes)))
     kept = np.flatnonzero(~bad_series)
     notes = []
     if bad_series.any():
         notes.append(f"Left out {int(bad_series.sum())} series of {src.name} with missing or infinite values.")
-    length = spec.length or int(lengths[kept].max(initial=1))
-    X = _to_length(padded[kept], lengths[kept], length)
+    length = common_length(lengths[kept], spec.length, values.shape[1], src)
+    X = _long_to_length(values[order], starts[kept], lengths[kept], length)
     return SeriesRows(X, lengths[kept], [uniques[s] for s in kept], first_rows[kept],
                       None if labels is None else [labels[s] for s in kept], notes, kept, n_series)
+
+
+def _refuse_repeated_steps(codes: np.ndarray, times: np.ndarray, order: np.ndarray, uniques, time_column: str,
+                           src: Source) -> None:
+    """Two rows of one series at the same time (a file appended to itself, a merge gone wrong): reading both
+    would double the series, or resample it with a note blaming unequal lengths. Codes and times are sorted."""
+    repeated = np.flatnonzero((codes[1:] == codes[:-1]) & (times[1:] == times[:-1]))
+    if len(repeated):
+        i = int(repeated[0])
+        first, second = sorted((int(order[i]), int(order[i + 1])))
+        raise HybridXAIError(
+            f"{src.name}: series {uniques[codes[i]]!r} has two rows at {time_column} = {times[i]:g} ({src.where(first)} "
+            f"and {src.where(second)}; {len(repeated)} repeated step(s) in all). Each step of a series appears once: "
+            f"remove the repeated rows, or name the column that orders the steps with {setting('time')}.")
 
 
 def _series_labels(column: pd.Series, codes: np.ndarray, n_series: int, uniques, src: Source, label: str) -> list:
@@ -292,24 +342,28 @@ def _series_labels(column: pd.Series, codes: np.ndarray, n_series: int, uniques,
 def read_series(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str = "error",
                 label: str | None = None) -> SeriesRows:
     """The series of a table in `spec`'s layout, resampled to `spec.length` when it is set."""
+    if spec.length:
+        check_size(spec.n_channels, int(spec.length), src)
     if spec.layout == "long":
         rows = read_long(frame, spec, src, missing, label)
     else:
         rows = read_wide(frame, spec, src, missing)
         if label is not None:
             rows.labels = frame[label].iloc[rows.first_rows].tolist()
-    if spec.length and spec.length > MAX_LENGTH:
-        raise HybridXAIError(f"Series of {spec.length:,} steps are longer than this version reads ({MAX_LENGTH:,}).")
     return rows
 
 
-def common_length(lengths: np.ndarray, asked: int = 0) -> int:
-    """The model's series length: `asked` when set, else the longest training series."""
-    length = int(asked) if asked else int(np.max(lengths))
-    if not 1 <= length <= MAX_LENGTH:
-        raise HybridXAIError(f"A series length of {length} steps is out of range (1 to {MAX_LENGTH:,}).")
+def common_length(lengths: np.ndarray, asked: int = 0, n_channels: int = 1, src: Source | None = None) -> int:
+    """The model's series length: `asked` when set, else the longest series read; refused (check_size) before
+    any series is resampled to it when the model could not read it."""
+    src = src or Source("the table", False)
+    if asked:
+        check_size(n_channels, int(asked), src)
+        return int(asked)
+    length = int(np.max(lengths, initial=1))
+    check_size(n_channels, length, src, longest=length)
     return length
 
 
 __all__ = ["SeriesSpec", "SeriesRows", "read_series", "read_wide", "read_long", "resample", "to_own_steps",
-           "common_length"]
+           "common_length", "check_size", "MAX_LENGTH", "MAX_INPUTS"]

@@ -17,7 +17,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .csvio import (LABEL_NAMES, Layout, Source, check_float32_range, format_names,  # noqa: F401 (re-exported)
-                    guess_label_column, looks_numeric, read_csv_layout, read_table, sniff)
+                    guess_label_column, looks_numeric, peek_rows, read_csv_layout, read_table, sniff)
 from ..config import DataConfig
 from ..errors import HybridXAIError, setting
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
@@ -297,6 +297,16 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
     loaded, src = _load(train, None, None, "training")
     columns = loaded.header if isinstance(loaded, Layout) else list(loaded.columns)
     label_column = label if label is not None else guess_label_column(columns)
+    from .layout import check_inputs, looks_like_series
+
+    if isinstance(loaded, Layout):
+        def series_by_values(names, layout_=loaded):
+            return looks_like_series(peek_rows(Path(src.name), layout_), names)
+    else:
+        def series_by_values(names):
+            return looks_like_series(loaded, names)
+    check_inputs(columns, label_column, features, exclude, src, series_by_values,
+                 "auto" if layout == "auto" and not (id_column or time_column or channels) else "given", series_length)
     df = None
     if layout != "wide" or id_column or time_column or channels:  # it may hold series: look at the rows
         numeric = [c for c in columns if c != label_column]  # float32 where the values are numbers (csvio)

@@ -26,6 +26,7 @@ import numpy as np
 from ..config import data_for_training, held_out_note
 from ..errors import HybridXAIError, HybridXAIWarning, setting
 
+MAX_FOLDS = 1_000  # folds × repeats of one evaluation (each trains a network): a summary claiming more is refused
 SCHEMES = ("kfold", "split")  # k-fold (repeated R times), or R random stratified train/test splits
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "ece")
 TWO_CLASS_METRICS = ("sensitivity", "specificity")  # of the second class, at threshold 0.5
@@ -60,6 +61,9 @@ class CrossValidationConfig:
                                  f"{self.test_size}.")
         if self.baselines not in ("auto", "on", "off"):
             raise HybridXAIError(f"Unknown baselines choice {self.baselines!r}: use auto, on or off.")
+        if self.total > MAX_FOLDS:
+            raise HybridXAIError(f"{self.total:,} folds ({setting('folds')} × {setting('repeats')}) are more than the "
+                                 f"{MAX_FOLDS:,} one evaluation runs: each trains a network. Use fewer.")
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class CrossValidationResult:
     notes: list[str] = field(default_factory=list)
     test_source: str | None = None
     seconds: float = 0.0
+    recipe: dict | None = None  # recipe_of(the first fold's model): what a model must share to be reported with it
 
     @property
     def metric_names(self) -> list[str]:
@@ -155,14 +160,24 @@ class CrossValidationResult:
     def to_dict(self) -> dict[str, Any]:
         return {"config": asdict(self.config), "class_names": list(self.class_names), "source": self.source,
                 "n_rows": self.n_rows, "folds": [asdict(f) for f in self.folds], "cancelled": self.cancelled,
-                "notes": list(self.notes), "test_source": self.test_source, "seconds": self.seconds}
+                "notes": list(self.notes), "test_source": self.test_source, "seconds": self.seconds,
+                "recipe": self.recipe}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CrossValidationResult:
+        """The result a summary holds, every part checked (summary_checks): ValueError naming what is wrong."""
+        from .crossval_checks import check_summary
+
+        check_summary(d)
         folds = [FoldResult(**f) for f in d.get("folds", [])]
-        return cls(CrossValidationConfig(**d["config"]), list(d["class_names"]), str(d.get("source", "")),
+        config = CrossValidationConfig(**d["config"])
+        try:
+            config.validate()
+        except HybridXAIError as exc:
+            raise ValueError(str(exc)) from None
+        return cls(config, list(d["class_names"]), str(d.get("source", "")),
                    int(d.get("n_rows", 0)), folds, bool(d.get("cancelled", False)), list(d.get("notes", [])),
-                   d.get("test_source"), float(d.get("seconds", 0.0)))
+                   d.get("test_source"), float(d.get("seconds", 0.0)), d.get("recipe"))
 
 
 def fold_metrics(evaluation) -> dict[str, float]:
@@ -282,6 +297,10 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
             result.cancelled = True  # a fold cut short would report an undertrained model: left out
             break
         trained = finished.trained
+        if result.recipe is None:
+            from .crossval_checks import recipe_of
+
+            result.recipe = recipe_of(trained)
         evaluation = evaluate(trained, prepared.X_test, prepared.y_test, prepared.rows_test)
         outcome = FoldResult(index, repeat, fold, n_train, n_val, n_test, fold_metrics(evaluation),
                              epochs=len(finished.history), temperature=trained.temperature)
@@ -299,6 +318,6 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     return result
 
 
-__all__ = ["CrossValidationConfig", "CrossValidationResult", "FoldStarted", "FoldProgress", "FoldResult",
+__all__ = ["MAX_FOLDS", "CrossValidationConfig", "CrossValidationResult", "FoldStarted", "FoldProgress", "FoldResult",
            "cross_validate", "fold_splits", "fold_metrics", "SCHEMES", "METRICS", "TWO_CLASS_METRICS",
            "METRIC_LABELS"]

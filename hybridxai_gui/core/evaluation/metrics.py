@@ -160,20 +160,24 @@ def precision_recall(y_true: np.ndarray, p_positive: np.ndarray, positive: int =
 
 
 def format_report(result: EvaluationResult) -> str:
-    """A plain-text report for the terminal."""
+    """A plain-text report for the terminal (class names with control characters shown escaped: a name
+    cannot start a line of its own or drive the terminal)."""
+    from ..errors import printable
+
+    names = [printable(c) for c in result.class_names]
     lines = [f"accuracy {result.accuracy:.4f}   macro F1 {result.macro_f1:.4f}"
              + (f"   ROC-AUC (macro, one-vs-rest) {result.roc_auc_macro:.4f}" if result.roc_auc_macro else ""),
              "", f"{'class':<24}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
     for name, d in result.report.items():
         if name == "accuracy":
             continue
-        lines.append(f"{name[:23]:<24}{d['precision']:>10.3f}{d['recall']:>10.3f}{d['f1-score']:>10.3f}"
+        lines.append(f"{printable(name)[:23]:<24}{d['precision']:>10.3f}{d['recall']:>10.3f}{d['f1-score']:>10.3f}"
                      f"{int(d['support']):>10d}")
     lines.append("")
     lines.append("confusion matrix (rows = true, columns = predicted):")
-    width = max(8, max(len(c) for c in result.class_names) + 2)
-    lines.append(" " * width + "".join(f"{c[:width - 1]:>{width}}" for c in result.class_names))
-    for name, row in zip(result.class_names, result.confusion):
+    width = max(8, max(len(c) for c in names) + 2)
+    lines.append(" " * width + "".join(f"{c[:width - 1]:>{width}}" for c in names))
+    for name, row in zip(names, result.confusion):
         lines.append(f"{name[:width - 1]:<{width}}" + "".join(f"{v:>{width}d}" for v in row))
     if len(result.y_true) and np.isfinite(result.proba).all():
         from .calibration import reliability
@@ -182,6 +186,6 @@ def format_report(result: EvaluationResult) -> str:
         lines.append(f"expected calibration error (10 bins) {reliability(result.proba, result.y_true).ece:.4f}")
         if len(result.class_names) == 2:
             t = threshold_metrics(result.y_true, result.proba[:, 1], 0.5)
-            lines.append(f"positive class '{result.class_names[1]}' at threshold 0.5: sensitivity "
+            lines.append(f"positive class '{names[1]}' at threshold 0.5: sensitivity "
                          f"{t.sensitivity:.4f}, specificity {t.specificity:.4f}, precision {t.precision:.4f}")
     return "\n".join(lines)

@@ -106,6 +106,14 @@ def build_report(trained, *, evaluation=None, evaluation_source: str = "", prepa
     from ..model_files.checkpoint import library_versions
     from .metrics import precision_recall, threshold_metrics
 
+    notes = list(notes or [])
+    if cross_validation is not None:  # the app's repeated evaluation may be of another run than its model
+        from .crossval_checks import model_mismatch
+
+        mismatch = model_mismatch(cross_validation, trained)
+        if mismatch:
+            notes.append(f"The repeated evaluation was left out of this report: it is not about this model ({mismatch}).")
+            cross_validation = None
     model_file = trained.source or ""
     sha = file_sha256(model_file) if model_file and Path(model_file).is_file() else ""
     content = ReportContent(
@@ -121,7 +129,7 @@ def build_report(trained, *, evaluation=None, evaluation_source: str = "", prepa
                                            if k in ("torch", "hybridxai")}},
         evaluation=evaluation, evaluation_source=evaluation_source, cross_validation=cross_validation,
         baselines=list(baselines or []), baselines_note=baselines_note,
-        explanations=[e for e in (explanations or []) if e is not None], notes=list(notes or []))
+        explanations=[e for e in (explanations or []) if e is not None], notes=notes)
     if evaluation is not None and len(evaluation.y_true) and np.isfinite(evaluation.proba).all():
         content.reliability = reliability(evaluation.proba, evaluation.y_true)
         if content.two_class:

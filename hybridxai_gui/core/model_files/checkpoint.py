@@ -24,6 +24,7 @@ import torch
 from .checkpoint_limits import check_model_file
 from ..config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig, config_from_dict
 from ..data.prepare import Scaler
+from ..evaluation.calibration import TEMPERATURE_BOUNDS
 from ..errors import CheckpointError, HybridXAIError
 from .fileio import atomic_write_stream
 from ..model.network import build_model
@@ -234,8 +235,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             temperature=float(payload.get("temperature", 1.0)),  # files from before calibration: 1.0
             series=SeriesSpec.from_dict(payload.get("series")),
         )
-        if not (math.isfinite(trained.temperature) and trained.temperature > 0):
-            raise ValueError(f"its temperature {trained.temperature!r} is not a positive number")
+        low, high = TEMPERATURE_BOUNDS
+        if not (math.isfinite(trained.temperature) and low * (1 - 1e-6) <= trained.temperature <= high * (1 + 1e-6)):
+            # calibration fits it within these bounds: 1e-300 would make every probability exactly 0 or 1
+            raise ValueError(f"its temperature {trained.temperature!r:.40} is outside {low:g} to {high:g}, where "
+                             "calibration fits it")
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, HybridXAIError) as exc:
         raise CheckpointError(f"Model file '{name}' is incomplete or inconsistent: {exc}") from exc
     n_features = model_config.n_features
@@ -244,10 +248,31 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
                              or spec.layout not in ("wide", "long")):
         raise CheckpointError(f"Model file '{name}' is inconsistent: its series layout does not fit the network's "
                               "inputs. Use another copy or train the model again.")
+    if spec is not None and spec.layout == "long" and not spec.id_column:
+        raise CheckpointError(f"Model file '{name}' is inconsistent: its long layout names no series id column. Use "
+                              "another copy or train the model again.")
+    if spec is not None:
+        roles = _series_roles(spec, trained.label_column)
+        if roles:
+            raise CheckpointError(f"Model file '{name}' is inconsistent: its series layout gives one column two roles "
+                                  f"({roles}), so files would be read wrongly. Use another copy or train the model "
+                                  "again.")
     if spec is None and model_config.n_channels != 1:
         raise CheckpointError(f"Model file '{name}' is inconsistent: a {model_config.n_channels}-channel network "
                               "without its series layout. Use another copy or train the model again.")
     return trained
+
+
+def _series_roles(spec: SeriesSpec, label: str) -> str:
+    """Columns a series layout reads in two roles (the label as the series id, the id as a channel, ...), or ""."""
+    roles: dict[str, list[str]] = {}
+    for role, columns in (("label", [label]), ("id", [spec.id_column]), ("time", [spec.time_column]),
+                          ("channel", list(spec.input_columns))):
+        for column in columns:
+            if column is not None:
+                roles.setdefault(column, []).append(role)
+    twice = [f"{column!r:.60} as {' and '.join(r)}" for column, r in roles.items() if len(r) > 1]
+    return "; ".join(twice[:3])
 
 
 def describe(trained: TrainedModel) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.series import MAX_INPUTS
 from ..errors import CheckpointError, HybridXAIError
 from .model_file import ModelFile, TensorRef, _refuse
 
@@ -36,7 +37,7 @@ class Limit:
 # 150 features, 64 channels, 32 hidden units) and low enough that a network is never built unasked large;
 # the parameter count below bounds their combination.
 MODEL_LIMITS: dict[str, Limit] = {
-    "n_features": Limit("input values per row", 1, 200_000),
+    "n_features": Limit("input values per row", 1, MAX_INPUTS),
     "n_channels": Limit("input channels", 1, 10_000),
     "n_classes": Limit("classes", 2, 10_000),
     "cnn_channels": Limit("convolution channels", 1, 1_024),

@@ -104,6 +104,27 @@ def check_writable(path: str | os.PathLike) -> Path:
     return target
 
 
+def output_folder(path: str | os.PathLike, create: bool = False) -> Path:
+    """A folder for output files: refused when a file, device or pipe is in the way, or when its nearest
+    existing folder cannot be written (no permission, a read-only file system), before long work; with
+    `create`, made (with its parents). Errors name the folder."""
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        what = "the folder" if existing == path else f"a folder above it ('{existing}')"
+        raise HybridXAIError(f"Cannot write into '{path}': {what} is a file (or a device, pipe or socket). "
+                             "Choose a folder.")
+    check_writable(existing / ".hybridxai-output")  # a temporary file made and removed there
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(path, existing, exc) from exc
+    return path
+
+
 def _write_error(path: Path, folder: Path, exc: OSError) -> HybridXAIError:
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM):
@@ -225,10 +246,60 @@ def atomic_write_stream(path: str | os.PathLike, write: Callable[[object], None]
     return atomic_write(path, to_file)
 
 
+# A text cell a spreadsheet would run as a formula: it starts with = + - @, a tab or a carriage return.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe_text(value: object) -> object:
+    """A text cell that cannot run as a spreadsheet formula: one starting with = + - @, tab or CR gets a leading
+    apostrophe (what spreadsheets show as text), unless it reads as a number (-0.5 stays -0.5). Anything that is
+    not text is returned as it is."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame):
+    """`frame` with every text cell, column name and index label passed through spreadsheet_safe_text (class
+    and feature names come from users' files and model files: `=HYPERLINK(...)` must stay text). Numeric
+    columns are never touched; the frame is copied only when something changes."""
+    import pandas as pd
+    from pandas.api.types import is_numeric_dtype
+
+    changed = {}
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        if is_numeric_dtype(column) and not isinstance(column.dtype, pd.CategoricalDtype):
+            continue
+        uniques = pd.unique(column.to_numpy(dtype=object))  # class names repeat: decide once per value
+        fixes = {v: spreadsheet_safe_text(v) for v in uniques if isinstance(v, str)}
+        fixes = {k: v for k, v in fixes.items() if k != v}
+        if fixes:
+            changed[position] = column.astype(object).map(lambda v, f=fixes: f.get(v, v) if isinstance(v, str) else v)
+    columns = [spreadsheet_safe_text(str(c)) if isinstance(c, str) else c for c in frame.columns]
+    index = frame.index
+    if not is_numeric_dtype(index) and any(spreadsheet_safe_text(v) is not v for v in index):
+        index = pd.Index([spreadsheet_safe_text(v) for v in index], name=index.name)
+    if not changed and columns == list(frame.columns) and index is frame.index:
+        return frame
+    out = frame.copy(deep=False)
+    for position, column in changed.items():
+        out.isetitem(position, column)
+    out.columns = columns
+    out.index = index
+    return out
+
+
 def write_csv(frame, path: str | os.PathLike, **to_csv_options) -> Path:
-    """A DataFrame to CSV (no index unless asked), atomically."""
+    """A DataFrame to CSV (no index unless asked), atomically, with text cells that a spreadsheet would run as
+    formulas neutralised (spreadsheet_safe). Every CSV the product writes goes through here."""
     to_csv_options.setdefault("index", False)
-    return atomic_write(path, lambda tmp: frame.to_csv(tmp, **to_csv_options))
+    safe = spreadsheet_safe(frame)
+    return atomic_write(path, lambda tmp: safe.to_csv(tmp, **to_csv_options))
 
 
 class Staged:

@@ -46,6 +46,7 @@ class FileLimits:
 
     file_bytes: int = 1 << 30  # the whole file
     records: int = 10_000  # zip entries
+    directory_bytes: int = 8 << 20  # the zip's central directory (torch writes ~150 bytes per record)
     small_record_bytes: int = 4096  # each entry other than data.pkl and data/<key>
     pickle_bytes: int = 16 << 20  # data.pkl: settings, names and history (200,000 names of 30 letters: 8 MB)
     pickle_objects: int = 1_000_000  # objects its pickle builds (~80 MB at most; 200,000 names need 200,000)
@@ -275,6 +276,7 @@ def read_model_file(fh: BinaryIO, name: str, limits: FileLimits = FILE_LIMITS) -
     if head != b"PK\x03\x04":
         raise CheckpointError(f"'{name}' is not a HybridXAI model file (not a PyTorch .pth file at all: it starts "
                               f"with {head!r}). Open a .pth file saved by HybridXAI.")
+    _check_end_record(fh, name, size, limits)  # before zipfile parses every directory entry into an object
     fh.seek(0)
     try:
         archive = zipfile.ZipFile(fh)
@@ -300,6 +302,35 @@ def read_model_file(fh: BinaryIO, name: str, limits: FileLimits = FILE_LIMITS) -
     except (ValueError, IndexError, struct.error) as exc:
         raise _refuse(name, f"its pickle is malformed ({exc})") from None
     return ModelFile(name, _unpickle(data, name, limits.pickle_objects), records, order, archive, prefix)
+
+
+_END, _END64, _LOCATOR64 = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
+
+
+def _check_end_record(fh: BinaryIO, name: str, size: int, limits: FileLimits) -> None:
+    """The record count and directory size the zip's end record declares, judged before the directory is read:
+    zipfile makes an object per entry, so a million tiny records cost most of a gigabyte before any check."""
+    tail_size = min(size, 22 + 65_535)  # the end record, after which only a comment of at most 64 KB follows
+    fh.seek(size - tail_size)
+    tail = fh.read(tail_size)
+    at = tail.rfind(_END)
+    if at < 0 or at + 22 > len(tail):
+        raise _corrupt(name, "no zip end record")
+    count, directory = struct.unpack_from("<H", tail, at + 10)[0], struct.unpack_from("<I", tail, at + 12)[0]
+    if (count == 0xFFFF or directory == 0xFFFFFFFF) and at >= 20 and tail[at - 20:at - 16] == _LOCATOR64:
+        offset = struct.unpack_from("<Q", tail, at - 20 + 8)[0]
+        if offset + 56 > size:
+            raise _corrupt(name, "its zip64 end record lies outside the file")
+        fh.seek(offset)
+        record = fh.read(56)
+        if record[:4] != _END64:
+            raise _corrupt(name, "its zip64 end record is missing")
+        count, directory = struct.unpack_from("<QQ", record, 32)
+    if count > limits.records:
+        raise _refuse(name, f"its archive has {count:,} records, more than the {limits.records:,} allowed")
+    if directory > limits.directory_bytes:
+        raise _refuse(name, f"its archive's directory holds {directory:,} bytes, more than the "
+                            f"{limits.directory_bytes:,} allowed")
 
 
 def _check_directory(entries, name: str, size: int, limits: FileLimits):

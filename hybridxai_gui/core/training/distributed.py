@@ -16,13 +16,15 @@ Backends: gloo on CPUs (and Windows), NCCL on CUDA GPUs.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-from ..errors import HybridXAIError
+from ..errors import HybridXAIError, setting
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,100 @@ class World:
 SINGLE = World()
 
 
-def launched_world() -> World:
-    """The world torchrun (or another launcher) set in the environment; a single process when none."""
+ENV_VARS = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+RENDEZVOUS_SECONDS = 60.0  # how long a worker started without torchrun waits for the others (HYBRIDXAI_RENDEZVOUS_SECONDS)
+_RUN_SECONDS = 30 * 60  # torch's own timeout for the store once every worker has joined
+
+
+def _env_error(problem: str) -> HybridXAIError:
+    shown = ", ".join(f"{k}={os.environ[k]!r:.40}" for k in ENV_VARS if k in os.environ) or "none of them"
+    return HybridXAIError(
+        f"The environment's distributed-training variables ({shown}) {problem}. They may be left from another run: "
+        f"unset WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR and MASTER_PORT to train in one process, or start the "
+        f"workers with torchrun or {setting('nproc')}.")
+
+
+def _integer(name: str, default: int | None) -> int | None:
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
     try:
-        size = int(os.environ.get("WORLD_SIZE", "1"))
-        rank = int(os.environ.get("RANK", "0"))
-        local = int(os.environ.get("LOCAL_RANK", str(rank)))
+        return int(text)
     except ValueError:
+        raise _env_error(f"set {name} to {text!r:.40}, which is not a whole number") from None
+
+
+def launched_world() -> World:
+    """The world torchrun (or another launcher) set in the environment; a single process when none. Values that
+    cannot describe a world (not numbers, a rank outside it, no rendezvous address) are a HybridXAIError naming
+    the variables, never a silent single process or torch's own error."""
+    size = _integer("WORLD_SIZE", 1)
+    rank = _integer("RANK", 0)
+    local = _integer("LOCAL_RANK", rank)
+    if size < 1:
+        raise _env_error(f"set WORLD_SIZE to {size}; it counts the workers, at least 1")
+    if not 0 <= rank < size:
+        raise _env_error(f"give RANK {rank}, which is not one of the WORLD_SIZE {size} workers (0 to {size - 1})")
+    if not 0 <= local < size:
+        raise _env_error(f"give LOCAL_RANK {local}, which is not one of the WORLD_SIZE {size} workers")
+    if size == 1:
         return SINGLE
-    return World(rank, size, local) if size > 1 else SINGLE
+    if not os.environ.get("MASTER_ADDR", "").strip():
+        raise _env_error("set WORLD_SIZE but no MASTER_ADDR: the workers have no address to meet at")
+    port = _integer("MASTER_PORT", None)
+    if port is None or not 1 <= port <= 65_535:
+        raise _env_error("set WORLD_SIZE but no MASTER_PORT from 1 to 65535: the workers have no port to meet at")
+    return World(rank, size, local)
+
+
+def rendezvous_seconds() -> float:
+    text = os.environ.get("HYBRIDXAI_RENDEZVOUS_SECONDS")
+    try:
+        seconds = float(text) if text else RENDEZVOUS_SECONDS
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 1e6:
+        raise HybridXAIError(f"HYBRIDXAI_RENDEZVOUS_SECONDS is {text!r:.40}: give the seconds a worker waits for the "
+                             "others, e.g. 60.")
+    return seconds
+
+
+@contextmanager
+def _native_log_silenced() -> Iterator[None]:
+    """File descriptor 2 pointed at the null device for a while: what native code writes there is dropped (the
+    failure itself comes back as an exception, which the caller words)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _rendezvous(world: World):
+    """The store the workers meet at, joined within rendezvous_seconds(): the first worker serves it at
+    MASTER_ADDR:MASTER_PORT and waits for the others, the others connect to it. Stale or wrong variables end
+    here with a message naming them, instead of torch's half-hour wait."""
+    from datetime import timedelta
+
+    seconds = rendezvous_seconds()
+    try:
+        with _native_log_silenced():  # torch's C++ store logs every retry with a stack trace on stderr
+            store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world.size,
+                                  world.rank == 0, timeout=timedelta(seconds=seconds), wait_for_workers=True)
+    except (RuntimeError, OSError, ValueError) as exc:
+        what = " ".join(str(exc).split())[:160]
+        raise _env_error(f"did not bring the {world.size} workers together within {seconds:g} s "
+                         f"(HYBRIDXAI_RENDEZVOUS_SECONDS; torch: {what})") from None
+    store.set_timeout(timedelta(seconds=_RUN_SECONDS))
+    return store
 
 
 def backend_for(device: torch.device) -> str:
@@ -68,7 +155,11 @@ def init(world: World, device: torch.device) -> None:
         raise HybridXAIError("This PyTorch build has no torch.distributed: train with one process.")
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    dist.init_process_group(backend_for(device))
+    if os.environ.get("TORCHELASTIC_RUN_ID"):  # torchrun's agent met every worker before starting them
+        dist.init_process_group(backend_for(device))
+    else:
+        dist.init_process_group(backend_for(device), store=_rendezvous(world), rank=world.rank,
+                                world_size=world.size)
 
 
 def shutdown() -> None:
@@ -149,5 +240,14 @@ def synchronise_batch_norm(module: nn.Module) -> nn.Module:
     return module
 
 
-__all__ = ["World", "SINGLE", "launched_world", "init", "shutdown", "device_for", "shard", "all_sum", "barrier",
-           "DistributedBatchNorm1d", "synchronise_batch_norm", "backend_for"]
+def available_cpus() -> int:
+    """CPU cores this process may run on (its affinity where the system says, else every core)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+__all__ = ["World", "SINGLE", "ENV_VARS", "available_cpus", "rendezvous_seconds", "launched_world", "init",
+           "shutdown", "device_for", "shard", "all_sum", "barrier", "DistributedBatchNorm1d", "synchronise_batch_norm",
+           "backend_for"]
