@@ -303,8 +303,8 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
         def series_by_values(names, layout_=loaded):
             return looks_like_series(peek_rows(Path(src.name), layout_), names)
     else:
-        def series_by_values(names):
-            return looks_like_series(loaded, names)
+        def series_by_values(names, frame_=loaded):
+            return looks_like_series(frame_, names)
     check_inputs(columns, label_column, features, exclude, src, series_by_values,
                  "auto" if layout == "auto" and not (id_column or time_column or channels) else "given", series_length)
     df = None
