@@ -173,6 +173,19 @@ def rows_are_series(data: PreparedData) -> bool:
     return data.series is not None or looks_row_normalised(data.X_train)
 
 
+def table_tokens(model_config: ModelConfig, data: PreparedData) -> ModelConfig:
+    """The configuration with column tokens made concrete for this data: a table gets its columns' sizes (a text
+    column's one-hot parts form one token); series (and rows normalised like series) never use tokens, so a series
+    model is exactly as before whatever the preset asks."""
+    if model_config.tokens == "none":
+        return replace(model_config, column_sizes=())
+    if rows_are_series(data):
+        return replace(model_config, tokens="none", column_sizes=())
+    encoding = getattr(data, "encoding", None)
+    sizes = tuple(len(g) for g in encoding.groups) if encoding is not None else ()
+    return replace(model_config, column_sizes=sizes)
+
+
 def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConfig,
           control: TrainControl | None = None, progress_every: float = 0.2,
           runtime: RuntimeConfig | None = None, world: World = SINGLE,
@@ -188,6 +201,7 @@ def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConf
     model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names),
                            n_channels=channels)
     model_config = resolve_ensemble(model_config, rows_are_series(data))
+    model_config = table_tokens(model_config, data)
     model_config.validate()
     control = control or TrainControl()
     device = distributed.device_for(world, resolve_device(runtime.device))
@@ -418,6 +432,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
         fill_values=data.fill_values, history=[m.to_dict() for m in history], evaluation=None,
         data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
         best_epoch=best_epoch, data_config=data.config, runtime_config=runtime, series=data.series,
+        encoding=getattr(data, "encoding", None),
     )
     if config.calibrate:
         message += " " + calibrate_temperature(trained, data)
