@@ -10,6 +10,12 @@ sequence both ways, self-attention mixes positions, and the mean over time feeds
 Pooling rule (documented, tested for F = 1 ... 150): a block pools by 2 only while the pooled
 sequence stays at least 2 long. The seed design pooled unconditionally, which crashes at F = 2 or 3
 and leaves a length-1 sequence (a 1x1 attention map that is always 1.0) for F = 4 ... 7.
+
+Tables (ModelConfig.tokens, chosen on real tables: benchmarks/RECIPE_RESEARCH.md, "Tables"): the columns of a
+table have no order and no common scale, so instead of reading the row's values as one channel, each column
+becomes a token of `cnn_channels` numbers (ColumnTokens: its own learned map of its value; a text column's one-hot
+parts together, which is a learned embedding of its values), and the same CNN -> BiLSTM -> attention reads the
+sequence of column tokens, without pooling (neighbouring columns are not neighbours). Series never use tokens.
 """
 
 from __future__ import annotations
@@ -135,6 +141,49 @@ class LatePool(nn.Module):
         return self.pools(x)
 
 
+class ColumnTokens(nn.Module):
+    """A table's row (B, F) as one token per column (B, d, G): feature i of column j adds its own learned map of
+    its value to the column's learned bias, so a numeric column becomes x · w_j + b_j and a text column's one-hot
+    parts a learned embedding of its values. periodic: a numeric column's value first becomes `k` sines and
+    cosines of learned frequencies, mapped by its own linear layer and a ReLU (the "PLR" numeric embedding of
+    Gorishniy et al., 2022); text parts stay linear."""
+
+    def __init__(self, sizes: tuple[int, ...], d: int, periodic: bool = False, k: int = 8, sigma: float = 1.0):
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        owner = [j for j, size in enumerate(sizes) for _ in range(size)]  # the column of each feature
+        numeric = [i for i, j in enumerate(owner) if periodic and sizes[j] == 1]  # features read periodically
+        linear = [i for i, j in enumerate(owner) if not (periodic and sizes[j] == 1)]
+        # Index buffers are rebuilt from the config (never read from a file), in plain Python: a network built on
+        # the meta device (checkpoint_limits) has no values to count.
+        self.register_buffer("owner", torch.tensor(owner, dtype=torch.long), persistent=False)
+        self.register_buffer("numeric", torch.tensor(numeric, dtype=torch.long), persistent=False)
+        self.register_buffer("linear", torch.tensor(linear, dtype=torch.long), persistent=False)
+        self.n_columns, self.d = len(sizes), d
+        bound = d ** -0.5
+        self.weight = nn.Parameter(torch.empty(len(linear), d).uniform_(-bound, bound))  # (F_lin, d)
+        self.bias = nn.Parameter(torch.empty(len(sizes), d).uniform_(-bound, bound))  # (G, d)
+        if numeric:
+            self.frequencies = nn.Parameter(torch.empty(len(numeric), k).normal_(0.0, sigma))  # (F_p, k)
+            self.periodic_weight = nn.Parameter(
+                torch.empty(len(numeric), 2 * k, d).uniform_(-(2 * k) ** -0.5, (2 * k) ** -0.5))  # (F_p, 2k, d)
+        starts = [sum(sizes[:j]) for j in range(len(sizes))]
+        self.spans = [(a, a + size) for a, size in zip(starts, sizes)]  # [start, end) features of each column
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B = x.shape[0]
+        tokens = self.bias.expand(B, -1, -1).clone()  # (B, G, d)
+        if len(self.linear):
+            part = x[:, self.linear, None] * self.weight  # (B, F_lin, d)
+            tokens = tokens.index_add(1, self.owner[self.linear], part)
+        if len(self.numeric):
+            angles = 2 * torch.pi * x[:, self.numeric, None] * self.frequencies  # (B, F_p, k)
+            features = torch.cat([torch.sin(angles), torch.cos(angles)], dim=2)  # (B, F_p, 2k)
+            part = torch.relu(torch.einsum("bfk,fkd->bfd", features, self.periodic_weight))  # (B, F_p, d)
+            tokens = tokens.index_add(1, self.owner[self.numeric], part)
+        return tokens.transpose(1, 2)  # (B, d, G)
+
+
 class HybridCNNLSTMAttention(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -143,8 +192,15 @@ class HybridCNNLSTMAttention(nn.Module):
         c = config.cnn_channels
         self.n_channels = config.n_channels
         self.length = config.n_features // config.n_channels  # T: time steps per channel
-        (_, pool1), (_, pool2) = block_lengths(self.length, max_steps=config.max_lstm_steps)
-        c_in = config.n_channels + (1 if config.position_channel else 0)
+        self.columns = None  # tables with tokens: the column tokens (ColumnTokens)
+        if config.tokens != "none":
+            sizes = config.column_sizes or (1,) * config.n_features
+            self.columns = ColumnTokens(sizes, c, periodic=config.tokens == "periodic")
+        steps = self.length if self.columns is None else self.columns.n_columns  # what the convolutions read
+        (_, pool1), (_, pool2) = block_lengths(steps, max_steps=config.max_lstm_steps)
+        if self.columns is not None:
+            pool1 = pool2 = 0  # neighbouring columns are no neighbours: every column keeps its own position
+        c_in = (config.n_channels if self.columns is None else c) + (1 if config.position_channel else 0)
         front = config.front_end
         if front == "pooled":  # the reference design: each block pools
             self.block1 = ConvBlock(c_in, c, config.kernel_size, pool1)
@@ -158,7 +214,7 @@ class HybridCNNLSTMAttention(nn.Module):
             self.block1 = nn.Identity()
             self.block2 = ResidualInception(c_in, c, 2 * c, config.kernel_size)
             self.late_pool = LatePool((pool1, pool2))
-        self.seq_len = sequence_length(self.length, config.max_lstm_steps)
+        self.seq_len = sequence_length(self.length, config.max_lstm_steps) if self.columns is None else steps
         self.lstm = nn.LSTM(
             input_size=2 * c,
             hidden_size=config.lstm_hidden,
@@ -178,12 +234,21 @@ class HybridCNNLSTMAttention(nn.Module):
         """The last CNN block, whose output Grad-CAM weighs."""
         return self.block2
 
+    @property
+    def token_spans(self) -> list[tuple[int, int]] | None:
+        """With column tokens: the [start, end) input features each position of the convolutions stands for (one
+        column each); None when the positions are the row's values (pooled: position_spans)."""
+        return None if self.columns is None else list(self.columns.spans)
+
     def forward(self, x: torch.Tensor, per_head: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, F) with F = channels × T -> logits (B, C) and attention (B, L, L), or (B, H, L, L) with
         per_head=True."""
-        h = x.reshape(x.shape[0], self.n_channels, self.length)  # (B, channels, T)
+        if self.columns is None:
+            h = x.reshape(x.shape[0], self.n_channels, self.length)  # (B, channels, T)
+        else:
+            h = self.columns(x)  # (B, c, G): one token per column
         if self.config.position_channel:
-            ramp = torch.linspace(-1.0, 1.0, self.length, device=x.device, dtype=x.dtype)
+            ramp = torch.linspace(-1.0, 1.0, h.shape[2], device=x.device, dtype=x.dtype)
             h = torch.cat([h, ramp.expand(x.shape[0], 1, -1)], dim=1)  # (B, channels + 1, T)
         h = self.block1(h)  # (B, c, L1)
         conv = self.block2(h)  # (B, 2c, L) pooled in the blocks, or (B, 2c, T) with a late pool
@@ -211,6 +276,7 @@ class EnsembleNet(nn.Module):
         self.members = nn.ModuleList([HybridCNNLSTMAttention(member) for _ in range(config.ensemble)])
         first = self.members[0]
         self.n_channels, self.length, self.seq_len = first.n_channels, first.length, first.seq_len
+        self.token_spans = first.token_spans
 
     @property
     def gradcam_layer(self) -> nn.Module:  # Grad-CAM averages over the members' own layers (explain/gradcam.py)
