@@ -166,7 +166,9 @@ def cmd_cv(args) -> int:
     from .outputs.crossval import write_cv_outputs
 
     data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
-    cv = CrossValidationConfig(folds=args.folds, repeats=args.repeats, scheme=args.scheme,
+    cv = CrossValidationConfig(folds=args.folds if args.folds is not None else 5, repeats=args.repeats,
+                               scheme=args.scheme,
+                               auto_folds=args.folds is None,
                                test_size=args.test_size if args.test_size is not None else 0.2,
                                baselines=args.baselines)
     cv.validate()
@@ -263,6 +265,9 @@ def cmd_info(args) -> int:
     print(f"  features ({info['features']}): {', '.join(info['feature_names'][:12])}"
           + (" ..." if info['features'] > 12 else ""))
     print(f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'")
+    if info["text_columns"]:  # one-hot parts of text columns, as the features above name them
+        print("  text columns: " + ", ".join(f"{name} ({len(values)} values)"
+                                             for name, values in info["text_columns"].items()))
     print(f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
           + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
           + f"; seed {info['seed']}")

@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cv", parents=[debug], help="repeated evaluation: k-fold cross-validation (or repeated "
                        "splits), each fold training a network with the train options, beside simple baselines")
     c.add_argument("data", help="training CSV (header row; one label column, numeric features)")
-    c.add_argument("--folds", type=int, default=5, metavar="K", help="stratified folds (default 5)")
+    c.add_argument("--folds", type=int, default=None, metavar="K",
+                   help="stratified folds (default 5, or fewer when the smallest class has fewer rows, noted)")
     c.add_argument("--repeats", type=int, default=1, metavar="R",
                    help="draw the K folds R times with different seeds (with --scheme split: R random splits)")
     c.add_argument("--scheme", choices=SCHEMES, default="kfold",

@@ -262,3 +262,23 @@ def test_the_window_trains_penguins_with_its_text_columns_without_a_manual_step(
     assert [t.name for t in trained.encoding.text] == ["island", "sex"]
     assert "sex=(missing)" in trained.feature_names
     assert not [m for m in dialogs.messages if m[0] in ("warning", "critical")]
+
+
+def test_cv_without_folds_asked_takes_fewer_when_a_class_is_small_and_says_so(tmp_path):
+    from hybridxai_gui.core.evaluation.crossval import CrossValidationConfig, fitted_folds
+
+    frame = penguins(40)
+    frame.loc[:2, "species"] = "Macaroni"  # 3 rows of a fourth species
+    table = read_rows(frame, label="species")
+    cv, note = fitted_folds(CrossValidationConfig(auto_folds=True), table)
+    assert cv.folds == 3 and "Class 'Macaroni' has only 3 rows: 3-fold cross-validation instead of 5-fold" in note
+    assert fitted_folds(CrossValidationConfig(), table) == (CrossValidationConfig(), None)  # asked: refused later
+
+
+def test_the_default_gap_policy_says_that_it_fills(tmp_path):
+    frame = penguins(30)
+    frame.loc[[2, 5], "bill_length_mm"] = np.nan
+    table = read_rows(frame, label="species", missing="mean")
+    (note,) = [render(n) for n in table.notes if "filled" in n]
+    assert "2 missing or infinite value(s), in 'bill_length_mm' (2), are filled with the training rows' column " \
+           "means (--missing mean)" in note and "--missing error" in note

@@ -35,7 +35,7 @@ def test_column_tokens_are_a_per_column_linear_map_and_an_embedding_of_text_part
 
 
 def test_periodic_numbers_and_linear_text_parts():
-    tokens = ColumnTokens((3, 1, 1), d=4, periodic=True)
+    tokens = ColumnTokens((3, 1, 1), d=4, kind="periodic")
     assert tokens.weight.shape == (3, 4) and tokens.frequencies.shape == (2, 8)
     out = tokens(torch.randn(5, 5))
     assert out.shape == (5, 4, 3) and torch.isfinite(out).all()
@@ -99,3 +99,20 @@ def test_old_model_configs_build_the_reference_network():
     assert config.tokens == "none" and build_model(config).token_spans is None
     names = set(build_model(config).state_dict())
     assert not any(n.startswith("columns.") for n in names)
+
+
+def test_bins_take_their_edges_from_the_training_rows_and_keep_them_in_the_file(tmp_path):
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
+
+    tokens = ColumnTokens((1, 2), d=3, kind="bins", k=4)
+    X = torch.tensor([[float(i), 1.0, 0.0] for i in range(9)])  # the number: 0 … 8
+    tokens.fit_edges(X)
+    np.testing.assert_allclose(tokens.edges.numpy(), [[0.0, 2.0, 4.0, 6.0, 8.0]])  # its quartiles
+    assert not hasattr(tokens, "frequencies") and tokens.weight.shape == (3, 3)  # text parts: linear only
+    data = prepare_data(penguin_frame(), label="species", test_size=0.2)
+    trained = fit(data, replace(SMALL, tokens="bins"), TrainConfig(epochs=2, seed=0)).trained
+    edges = trained.model.columns.edges.numpy()
+    expected = np.quantile(data.X_train[:, 3], np.linspace(0, 1, 9))
+    np.testing.assert_allclose(edges[0], expected, rtol=1e-5, atol=1e-5)
+    back = load_checkpoint(save_checkpoint(trained, tmp_path / "b.pth"))
+    np.testing.assert_array_equal(back.model.columns.edges.numpy(), edges)

@@ -228,15 +228,8 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
                 f"{src.name}: column {format_names(empty)} has no values in the training rows, so there is no mean "
                 f"to fill with. Leave it out ({setting('exclude', repr(empty[0]))})."
             )
-        gaps = sum((~np.isfinite(part)).sum(axis=0) for part in (X_train, X_val, X_test))
-        for part in (X_train, X_val, X_test):
+        for part in (X_train, X_val, X_test):  # what is filled was noted when the rows were read
             _fill_missing(part, fill_values)
-        if gaps.any():  # the default policy: say that it acted, and how to choose another
-            named = [f"{feature_names[j]!r} ({int(gaps[j])})" for j in np.flatnonzero(gaps)]
-            notes.append(f"Filled {int(gaps.sum())} missing or infinite value(s) with the training rows' column means "
-                         f"({setting('missing', 'mean')}), in {format_names(named, 6, str)}. Choose "
-                         f"{setting('missing', 'drop')} to leave those rows out, or {setting('missing', 'error')} to "
-                         "stop on them.")
 
     else:  # kept in the model so that new rows with gaps can be filled later (predict/evaluate --missing mean)
         fill_values = X_train.mean(axis=0, dtype=np.float64) if len(X_train) else None

@@ -169,9 +169,19 @@ def _numeric_matrix(df: pd.DataFrame, names: list[str], src: Source, dtype: type
 def _missing_rows(columns: list[np.ndarray], src, names, missing, notes) -> np.ndarray | None:
     """The 'error' and 'drop' policies: the kept-row mask, or None when every row is kept.
 
-    'mean' fills after the split, so it keeps every row here.
+    'mean' fills after the split, so it keeps every row here, and notes what will be filled (the default policy
+    says that it acts, and how to choose another).
     """
-    if missing == "mean" or not columns:
+    if not columns:
+        return None
+    if missing == "mean":
+        gaps = [int((~np.isfinite(values)).sum()) for values in columns]
+        if any(gaps):
+            named = [f"{names[j]!r} ({count})" for j, count in enumerate(gaps) if count]
+            notes.append(f"{src.name}: {sum(gaps)} missing or infinite value(s), in {format_names(named, 6, str)}, are "
+                         f"filled with the training rows' column means ({setting('missing', 'mean')}). Choose "
+                         f"{setting('missing', 'drop')} to leave those rows out, or {setting('missing', 'error')} to "
+                         "stop on them.")
         return None
     bad = np.zeros(len(columns[0]), dtype=bool)
     for values in columns:
@@ -359,7 +369,10 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
         if kept:
             chosen = kept
             notes.extend(left_out)
-    encoding = fit_encoding(df, chosen)
+    try:
+        encoding = fit_encoding(df, chosen)
+    except HybridXAIError as exc:
+        raise HybridXAIError(f"{src.name}: {exc.template}") from None
     feature_names = encoding.feature_names if encoding is not None else chosen
     columns, codes, label_names, rows = _table_columns(df, src, label_column, feature_names, missing, notes, encoding)
     inputs = {name: df[name] for name in chosen}

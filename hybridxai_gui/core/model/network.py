@@ -21,6 +21,7 @@ sequence of column tokens, without pooling (neighbouring columns are not neighbo
 from __future__ import annotations
 
 from dataclasses import replace
+from statistics import NormalDist
 
 import torch
 from torch import nn
@@ -144,31 +145,52 @@ class LatePool(nn.Module):
 class ColumnTokens(nn.Module):
     """A table's row (B, F) as one token per column (B, d, G): feature i of column j adds its own learned map of
     its value to the column's learned bias, so a numeric column becomes x · w_j + b_j and a text column's one-hot
-    parts a learned embedding of its values. periodic: a numeric column's value first becomes `k` sines and
-    cosines of learned frequencies, mapped by its own linear layer and a ReLU (the "PLR" numeric embedding of
-    Gorishniy et al., 2022); text parts stay linear."""
+    parts a learned embedding of its values. Numbers can be read richer (Gorishniy et al., 2022, "On embeddings
+    for numerical features"): periodic: `k` sines and cosines of learned frequencies, mapped by the column's own
+    linear layer and a ReLU ("PLR"), in place of the linear map; bins: beside the linear map, a piecewise-linear
+    encoding over `k` bins whose edges are the training rows' quantiles ("PLE", fitted once by fit_edges and kept
+    in the model file), so a skewed column is read in its own ranks. Text parts stay linear."""
 
-    def __init__(self, sizes: tuple[int, ...], d: int, periodic: bool = False, k: int = 8, sigma: float = 1.0):
+    def __init__(self, sizes: tuple[int, ...], d: int, kind: str = "linear", k: int = 8, sigma: float = 1.0):
         super().__init__()
         sizes = [int(s) for s in sizes]
         owner = [j for j, size in enumerate(sizes) for _ in range(size)]  # the column of each feature
-        numeric = [i for i, j in enumerate(owner) if periodic and sizes[j] == 1]  # features read periodically
-        linear = [i for i, j in enumerate(owner) if not (periodic and sizes[j] == 1)]
+        numeric = [i for i, j in enumerate(owner) if sizes[j] == 1 and kind in ("periodic", "bins")]
+        linear = [i for i, j in enumerate(owner) if kind != "periodic" or sizes[j] != 1]
         # Index buffers are rebuilt from the config (never read from a file), in plain Python: a network built on
         # the meta device (checkpoint_limits) has no values to count.
         self.register_buffer("owner", torch.tensor(owner, dtype=torch.long), persistent=False)
         self.register_buffer("numeric", torch.tensor(numeric, dtype=torch.long), persistent=False)
         self.register_buffer("linear", torch.tensor(linear, dtype=torch.long), persistent=False)
-        self.n_columns, self.d = len(sizes), d
+        self.n_columns, self.d, self.kind = len(sizes), d, kind
         bound = d ** -0.5
         self.weight = nn.Parameter(torch.empty(len(linear), d).uniform_(-bound, bound))  # (F_lin, d)
         self.bias = nn.Parameter(torch.empty(len(sizes), d).uniform_(-bound, bound))  # (G, d)
-        if numeric:
+        if numeric and kind == "periodic":
             self.frequencies = nn.Parameter(torch.empty(len(numeric), k).normal_(0.0, sigma))  # (F_p, k)
             self.periodic_weight = nn.Parameter(
                 torch.empty(len(numeric), 2 * k, d).uniform_(-(2 * k) ** -0.5, (2 * k) ** -0.5))  # (F_p, 2k, d)
+        if numeric and kind == "bins":
+            # standard-normal quantiles until fit_edges sees the training rows (the rows are z-scored)
+            normal = NormalDist()
+            edges = [[normal.inv_cdf(0.02 + 0.96 * t / k) for t in range(k + 1)]] * len(numeric)
+            self.register_buffer("edges", torch.tensor(edges))  # (F_p, k + 1), saved with the weights
+            self.bin_weight = nn.Parameter(torch.empty(len(numeric), k, d).uniform_(-k ** -0.5, k ** -0.5))
         starts = [sum(sizes[:j]) for j in range(len(sizes))]
         self.spans = [(a, a + size) for a, size in zip(starts, sizes)]  # [start, end) features of each column
+
+    @torch.no_grad()
+    def fit_edges(self, X: torch.Tensor) -> None:
+        """bins: the edges of each number's bins at its training rows' quantiles (ties spread by a hair, so a
+        column of few values keeps bins of positive width)."""
+        if self.kind != "bins" or not len(self.numeric) or len(X) < 2:
+            return
+        k = self.edges.shape[1] - 1
+        q = torch.quantile(X[:, self.numeric].float(), torch.linspace(0, 1, k + 1, device=X.device), dim=0).T
+        step = 1e-3 * (q[:, -1:] - q[:, :1]).clamp_min(1e-3)  # (F_p, 1)
+        for t in range(1, k + 1):
+            q[:, t] = torch.maximum(q[:, t], q[:, t - 1] + step[:, 0])
+        self.edges.copy_(q)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B = x.shape[0]
@@ -176,10 +198,15 @@ class ColumnTokens(nn.Module):
         if len(self.linear):
             part = x[:, self.linear, None] * self.weight  # (B, F_lin, d)
             tokens = tokens.index_add(1, self.owner[self.linear], part)
-        if len(self.numeric):
+        if len(self.numeric) and self.kind == "periodic":
             angles = 2 * torch.pi * x[:, self.numeric, None] * self.frequencies  # (B, F_p, k)
             features = torch.cat([torch.sin(angles), torch.cos(angles)], dim=2)  # (B, F_p, 2k)
             part = torch.relu(torch.einsum("bfk,fkd->bfd", features, self.periodic_weight))  # (B, F_p, d)
+            tokens = tokens.index_add(1, self.owner[self.numeric], part)
+        elif len(self.numeric):
+            left, right = self.edges[:, :-1], self.edges[:, 1:]  # (F_p, k)
+            fill = ((x[:, self.numeric, None] - left) / (right - left)).clamp(0.0, 1.0)  # (B, F_p, k): PLE
+            part = torch.einsum("bfk,fkd->bfd", fill, self.bin_weight)  # (B, F_p, d)
             tokens = tokens.index_add(1, self.owner[self.numeric], part)
         return tokens.transpose(1, 2)  # (B, d, G)
 
@@ -195,7 +222,7 @@ class HybridCNNLSTMAttention(nn.Module):
         self.columns = None  # tables with tokens: the column tokens (ColumnTokens)
         if config.tokens != "none":
             sizes = config.column_sizes or (1,) * config.n_features
-            self.columns = ColumnTokens(sizes, c, periodic=config.tokens == "periodic")
+            self.columns = ColumnTokens(sizes, c, kind=config.tokens)
         steps = self.length if self.columns is None else self.columns.n_columns  # what the convolutions read
         (_, pool1), (_, pool2) = block_lengths(steps, max_steps=config.max_lstm_steps)
         if self.columns is not None:

@@ -267,6 +267,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "train_config": _plain(asdict(trained.train_config)),
         "data_config": _plain(asdict(trained.data_config)),
         "series": None if trained.series is None else trained.series.describe(),
+        "text_columns": {} if trained.encoding is None else {t.name: list(t.categories) for t in trained.encoding.text},
         "epochs_trained": len(trained.history),
         "best_epoch": trained.best_epoch,
         "evaluation": {k: v for k, v in (trained.evaluation or {}).items()

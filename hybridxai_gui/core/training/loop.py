@@ -248,17 +248,24 @@ def score_sharded(model: nn.Module, X: torch.Tensor, y: torch.Tensor, world: Wor
     return sums[0] / len(X), sums[1] / len(X)
 
 
-def _members(model_config: ModelConfig, seed: int) -> nn.Module:
-    """The network: one, or an ensemble whose member k is initialised as a single network of seed + k."""
+def _members(model_config: ModelConfig, seed: int, X_train: np.ndarray | None = None) -> nn.Module:
+    """The network: one, or an ensemble whose member k is initialised as a single network of seed + k. A table
+    network whose column tokens bin numbers (tokens="bins") takes its bin edges from the training rows."""
     if model_config.ensemble == 1:
         torch.manual_seed(seed)
-        return HybridCNNLSTMAttention(model_config)
+        return _fit_edges(HybridCNNLSTMAttention(model_config), X_train)
     from ..model.network import EnsembleNet
 
     network = EnsembleNet(model_config)
     for k, member in enumerate(network.members):
         torch.manual_seed(seed + k)
-        member.load_state_dict(HybridCNNLSTMAttention(member.config).state_dict())
+        member.load_state_dict(_fit_edges(HybridCNNLSTMAttention(member.config), X_train).state_dict())
+    return network
+
+
+def _fit_edges(network: HybridCNNLSTMAttention, X_train: np.ndarray | None) -> HybridCNNLSTMAttention:
+    if network.columns is not None and X_train is not None:
+        network.columns.fit_edges(torch.as_tensor(X_train, dtype=torch.float32))
     return network
 
 
@@ -271,7 +278,7 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     # Shuffles and noise come from seeded generators on the training device: on the CPU the same stream as
     # ever; every distributed worker draws the same global batches and keeps its own rows of them.
     generators = [torch.Generator(device=device).manual_seed(config.seed + k) for k in range(members)]
-    model = _members(model_config, config.seed)
+    model = _members(model_config, config.seed, data.X_train)
     if members > 1:
         torch.manual_seed(config.seed)  # dropout draws from here on, as one network's would
     if world.distributed:
