@@ -153,3 +153,28 @@ def test_fit_encoding_is_none_for_a_table_of_numbers():
     frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4]})
     assert fit_encoding(frame, ["a", "b"]) is None
     assert DataConfig().missing == "mean"  # real tables have gaps: filled by default, and said so
+
+
+def test_the_explanations_tab_speaks_of_original_columns(qtbot, penguin_model):
+    pytest.importorskip("pytestqt")
+    from hybridxai_gui.core.explain import clear_cache
+    from hybridxai_gui.gui.explanations_tab import ExplanationsTab
+
+    trained, data = penguin_model
+    clear_cache()
+    tab = ExplanationsTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    try:
+        tab.set_model(trained, data.X_test, data.X_test_raw, data.y_test, data.rows_test,
+                      background_pool=data.X_train)
+        tab.show_row(0)
+        with qtbot.waitSignal(tab.busyChanged, timeout=120_000, check_params_cb=lambda busy: busy is False):
+            tab.compute()
+        assert tab.result.feature_names == ["island", "bill_length_mm", "sex"] and tab.result.additive
+        from PySide6.QtWidgets import QLabel
+
+        summary = tab.findChild(QLabel, "explanationSummaryLabel")
+        assert "island = " in summary.text() or "sex = " in summary.text()
+    finally:
+        tab.shutdown()

@@ -136,15 +136,5 @@ def feature_notes(columns: Mapping[str, object], rows: np.ndarray | None = None)
     return check_columns(columns).notes()
 
 
-def leave_out_identifiers(frame: pd.DataFrame, columns: list[str]) -> tuple[list[str], list[str]]:
-    """(the columns without the identifiers among them, notes saying which were left out and how to keep them):
-    what reading a table does when no features were named."""
-    found = check_columns({name: frame[name] for name in columns})
-    if not found.identifiers:
-        return columns, []
-    kept = [c for c in columns if c not in set(found.identifiers)]
-    return kept, ColumnFindings(found.identifiers).notes(left_out=True)
-
-
 __all__ = ["ColumnFindings", "check_columns", "check_table", "feature_notes", "is_identifier", "is_constant",
-           "leave_out_identifiers", "NEARLY_UNIQUE"]
+           "NEARLY_UNIQUE"]

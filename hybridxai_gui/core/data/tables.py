@@ -362,13 +362,16 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
     label_column, chosen = _select_columns(columns, src, label_column, features, exclude)
     if df is None:
         df = read_csv_layout(path, loaded, chosen) if isinstance(loaded, Layout) else loaded
-    from .table_checks import feature_notes, leave_out_identifiers
+    from .table_checks import ColumnFindings, check_columns, feature_notes
 
-    if features is None:  # (when every column looks like one, they are kept and noted below)
-        kept, left_out = leave_out_identifiers(df, chosen)
-        if kept:
-            chosen = kept
-            notes.extend(left_out)
+    found = None
+    if features is None:  # identifiers are left out (unless every column looks like one: kept, and noted below)
+        found = check_columns({name: df[name] for name in chosen})
+        if set(found.identifiers) < set(chosen):
+            chosen = [c for c in chosen if c not in set(found.identifiers)]
+            notes.extend(ColumnFindings(found.identifiers).notes(left_out=True))
+        else:
+            found = None
     try:
         encoding = fit_encoding(df, chosen)
     except HybridXAIError as exc:
@@ -388,7 +391,7 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
         )
     class_index = {name: i for i, name in enumerate(class_names)}
     y = np.array([class_index.get(name, -1) for name in label_names], dtype=np.int64)[codes]
-    notes.extend(feature_notes(inputs, rows))
+    notes.extend(ColumnFindings([], found.constant).notes() if found is not None else feature_notes(inputs, rows))
     del df, inputs
     return TableRows(columns, y, rows, feature_names, class_names, label_column, src, notes, config,
                      encoding=encoding, guess=guess)
