@@ -37,7 +37,8 @@ SKLEARN = ("wine", "breast_cancer")  # scikit-learn's: one stratified 80/20 spli
 
 # name -> {"model": {...}, "train": {...}} laid over the 'default' preset
 VARIANTS: dict[str, dict] = {
-    "default": {},
+    "default": {},  # as the 'default' preset was (noise on every feature, text parts too)
+    "clean parts": {},  # the same, after noise_level left text columns' one-hot parts alone (commit of 04:15)
     "aug off": {"train": {"augment": "off"}},
     "tokens": {"model": {"tokens": "linear"}},
     "tokens periodic": {"model": {"tokens": "periodic"}},
@@ -45,6 +46,8 @@ VARIANTS: dict[str, dict] = {
     "tokens periodic aug off": {"model": {"tokens": "periodic"}, "train": {"augment": "off"}},
     "tokens bins": {"model": {"tokens": "bins"}},
     "tokens bins aug off": {"model": {"tokens": "bins"}, "train": {"augment": "off"}},
+    "noise 0.2": {"train": {"augment_noise": 0.2}},
+    "tokens bins noise 0.2": {"model": {"tokens": "bins"}, "train": {"augment_noise": 0.2}},
 }
 
 

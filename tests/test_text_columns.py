@@ -178,3 +178,15 @@ def test_the_explanations_tab_speaks_of_original_columns(qtbot, penguin_model):
         assert "island = " in summary.text() or "sex = " in summary.text()
     finally:
         tab.shutdown()
+
+
+def test_noise_augmentation_leaves_text_parts_alone():
+    import torch
+
+    from hybridxai_gui.core.training.policies import noise_level
+
+    X = torch.tensor([[0.0, 1.0, -1.0], [1.0, 0.0, 1.0]])  # two parts of a text column, then a number
+    std = noise_level(TrainConfig(augment="on", augment_noise=0.5), X, False, np.array([True, True, False]))
+    np.testing.assert_allclose(std.numpy(), [0.0, 0.0, 0.5])
+    np.testing.assert_allclose(noise_level(TrainConfig(augment="on", augment_noise=0.5), X, False).numpy(),
+                               [0.25, 0.25, 0.5])

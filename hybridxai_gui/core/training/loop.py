@@ -307,7 +307,8 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     epochs, batches = planned_epochs(config, n), batches_per_epoch(n, config.batch_size)
     test_every = max(1, math.ceil(epochs / TEST_SCORES))
     schedule = LearningRateSchedule(optimizer, config, epochs, batches)
-    noise_std = noise_level(config, X_train, rows_are_series(data))
+    encoding = getattr(data, "encoding", None)
+    noise_std = noise_level(config, X_train, rows_are_series(data), encoding.one_hot if encoding is not None else None)
     best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
     history: list[EpochMetrics] = []
     reason, message = "completed", ""

@@ -102,10 +102,16 @@ class LearningRateSchedule:
             self.scheduler.step(val_loss if val_loss is not None else train_loss)
 
 
-def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: bool) -> torch.Tensor | None:
+def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: bool,
+                exact: np.ndarray | None = None) -> torch.Tensor | None:
     """Per-feature standard deviation of the augmentation noise (F,), or None when there is none: `on`
-    always, `auto` only for rows that are normalised series, `off` never."""
+    always, `auto` only for rows that are normalised series, `off` never. `exact` (F,) marks features that get
+    none: a text column's one-hot parts, whose noisy copies (0.83 of Biscoe) are no value the column can hold
+    (benchmarks/RECIPE_RESEARCH.md, "Tables")."""
     wanted = config.augment == "on" or (config.augment == "auto" and normalised_series)
     if not wanted or config.augment_noise <= 0 or len(X_train) < 2:
         return None
-    return config.augment_noise * X_train.std(dim=0, correction=0)
+    std = config.augment_noise * X_train.std(dim=0, correction=0)
+    if exact is not None and np.any(exact):
+        std = std * torch.as_tensor(~np.asarray(exact, dtype=bool), dtype=std.dtype, device=std.device)
+    return std
