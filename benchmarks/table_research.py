@@ -39,6 +39,7 @@ SKLEARN = ("wine", "breast_cancer")  # scikit-learn's: one stratified 80/20 spli
 VARIANTS: dict[str, dict] = {
     "default": {},  # as the 'default' preset was (noise on every feature, text parts too)
     "clean parts": {},  # the same, after noise_level left text columns' one-hot parts alone (commit of 04:15)
+    "robust noise": {},  # the same, noise in units of each column's robust spread (IQR / 1.349) on tables
     "aug off": {"train": {"augment": "off"}},
     "tokens": {"model": {"tokens": "linear"}},
     "tokens periodic": {"model": {"tokens": "periodic"}},

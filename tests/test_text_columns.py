@@ -190,3 +190,20 @@ def test_noise_augmentation_leaves_text_parts_alone():
     np.testing.assert_allclose(std.numpy(), [0.0, 0.0, 0.5])
     np.testing.assert_allclose(noise_level(TrainConfig(augment="on", augment_noise=0.5), X, False).numpy(),
                                [0.25, 0.25, 0.5])
+
+
+def test_noise_on_a_table_follows_each_columns_robust_spread():
+    """A long-tailed count column's standard deviation is set by a few huge values; noise in its units drowned
+    most rows. Tables get noise in units of the interquartile range / 1.349 (a normal column's sd), never more than
+    the sd; series keep the sd (robust=False)."""
+    import torch
+
+    from hybridxai_gui.core.training.policies import noise_level
+
+    values = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 1000.0])
+    X = torch.stack([values, torch.zeros(8)], dim=1)
+    config = TrainConfig(augment="on", augment_noise=0.5)
+    q1, q3 = np.quantile(values.numpy(), [0.25, 0.75])
+    np.testing.assert_allclose(noise_level(config, X, False, robust=True).numpy(), [0.5 * (q3 - q1) / 1.349, 0.0],
+                               rtol=1e-5)
+    assert noise_level(config, X, False)[0] > 100  # the sd: 0.5 × 329

@@ -308,7 +308,8 @@ def _train_loop(data, model_config, config, runtime, control, device, progress_e
     test_every = max(1, math.ceil(epochs / TEST_SCORES))
     schedule = LearningRateSchedule(optimizer, config, epochs, batches)
     encoding = getattr(data, "encoding", None)
-    noise_std = noise_level(config, X_train, rows_are_series(data), encoding.one_hot if encoding is not None else None)
+    noise_std = noise_level(config, X_train, rows_are_series(data), encoding.one_hot if encoding is not None else None,
+                            robust=not rows_are_series(data))  # series: as they always were
     best, stopping = BestEpoch(), EarlyStopping(config.early_stopping)
     history: list[EpochMetrics] = []
     reason, message = "completed", ""
