@@ -40,6 +40,10 @@ VARIANTS: dict[str, dict] = {
     "default": {},  # as the 'default' preset was (noise on every feature, text parts too)
     "clean parts": {},  # the same, after noise_level left text columns' one-hot parts alone (commit of 04:15)
     "robust noise": {},  # the same, noise in units of each column's robust spread (IQR / 1.349) on tables
+    "robust tokens": {"model": {"tokens": "linear"}},  # from here on: with robust noise and clean parts
+    "robust ens3": {"model": {"ensemble": 3}},
+    "robust steps 3000": {"train": {"min_steps": 3000}},
+    "robust ls0": {"train": {"label_smoothing": 0.0}},
     "aug off": {"train": {"augment": "off"}},
     "tokens": {"model": {"tokens": "linear"}},
     "tokens periodic": {"model": {"tokens": "periodic"}},
@@ -146,8 +150,8 @@ def table_report(path: Path, variants: list[str] | None) -> str:
             cells.append(f"{m:.3f} ± {sd:.3f} ({len(accs)})")
             gaps.append((m - best[t]) * 100)
         full = len(gaps) == len(TABLES)
-        lines.append(f"| {v} | " + " | ".join(cells) + f" | {statistics.fmean(gaps):+.1f}" * bool(gaps)
-                     + ("" if full else " (partial)") * bool(gaps) + " | "
+        mean = (f"{statistics.fmean(gaps):+.1f}" + ("" if full else " (partial)")) if gaps else ""
+        lines.append(f"| {v} | " + " | ".join(cells) + f" | {mean} | "
                      + (f"{min(gaps):+.1f}" if gaps else "") + f" | {','.join(map(str, sorted(seeds)))} | "
                      + " | ".join(_cell([r["accuracy"] for (t, vv, _), r in runs.items() if t == name and vv == v])
                                   for name in SKLEARN) + " |")
