@@ -182,7 +182,9 @@ def cmd_cv(args) -> int:
     from .outputs.crossval import write_cv_outputs
 
     data_cfg, model_cfg, train_cfg, runtime_cfg = _configs_from_args(args)
-    cv = CrossValidationConfig(folds=args.folds, repeats=args.repeats, scheme=args.scheme,
+    cv = CrossValidationConfig(folds=args.folds if args.folds is not None else 5, repeats=args.repeats,
+                               scheme=args.scheme,
+                               auto_folds=args.folds is None,
                                test_size=args.test_size if args.test_size is not None else 0.2,
                                baselines=args.baselines)
     cv.validate()
@@ -289,11 +291,14 @@ def cmd_info(args) -> int:
     lines = [f"HybridXAI model {info['file']} (created {info['created']})",
              f"  features ({info['features']}): {', '.join(info['feature_names'][:12])}"
              + (" ..." if info['features'] > 12 else ""),
-             f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'",
-             f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
-             + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
-             + f"; seed {info['seed']}",
-             f"  model: {info['model_config']}", f"  training: {info['train_config']}", f"  data: {info['data_config']}"]
+             f"  classes ({len(info['classes'])}): {', '.join(info['classes'])}; label column '{info['label_column']}'"]
+    if info["text_columns"]:  # one-hot parts of text columns, as the features above name them
+        lines.append("  text columns: " + ", ".join(f"{name} ({len(values)} values)"
+                                                    for name, values in info["text_columns"].items()))
+    lines += [f"  parameters: {info['parameters']:,}; epochs trained: {info['epochs_trained']}, "
+              + (f"best validation epoch {info['best_epoch']}" if info['best_epoch'] else "no validation rows")
+              + f"; seed {info['seed']}",
+              f"  model: {info['model_config']}", f"  training: {info['train_config']}", f"  data: {info['data_config']}"]
     if info["evaluation"]:
         lines.append(f"  test evaluation: {info['evaluation']}")
     lines.append(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")

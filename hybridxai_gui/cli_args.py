@@ -44,13 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cv", parents=[debug], help="repeated evaluation: k-fold cross-validation (or repeated "
                        "splits), each fold training a network with the train options, beside simple baselines")
     c.add_argument("data", help="training CSV (header row; one label column, numeric features)")
-    c.add_argument("--folds", type=int, default=5, metavar="K", help="stratified folds (default 5)")
+    c.add_argument("--folds", type=int, default=None, metavar="K",
+                   help="stratified folds (default 5, or fewer when the smallest class has fewer rows, noted)")
     c.add_argument("--repeats", type=int, default=1, metavar="R",
                    help="draw the K folds R times with different seeds (with --scheme split: R random splits)")
     c.add_argument("--scheme", choices=SCHEMES, default="kfold",
                    help="kfold (default) or split: R random stratified splits holding out --test-size")
     c.add_argument("--baselines", choices=("auto", "on", "off"), default="auto",
-                   help="logistic regression, 1-nearest-neighbour and a random forest on the same folds "
+                   help="logistic regression, 1-nearest-neighbour, a random forest and gradient boosting on the same folds "
                         "(auto: unless the table is so large they would take more than seconds)")
     add_training_options(c)
     c.add_argument("--out", required=True, metavar="DIR",
@@ -124,15 +125,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_training_options(t: argparse.ArgumentParser) -> None:
     """The data, model and training options of `train`, shared by every command that trains (train, cv)."""
-    from .core.config import MISSING_POLICIES, OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
+    from .core.config import LAYOUTS, MISSING_POLICIES, OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
 
     t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
-    t.add_argument("--label", help="label column (default: label/class/target/y, else the last column)")
-    t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all)")
+    t.add_argument("--label", help="label column (default: guessed, and said which and why: never an identifier, "
+                                   "preferring text or few values and names such as class, label, target, type)")
+    t.add_argument("--features", type=_csv_list, help="comma-separated feature columns to use (default: all but "
+                                                      "identifiers, which are left out with a note; text columns "
+                                                      "are one-hot encoded)")
     t.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out (e.g. an ID)")
-    t.add_argument("--missing", choices=MISSING_POLICIES, help="missing/infinite values policy")
-    t.add_argument("--layout", choices=("auto", "wide", "long"),
-                   help="auto (default: detected), wide (one row per sample) or long (one row per time step)")
+    t.add_argument("--missing", choices=MISSING_POLICIES,
+                   help="missing/infinite values in the training rows: mean (default: filled with the training rows' "
+                        "column means, and said so), drop those rows, or error")
+    t.add_argument("--layout", choices=LAYOUTS,
+                   help="auto (default: detected), table (one row per sample, each column a feature), wide (one "
+                        "series per row) or long (one row per time step)")
     t.add_argument("--id", dest="id_column", metavar="COL", help="long layout: the series id column (implies --layout long)")
     t.add_argument("--time", dest="time_column", metavar="COL",
                    help="long layout: the column ordering each series' steps (implies --layout long)")

@@ -49,7 +49,8 @@ def test_cv_writes_every_fold_then_mean_and_sd(cv_run):
 def test_cv_writes_the_baselines_beside_the_network(cv_run):
     baselines = pd.read_csv(cv_run / "baselines.csv")
     assert list(baselines.columns[:3]) == ["model", "accuracy_mean", "accuracy_sd"]
-    assert baselines["model"].tolist() == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest"]
+    assert baselines["model"].tolist() == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest",
+                                          "gradient_boosting"]
     metrics = pd.read_csv(cv_run / "cv_metrics.csv", dtype={"fold": str}).set_index("fold")
     hybrid = baselines.set_index("model").loc["hybrid"]
     assert hybrid["accuracy_mean"] == pytest.approx(metrics.loc["mean", "accuracy"], abs=1e-6)

@@ -82,7 +82,7 @@ def test_cross_validation_reports_every_fold_with_mean_and_sd():
     assert all(f.n_val == 0 and f.n_train + f.n_test == 60 for f in result.folds)
     acc = result.values("accuracy")
     assert result.summary("accuracy") == pytest.approx((np.mean(acc), np.std(acc, ddof=1)))
-    assert result.models == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest"]
+    assert result.models == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest", "gradient_boosting"]
     assert all(0.0 <= v <= 1.0 for v in result.values("accuracy", "random_forest"))
     assert result.summary("accuracy", "logistic_regression")[0] > 0.7  # separable classes
     roundtrip = type(result).from_dict(result.to_dict())
@@ -145,7 +145,7 @@ def test_series_files_are_split_by_whole_series(layout):
     assert result.n_rows == 24 and result.class_names == ["still", "wave"]
     assert [f.n_test for f in result.folds] == [8, 8, 8]  # whole series held out: 24 series in three folds
     assert all(f.n_train + f.n_val == 16 for f in result.folds)
-    assert result.models == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest"]
+    assert result.models == ["hybrid", "logistic_regression", "nearest_neighbour", "random_forest", "gradient_boosting"]
     assert result.summary("accuracy", "random_forest")[0] > 0.8  # 'wave' swings one channel: easy
 
 

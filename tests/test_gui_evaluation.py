@@ -75,9 +75,10 @@ def test_baselines_sit_beside_the_network_after_training(qtbot, window, dialogs,
     train_on(qtbot, window, dialogs, str(tiny_csv))
     tab = window.evaluationTab
     table = window.findChild(QTableWidget, "baselinesTable")
-    qtbot.waitUntil(lambda: table.rowCount() == 4, timeout=30_000)
-    models = [table.item(r, 0).text() for r in range(4)]
+    qtbot.waitUntil(lambda: table.rowCount() == 5, timeout=30_000)
+    models = [table.item(r, 0).text() for r in range(5)]
     assert models[0].startswith("hybrid") and "logistic regression" in models and "random forest (200 trees)" in models
+    assert "gradient boosting (histogram trees)" in models
     hybrid = float(table.item(0, 1).text())
     assert hybrid == pytest.approx(tab.result.accuracy, abs=5e-4)
     tab.baselinesCheck.setChecked(False)  # skippable

@@ -162,7 +162,7 @@ def test_core_advice_names_the_apps_controls(tmp_path):
     from hybridxai_gui.gui.wording import for_the_app
 
     path = tmp_path / "a.csv"
-    path.write_text("site,f1,label\nx,1,a\ny,2,b\nz,3,a\nw,4,b\n", encoding="utf-8")
+    path.write_text("site,f1,label\n1,1,a\n2,2,b\n?,3,a\n4,4,b\n", encoding="utf-8")  # a stray cell: not text
     with pytest.raises(HybridXAIError) as caught:
         prepare_data(path)
     assert ("exclude", "'site'") in caught.value.fixes

@@ -27,7 +27,7 @@ def test_a_long_file_shows_its_layout_channels_and_series_per_class(qtbot, windo
     open_data(qtbot, window, dialogs, path)
     tab = window.dataTab
     assert tab.layoutCombo.currentText() == "long"
-    assert [tab.layoutCombo.itemText(i) for i in range(tab.layoutCombo.count())] == ["wide", "long"]
+    assert [tab.layoutCombo.itemText(i) for i in range(tab.layoutCombo.count())] == ["table", "wide", "long"]
     assert tab.idColumnCombo.currentText() == "recording" and tab.timeColumnCombo.currentText() == "time_s"
     assert tab.featuresBox.title() == "Channels" and tab.selected_features() == ["ax", "ay", "gz"]
     assert "24 series" in tab.layoutPanel.layoutLabel.text()
@@ -54,7 +54,7 @@ def test_the_user_can_choose_another_layout(qtbot, window, dialogs, tmp_path):
     assert not tab.idColumnCombo.isEnabled()
     view = tab.view
     tab.layoutCombo.setCurrentText("long")
-    tab.layoutCombo.activated.emit(1)  # as a user's choice
+    tab.layoutCombo.activated.emit(2)  # as a user's choice
     qtbot.waitUntil(lambda: "Cannot read" in tab.layoutPanel.layoutLabel.text() or tab.view is not view,
                     timeout=30_000)
     assert "Cannot read the rows this way" in tab.layoutPanel.layoutLabel.text()  # no column names a series
@@ -63,6 +63,6 @@ def test_the_user_can_choose_another_layout(qtbot, window, dialogs, tmp_path):
 def test_a_table_shows_feature_distributions_per_class(qtbot, window, dialogs, tiny_csv):
     open_data(qtbot, window, dialogs, tiny_csv)
     tab = window.dataTab
-    assert tab.layoutCombo.currentText() == "wide" and "table" in tab.layoutPanel.layoutLabel.text()
+    assert tab.layoutCombo.currentText() == "table" and "table" in tab.layoutPanel.layoutLabel.text()
     assert tab.classPlot.profile.kind == "table" and not tab.classPlot.seriesRowSpin.isVisible()
     assert window.current_figure() is not None  # the per-class plot exports like any figure

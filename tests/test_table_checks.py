@@ -55,16 +55,23 @@ def test_series_columns_are_not_identifiers():
     assert found.identifiers == [] and found.constant == []
 
 
-def test_prepare_data_notes_an_identifier_feature():
+def test_prepare_data_leaves_identifiers_out_and_says_how_to_keep_them():
+    """One rule in both front ends (issue 24.4): with no features named, identifiers are left out with a note naming
+    the way to keep them; named in the features, one is kept and noted."""
     df = table().drop(columns=["site"])
-    notes = prepare_data(df, label="label").warnings
-    assert any("look like identifiers" in n and "'sample', 'patient_id'" in n for n in notes)
+    data = prepare_data(df, label="label")
+    assert data.feature_names == ["count", "length", "batch"]
+    notes = [render(n) for n in data.warnings]
+    assert any("look like identifiers" in n and "'sample', 'patient_id'" in n and "left out of the features" in n
+               and "--features" in n for n in notes)
     assert any("Column 'batch' has the same value in every row" in n for n in notes)
     clean = prepare_data(df, label="label", exclude=["sample", "patient_id", "batch"]).warnings
     assert not any("identifier" in n or "same value" in n for n in clean)
-    one = prepare_data(df, label="label", exclude=["patient_id"]).warnings
-    assert any("Column 'sample' has a different value in every row, so it looks like an identifier" in render(n)
-               and "--exclude sample" in render(n) for n in one)
+    kept = prepare_data(df, label="label", features=["sample", "count", "length"])
+    assert kept.feature_names == ["sample", "count", "length"]
+    assert any("Column 'sample' has a different value in every row (or nearly every row), so it looks like an "
+               "identifier" in render(n)
+               and "--exclude sample" in render(n) for n in kept.warnings)
 
 
 def test_data_tab_unticks_an_identifier_and_flags_a_constant_column(qtbot, tmp_path):
@@ -77,7 +84,7 @@ def test_data_tab_unticks_an_identifier_and_flags_a_constant_column(qtbot, tmp_p
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
         tab.open_train(str(path))
-    assert tab.selected_features() == ["count", "length", "batch"]  # ids unticked, text unticked
+    assert tab.selected_features() == ["count", "length", "batch", "site"]  # ids unticked; text ticked (encoded)
     texts = [tab.featureList.item(i).text() for i in range(tab.featureList.count())]
     assert "sample  (identifier?)" in texts and "batch  (constant)" in texts
     problems = tab.problemsPanel.text()

@@ -25,6 +25,7 @@ def _f(default: Any, help_text: str):
 # time (100 breast-cancer rows explained: 18.7 s with one network, 34 s with three).
 AUTO_ENSEMBLE_SERIES = 3
 FRONT_ENDS = ("pooled", "late", "inception")
+TOKENS = ("none", "linear", "periodic", "bins")
 
 
 def resolve_ensemble(config: ModelConfig, series: bool) -> ModelConfig:
@@ -59,6 +60,18 @@ class ModelConfig:
                            "classifier beside the attention's output (off in the reference design)")
     position_channel: bool = _f(False, "feed a second input channel holding each feature's position (-1 ... 1), so "
                                 "the network can tell where along the row a pattern sits (off in the reference design)")
+    tokens: str = _f("none", "tables only (series ignore it): none reads a row as a 1-channel sequence of its values "
+                     "(the reference design); linear makes each column one token of `cnn_channels` numbers, its own "
+                     "learned linear map of its value (a text column's one-hot parts: a learned embedding of its "
+                     "values), read by the convolutions without pooling; periodic passes each number through "
+                     "learned sine/cosine features instead; bins adds a piecewise-linear encoding of each number "
+                     "over bins at its training quantiles")
+    column_sizes: tuple[int, ...] = _f((), "set by training when tokens are on: the features of each column in "
+                                       "order (a text column's one-hot parts; empty: one feature per column)")
+
+    def __post_init__(self) -> None:  # a list from a checkpoint becomes a tuple
+        if not isinstance(self.column_sizes, tuple):
+            object.__setattr__(self, "column_sizes", tuple(self.column_sizes or ()))
 
     def validate(self) -> None:
         if self.n_features < 1:
@@ -81,6 +94,15 @@ class ModelConfig:
             raise HybridXAIError(f"Ensemble members must be 0 (auto) or 1 to 32, got {self.ensemble}.")
         if self.front_end not in FRONT_ENDS:
             raise HybridXAIError(f"Unknown front end {self.front_end!r}: use {', '.join(FRONT_ENDS)}.")
+        if self.tokens not in TOKENS:
+            raise HybridXAIError(f"Unknown tokens {self.tokens!r}: use {', '.join(TOKENS)}.")
+        if self.column_sizes and (any(type(s) is not int or s < 1 for s in self.column_sizes)
+                                  or sum(self.column_sizes) != self.n_features):
+            raise HybridXAIError(f"The column sizes {self.column_sizes[:8]} do not add up to the {self.n_features} "
+                                 "input values.")
+        if self.tokens != "none" and self.n_channels != 1:
+            raise HybridXAIError("Column tokens are for tables: a series of several channels reads its values in "
+                                 "order.")
         if self.max_lstm_steps < 0:
             raise HybridXAIError(f"Max LSTM steps must be 0 (off) or more, got {self.max_lstm_steps}.")
         if self.kernel_size < 1 or self.cnn_channels < 1 or self.lstm_hidden < 1 or self.lstm_layers < 1:
@@ -152,25 +174,32 @@ class TrainConfig:
 
 MISSING_POLICIES = ("error", "drop", "mean")
 SCALINGS = ("auto", "zscore", "none")
-LAYOUTS = ("auto", "wide", "long")
+LAYOUTS = ("auto", "table", "wide", "long")
 
 
 @dataclass(frozen=True)
 class DataConfig:
     """How a table becomes the model's rows: which columns, what to do with gaps, how to split and scale."""
 
-    label: str | None = _f(None, "label column (None: a column named label/class/target/y, else the last column)")
-    features: tuple[str, ...] | None = _f(None, "feature columns to use, in file order (None: every other column)")
+    label: str | None = _f(None, "label column (None: guessed from the values and names, core.data.label_guess, "
+                           "and said so)")
+    features: tuple[str, ...] | None = _f(None, "feature columns to use, in file order (None: every other column but "
+                                          "identifiers, which are left out with a note); text columns become one-hot "
+                                          "parts")
     exclude: tuple[str, ...] = _f((), "columns to leave out (an ID, a date)")
-    missing: str = _f("error", "missing/infinite values: error, drop (rows) or mean (training mean)")
+    # mean by default: real tables have gaps (penguins, biopsy), and a note says what was filled. Gaps in rows to
+    # predict stay an error unless asked (predict's own --missing), whatever training used.
+    missing: str = _f("mean", "missing/infinite values in training rows: mean (fill with the training rows' column "
+                      "mean, noted), drop (rows) or error; gaps in a text column are its own value")
     scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series)")
     test_size: float = _f(0.2, "share of rows held out as test set when no test CSV is given")
     # 0 by default: the default recipe chooses nothing on validation rows (last epoch, fixed augmentation), and
     # holding 15 % out cost it 0-6 points on the real series (benchmarks/README.md, default recipe on real data).
     val_size: float = _f(0.0, "share of the training rows held out for validation: a validation curve, and what "
                          "best epoch, early stopping and calibration watch (0: none, every training row trains)")
-    layout: str = _f("auto", "how rows hold series: wide (one row per sample; a table, or one series per row), "
-                     "long (one row per time step, grouped by a series id), or auto (detected)")
+    layout: str = _f("auto", "how rows hold series: table (one row per sample, each column a feature), wide (one "
+                     "series per row), long (one row per time step, grouped by a series id), or auto (detected; a "
+                     "file that cannot be read as long is read as a table, with a note)")
     id_column: str | None = _f(None, "long layout: the column naming each series (None: detected)")
     time_column: str | None = _f(None, "long layout: the column ordering a series' steps (None: detected, else file "
                                  "order)")

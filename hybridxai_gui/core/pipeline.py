@@ -75,6 +75,7 @@ class TableSummary:
     counts: dict[str, tuple[dict[str, int], int]] = field(default_factory=dict)
     view: Any = None  # TableView of the likely label: the detected layout and the data per class
     findings: Any = None  # table_checks.ColumnFindings over every column: identifiers and constant columns
+    label_guess: Any = None  # label_guess.LabelGuess: the likely label column, why, and the other candidates
 
 
 def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
@@ -126,11 +127,13 @@ def open_table(path: str | Path) -> TableSummary:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = read_table(path)
-    columns = [str(c) for c in frame.columns]
-    label = guess_label_column(columns) if columns else None
+    from .data.label_guess import guess_label
+
+    guess = guess_label(frame) if len(frame.columns) else None
+    label = guess.column if guess is not None else None
     counts = {label: class_counts(frame, label)} if label in frame.columns else {}
     summary = TableSummary(str(path), frame, column_stats(frame), [str(w.message) for w in caught], counts,
-                           findings=check_table(frame, None))
+                           findings=check_table(frame, None), label_guess=guess)
     if label in frame.columns:
         try:
             summary.view = table_view(frame, label, source=Path(path).name)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from ..core.config import DataConfig
 from .jobs import start_job
+from .data_widgets import button, named, share_spin, table_view
+from .feature_list import FeatureList
 from .layout_panel import LayoutPanel
 from .table_models import DataFrameModel
 
@@ -87,6 +88,10 @@ class DataTab(QWidget):
         self._name(self.labelColumnCombo, "labelColumnCombo", "Label column")
         self.labelColumnCombo.setToolTip("The column holding each row's class")
         self.labelColumnCombo.currentTextChanged.connect(self._label_changed)
+        self.labelGuessLabel = QLabel("")  # says that the label column was guessed, why, and the other candidates
+        self.labelGuessLabel.setObjectName("labelGuessLabel")
+        self.labelGuessLabel.setWordWrap(True)
+        self.labelGuessLabel.setVisible(False)
         self.testShareSpin = self._share_spin("testShareSpin", "Test share", 0.2,
                                               "Share of rows held out as test set when no test CSV is given")
         self.valShareSpin = self._share_spin(
@@ -100,7 +105,9 @@ class DataTab(QWidget):
         for key, text in (("error", "stop with a message"), ("drop", "drop those rows"),
                           ("mean", "fill with training mean")):
             self.missingCombo.addItem(text, key)
-        self.missingCombo.setToolTip("What to do with empty, NaN or infinite feature values")
+        self.missingCombo.setCurrentIndex(self.missingCombo.findData(DataConfig().missing))
+        self.missingCombo.setToolTip("What to do with empty, NaN or infinite values in numeric feature columns (an "
+                                     "empty cell in a text column is a value of its own)")
         self.scalingCombo = QComboBox()
         self._name(self.scalingCombo, "scalingCombo", "Scaling")
         for key, text in (("auto", "auto"), ("zscore", "z-score"), ("none", "none")):
@@ -109,28 +116,14 @@ class DataTab(QWidget):
         options = QGroupBox("Label, split and missing values")
         form = QFormLayout(options)
         form.addRow("Label column:", self.labelColumnCombo)
+        form.addRow(self.labelGuessLabel)
         form.addRow("Test share:", self.testShareSpin)
         form.addRow("Validation share:", self.valShareSpin)
         form.addRow("Missing values:", self.missingCombo)
         form.addRow("Scaling:", self.scalingCombo)
 
-        self.featureList = QListWidget()
-        self._name(self.featureList, "featureList", "Features")
-        self.featureList.setToolTip("Tick the columns the model should use as features")
-        self.featureList.itemChanged.connect(lambda _item: self._update_feature_count())
-        self.featureCountLabel = QLabel("")
-        all_button = self._button("selectAllFeaturesButton", "All")
-        none_button = self._button("selectNoFeaturesButton", "None")
-        all_button.clicked.connect(lambda: self._check_all(True))
-        none_button.clicked.connect(lambda: self._check_all(False))
-        features = QGroupBox("Features")
-        fl = QVBoxLayout(features)
-        row = QHBoxLayout()
-        row.addWidget(self.featureCountLabel, 1)
-        row.addWidget(all_button)
-        row.addWidget(none_button)
-        fl.addLayout(row)
-        fl.addWidget(self.featureList)
+        features = FeatureList()
+        self.featureList, self.featureCountLabel = features.list, features.countLabel
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -176,42 +169,12 @@ class DataTab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.problemsPanel)
         layout.addWidget(split, 1)
-        self._update_feature_count()
         self.clearTestButton.setEnabled(False)
 
-    def _name(self, widget: QWidget, name: str, accessible: str) -> None:
-        widget.setObjectName(name)
-        widget.setAccessibleName(accessible)
-
-    def _button(self, name: str, text: str) -> QPushButton:
-        button = QPushButton(text)
-        self._name(button, name, text.rstrip("…"))
-        return button
-
-    def _share_spin(self, name: str, accessible: str, value: float, tip: str, minimum: float = 0.01) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
-        self._name(spin, name, accessible)
-        spin.setRange(minimum, 0.9)
-        spin.setSingleStep(0.05)
-        spin.setDecimals(2)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        return spin
-
-    def _table_view(self, name: str, accessible: str, model) -> QTableView:
-        view = QTableView()
-        self._name(view, name, accessible)
-        view.setModel(model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setAlternatingRowColors(True)
-        # Fixed row heights: the view never measures rows, so a million rows cost nothing.
-        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        view.verticalHeader().setDefaultSectionSize(22)
-        view.horizontalHeader().setDefaultSectionSize(90)
-        # A name wider than its column is cut at the right, not at both ends ("epal length (cm").
-        view.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
-        return view
+    _name = staticmethod(named)
+    _button = staticmethod(button)
+    _share_spin = staticmethod(share_spin)
+    _table_view = staticmethod(table_view)
 
     # ---- loading ------------------------------------------------------------------------------
     @property
@@ -243,14 +206,15 @@ class DataTab(QWidget):
         self.statsModel.set_frame(table.stats)
         # Fixed widths: resizeColumnsToContents took ~0.7 s of the GUI thread here.
         self.statsTable.setColumnWidth(0, 160)
-        from ..core.pipeline import guess_label_column
-
         columns = [str(c) for c in frame.columns]
+        guess = table.label_guess
         self.labelColumnCombo.blockSignals(True)
         self.labelColumnCombo.clear()
         self.labelColumnCombo.addItems(columns)
-        self.labelColumnCombo.setCurrentText(guess_label_column(columns))
+        if guess is not None:
+            self.labelColumnCombo.setCurrentText(guess.column)
         self.labelColumnCombo.blockSignals(False)
+        self._show_guess()
         self._layout_user_choice = False  # a new file: its layout is detected afresh
         self._label_changed(self.labelColumnCombo.currentText(), view=table.view)
         self.viewTabs.setCurrentWidget(self.classPlotHolder)  # what a domain expert looks at first
@@ -282,8 +246,11 @@ class DataTab(QWidget):
         return ColumnFindings([c for c in found.identifiers if c != label], [c for c in found.constant if c != label])
 
     def _notes_for_view(self) -> list[str]:
-        """The load's notes; for series of unequal length, their trailing empty cells are no missing values."""
+        """The load's notes and the layout's (a table read as a table, not as series, says why); for series of
+        unequal length, their trailing empty cells are no missing values."""
         notes = list(self._load_notes)
+        if self.view is not None:
+            notes += [n for n in self.view.detected.notes if n not in notes]
         profile = self.view.profile if self.view is not None else None
         if profile is not None and profile.kind == "series" and len(set(profile.lengths.tolist())) > 1:
             notes = [n for n in notes if not n.startswith("Missing or infinite values in")]
@@ -375,7 +342,24 @@ class DataTab(QWidget):
         self.problemsPanel.setVisible(True)
 
     # ---- label and features -------------------------------------------------------------------
+    def _show_guess(self) -> None:
+        """Mark the label column as a guess while it is the guessed one (the core's label_guess says why)."""
+        guess = getattr(self.train_table, "label_guess", None)
+        guessed = guess is not None and self.labelColumnCombo.currentText() == guess.column
+        if guessed:
+            others = f" Other candidates: {', '.join(guess.candidates)}." if guess.candidates else ""
+            self.labelGuessLabel.setText(f"Guessed: {guess.why}.{others} Choose another column if this is not the "
+                                         "class.")
+        self.labelGuessLabel.setVisible(guessed)
+        self.labelColumnCombo.setToolTip("The column holding each row's class" + (" (guessed)" if guessed else ""))
+
+    @property
+    def label_is_guessed(self) -> bool:
+        """Whether the label column is the guessed one, not one the user chose."""
+        return self.labelGuessLabel.isVisibleTo(self) if self.train_table is not None else False
+
     def _label_changed(self, label: str, view=None) -> None:
+        self._show_guess()
         if self.train_table is None or not label:
             return
         self._fill_feature_list(label, None)
@@ -389,35 +373,8 @@ class DataTab(QWidget):
         self.optionsChanged.emit()
 
     def _fill_feature_list(self, label: str, spec) -> None:
-        """Tables and wide files: every column but the label (numbers ticked). Long files: the channel columns
-        (numbers besides the id and time), the layout's channels ticked."""
-        stats = self.train_table.stats
-        found = self._findings()
-        long = spec is not None and spec.layout == "long"
-        skip = {label} | ({spec.id_column, spec.time_column} if long else set())
-        self.featureList.blockSignals(True)
-        self.featureList.clear()
-        for name, kind in zip(stats["column"], stats["type"]):
-            if name in skip or (long and kind != "number"):
-                continue
-            identifier = not long and name in found.identifiers  # unticked: a row number teaches the row order
-            tag = ("  (text)" if kind != "number" else "  (identifier?)" if identifier
-                   else "  (constant)" if name in found.constant else "")
-            item = QListWidgetItem(name + tag)
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            ticked = name in spec.channels if long else kind == "number" and not identifier
-            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
-            if identifier:
-                item.setToolTip("A different value in every row: it looks like an identifier (a row number or an ID), "
-                                "so it is left out. Tick it to use it anyway.")
-            elif name in found.constant:
-                item.setToolTip("The same value in every row: it cannot help tell the classes apart.")
-            self.featureList.addItem(item)
-        self.featureList.blockSignals(False)
-        self.featuresBox.setTitle("Channels" if long else "Features")
-        self._listing_channels = long
-        self._update_feature_count()
+        self.featuresBox.fill(self.train_table.stats, label, spec, self._findings())
+        self._listing_channels = self.featuresBox.channels
 
     def _layout_chosen(self) -> None:
         self._layout_user_choice = True
@@ -472,22 +429,8 @@ class DataTab(QWidget):
             self.classPlotHolder.layout().addWidget(self.classPlot)
             self.classPlot.show()
 
-    def _check_all(self, checked: bool) -> None:
-        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-        self.featureList.blockSignals(True)
-        for i in range(self.featureList.count()):
-            self.featureList.item(i).setCheckState(state)
-        self.featureList.blockSignals(False)
-        self._update_feature_count()
-
     def selected_features(self) -> list[str]:
-        return [self.featureList.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.featureList.count())
-                if self.featureList.item(i).checkState() == Qt.CheckState.Checked]
-
-    def _update_feature_count(self) -> None:
-        total = self.featureList.count()
-        self.featureCountLabel.setText(f"{len(self.selected_features())} of {total} columns used"
-                                       if total else "Open a CSV to list its columns")
+        return self.featuresBox.selected()
 
     def _draw_distribution(self, label: str) -> None:
         """Draw the rows per class of `label`; counted in a worker unless the load already did."""

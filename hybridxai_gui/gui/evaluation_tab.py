@@ -65,8 +65,9 @@ class EvaluationTab(QWidget):
         self.baselinesCheck.setObjectName("baselinesCheck")
         self.baselinesCheck.setAccessibleName("Compare with baselines")
         self.baselinesCheck.setChecked(True)
-        self.baselinesCheck.setToolTip("Fit logistic regression, 1-nearest-neighbour and a random forest on the same "
-                                       "rows (seconds; left out automatically on tables where they would take longer)")
+        self.baselinesCheck.setToolTip("Fit logistic regression, 1-nearest-neighbour, a random forest and gradient "
+                                       "boosting on the same rows, with the same encodings (seconds; left out "
+                                       "automatically on tables where they would take longer)")
         self.baselinesCheck.toggled.connect(self._baselines_toggled)
         top = QHBoxLayout()
         top.addWidget(self.summaryLabel, 1)

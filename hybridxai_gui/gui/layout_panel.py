@@ -1,5 +1,6 @@
-"""The Data tab's layout controls: how the rows hold series (wide or long), the series id and time columns,
-and a line saying what was detected. The tab re-reads the layout in a worker when they change."""
+"""The Data tab's layout controls: a table, or how the rows hold series (wide or long), the series id and time
+columns, and a line saying what was detected. The tab re-reads the layout in a worker when they change, and
+training reads the file as chosen (every choice takes effect: DataConfig.layout)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ class LayoutPanel(QGroupBox):
         super().__init__("Layout", parent)
         self.setObjectName("layoutPanel")
         self.layoutCombo = self._combo("layoutCombo", "Layout",
-                                       "wide: one row per sample (a table, or one series per row, channels named "
-                                       "<channel>_<index>); long: one row per time step, grouped by a series id")
-        self.layoutCombo.addItems(["wide", "long"])
+                                       "table: one row per sample, each column a feature; wide: one series per row "
+                                       "(channels named <channel>_<index>, or the columns in file order); long: one "
+                                       "row per time step, grouped by a series id")
+        self.layoutCombo.addItems(["table", "wide", "long"])
         self.idColumnCombo = self._combo("idColumnCombo", "Series id column", "Long layout: the column naming "
                                          "each series (its rows need not be contiguous)")
         self.timeColumnCombo = self._combo("timeColumnCombo", "Time column", "Long layout: the column that orders "
@@ -71,7 +73,7 @@ class LayoutPanel(QGroupBox):
     def show_detected(self, detected, n_series: int | None = None, steps: int | None = None) -> None:
         """Set the controls to a detected (or chosen) layout and describe it."""
         spec = detected.spec
-        self.layoutCombo.setCurrentText("long" if detected.layout == "long" else "wide")
+        self.layoutCombo.setCurrentText(detected.layout if detected.layout in ("long", "wide") else "table")
         if spec is not None and spec.layout == "long":
             self.idColumnCombo.setCurrentText(spec.id_column)
             self.timeColumnCombo.setCurrentText(spec.time_column or NO_TIME)
@@ -81,6 +83,8 @@ class LayoutPanel(QGroupBox):
             text = f"Wide file, one series per row: {spec.describe(n_series, steps).split(': ', 1)[1]}."
         else:
             text = "A table: one row per sample, each ticked column one feature (no time axis)."
+            if detected.notes:  # why it is not read as series
+                text += " " + " ".join(detected.notes)
         if spec is None or spec.layout != "long":
             for combo in (self.idColumnCombo, self.timeColumnCombo):  # no column of a wide file plays these parts
                 combo.blockSignals(True)
@@ -109,6 +113,6 @@ class LayoutPanel(QGroupBox):
         """The layout settings as DataConfig fields."""
         long = self.layoutCombo.currentText() == "long"
         time = self.timeColumnCombo.currentText()
-        return {"layout": "long" if long else "wide",
+        return {"layout": self.layoutCombo.currentText() or "table",
                 "id_column": (self.idColumnCombo.currentText() or None) if long and self._id_known else None,
                 "time_column": (time if time and time != NO_TIME else None) if long else None}

@@ -158,6 +158,10 @@ class PredictTab(QWidget):
                 from .wording import for_the_app
 
                 done += f"<br>{for_the_app(o.label_note)}"
+            from .wording import for_the_app
+
+            for note in o.notes:  # what the policies did: gaps filled, text values never seen in training
+                done += f"<br>{for_the_app(note)}"
         self.statusLabel.setText(f"{model}<br>{data}{done}" + ("<br><i>Working…</i>" if self._busy else ""))
         self.openPredictDataButton.setEnabled(not self._busy)
         self.predictButton.setEnabled(not self._busy and self.trained is not None and self.frame is not None)

@@ -78,7 +78,7 @@ def _unit_label(result, row: int, i: int, width: int = 22) -> str:
     """'name = value' for a single feature, the name alone for a group of features."""
     value = result.unit_value(row, i) if hasattr(result, "unit_value") else float(_display_X(result)[row, i])
     name = _short(result.feature_names[i], width)
-    return name if value is None else f"{name} = {_fmt(value)}"
+    return name if value is None else f"{name} = {value if isinstance(value, str) else _fmt(value)}"
 
 
 def _unit_colour_values(result) -> np.ndarray:

@@ -19,6 +19,7 @@ from ..config import LAYOUTS
 from ..errors import HybridXAIError, setting
 from .csvio import Source, format_names
 from .series import MAX_INPUTS, MAX_LENGTH, SeriesSpec, check_size
+from .table_checks import is_identifier
 
 
 _CHANNEL_STEP = re.compile(r"^(?P<channel>.+?)[_.\-](?P<index>\d+)$")
@@ -114,6 +115,8 @@ def long_candidates(frame: pd.DataFrame, label: str | None) -> tuple[str | None,
         if name in (id_column, label) or not is_numeric_dtype(sample[name]) or is_bool_dtype(sample[name]):
             continue
         increasing = bool(by_id[name].apply(lambda s: bool(np.all(np.diff(s.to_numpy(dtype=float)) > 0))).all())
+        if increasing and not _TIME_NAMES.match(str(name)) and is_identifier(str(name), sample[name]):
+            continue  # a row number (R's rownames) rises within every group too: it orders the file, not a series
         if _TIME_NAMES.match(str(name)) or (increasing and time_column is None and _looks_like_steps(sample[name])):
             time_column = name
             if _TIME_NAMES.match(str(name)):
@@ -160,13 +163,23 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
                                  f"{format_names(columns)}.")
     if id_column is not None or time_column is not None:
         layout = "long"
+    if layout == "table":
+        return Detected("table", None)
+    notes: list[str] = []
     if layout in ("auto", "long") and id_column is None:
         found_id, found_time = long_candidates(frame.drop(columns=[c for c in excluded if c in frame.columns]),
                                                label)
         if layout == "long" and found_id is None:
             raise HybridXAIError(f"{src.name}: no column looks like a series id (values repeated over consecutive "
                                  f"rows); name it with {setting('id')}.")
-        if found_id is not None:
+        problem = None
+        if found_id is not None and layout == "auto":
+            problem = long_problem(frame, found_id, found_time, label, features, excluded)
+        if problem is not None:  # detected, not asked for: a table it is, and the note says why
+            notes.append(f"{src.name} was read as a table (one row per sample): column {found_id!r} repeats like a "
+                         f"series id, but {problem}. To read it as series anyway, choose {setting('layout', 'long')} "
+                         f"and name the id with {setting('id')}.")
+        elif found_id is not None:
             id_column, layout = found_id, "long"
             time_column = time_column if time_column is not None else found_time
     if layout == "long":
@@ -214,7 +227,7 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
         if layout == "wide" and len(feature_columns) >= 2:
             groups = [("value", list(feature_columns))]  # asked for: the columns in file order are the steps
         else:
-            return Detected("table", None)
+            return Detected("table", None, notes)
     spec = SeriesSpec("wide", tuple(g for g, _ in groups), columns=tuple(tuple(steps) for _, steps in groups))
     return Detected("wide", spec)
 
@@ -267,6 +280,35 @@ def _refuse_stray_text(frame: pd.DataFrame, text_columns: list[str], src: Source
             f"{src.name}: column {name!r} holds numbers but {src.where(bad)} has {column.iloc[bad]!r}, so it could "
             f"not be read as a channel. Fix that cell (and any like it), or leave the column out "
             f"({setting('exclude', repr(name))}).")
+def long_problem(frame: pd.DataFrame, id_column: str, time_column: str | None, label: str | None,
+                 features: list[str] | None = None, excluded=()) -> str | None:
+    """Why a detected id does not make a long file of series (in words, for a note), or None when it does: the
+    label must stay the same within every series, numeric channels must change within series, and a time column
+    must not repeat within a series. A table keyed on a repeating name (ggplot2's mpg: `model`) fails these."""
+    sample = frame if len(frame) <= 200_000 else frame.iloc[:200_000]
+    groups = sample.groupby(id_column, sort=False)
+    if label is not None and label in sample.columns:
+        changing = groups[label].nunique(dropna=False)
+        if (changing > 1).any():
+            first = changing.index[np.argmax(changing.to_numpy() > 1)]
+            return (f"the label {label!r} changes within {int((changing > 1).sum())} of its {len(changing)} groups "
+                    f"(first {first!r}), and a series has one label")
+    reserved = {id_column, time_column, label} | set(excluded)
+    pool = features if features is not None else list(sample.columns)
+    channels = [c for c in pool if c not in reserved and is_numeric_dtype(sample[c]) and not is_bool_dtype(sample[c])]
+    if not channels:
+        return "no numeric column besides it could be a channel"
+    if time_column is not None:
+        # in most groups: a table keyed on a repeating name; in a few: a long file with repeated steps, which
+        # reading it as series refuses naming both lines (a table would train on its steps as rows)
+        repeats = groups[time_column].apply(lambda s: s.duplicated().any())
+        if repeats.mean() > 0.5:
+            return f"the time column {time_column!r} repeats within {int(repeats.sum())} of its {len(repeats)} groups"
+    sizes = groups.size()
+    if time_column is None and sizes.median() < MIN_WIDE_STEPS:
+        return (f"its groups hold {sizes.median():g} rows (median) and no column orders them in time: too few for "
+                "series")
+    return None
 
 
 def looks_like_series(frame: pd.DataFrame, columns: list[str], sample_rows: int = 2000) -> bool:
@@ -302,4 +344,5 @@ def looks_like_series(frame: pd.DataFrame, columns: list[str], sample_rows: int 
 # ---- reading series -----------------------------------------------------------------------------------------
 
 
-__all__ = ["LAYOUTS", "Detected", "detect_layout", "wide_channels", "long_candidates", "looks_like_series"]
+__all__ = ["LAYOUTS", "Detected", "detect_layout", "wide_channels", "long_candidates", "long_problem",
+           "looks_like_series"]

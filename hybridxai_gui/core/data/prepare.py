@@ -163,6 +163,7 @@ class PreparedData:
     series: object = None  # series.SeriesSpec when the rows are series (channels × steps, flat), else None
     test_ids: list | None = None  # series: each test row's series id (long) or data row (wide)
     test_lengths: np.ndarray | None = None  # series: each test series' own number of steps
+    encoding: object = None  # text_columns.ColumnEncoding when text columns became one-hot parts, else None
 
 
 def stratified_split(table: TableRows, idx: np.ndarray, share: float, seed: int,
@@ -219,7 +220,7 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
                 f"{src.name}: column {format_names(empty)} has no values in the training rows, so there is no mean "
                 f"to fill with. Leave it out ({setting('exclude', repr(empty[0]))})."
             )
-        for part in (X_train, X_val, X_test):
+        for part in (X_train, X_val, X_test):  # what is filled was noted when the rows were read
             _fill_missing(part, fill_values)
 
     else:  # kept in the model so that new rows with gaps can be filled later (predict/evaluate --missing mean)
@@ -237,6 +238,9 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
             )
     else:
         scaler = fit_scaler(X_train)
+    if table.encoding is not None:  # one-hot parts stay 0 / 1: a part that is off reads 0 whatever the column's mix
+        one_hot = table.encoding.one_hot
+        scaler = Scaler(np.where(one_hot, 0.0, scaler.mean), np.where(one_hot, 1.0, scaler.std))
     for part in (X_train, X_val):
         _transform_into(scaler, part, part)  # in place: these arrays are this function's own copies
 
@@ -247,7 +251,9 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
         rows_train=rows[train_idx], rows_val=rows[val_idx], rows_test=rows_test, X_test_raw=X_test,
         scaler=scaler, fill_values=fill_values, data_hash=digest.hexdigest(), source=src.name,
         test_source=test_src.name if test_src else None, warnings=notes,
-        config=replace(config, label=table.label_column, features=tuple(feature_names), exclude=()),
+        config=replace(config, label=table.label_column, exclude=(),
+                       features=tuple(table.encoding.columns if table.encoding is not None else feature_names)),
+        encoding=table.encoding,
     )  # fmt: skip
 
 

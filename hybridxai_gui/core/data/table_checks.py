@@ -18,8 +18,10 @@ from .csvio import format_names
 from ..errors import setting
 
 MIN_ROWS = 10  # fewer rows say nothing about a column being an identifier
-# Names people give identifier columns: id, ID, patient_id, sample id, index, key, "Unnamed: 0" (a saved index).
-ID_NAME = re.compile(r"(?i)^(id|idx|index|key|uuid|guid|row|rowid|row_id|record|unnamed: ?\d+"
+NEARLY_UNIQUE = 0.9  # a named ID or a text column with more distinct values per row than this is an identifier
+# Names people give identifier columns: id, ID, patient_id, sample id, index, key, "Unnamed: 0" (a saved index),
+# rownames (R's row names, as write.csv and the Rdatasets files keep them).
+ID_NAME = re.compile(r"(?i)^(id|idx|index|key|uuid|guid|row|rowid|row_id|record|unnamed: ?\d+|rownames|row[_ .]names"
                      r"|.*[_ \-.]id|id[_ \-.].*)$")
 
 
@@ -27,23 +29,28 @@ ID_NAME = re.compile(r"(?i)^(id|idx|index|key|uuid|guid|row|rowid|row_id|record|
 class ColumnFindings:
     """What the checks found, by column name, in the table's column order."""
 
-    identifiers: list[str] = field(default_factory=list)  # one distinct value per row: a row number or an ID
+    identifiers: list[str] = field(default_factory=list)  # (nearly) one distinct value per row: a row number, an ID
     constant: list[str] = field(default_factory=list)  # a single value (or none) in every row
 
-    def notes(self, unticked: bool = False) -> list[str]:
-        """Notes for the user; unticked=True: the identifiers were left out (the Data tab's default)."""
+    def notes(self, unticked: bool = False, left_out: bool = False) -> list[str]:
+        """Notes for the user; unticked=True: the identifiers were left out by the Data tab (tick to keep);
+        left_out=True: left out by reading the table with no features named (name them to keep them)."""
         out = []
         if self.identifiers:
             one = len(self.identifiers) == 1
             it, has, looks = ("it", "has", "looks like an identifier") if one else \
                 ("they", "each have", "look like identifiers")
-            said = (f"Column {format_names(self.identifiers, 6)} {has} a different value in every row, so {it} {looks} "
-                    "(a row number or an ID), not a measurement")
+            said = (f"Column {format_names(self.identifiers, 6)} {has} a different value in every row (or nearly "
+                    f"every row), so {it} {looks} (a row number, an ID or a name per row), not a measurement")
             if unticked:
                 out.append(f"{said}: {'it was' if one else 'they were'} left out of the features. Tick "
                            f"{it} under Features to use {'it' if one else 'them'} anyway.")
+            elif left_out:
+                out.append(f"{said}: {'it was' if one else 'they were'} left out of the features. Name "
+                           f"{it} in {setting('features')} to use {'it' if one else 'them'} anyway.")
             else:
-                out.append(f"{said}; a model can learn the row order from {it}. Leave {it} out "
+                them = "it" if one else "them"
+                out.append(f"{said}; a model can learn the row order from {them}. Leave {them} out "
                            f"({setting('exclude', ','.join(self.identifiers))}).")
         if self.constant:
             one = len(self.constant) == 1
@@ -66,18 +73,34 @@ def _numeric(values) -> np.ndarray | None:
 
 def is_identifier(name: str, values) -> bool:
     """A numeric column with a different value in every row that is a run of consecutive whole numbers
-    (1 ... N in some order: a row number), or any distinct values under an identifier's name (`id`,
-    `patient_id`, `Unnamed: 0`). Measurements with all-distinct values (most continuous columns) are not."""
+    (1 ... N in some order: a row number), or values distinct in more than NEARLY_UNIQUE of the rows under an
+    identifier's name (`id`, `patient_id`, `Unnamed: 0`; a sample ID that repeats now and then); or a text column
+    with that many distinct values (a name per row: an identifier in disguise). Measurements with all-distinct
+    values (most continuous columns) are not."""
     x = _numeric(values)
-    if x is None or len(x) < MIN_ROWS or not np.isfinite(x).all():
+    if x is None:
+        return _is_text_identifier(values)
+    if len(x) < MIN_ROWS or not np.isfinite(x).all():
         return False
     named = ID_NAME.match(str(name).strip()) is not None
     whole = bool(np.all(x == np.round(x)))
     if not (named or whole):
         return False
-    if whole and not named and x.max() - x.min() + 1 != len(x):  # not a run 1 ... N: not a row number
+    distinct = len(np.unique(x))
+    if named:
+        return distinct == len(x) or distinct > NEARLY_UNIQUE * len(x)
+    if x.max() - x.min() + 1 != len(x):  # not a run 1 ... N: not a row number
         return False
-    return len(np.unique(x)) == len(x)
+    return distinct == len(x)
+
+
+def _is_text_identifier(values) -> bool:
+    from .text_columns import is_text_column, text_identifier_share
+
+    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    if series.notna().sum() < MIN_ROWS or not is_text_column(series):
+        return False
+    return text_identifier_share(series) > NEARLY_UNIQUE
 
 
 def is_constant(values) -> bool:
@@ -105,11 +128,13 @@ def check_table(frame: pd.DataFrame, label: str | None) -> ColumnFindings:
     return check_columns({str(c): frame[c] for c in frame.columns if str(c) != str(label)})
 
 
-def feature_notes(columns: Mapping[str, np.ndarray], rows: np.ndarray | None = None) -> list[str]:
-    """Notes on the chosen feature columns (their kept `rows`), as prepare_data reports them."""
+def feature_notes(columns: Mapping[str, object], rows: np.ndarray | None = None) -> list[str]:
+    """Notes on the chosen feature columns (arrays or Series; their kept `rows`), as prepare_data reports them."""
     if rows is not None:
-        columns = {name: values[rows] if len(rows) != len(values) else values for name, values in columns.items()}
+        columns = {name: (values.iloc[rows] if isinstance(values, pd.Series) else values[rows])
+                   if len(rows) != len(values) else values for name, values in columns.items()}
     return check_columns(columns).notes()
 
 
-__all__ = ["ColumnFindings", "check_columns", "check_table", "feature_notes", "is_identifier", "is_constant"]
+__all__ = ["ColumnFindings", "check_columns", "check_table", "feature_notes", "is_identifier", "is_constant",
+           "NEARLY_UNIQUE"]

@@ -18,6 +18,8 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .csvio import (LABEL_NAMES, Layout, Source, check_float32_range, format_names,  # noqa: F401 (re-exported)
                     guess_label_column, looks_numeric, peek_rows, read_csv_layout, read_table, sniff)
+from .label_guess import LabelGuess, guess_label
+from .text_columns import ColumnEncoding, fit_encoding
 from ..config import DataConfig
 from ..errors import HybridXAIError, setting
 _CHUNK_ROWS = 65536  # row blocks keep float64 / boolean temporaries to a few MB instead of (N, F)
@@ -67,8 +69,9 @@ def frame_source(df: pd.DataFrame, name: str | None = None, default: str = "the 
     return Source(name or path, False)
 
 
-def _load(table, needed: list[str] | None, label: str | None, kind: str):
-    """(frame, source) for a DataFrame or a test path, (layout, source) for a training path."""
+def _load(table, needed: list[str] | None, label: str | None, kind: str, numeric: list[str] | None = None):
+    """(frame, source) for a DataFrame or a test path, (layout, source) for a training path. `numeric`: the
+    needed columns to read as numbers (default: all of them; text columns are read as text)."""
     if isinstance(table, pd.DataFrame):
         src = frame_source(table, default=f"the {kind} table")
         if any(not isinstance(c, str) for c in table.columns):
@@ -87,7 +90,24 @@ def _load(table, needed: list[str] | None, label: str | None, kind: str):
             f"The {kind} file {path} has no column {format_names(absent)}, which the training data has. "
             "Columns are matched by name: rename them in its header."
         )
-    return read_csv_layout(path, layout, needed), src
+    return read_csv_layout(path, layout, needed if numeric is None else numeric), src
+
+
+def _feature_columns(df: pd.DataFrame, names: list[str], encoding: ColumnEncoding | None, src: Source, dtype: type,
+                     notes: list[str] | None) -> list[np.ndarray]:
+    """One 1-D array per model feature: the named numeric columns, or with an encoding its input columns, each text
+    column as its one-hot parts (values never seen in training noted)."""
+    if encoding is None:
+        return _numeric_columns(df, names, src, dtype)
+    absent = [n for n in encoding.columns if n not in df.columns]
+    if absent:
+        raise HybridXAIError(f"{src.name} has no column {format_names(absent)}, which is needed (matched by name).")
+    out: list[np.ndarray] = []
+    for name in encoding.columns:
+        text = encoding.text_column(name)
+        out.extend(_numeric_columns(df, [name], src, dtype) if text is None else
+                   encoding.parts(df, text, src, dtype, notes))
+    return out
 
 
 def _numeric_columns(df: pd.DataFrame, names: list[str], src: Source, dtype: type) -> list[np.ndarray]:
@@ -149,9 +169,19 @@ def _numeric_matrix(df: pd.DataFrame, names: list[str], src: Source, dtype: type
 def _missing_rows(columns: list[np.ndarray], src, names, missing, notes) -> np.ndarray | None:
     """The 'error' and 'drop' policies: the kept-row mask, or None when every row is kept.
 
-    'mean' fills after the split, so it keeps every row here.
+    'mean' fills after the split, so it keeps every row here, and notes what will be filled (the default policy
+    says that it acts, and how to choose another).
     """
-    if missing == "mean" or not columns:
+    if not columns:
+        return None
+    if missing == "mean":
+        gaps = [int((~np.isfinite(values)).sum()) for values in columns]
+        if any(gaps):
+            named = [f"{names[j]!r} ({count})" for j, count in enumerate(gaps) if count]
+            notes.append(f"{src.name}: {sum(gaps)} missing or infinite value(s), in {format_names(named, 6, str)}, are "
+                         f"filled with the training rows' column means ({setting('missing', 'mean')}). Choose "
+                         f"{setting('missing', 'drop')} to leave those rows out, or {setting('missing', 'error')} to "
+                         "stop on them.")
         return None
     bad = np.zeros(len(columns[0]), dtype=bool)
     for values in columns:
@@ -208,29 +238,33 @@ def _sorted_classes(names: list[str]) -> list[str]:
     return sorted(names, key=float) if all(looks_numeric(n) for n in names) else sorted(names)  # 2 < 10
 
 
-def _table_columns(df, src, label_column, feature_names, missing, notes):
+def _table_columns(df, src, label_column, feature_names, missing, notes, encoding=None):
     """float32 feature columns (all rows), label codes and names of the kept rows, and the kept 0-based rows."""
     codes, names = _encode_labels(df[label_column], label_column, src)
-    columns = _numeric_columns(df, feature_names, src, np.float32)
+    columns = _feature_columns(df, feature_names, encoding, src, np.float32, notes)
     kept = _missing_rows(columns, src, feature_names, missing, notes)
     if kept is None:
         return columns, codes, names, np.arange(len(codes))
     return columns, codes[kept], names, np.flatnonzero(kept)
 
 
-def _test_arrays(test, feature_names, label_column, class_names, missing, notes):
+def _test_arrays(test, table: TableRows, notes):
     """Features and labels of a separate test table, matched to the training data by column name."""
-    tdf, src = _load(test, feature_names, label_column, "test")
+    encoding, label_column = table.encoding, table.label_column
+    needed = list(encoding.columns) if encoding is not None else table.feature_names
+    numeric = encoding.numeric_columns if encoding is not None else None
+    tdf, src = _load(test, needed, label_column, "test", numeric)
     if label_column not in tdf.columns:
         raise HybridXAIError(f"{src.name} has no label column {label_column!r}, which the test data needs.")
-    columns, codes, names, rows = _table_columns(tdf, src, label_column, feature_names, missing, notes)
+    columns, codes, names, rows = _table_columns(tdf, src, label_column, table.feature_names, table.config.missing,
+                                                 notes, encoding)
     X = _gather(columns, rows, np.float32)
     del tdf, columns
-    return X, _known_classes(codes, names, class_names, rows, src), rows, src
+    return X, _known_classes(codes, names, table.class_names, rows, src, table.guess), rows, src
 
 
 def _known_classes(codes: np.ndarray, names: list[str], class_names: list[str], rows: np.ndarray,
-                   src: Source) -> np.ndarray:
+                   src: Source, guess: LabelGuess | None = None) -> np.ndarray:
     """Label codes (into `names`) as indices into the training's `class_names`; an unseen label is an error."""
     class_index = {name: i for i, name in enumerate(class_names)}
     y = np.array([class_index.get(name, -1) for name in names], dtype=np.int64)[codes]
@@ -240,6 +274,7 @@ def _known_classes(codes: np.ndarray, names: list[str], class_names: list[str], 
         raise HybridXAIError(
             f"{src.name}: label {format_names(unseen)} (first at {src.where(rows[first[0]])}) never occurs in the "
             f"training data, whose classes are {format_names(class_names)}. Remove those rows or add training examples."
+            + (guess.advice() if guess is not None else "")
         )
     return y
 
@@ -277,6 +312,8 @@ class TableRows:
     frame: pd.DataFrame | None = None  # series: the frame they are read from
     spec: Any = None  # series: their series.SeriesSpec
     series_rows: list[np.ndarray] | None = None  # series: each one's rows of the frame (index_series)
+    encoding: ColumnEncoding | None = None  # tables with text columns: their one-hot parts (None: numbers only)
+    guess: LabelGuess | None = None  # the label column was guessed (no label given): how
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -288,44 +325,73 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
               time_column: str | None = None, channels: list[str] | None = None, series_length: int = 0,
               has_test_file: bool = False) -> TableRows:
     """Read and check a training table: label and feature columns, labels, missing values; no split yet.
-    Rows that hold series (series.detect_layout: wide channels, long files, unequal lengths) are kept as the
-    frame and their layout; tables become float32 feature columns."""
+    Rows that hold series (layout.detect_layout: wide channels, long files, unequal lengths) are kept as the
+    frame and their layout; tables become float32 feature columns, text columns their one-hot parts.
+
+    No label: the likely one is guessed (label_guess) and a note says which and why. No features: every column but
+    the label, the excluded ones and the identifiers (table_checks; a note names them and how to keep them)."""
     config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size, layout, id_column,
                         time_column, channels, series_length)
     config.validate(has_test_file=has_test_file)
     notes: list[str] = []
     loaded, src = _load(train, None, None, "training")
+    path = Path(src.name)
     columns = loaded.header if isinstance(loaded, Layout) else list(loaded.columns)
-    label_column = label if label is not None else guess_label_column(columns)
     from .layout import check_inputs, looks_like_series
 
     if isinstance(loaded, Layout):
         def series_by_values(names, layout_=loaded):
-            return looks_like_series(peek_rows(Path(src.name), layout_), names)
+            return looks_like_series(peek_rows(path, layout_), names)
     else:
         def series_by_values(names, frame_=loaded):
             return looks_like_series(frame_, names)
-    check_inputs(columns, label_column, features, exclude, src, series_by_values,
-                 "auto" if layout == "auto" and not (id_column or time_column or channels) else "given", series_length)
-    df = None
-    if layout != "wide" or id_column or time_column or channels:  # it may hold series: look at the rows
-        numeric = [c for c in columns if c != label_column]  # float32 where the values are numbers (csvio)
-        df = read_csv_layout(Path(src.name), loaded, numeric) if isinstance(loaded, Layout) else loaded
+    # from the header, before any rows are read (the label guessed by its name: one column more or less)
+    check_inputs(columns, label if label is not None else guess_label_column(columns), features, exclude, src,
+                 series_by_values, "auto" if layout == "auto" and not (id_column or time_column or channels) else "given",
+                 series_length)
+    df, guess = None, None
+    if label is None and len(columns) > 1:  # guessed from the values, as a person would
+        df = read_csv_layout(path, loaded, list(columns)) if isinstance(loaded, Layout) else loaded
+        guess = guess_label(df)
+        if guess.column.lower() not in LABEL_NAMES:  # a column named label / class / target / y says so itself
+            notes.append(guess.note())
+    label_column = guess.column if guess is not None else label if label is not None else guess_label_column(columns)
+    if layout != "table":  # it may hold series: look at the rows
+        if df is None:
+            numeric = [c for c in columns if c != label_column]  # float32 where the values are numbers (csvio)
+            df = read_csv_layout(path, loaded, numeric) if isinstance(loaded, Layout) else loaded
         if label_column not in df.columns:
-            _select_columns(columns, src, label, features, exclude)  # the message naming the label
+            _select_columns(columns, src, label_column, features, exclude)  # the message naming the label
         from .layout import detect_layout
 
         detected = detect_layout(df, label_column, list(features) if features is not None else None, layout,
                                  id_column, time_column, list(channels) if channels else None, exclude, src)
+        notes.extend(detected.notes)
         if detected.spec is not None:
-            notes.extend(detected.notes)
             empty = np.empty(0, dtype=np.int64)
-            return TableRows([], empty, empty, [], [], label_column, src, notes, config, frame=df, spec=detected.spec)
-    label_column, feature_names = _select_columns(columns, src, label, features, exclude)
+            return TableRows([], empty, empty, [], [], label_column, src, notes, config, frame=df, spec=detected.spec,
+                             guess=guess)
+    label_column, chosen = _select_columns(columns, src, label_column, features, exclude)
     if df is None:
-        df = read_csv_layout(Path(src.name), loaded, feature_names) if isinstance(loaded, Layout) else loaded
-    columns, codes, label_names, rows = _table_columns(df, src, label_column, feature_names, missing, notes)
-    del df, loaded  # the feature columns keep what they need of a frame read from a path
+        df = read_csv_layout(path, loaded, chosen) if isinstance(loaded, Layout) else loaded
+    from .table_checks import ColumnFindings, check_columns, feature_notes
+
+    found = None
+    if features is None:  # identifiers are left out (unless every column looks like one: kept, and noted below)
+        found = check_columns({name: df[name] for name in chosen})
+        if set(found.identifiers) < set(chosen):
+            chosen = [c for c in chosen if c not in set(found.identifiers)]
+            notes.extend(ColumnFindings(found.identifiers).notes(left_out=True))
+        else:
+            found = None
+    try:
+        encoding = fit_encoding(df, chosen)
+    except HybridXAIError as exc:
+        raise HybridXAIError(f"{src.name}: {exc.template}") from None
+    feature_names = encoding.feature_names if encoding is not None else chosen
+    columns, codes, label_names, rows = _table_columns(df, src, label_column, feature_names, missing, notes, encoding)
+    inputs = {name: df[name] for name in chosen}
+    del loaded  # the feature columns keep what they need of a frame read from a path
 
     # Classes are those left after dropping rows, sorted (numerically when all labels are numbers).
     class_names = _sorted_classes([label_names[c] for c in np.unique(codes)])
@@ -333,13 +399,14 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
         raise HybridXAIError(
             f"{src.name}: the label column {label_column!r} has only the class {format_names(class_names)}; "
             f"a classifier needs at least two. Check the label column ({setting('label')})."
+            + (guess.advice() if guess is not None else "")
         )
     class_index = {name: i for i, name in enumerate(class_names)}
     y = np.array([class_index.get(name, -1) for name in label_names], dtype=np.int64)[codes]
-    from .table_checks import feature_notes
-
-    notes.extend(feature_notes(dict(zip(feature_names, columns)), rows))
-    return TableRows(columns, y, rows, feature_names, class_names, label_column, src, notes, config)
+    notes.extend(ColumnFindings([], found.constant).notes() if found is not None else feature_notes(inputs, rows))
+    del df, inputs
+    return TableRows(columns, y, rows, feature_names, class_names, label_column, src, notes, config,
+                     encoding=encoding, guess=guess)
 
 
 def index_series(table: TableRows) -> TableRows:
@@ -372,24 +439,28 @@ def read_test_rows(table: TableRows, test) -> tuple[np.ndarray, np.ndarray, np.n
     if table.spec is not None:  # series: prepare_series reads the test table by its layout
         return test
     notes: list[str] = []
-    X, y, rows, src = _test_arrays(test, table.feature_names, table.label_column, table.class_names,
-                                   table.config.missing, notes)
+    X, y, rows, src = _test_arrays(test, table, notes)
     return X, y, rows, src, notes
 
 
 def frame_to_features(
     df: pd.DataFrame, feature_names: list[str], *, source: str, missing: str = "error",
     fill_values: np.ndarray | None = None, return_rows: bool = False, notes: list[str] | None = None,
+    encoding: ColumnEncoding | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Raw float64 (N, F) features of a new table, picked by name; the caller applies the scaler.
 
     Messages name `source` and file lines (data row + 2). With missing="drop" rows disappear: return_rows=True
     also returns the kept 0-based row numbers, so predictions can be matched back to the user's rows. `notes`
-    gets a line saying what missing="mean" filled, so a front end can say that the policy acted.
+    gets a line saying what missing="mean" filled, so a front end can say that the policy acted, and one per text
+    column holding a value never seen in training (read as the encoding's policy says; the work goes on).
     """
     DataConfig(missing=missing).validate(has_test_file=True)
     src = frame_source(df, source)
-    X = _numeric_matrix(df, list(feature_names), src, np.float64)
+    if encoding is None:
+        X = _numeric_matrix(df, list(feature_names), src, np.float64)
+    else:
+        X = _gather(_feature_columns(df, list(feature_names), encoding, src, np.float64, notes), None, np.float64)
     rows = np.arange(len(X))
     if missing == "mean":
         if fill_values is None:

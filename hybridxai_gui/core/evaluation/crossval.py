@@ -18,7 +18,7 @@ import math
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,8 @@ class CrossValidationConfig:
     scheme: str = "kfold"
     test_size: float = 0.2  # share held out by each random split (scheme split)
     baselines: str = "auto"  # auto (when they cost seconds), on or off
+    # folds not asked for (the command line without --folds): fewer when the smallest class has fewer rows, noted
+    auto_folds: bool = False
 
     @property
     def total(self) -> int:
@@ -223,6 +225,22 @@ def fold_splits(table, cv: CrossValidationConfig, seed: int) -> Iterator[tuple[i
             yield r + 1, k + 1, kept, held
 
 
+def fitted_folds(cv: CrossValidationConfig, table) -> tuple[CrossValidationConfig, str | None]:
+    """With auto_folds, as many folds (at least 2) as the smallest class has rows when that is fewer than asked:
+    mpg's training file holds 3 two-seaters, and `cv FILE --label L` should run with no other flag."""
+    if not cv.auto_folds or cv.scheme != "kfold":
+        return cv, None
+    counts = np.bincount(table.y, minlength=len(table.class_names))
+    present = counts[counts > 0]
+    if not len(present) or present.min() >= cv.folds or present.min() < 2:
+        return cv, None
+    smallest = table.class_names[int(np.flatnonzero(counts == present.min())[0])]
+    folds = int(present.min())
+    return replace(cv, folds=folds), (f"Class {smallest!r} has only {folds} rows: {folds}-fold cross-validation "
+                                      f"instead of {cv.folds}-fold (every fold needs one). Choose the number with "
+                                      f"{setting('folds')}.")
+
+
 def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(), control=None,
                    progress_every: float = 0.2) -> Iterator[Any]:
     """Evaluate the request's recipe on every fold; yields FoldStarted / FoldProgress / FoldResult, returns the
@@ -255,6 +273,9 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
     # catch_warnings sees every thread's warnings (the app's GUI thread too): keep only the reading notes
     notes = list(dict.fromkeys([*table.notes, *(str(w.message) for w in caught
                                                 if issubclass(w.category, HybridXAIWarning))]))
+    cv, fewer = fitted_folds(cv, table)
+    if fewer:
+        notes.append(fewer)
     seed = request.training.seed
     test_name = None
     if request.test is not None:

@@ -15,16 +15,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..model.network import position_spans
-from .groups import per_feature_from_time
+from .groups import per_feature_from_time, token_positions
 
 
 def position_labels(n_features: int, feature_names: Sequence[str] | None = None, n_channels: int = 1,
-                    max_steps: int = 0) -> list[str]:
+                    max_steps: int = 0, spans: Sequence[tuple[int, int]] | None = None) -> list[str]:
     """One label per attention position: "features 1–4" (1-based), or "f1–f4" with names; for a series of
     several channels (n_features = its length T) "steps 0–3" (0-based, as segment names). max_steps: the
-    model's max_lstm_steps (its pooling)."""
+    model's max_lstm_steps (its pooling). spans: a column-token network's positions (model.token_spans): a text
+    column's parts (`island=Biscoe` …) are labelled with the column's name."""
     labels = []
-    for start, end in position_spans(n_features, max_steps):
+    for start, end in (spans if spans is not None else position_spans(n_features, max_steps)):
+        if spans is not None and feature_names is not None and end - start > 1:
+            column = str(feature_names[start]).split("=", 1)[0]
+            if all(str(n).startswith(column + "=") for n in feature_names[start:end]):
+                labels.append(column)
+                continue
         if n_channels > 1:
             labels.append(f"step {start}" if end - start == 1 else f"steps {start}–{end - 1}")
         elif feature_names is not None:
@@ -80,10 +86,15 @@ class AttentionExplainer:
             self.model.train(was_training)
         mean = heads.mean(dim=1)  # (B, L, L): what average_attn_weights=True returns
         received = mean.mean(dim=1)  # (B, L): column mean over queries
-        up = F.interpolate(received[:, None, :], size=length, mode="linear", align_corners=False)[:, 0]  # (B, T)
+        spans = getattr(self.model, "token_spans", None)
+        if spans is not None:  # column tokens: each column's attention on each of its features
+            up = received[:, torch.as_tensor(token_positions(spans))]  # (B, F)
+        else:
+            up = F.interpolate(received[:, None, :], size=length, mode="linear", align_corners=False)[:, 0]  # (B, T)
         return AttentionResult(
             mean=mean.double().numpy(), per_head=heads.double().numpy(), received=received.double().numpy(),
-            received_upsampled=up.double().numpy(), spans=position_spans(length, max_steps),
-            labels=position_labels(length, self.feature_names, n_channels, max_steps),
+            received_upsampled=up.double().numpy(),
+            spans=list(spans) if spans is not None else position_spans(length, max_steps),
+            labels=position_labels(length, self.feature_names, n_channels, max_steps, spans),
             predicted=logits.argmax(1).numpy(),
             logits=logits.double().numpy(), n_channels=n_channels)

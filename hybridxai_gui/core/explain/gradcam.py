@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .groups import per_feature_from_time
+from .groups import per_feature_from_time, token_positions
 
 NO_EVIDENCE = "no positive evidence for this class"
 
@@ -103,7 +103,11 @@ class GradCAM:
 
         n_channels = int(getattr(self.model, "n_channels", 1))
         length = int(getattr(self.model, "length", n_features // n_channels))  # T
-        up = F.interpolate(cam[:, None, :], size=length, mode="linear", align_corners=False)[:, 0]  # (B, T)
+        spans = getattr(self.model, "token_spans", None)
+        if spans is not None:  # column tokens: each column's value on each of its features
+            up = cam[:, torch.as_tensor(token_positions(spans))]  # (B, F)
+        else:
+            up = F.interpolate(cam[:, None, :], size=length, mode="linear", align_corners=False)[:, 0]  # (B, T)
         peak = up.amax(dim=1, keepdim=True)  # (B, 1)
         no_evidence = (cam.amax(dim=1) <= 0)
         heat = torch.where(peak > 0, up / torch.where(peak > 0, peak, torch.ones_like(peak)), torch.zeros_like(up))

@@ -89,6 +89,13 @@ def per_feature_from_time(time_map: np.ndarray, n_channels: int) -> np.ndarray:
     return np.tile(time_map, (1, int(n_channels)))
 
 
+def token_positions(spans: Sequence[tuple[int, int]]) -> list[int]:
+    """The position of each input feature for a network that reads a table's columns as tokens (model.token_spans:
+    [start, end) features per position): a map over positions becomes one value per feature by repeating each
+    column's value over its features (a text column's one-hot parts)."""
+    return [j for j, (start, end) in enumerate(spans) for _ in range(end - start)]
+
+
 def per_unit(per_feature: np.ndarray, units: Sequence[np.ndarray] | None) -> np.ndarray:
     """(B, F) per-feature scores as (B, U) per-unit scores: the mean over each unit's features."""
     per_feature = np.asarray(per_feature, dtype=np.float64)
@@ -97,4 +104,5 @@ def per_unit(per_feature: np.ndarray, units: Sequence[np.ndarray] | None) -> np.
     return np.stack([per_feature[:, np.asarray(u)].mean(axis=1) for u in units], axis=1)
 
 
-__all__ = ["check_groups", "group_names_from", "group_of", "per_feature_from_time", "per_unit", "segment_groups"]
+__all__ = ["check_groups", "group_names_from", "group_of", "per_feature_from_time", "per_unit", "segment_groups",
+           "token_positions"]

@@ -78,11 +78,24 @@ def explain_rows(trained, X: np.ndarray, rows, background: np.ndarray, method: s
                  true=None, cancel=None, units: str = "logit", groups=None, group_names=None,
                  **options) -> Iterator[ShapProgress]:
     """SHAP values of the scaled rows X against `background` (in `units`, the other units alongside): yields
-    progress, returns the ShapResult (None when cancelled)."""
+    progress, returns the ShapResult (None when cancelled). A table with text columns is explained per original
+    column (column_units) unless other groups are given."""
+    if groups is None:
+        groups, group_names = column_units(trained)
     explainer = ShapExplainer(trained.model, background, method, feature_names=trained.feature_names,
                               class_names=trained.class_names, output=units, groups=groups,
                               group_names=group_names, **options)
     return (yield from explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=cancel))
+
+
+def column_units(trained) -> tuple[list[np.ndarray] | None, list[str] | None]:
+    """(groups, names) of a table model with text columns: one SHAP player per original column, a text column's
+    one-hot parts switched together (so the values stay additive and speak of `island`, not `island=Biscoe`);
+    (None, None) for a table of numbers (one player per column already) or a series."""
+    encoding = getattr(trained, "encoding", None)
+    if encoding is None or getattr(trained, "series", None) is not None:
+        return None, None
+    return encoding.groups, list(encoding.columns)
 
 
 MAX_UNITS = 64  # series: SHAP plays over at most this many channel × segment groups (the cost stays bounded)
@@ -97,8 +110,9 @@ def series_units(trained, segments: int | None = None, max_units: int = MAX_UNIT
     from .groups import segment_groups
 
     spec = trained.series
-    if spec is None:
-        return None, None, 0
+    if spec is None:  # a table: its text columns' parts together (column_units), else one unit per column
+        groups, names = column_units(trained)
+        return groups, names, 0
     C, T = spec.n_channels, spec.length
     if segments is None:
         segments = max(1, min(T, max_units // C))
@@ -162,7 +176,7 @@ def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, 
     if kind is None:
         kind = "series" if trained.series is not None else guess_kind(trained.feature_names, trained.unscale(bg),
                                                                        n_channels)
-    if groups is None and trained.series is not None:
+    if groups is None:
         groups, group_names, _ = series_units(trained, segments)
     run = yield from iter_explanation_run(
         trained.model, X, bg, feature_names=trained.feature_names, class_names=trained.class_names, rows=selected,
@@ -190,4 +204,5 @@ def row_views(model, X: np.ndarray, targets=None, feature_names=None, class_name
 
 
 __all__ = ["parse_rows", "true_classes", "background_rows", "explain_rows", "explain_table_rows", "RowViews",
+           "column_units", "series_units",
            "row_views", "BACKGROUND_ROWS", "DEFAULT_MAX_ROWS", "ShapResult"]

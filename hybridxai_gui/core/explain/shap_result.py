@@ -122,13 +122,21 @@ class ShapResult:
         """(U, C) mean |SHAP| per unit and class: the global importance."""
         return np.abs(self.values).mean(axis=0)
 
-    def unit_value(self, row: int, unit: int, raw: bool = True) -> float | None:
-        """The input value a unit stands for (unscaled when known), or None for a group of several features."""
+    def unit_value(self, row: int, unit: int, raw: bool = True) -> float | str | None:
+        """The input value a unit stands for (unscaled when known); for a text column (a group of its one-hot parts,
+        named `<column>=<value>`) the value the row holds, as text; None for another group of several features."""
         X = self.X_raw if raw and self.X_raw is not None else self.X
         if self.groups is None:
             return float(X[row, unit])
         members = self.groups[unit]
-        return float(X[row, members[0]]) if len(members) == 1 else None
+        if len(members) == 1:
+            return float(X[row, members[0]])
+        prefix = f"{self.feature_names[unit]}="
+        names = [self.input_names[m] for m in members] if self.input_names is not None else []
+        if names and all(n.startswith(prefix) for n in names) and self.X_raw is not None:
+            on = [n[len(prefix):] for n, m in zip(names, members) if self.X_raw[row, m] > 0.5]
+            return on[0] if len(on) == 1 else "(none of its known values)"
+        return None
 
     def unit_features(self) -> list[np.ndarray]:
         """The input features of each unit (one each when not grouped)."""

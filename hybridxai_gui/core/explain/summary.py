@@ -24,11 +24,12 @@ TOWARDS, AGAINST = 3, 2
 @dataclass(frozen=True)
 class Contribution:
     name: str  # the feature or segment
-    value: float | None  # its value in the row (data units), None for a segment
+    value: float | str | None  # its value in the row (data units; text for a text column), None for a segment
     effect: float  # its SHAP value in `units`
 
     def words(self, units: str) -> str:
-        shown = f"{self.name} = {_number(self.value)}" if self.value is not None else self.name
+        value = self.value if isinstance(self.value, str) else None if self.value is None else _number(self.value)
+        shown = f"{self.name} = {value}" if value is not None else self.name
         return f"{shown} ({format_effect(self.effect, units)})"
 
 

@@ -10,11 +10,18 @@ sequence both ways, self-attention mixes positions, and the mean over time feeds
 Pooling rule (documented, tested for F = 1 ... 150): a block pools by 2 only while the pooled
 sequence stays at least 2 long. The seed design pooled unconditionally, which crashes at F = 2 or 3
 and leaves a length-1 sequence (a 1x1 attention map that is always 1.0) for F = 4 ... 7.
+
+Tables (ModelConfig.tokens, chosen on real tables: benchmarks/RECIPE_RESEARCH.md, "Tables"): the columns of a
+table have no order and no common scale, so instead of reading the row's values as one channel, each column
+becomes a token of `cnn_channels` numbers (ColumnTokens: its own learned map of its value; a text column's one-hot
+parts together, which is a learned embedding of its values), and the same CNN -> BiLSTM -> attention reads the
+sequence of column tokens, without pooling (neighbouring columns are not neighbours). Series never use tokens.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from statistics import NormalDist
 
 import torch
 from torch import nn
@@ -135,6 +142,75 @@ class LatePool(nn.Module):
         return self.pools(x)
 
 
+class ColumnTokens(nn.Module):
+    """A table's row (B, F) as one token per column (B, d, G): feature i of column j adds its own learned map of
+    its value to the column's learned bias, so a numeric column becomes x · w_j + b_j and a text column's one-hot
+    parts a learned embedding of its values. Numbers can be read richer (Gorishniy et al., 2022, "On embeddings
+    for numerical features"): periodic: `k` sines and cosines of learned frequencies, mapped by the column's own
+    linear layer and a ReLU ("PLR"), in place of the linear map; bins: beside the linear map, a piecewise-linear
+    encoding over `k` bins whose edges are the training rows' quantiles ("PLE", fitted once by fit_edges and kept
+    in the model file), so a skewed column is read in its own ranks. Text parts stay linear."""
+
+    def __init__(self, sizes: tuple[int, ...], d: int, kind: str = "linear", k: int = 8, sigma: float = 1.0):
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        owner = [j for j, size in enumerate(sizes) for _ in range(size)]  # the column of each feature
+        numeric = [i for i, j in enumerate(owner) if sizes[j] == 1 and kind in ("periodic", "bins")]
+        linear = [i for i, j in enumerate(owner) if kind != "periodic" or sizes[j] != 1]
+        # Index buffers are rebuilt from the config (never read from a file), in plain Python: a network built on
+        # the meta device (checkpoint_limits) has no values to count.
+        self.register_buffer("owner", torch.tensor(owner, dtype=torch.long), persistent=False)
+        self.register_buffer("numeric", torch.tensor(numeric, dtype=torch.long), persistent=False)
+        self.register_buffer("linear", torch.tensor(linear, dtype=torch.long), persistent=False)
+        self.n_columns, self.d, self.kind = len(sizes), d, kind
+        bound = d ** -0.5
+        self.weight = nn.Parameter(torch.empty(len(linear), d).uniform_(-bound, bound))  # (F_lin, d)
+        self.bias = nn.Parameter(torch.empty(len(sizes), d).uniform_(-bound, bound))  # (G, d)
+        if numeric and kind == "periodic":
+            self.frequencies = nn.Parameter(torch.empty(len(numeric), k).normal_(0.0, sigma))  # (F_p, k)
+            self.periodic_weight = nn.Parameter(
+                torch.empty(len(numeric), 2 * k, d).uniform_(-(2 * k) ** -0.5, (2 * k) ** -0.5))  # (F_p, 2k, d)
+        if numeric and kind == "bins":
+            # standard-normal quantiles until fit_edges sees the training rows (the rows are z-scored)
+            normal = NormalDist()
+            edges = [[normal.inv_cdf(0.02 + 0.96 * t / k) for t in range(k + 1)]] * len(numeric)
+            self.register_buffer("edges", torch.tensor(edges))  # (F_p, k + 1), saved with the weights
+            self.bin_weight = nn.Parameter(torch.empty(len(numeric), k, d).uniform_(-k ** -0.5, k ** -0.5))
+        starts = [sum(sizes[:j]) for j in range(len(sizes))]
+        self.spans = [(a, a + size) for a, size in zip(starts, sizes)]  # [start, end) features of each column
+
+    @torch.no_grad()
+    def fit_edges(self, X: torch.Tensor) -> None:
+        """bins: the edges of each number's bins at its training rows' quantiles (ties spread by a hair, so a
+        column of few values keeps bins of positive width)."""
+        if self.kind != "bins" or not len(self.numeric) or len(X) < 2:
+            return
+        k = self.edges.shape[1] - 1
+        q = torch.quantile(X[:, self.numeric].float(), torch.linspace(0, 1, k + 1, device=X.device), dim=0).T
+        step = 1e-3 * (q[:, -1:] - q[:, :1]).clamp_min(1e-3)  # (F_p, 1)
+        for t in range(1, k + 1):
+            q[:, t] = torch.maximum(q[:, t], q[:, t - 1] + step[:, 0])
+        self.edges.copy_(q)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B = x.shape[0]
+        tokens = self.bias.expand(B, -1, -1).clone()  # (B, G, d)
+        if len(self.linear):
+            part = x[:, self.linear, None] * self.weight  # (B, F_lin, d)
+            tokens = tokens.index_add(1, self.owner[self.linear], part)
+        if len(self.numeric) and self.kind == "periodic":
+            angles = 2 * torch.pi * x[:, self.numeric, None] * self.frequencies  # (B, F_p, k)
+            features = torch.cat([torch.sin(angles), torch.cos(angles)], dim=2)  # (B, F_p, 2k)
+            part = torch.relu(torch.einsum("bfk,fkd->bfd", features, self.periodic_weight))  # (B, F_p, d)
+            tokens = tokens.index_add(1, self.owner[self.numeric], part)
+        elif len(self.numeric):
+            left, right = self.edges[:, :-1], self.edges[:, 1:]  # (F_p, k)
+            fill = ((x[:, self.numeric, None] - left) / (right - left)).clamp(0.0, 1.0)  # (B, F_p, k): PLE
+            part = torch.einsum("bfk,fkd->bfd", fill, self.bin_weight)  # (B, F_p, d)
+            tokens = tokens.index_add(1, self.owner[self.numeric], part)
+        return tokens.transpose(1, 2)  # (B, d, G)
+
+
 class HybridCNNLSTMAttention(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -143,8 +219,15 @@ class HybridCNNLSTMAttention(nn.Module):
         c = config.cnn_channels
         self.n_channels = config.n_channels
         self.length = config.n_features // config.n_channels  # T: time steps per channel
-        (_, pool1), (_, pool2) = block_lengths(self.length, max_steps=config.max_lstm_steps)
-        c_in = config.n_channels + (1 if config.position_channel else 0)
+        self.columns = None  # tables with tokens: the column tokens (ColumnTokens)
+        if config.tokens != "none":
+            sizes = config.column_sizes or (1,) * config.n_features
+            self.columns = ColumnTokens(sizes, c, kind=config.tokens)
+        steps = self.length if self.columns is None else self.columns.n_columns  # what the convolutions read
+        (_, pool1), (_, pool2) = block_lengths(steps, max_steps=config.max_lstm_steps)
+        if self.columns is not None:
+            pool1 = pool2 = 0  # neighbouring columns are no neighbours: every column keeps its own position
+        c_in = (config.n_channels if self.columns is None else c) + (1 if config.position_channel else 0)
         front = config.front_end
         if front == "pooled":  # the reference design: each block pools
             self.block1 = ConvBlock(c_in, c, config.kernel_size, pool1)
@@ -158,7 +241,7 @@ class HybridCNNLSTMAttention(nn.Module):
             self.block1 = nn.Identity()
             self.block2 = ResidualInception(c_in, c, 2 * c, config.kernel_size)
             self.late_pool = LatePool((pool1, pool2))
-        self.seq_len = sequence_length(self.length, config.max_lstm_steps)
+        self.seq_len = sequence_length(self.length, config.max_lstm_steps) if self.columns is None else steps
         self.lstm = nn.LSTM(
             input_size=2 * c,
             hidden_size=config.lstm_hidden,
@@ -178,12 +261,21 @@ class HybridCNNLSTMAttention(nn.Module):
         """The last CNN block, whose output Grad-CAM weighs."""
         return self.block2
 
+    @property
+    def token_spans(self) -> list[tuple[int, int]] | None:
+        """With column tokens: the [start, end) input features each position of the convolutions stands for (one
+        column each); None when the positions are the row's values (pooled: position_spans)."""
+        return None if self.columns is None else list(self.columns.spans)
+
     def forward(self, x: torch.Tensor, per_head: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, F) with F = channels × T -> logits (B, C) and attention (B, L, L), or (B, H, L, L) with
         per_head=True."""
-        h = x.reshape(x.shape[0], self.n_channels, self.length)  # (B, channels, T)
+        if self.columns is None:
+            h = x.reshape(x.shape[0], self.n_channels, self.length)  # (B, channels, T)
+        else:
+            h = self.columns(x)  # (B, c, G): one token per column
         if self.config.position_channel:
-            ramp = torch.linspace(-1.0, 1.0, self.length, device=x.device, dtype=x.dtype)
+            ramp = torch.linspace(-1.0, 1.0, h.shape[2], device=x.device, dtype=x.dtype)
             h = torch.cat([h, ramp.expand(x.shape[0], 1, -1)], dim=1)  # (B, channels + 1, T)
         h = self.block1(h)  # (B, c, L1)
         conv = self.block2(h)  # (B, 2c, L) pooled in the blocks, or (B, 2c, T) with a late pool
@@ -211,6 +303,7 @@ class EnsembleNet(nn.Module):
         self.members = nn.ModuleList([HybridCNNLSTMAttention(member) for _ in range(config.ensemble)])
         first = self.members[0]
         self.n_channels, self.length, self.seq_len = first.n_channels, first.length, first.seq_len
+        self.token_spans = first.token_spans
 
     @property
     def gradcam_layer(self) -> nn.Module:  # Grad-CAM averages over the members' own layers (explain/gradcam.py)

@@ -18,6 +18,7 @@ from ..data.prepare import Scaler
 from ..errors import HybridXAIError, setting
 from .network import HybridCNNLSTMAttention
 from ..data.series import SeriesSpec
+from ..data.text_columns import ColumnEncoding
 
 PREDICT_BATCH = 4096
 
@@ -47,6 +48,13 @@ class TrainedModel:
     # Probabilities are softmax(logits / temperature): 1.0 leaves them as trained; a temperature fitted on the
     # validation rows (core.evaluation.calibration.fit_temperature) makes them honest. Predictions never change with it.
     temperature: float = 1.0
+    # Tables with text columns: how the input columns become the features (one-hot parts; None: numbers only).
+    encoding: ColumnEncoding | None = None
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The table's columns the model reads (its features, or with text columns the columns they came from)."""
+        return list(self.encoding.columns) if self.encoding is not None else list(self.feature_names)
 
     @property
     def label_mapping(self) -> dict[str, int]:
@@ -73,7 +81,8 @@ class TrainedModel:
         policy = missing or "error"
         if self.series is None:
             raw, rows = frame_to_features(df, self.feature_names, source=source, missing=policy,
-                                          fill_values=self.fill_values, return_rows=True, notes=notes)
+                                          fill_values=self.fill_values, return_rows=True, notes=notes,
+                                          encoding=self.encoding)
             labels = None if label is None else df[label].iloc[rows].tolist()
             return ModelRows(self.scaler.transform(raw), rows, len(df), rows.tolist(), None, rows, labels)
         from ..data.series import read_series

@@ -30,6 +30,7 @@ from .fileio import atomic_write_stream
 from ..model.network import build_model
 from .model_file import read_model_file
 from ..data.series import SeriesSpec
+from ..data.text_columns import ColumnEncoding
 from ..model.trained import TrainedModel
 
 FORMAT_NAME = "hybridxai-checkpoint"
@@ -115,6 +116,8 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         "temperature": float(trained.temperature),
         "series": None if trained.series is None else _plain(trained.series.to_dict()),
     }
+    if trained.encoding is not None:  # only tables with text columns: other files are as before
+        payload["encoding"] = _plain(trained.encoding.to_dict())
     if optimizer_state is not None:
         payload["optimizer_state_dict"] = optimizer_state
     return payload
@@ -234,6 +237,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             runtime_config=runtime_config,
             temperature=float(payload.get("temperature", 1.0)),  # files from before calibration: 1.0
             series=SeriesSpec.from_dict(payload.get("series")),
+            encoding=ColumnEncoding.from_dict(payload.get("encoding")),
         )
         low, high = TEMPERATURE_BOUNDS
         if not (math.isfinite(trained.temperature) and low * (1 - 1e-6) <= trained.temperature <= high * (1 + 1e-6)):
@@ -288,6 +292,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "train_config": _plain(asdict(trained.train_config)),
         "data_config": _plain(asdict(trained.data_config)),
         "series": None if trained.series is None else trained.series.describe(),
+        "text_columns": {} if trained.encoding is None else {t.name: list(t.categories) for t in trained.encoding.text},
         "epochs_trained": len(trained.history),
         "best_epoch": trained.best_epoch,
         "evaluation": {k: v for k, v in (trained.evaluation or {}).items()

@@ -181,12 +181,30 @@ def check_model_config(values: Any, name: str):
         if value < limit.low:
             raise _inconsistent(name, f"its {limit.what} ({key}) is {value!r}; this version reads {limit.low:,} to "
                                       f"{limit.high:,}")
+    check_table_tokens(values, name)
     try:
         config = config_from_dict(ModelConfig, values)
         config.validate()
     except (TypeError, ValueError, HybridXAIError) as exc:
         raise _inconsistent(name, str(exc).rstrip(".")) from None
     return config
+
+
+def check_table_tokens(values: dict, name: str) -> None:
+    """A table network's column tokens (ModelConfig.tokens, column_sizes): a known kind, and sizes that are a list of
+    whole numbers, each one column's features (at most a text column's MAX_CATEGORIES + 2 parts), adding up to the
+    input values (so the network built from them is the one the weights fit; files without them are as before)."""
+    from ..config import TOKENS
+    from ..data.text_columns import MAX_CATEGORIES
+
+    tokens = values.get("tokens", "none")
+    if tokens not in TOKENS:
+        raise _inconsistent(name, f"its column tokens ({tokens!r:.40}) are none of {', '.join(TOKENS)}")
+    sizes = values.get("column_sizes", [])
+    if not isinstance(sizes, (list, tuple)) or len(sizes) > values.get("n_features", 0):
+        raise _inconsistent(name, "its column sizes are not a list of at most one size per input value")
+    if any(type(v) is not int or not 1 <= v <= MAX_CATEGORIES + 2 for v in sizes):
+        raise _inconsistent(name, f"its column sizes hold a value outside 1 to {MAX_CATEGORIES + 2}")
 
 
 def expected_state(config, name: str, limits: ContentLimits = CONTENT_LIMITS) -> dict[str, tuple[tuple, str]]:
@@ -311,6 +329,45 @@ def check_values(model_file: ModelFile, checks: list[tuple[str, TensorRef, bool]
                                           "meaningless predictions")
 
 
+def check_encoding(encoding: Any, feature_names: list[str], name: str) -> None:
+    """A table's text-column encoding (core.data.text_columns), when the file has one: its input columns unique
+    names, each text column one of them with 1 to MAX_CATEGORIES + 2 unique values of bounded length, and the
+    model's feature names exactly the parts it makes (so prediction builds the rows the network was trained on)."""
+    from ..data.text_columns import MAX_CATEGORIES, MAX_VALUE_CHARS, ColumnEncoding
+
+    if encoding is None:
+        return
+    if not isinstance(encoding, dict) or not isinstance(encoding.get("columns"), list) \
+            or not isinstance(encoding.get("text"), list):
+        raise _inconsistent(name, "its text-column encoding is not a list of columns and text columns")
+    columns, text = encoding["columns"], encoding["text"]
+    if not text or len(columns) > len(feature_names) or len(text) > len(columns):
+        raise _inconsistent(name, f"its text-column encoding names {len(columns):,} columns and {len(text):,} text "
+                                  f"columns for {len(feature_names):,} features")
+    check_names(columns, len(columns), "encoded columns", name)
+    seen: set[str] = set()
+    for entry in text:
+        if not isinstance(entry, dict) or entry.get("name") not in columns or entry["name"] in seen:
+            raise _inconsistent(name, "its text-column encoding names a text column that is not one of its columns "
+                                      "(or names it twice)")
+        seen.add(entry["name"])
+        categories = entry.get("categories")
+        count = len(categories) if isinstance(categories, list) else 0
+        if not 1 <= count <= MAX_CATEGORIES + 2:
+            raise _refuse(name, f"its text column {entry['name']!r:.60} has {count:,} values; this "
+                                f"version reads 1 to {MAX_CATEGORIES + 2}")
+        if any(not isinstance(c, str) or len(c) > MAX_VALUE_CHARS + 20 for c in categories) \
+                or len(set(categories)) != len(categories):
+            raise _inconsistent(name, f"the values of its text column {entry['name']!r:.60} are not unique, short "
+                                      "texts")
+    try:
+        parts = ColumnEncoding.from_dict(encoding).feature_names
+    except (HybridXAIError, ValueError, TypeError) as exc:
+        raise _inconsistent(name, f"its text-column encoding cannot be used ({exc})") from None
+    if parts != list(feature_names):
+        raise _inconsistent(name, "its feature names are not the parts its text-column encoding makes")
+
+
 def check_model_file(model_file: ModelFile, limits: ContentLimits = CONTENT_LIMITS):
     """Everything a model file holds, from its metadata and then its values; returns its ModelConfig."""
     name, payload = model_file.name, model_file.payload
@@ -321,6 +378,7 @@ def check_model_file(model_file: ModelFile, limits: ContentLimits = CONTENT_LIMI
     check_state(state, expected_state(config, name, limits), name)
     check_names(payload.get("feature_names"), config.n_features, "feature names", name)
     check_names(payload.get("class_names"), config.n_classes, "class names", name)
+    check_encoding(payload.get("encoding"), payload["feature_names"], name)
     features = config.n_features
     scaler = payload.get("scaler")
     if not isinstance(scaler, dict):
@@ -340,4 +398,4 @@ def check_model_file(model_file: ModelFile, limits: ContentLimits = CONTENT_LIMI
 
 __all__ = ["Limit", "MODEL_LIMITS", "ContentLimits", "CONTENT_LIMITS", "SAVED_DTYPES", "check_model_file", "walk",
            "check_tensors", "check_model_config", "expected_state", "check_state", "check_names", "check_array",
-           "check_plain", "check_values"]
+           "check_plain", "check_values", "check_encoding", "check_table_tokens"]

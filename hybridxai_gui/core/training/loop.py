@@ -96,6 +96,19 @@ def rows_are_series(data: PreparedData) -> bool:
     return data.series is not None or looks_row_normalised(data.X_train)
 
 
+def table_tokens(model_config: ModelConfig, data: PreparedData) -> ModelConfig:
+    """The configuration with column tokens made concrete for this data: a table gets its columns' sizes (a text
+    column's one-hot parts form one token); series (and rows normalised like series) never use tokens, so a series
+    model is exactly as before whatever the preset asks."""
+    if model_config.tokens == "none":
+        return replace(model_config, column_sizes=())
+    if rows_are_series(data):
+        return replace(model_config, tokens="none", column_sizes=())
+    encoding = getattr(data, "encoding", None)
+    sizes = tuple(len(g) for g in encoding.groups) if encoding is not None else ()
+    return replace(model_config, column_sizes=sizes)
+
+
 def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConfig,
           control: TrainControl | None = None, progress_every: float = 0.2,
           runtime: RuntimeConfig | None = None, world: World = SINGLE,
@@ -111,6 +124,7 @@ def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConf
     model_config = replace(model_config, n_features=len(data.feature_names), n_classes=len(data.class_names),
                            n_channels=channels)
     model_config = resolve_ensemble(model_config, rows_are_series(data))
+    model_config = table_tokens(model_config, data)
     model_config.validate()
     control = control or TrainControl()
     device = distributed.device_for(world, resolve_device(runtime.device))
@@ -161,17 +175,24 @@ def score_sharded(model: nn.Module, X: torch.Tensor, y: torch.Tensor, world: Wor
     return sums[0] / len(X), sums[1] / len(X)
 
 
-def _members(model_config: ModelConfig, seed: int) -> nn.Module:
-    """The network: one, or an ensemble whose member k is initialised as a single network of seed + k."""
+def _members(model_config: ModelConfig, seed: int, X_train: np.ndarray | None = None) -> nn.Module:
+    """The network: one, or an ensemble whose member k is initialised as a single network of seed + k. A table
+    network whose column tokens bin numbers (tokens="bins") takes its bin edges from the training rows."""
     if model_config.ensemble == 1:
         torch.manual_seed(seed)
-        return HybridCNNLSTMAttention(model_config)
+        return _fit_edges(HybridCNNLSTMAttention(model_config), X_train)
     from ..model.network import EnsembleNet
 
     network = EnsembleNet(model_config)
     for k, member in enumerate(network.members):
         torch.manual_seed(seed + k)
-        member.load_state_dict(HybridCNNLSTMAttention(member.config).state_dict())
+        member.load_state_dict(_fit_edges(HybridCNNLSTMAttention(member.config), X_train).state_dict())
+    return network
+
+
+def _fit_edges(network: HybridCNNLSTMAttention, X_train: np.ndarray | None) -> HybridCNNLSTMAttention:
+    if network.columns is not None and X_train is not None:
+        network.columns.fit_edges(torch.as_tensor(X_train, dtype=torch.float32))
     return network
 
 
@@ -258,7 +279,7 @@ def _setup(data, model_config, config, runtime, control, device, world) -> _Run:
     # Shuffles and noise come from seeded generators on the training device: on the CPU the same stream as
     # ever; every distributed worker draws the same global batches and keeps its own rows of them.
     generators = [torch.Generator(device=device).manual_seed(config.seed + k) for k in range(members)]
-    model = _members(model_config, config.seed)
+    model = _members(model_config, config.seed, data.X_train)
     if members > 1:
         torch.manual_seed(config.seed)  # dropout draws from here on, as one network's would
     if world.distributed:
@@ -283,7 +304,10 @@ def _setup(data, model_config, config, runtime, control, device, world) -> _Run:
         net=net, optimizer=optimizer, grad_scaler=torch.amp.GradScaler(device.type, enabled=runtime.precision == "fp16"),
         loss=make_criterion(config, data.y_train, model_config.n_classes, device),
         schedule=LearningRateSchedule(optimizer, config, epochs, batches), generators=generators,
-        noise_std=noise_level(config, X_train, rows_are_series(data)), X_train=X_train, y_train=y_train,
+        noise_std=noise_level(config, X_train, rows_are_series(data),
+                              data.encoding.one_hot if getattr(data, "encoding", None) is not None else None,
+                              robust=not rows_are_series(data)),  # series: as they always were
+        X_train=X_train, y_train=y_train,
         X_val=_tensor(data.X_val, torch.float32, device), y_val=_tensor(data.y_val, torch.long, device),
         X_test=_tensor(data.X_test, torch.float32, device), y_test=_tensor(data.y_test, torch.long, device),
         epochs=epochs, batches=batches, test_every=max(1, math.ceil(epochs / TEST_SCORES)),
@@ -408,6 +432,7 @@ def _finish(run: _Run, data, model_config, history, best: BestEpoch, reason: str
         fill_values=data.fill_values, history=[m.to_dict() for m in history], evaluation=None,
         data_hash=data.data_hash, seed=config.seed, background=_background_rows(data.X_train, config.seed),
         best_epoch=best_epoch, data_config=data.config, runtime_config=run.runtime, series=data.series,
+        encoding=getattr(data, "encoding", None),
     )
     if config.calibrate:
         message += " " + calibrate_temperature(trained, data)

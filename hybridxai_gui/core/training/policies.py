@@ -126,10 +126,25 @@ class LearningRateSchedule:
             self.scheduler.step(val_loss if val_loss is not None else train_loss)
 
 
-def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: bool) -> torch.Tensor | None:
+def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: bool,
+                exact: np.ndarray | None = None, robust: bool = False) -> torch.Tensor | None:
     """Per-feature standard deviation of the augmentation noise (F,), or None when there is none: `on`
-    always, `auto` only for rows that are normalised series, `off` never."""
+    always, `auto` only for rows that are normalised series, `off` never. `exact` (F,) marks features that get
+    none: a text column's one-hot parts, whose noisy copies (0.83 of Biscoe) are no value the column can hold.
+    robust (tables): in units of each feature's robust spread (interquartile range / 1.349, which is the standard
+    deviation of a normal column) instead of its standard deviation, which a few huge values inflate: a count
+    column with a long tail (hpc_jobs' compounds) got noise that drowned most of its rows (benchmarks/
+    RECIPE_RESEARCH.md, "Tables")."""
     wanted = config.augment == "on" or (config.augment == "auto" and normalised_series)
     if not wanted or config.augment_noise <= 0 or len(X_train) < 2:
         return None
-    return config.augment_noise * X_train.std(dim=0, correction=0)
+    if robust:
+        sample = X_train[:: max(1, len(X_train) // 100_000)].float()  # quartiles need no more (torch.quantile's limit)
+        q = torch.quantile(sample, torch.tensor([0.25, 0.75], device=X_train.device), dim=0)  # (2, F)
+        spread = torch.minimum((q[1] - q[0]) / 1.349, X_train.std(dim=0, correction=0))
+    else:
+        spread = X_train.std(dim=0, correction=0)
+    std = config.augment_noise * spread
+    if exact is not None and np.any(exact):
+        std = std * torch.as_tensor(~np.asarray(exact, dtype=bool), dtype=std.dtype, device=std.device)
+    return std
