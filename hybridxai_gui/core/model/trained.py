@@ -47,6 +47,9 @@ class TrainedModel:
     # Probabilities are softmax(logits / temperature): 1.0 leaves them as trained; a temperature fitted on the
     # validation rows (core.evaluation.calibration.fit_temperature) makes them honest. Predictions never change with it.
     temperature: float = 1.0
+    # Prediction sets and the unlike-the-training-data flag (core.evaluation.uncertainty.Uncertainty); None for a
+    # model file saved before they were kept.
+    uncertainty: object = None
 
     @property
     def label_mapping(self) -> dict[str, int]:

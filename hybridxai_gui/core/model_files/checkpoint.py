@@ -30,6 +30,7 @@ from ..model.network import build_model
 from .model_file import read_model_file
 from ..data.series import SeriesSpec
 from ..model.trained import TrainedModel
+from ..evaluation.uncertainty import Uncertainty
 
 FORMAT_NAME = "hybridxai-checkpoint"
 FORMAT_VERSION = 1
@@ -113,6 +114,7 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         "versions": _plain(library_versions()),
         "temperature": float(trained.temperature),
         "series": None if trained.series is None else _plain(trained.series.to_dict()),
+        "uncertainty": None if trained.uncertainty is None else trained.uncertainty.to_payload(),
     }
     if optimizer_state is not None:
         payload["optimizer_state_dict"] = optimizer_state
@@ -233,6 +235,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             runtime_config=runtime_config,
             temperature=float(payload.get("temperature", 1.0)),  # files from before calibration: 1.0
             series=SeriesSpec.from_dict(payload.get("series")),
+            uncertainty=Uncertainty.from_payload(payload.get("uncertainty")),  # None in files from before
         )
         if not (math.isfinite(trained.temperature) and trained.temperature > 0):
             raise ValueError(f"its temperature {trained.temperature!r} is not a positive number")
@@ -271,5 +274,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "data_hash": trained.data_hash,
         "seed": trained.seed,
         "temperature": trained.temperature,
+        "uncertainty": (trained.uncertainty.describe() if trained.uncertainty is not None else
+                        "not kept (a model file from before prediction sets)"),
         "versions": trained.versions,
     }

@@ -1,0 +1,498 @@
+"""Predictions that say how sure they are: conformal prediction sets with a stated coverage, and a flag for rows
+unlike the training data. The one place the command line, the window, the report and distributed training use.
+
+Prediction sets (adaptive prediction sets, APS: Romano, Sesia & Candès, NeurIPS 2020). A class's score for a row
+is the probability mass of the classes ranked at or above it, so where the model is sure the first class alone
+passes the threshold and the set is small. The threshold q is the ⌈(n + 1)·c⌉-th smallest of n scores of rows
+the scoring model did not train on (c: the coverage asked for). Sets are deterministic (not randomised): the same
+row always gets the same set, and it always holds the predicted class (never empty).
+
+Guarantee (split conformal, rows exchangeable): the set {y : score(x, y) ≤ q} holds the true class with
+probability ≥ c, and, without ties, ≤ c + 1/(n + 1), over the draw of calibration and new rows (marginal, not per
+row). Adding the predicted class keeps ≥ c; it can lift coverage above c + 1/(n + 1) only by rows whose predicted
+class alone scores above q, which no non-empty set can leave out. With n scores no coverage above n/(n + 1) can
+be promised: the model says so instead of printing a set of every class.
+
+Where the scores come from (`Calibration.method`): split holds a stratified share of the training rows out of
+training (the guarantee holds as stated); cross (cross-conformal) trains FOLDS fold models with the same recipe,
+each scoring the rows of its own fold, while the model itself trains on every row (no row lost, FOLDS extra
+trainings; for the model trained on every row the guarantee is checked by measurement: benchmarks/README.md,
+"Prediction sets"); auto is cross below SPLIT_MIN_ROWS training rows, split from there.
+
+Unlike the training data: the squared Mahalanobis distance (one covariance shared by the classes, Ledoit-Wolf
+shrinkage) of a row's features inside the network, to the nearest class mean of the training rows; a row is
+unlike them when it lies beyond the 99th percentile of the training rows' own distances.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ..errors import HybridXAIError, setting
+
+DEFAULT_COVERAGE = 0.9  # the window's starting coverage, and the report's
+REPORT_COVERAGES = (0.8, 0.9, 0.95)
+FOLDS = 5
+SPLIT_MIN_ROWS = 2000  # auto: a calibration split from this many training rows, cross-conformal below
+CALIBRATION_SHARE = 0.2
+MAX_SCORES = 5000  # calibration scores kept in a model file (a split holds out at most this many rows)
+UNLIKE_PERCENTILE = 99.0
+MAX_DENSITY_WIDTH = 2048  # features a model file keeps a precision matrix for (2048² float64: 32 MiB)
+
+
+def check_coverage(coverage: float) -> float:
+    """The coverage as a float strictly between 0 and 1, else an error naming the setting."""
+    try:
+        value = float(coverage)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 < value < 1.0:  # NaN fails too
+        raise HybridXAIError(f"The coverage ({setting('coverage')}) must be between 0 and 1, e.g. 0.9 for sets that "
+                             f"hold the true class 9 times in 10; got {coverage}.")
+    return value
+
+
+# ---- prediction sets ---------------------------------------------------------------------------------
+
+
+def class_scores(proba: np.ndarray) -> np.ndarray:
+    """(N, C) APS score of every class of every row: the probabilities of the classes ranked above it, plus its own
+    (ties ranked by class order)."""
+    p = np.asarray(proba, dtype=np.float64)
+    order = np.argsort(-p, axis=1, kind="stable")
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, np.cumsum(np.take_along_axis(p, order, axis=1), axis=1), axis=1)
+    return out
+
+
+def true_class_scores(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(N,) the APS score of each row's true class."""
+    y = np.asarray(y, dtype=np.int64)
+    return class_scores(proba)[np.arange(len(y)), y]
+
+
+def threshold(scores: np.ndarray, coverage: float) -> float | None:
+    """The ⌈(n + 1)·coverage⌉-th smallest score, or None when n scores are too few for that coverage."""
+    s = np.sort(np.asarray(scores, dtype=np.float64))
+    k = math.ceil((len(s) + 1) * coverage - 1e-9)  # (n + 1)·c is often a whole number that float rounding lifts
+    return None if k > len(s) or k < 1 else float(s[k - 1])
+
+
+def prediction_sets(proba: np.ndarray, q: float, include_predicted: bool = True) -> np.ndarray:
+    """(N, C) bool: the classes whose score is at most q; with include_predicted also the most probable class."""
+    p = np.asarray(proba, dtype=np.float64)
+    sets = class_scores(p) <= q + 1e-12  # scores are sums of float64 probabilities: the same sum, the same class
+    if include_predicted and len(p):
+        sets[np.arange(len(p)), p.argmax(axis=1)] = True
+    return sets
+
+
+def set_names(sets: np.ndarray, class_names: list[str], proba: np.ndarray | None = None) -> list[str]:
+    """Each row's set as its class names joined by '|', most probable first (class order without proba)."""
+    out = []
+    for i, row in enumerate(np.asarray(sets, dtype=bool)):
+        members = np.flatnonzero(row)
+        if proba is not None:
+            members = members[np.argsort(-np.asarray(proba[i])[members], kind="stable")]
+        out.append("|".join(class_names[j] for j in members))
+    return out
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Conformal scores of rows the scoring model did not train on, sorted."""
+
+    method: str  # split or cross
+    scores: np.ndarray  # (n,) float64, sorted
+    folds: int = 0  # cross: fold models
+
+    n = property(lambda self: len(self.scores))  # calibration scores
+
+    @property
+    def max_coverage(self) -> float:  # the highest coverage n scores can promise
+        return self.n / (self.n + 1)
+
+    def threshold(self, coverage: float) -> float | None:  # None: too few scores
+        return threshold(self.scores, coverage)
+
+    def bounds(self, coverage: float) -> tuple[float, float]:
+        """The split-conformal guarantee for the set {score ≤ q}: coverage in [c, c + 1/(n + 1)]."""
+        return coverage, min(1.0, coverage + 1.0 / (self.n + 1))
+
+    def describe(self) -> str:
+        if self.method == "split":
+            return (f"split conformal: scores of {self.n} training rows held out of training (a calibration "
+                    "split)")
+        return (f"cross-conformal: scores of the {self.n} training rows, each from one of {self.folds} fold models "
+                "that did not train on it (the model itself trained on every row)")
+
+    def unavailable(self, coverage: float) -> str:
+        """Why there is no set at this coverage."""
+        need = math.ceil(coverage / (1 - coverage) - 1e-9)
+        return (f"No prediction sets at coverage {coverage:g}: this model kept {self.n} calibration scores, and a "
+                f"guarantee at {coverage:g} needs at least {need}; coverage up to {math.floor(self.max_coverage * 1000) / 1000:g} "
+                f"is possible ({setting('coverage')}), or train on more rows.")
+
+
+# ---- unlike the training data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureDensity:
+    """The training rows' features inside the network: class means, one shared precision matrix, and the distance
+    beyond which a row is unlike them."""
+
+    means: np.ndarray  # (C, d) float64
+    precision: np.ndarray  # (d, d) float64, symmetric
+    limit: float  # squared distance: the UNLIKE_PERCENTILE-th percentile of the training rows' own
+    percentile: float = UNLIKE_PERCENTILE
+
+    def distances(self, features: np.ndarray) -> np.ndarray:
+        """(N,) squared Mahalanobis distance of each row to the nearest class mean."""
+        F = np.asarray(features, dtype=np.float64)
+        best = np.full(len(F), np.inf)
+        for mean in self.means:
+            d = F - mean
+            best = np.minimum(best, np.einsum("ij,jk,ik->i", d, self.precision, d))
+        return np.maximum(best, 0.0)
+
+    def unlike(self, features: np.ndarray) -> np.ndarray:
+        return self.distances(features) > self.limit
+
+
+def fit_density(features: np.ndarray, y: np.ndarray, n_classes: int,
+                percentile: float = UNLIKE_PERCENTILE) -> FeatureDensity:
+    """Class means and a Ledoit-Wolf shared covariance of the training rows' features (shrinkage: a few dozen rows
+    in 64 or more dimensions leave the plain covariance singular). The limit comes from each training row's
+    distance with the row left out of its class mean, so that the training rows stand in for new rows."""
+    from sklearn.covariance import ledoit_wolf
+
+    F, y = np.asarray(features, dtype=np.float64), np.asarray(y, dtype=np.int64)
+    counts = np.bincount(y, minlength=n_classes)
+    means = np.stack([F[y == c].mean(axis=0) if counts[c] else F.mean(axis=0) for c in range(n_classes)])
+    covariance, _ = ledoit_wolf(F - means[y], assume_centered=True)
+    precision = np.linalg.pinv(covariance, hermitian=True)
+    density = FeatureDensity(means, (precision + precision.T) / 2, 0.0, percentile)
+    own = np.empty(len(F))
+    for c in np.flatnonzero(counts):
+        rows = np.flatnonzero(y == c)
+        others = FeatureDensity(np.delete(means, c, axis=0), density.precision, 0.0).distances(F[rows])
+        if counts[c] > 1:  # the class mean without the row: (n·mean - row) / (n - 1)
+            d = F[rows] - (means[c] * counts[c] - F[rows]) / (counts[c] - 1)
+            others = np.minimum(others, np.einsum("ij,jk,ik->i", d, density.precision, d))
+        own[rows] = others
+    return replace(density, limit=float(np.percentile(own, percentile)))
+
+
+# ---- the network's features --------------------------------------------------------------------------
+
+
+def feature_width(model_config) -> int:
+    """Width of the features `logits_and_features` returns for a network of this configuration."""
+    per_member = 2 * model_config.lstm_hidden + (2 * model_config.cnn_channels if model_config.global_pool else 0)
+    return per_member * max(1, model_config.ensemble)
+
+
+def logits_and_features(model, X: np.ndarray, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(logits (N, C), features (N, d)) of scaled rows in one pass: the features are what each member's last
+    linear layer reads (attention's mean over positions), members side by side. The hooks go in `finally`."""
+    import torch
+
+    members = list(model.members) if hasattr(model, "members") else [model]
+    grabbed: list = []
+    was_training = model.training
+    model.eval()
+    hooks = [m.fc.register_forward_pre_hook(lambda _m, args: grabbed.append(args[0].detach().float().cpu()))
+             for m in members]
+    device = next(model.parameters()).device
+    logits, features = [], []
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(X), batch):
+                grabbed.clear()
+                part = torch.from_numpy(np.asarray(X[start:start + batch], dtype=np.float32)).to(device)
+                out, _ = model(part)
+                logits.append(out.float().cpu().numpy())
+                features.append(torch.cat(grabbed, dim=1).numpy())
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    n_classes = model.fc.out_features if hasattr(model, "fc") else members[0].fc.out_features
+    if not logits:
+        return np.zeros((0, n_classes), np.float32), np.zeros((0, feature_width(model.config)), np.float64)
+    return np.concatenate(logits), np.concatenate(features).astype(np.float64)
+
+
+# ---- what a model keeps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """What a trained model keeps to say how sure it is (saved in its file, checked when read)."""
+
+    calibration: Calibration | None = None  # None: trained with prediction sets off, or stopped before
+    density: FeatureDensity | None = None  # None: too few rows, or features too wide to keep
+    notes: tuple[str, ...] = ()  # why a part is missing
+
+    def to_payload(self) -> dict[str, Any]:
+        import torch
+
+        def tensor(a, dtype):
+            return torch.from_numpy(np.array(a, dtype=dtype, order="C", copy=True))
+
+        out: dict[str, Any] = {"notes": list(self.notes)}
+        if self.calibration is not None:
+            c = self.calibration
+            out["calibration"] = {"method": c.method, "folds": int(c.folds), "scores": tensor(c.scores, np.float64)}
+        if self.density is not None:
+            d = self.density
+            out["density"] = {"means": tensor(d.means, np.float64), "precision": tensor(d.precision, np.float64),
+                              "limit": float(d.limit), "percentile": float(d.percentile)}
+        return out
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Uncertainty | None:
+        """From a loaded file's dict (checkpoint_limits checked it first); None for files from before."""
+        if not isinstance(payload, dict):
+            return None
+
+        def array(value) -> np.ndarray:
+            return value.cpu().numpy().astype(np.float64) if hasattr(value, "cpu") else np.asarray(value, np.float64)
+
+        calibration = density = None
+        c = payload.get("calibration")
+        if isinstance(c, dict):
+            calibration = Calibration(str(c["method"]), np.sort(array(c["scores"])), int(c.get("folds", 0)))
+        d = payload.get("density")
+        if isinstance(d, dict):
+            density = FeatureDensity(array(d["means"]), array(d["precision"]), float(d["limit"]),
+                                     float(d.get("percentile", UNLIKE_PERCENTILE)))
+        return cls(calibration, density, tuple(str(n) for n in payload.get("notes") or ()))
+
+    def describe(self) -> str:
+        sets = self.calibration.describe() if self.calibration is not None else "no prediction sets"
+        return f"{sets}; " + (f"rows unlike the training data beyond the {self.density.percentile:g}th percentile of "
+                              "the training rows' own feature distances" if self.density is not None else
+                              "no unlike-the-training-data flag")
+
+
+# ---- per row -----------------------------------------------------------------------------------------
+
+
+NOT_KEPT = ("Prediction sets are not available for this model, nor the flag for rows unlike the training data: its "
+            "file was saved before HybridXAI kept what they need. Train it again to get them.")
+
+
+@dataclass
+class RowUncertainty:
+    """How sure the model is of each of N rows: its prediction set at `coverage` and whether it is unlike the
+    training data (None where the model cannot say; `notes` says why)."""
+
+    coverage: float | None
+    sets: np.ndarray | None = None  # (N, C) bool
+    unlike: np.ndarray | None = None  # (N,) bool
+    distances: np.ndarray | None = None  # (N,) squared feature distances behind `unlike`
+    notes: list[str] = field(default_factory=list)
+
+    def set_texts(self, class_names: list[str], proba: np.ndarray | None = None) -> list[str] | None:
+        return None if self.sets is None else set_names(self.sets, class_names, proba)
+
+    def unlike_texts(self) -> list[str] | None:  # the `unlike_training` column
+        return None if self.unlike is None else ["yes" if u else "no" for u in self.unlike]
+
+
+def sets_at(uncertainty: Uncertainty | None, proba: np.ndarray, coverage: float) -> tuple[np.ndarray | None, str]:
+    """(sets or None, why none) for rows of probabilities at a coverage."""
+    coverage = check_coverage(coverage)
+    if uncertainty is None:
+        return None, NOT_KEPT
+    calibration = uncertainty.calibration
+    if calibration is None:
+        return None, next(iter(uncertainty.notes), "Prediction sets are not available for this model.")
+    q = calibration.threshold(coverage)
+    if q is None:
+        return None, calibration.unavailable(coverage)
+    return prediction_sets(proba, q), ""
+
+
+def describe_rows(uncertainty: Uncertainty | None, proba: np.ndarray, features: np.ndarray | None,
+                  coverage: float | None = DEFAULT_COVERAGE) -> RowUncertainty:
+    """Sets (when a coverage is asked) and the unlike flag of rows, from their probabilities and features."""
+    out = RowUncertainty(coverage)
+    if coverage is not None:
+        out.sets, why = sets_at(uncertainty, proba, coverage)
+        if why:
+            out.notes.append(why)
+    if uncertainty is None:
+        return out
+    if uncertainty.density is not None and features is not None:
+        out.distances = uncertainty.density.distances(features)
+        out.unlike = out.distances > uncertainty.density.limit
+    elif uncertainty.density is None:
+        out.notes.extend(n for n in uncertainty.notes if "unlike" in n and n not in out.notes)
+    return out
+
+
+@dataclass(frozen=True)
+class CoverageCheck:
+    """Prediction sets measured on labelled rows at one coverage."""
+
+    coverage: float
+    measured: float | None  # share of rows whose set holds the true class (None: no sets at this coverage)
+    mean_size: float | None
+    bounds: tuple[float, float] | None  # the split-conformal guarantee for n calibration scores
+    n_rows: int
+    note: str = ""
+
+
+def check_sets(uncertainty: Uncertainty | None, proba: np.ndarray, y: np.ndarray,
+               coverages=REPORT_COVERAGES) -> list[CoverageCheck]:
+    """Coverage and mean set size of labelled rows (the report's test rows) at each coverage."""
+    y = np.asarray(y, dtype=np.int64)
+    out = []
+    for c in coverages:
+        sets, why = sets_at(uncertainty, proba, c)
+        if sets is None:
+            out.append(CoverageCheck(c, None, None, None, len(y), why))
+            continue
+        held = sets[np.arange(len(y)), y]
+        out.append(CoverageCheck(c, float(held.mean()) if len(y) else None,
+                                 float(sets.sum(axis=1).mean()) if len(y) else None,
+                                 uncertainty.calibration.bounds(c), len(y)))
+    return out
+
+
+# ---- calibrating at training -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalibrationProgress:
+    """Progress of a fold model trained to score calibration rows (cross-conformal)."""
+
+    fold: int  # 1-based
+    folds: int
+    epoch: int  # 1-based, of this fold model's training
+    epochs: int
+    elapsed: float  # seconds since the fold models started
+
+
+def resolve_method(method: str, n_train: int) -> str:
+    """split, cross or off: `auto` made concrete for a number of training rows."""
+    if method == "auto":
+        return "split" if n_train >= SPLIT_MIN_ROWS else "cross"
+    return method
+
+
+def _by_class(y: np.ndarray, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng([abs(int(seed)), 27])
+    return [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+
+
+def calibration_split(y: np.ndarray, seed: int, share: float = CALIBRATION_SHARE) -> tuple[np.ndarray, np.ndarray]:
+    """(training, calibration) positions: `share` of every class (at most MAX_SCORES rows in all), every class
+    keeping a row to train on."""
+    y = np.asarray(y, dtype=np.int64)
+    share = min(share, MAX_SCORES / max(1, len(y)))
+    held = [rows[:min(len(rows) - 1, int(round(share * len(rows))))] for rows in _by_class(y, seed)]
+    cal = np.sort(np.concatenate(held)) if held else np.zeros(0, np.int64)
+    return np.setdiff1d(np.arange(len(y)), cal), cal
+
+
+def stratified_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """(N,) fold of each row: every class dealt round the folds, continuing where the previous class stopped, so
+    the folds differ in size by at most one row."""
+    fold = np.empty(len(y), dtype=np.int64)
+    start = 0
+    for rows in _by_class(np.asarray(y, dtype=np.int64), seed):
+        fold[rows] = (start + np.arange(len(rows))) % folds
+        start += len(rows)
+    return fold
+
+
+def _subset(data, keep: np.ndarray, tested: bool = True):
+    """PreparedData training on the rows `keep` only; tested=False: no test rows (a fold model is never tested)."""
+    untested = {} if tested else {"X_test": data.X_test[:0], "y_test": data.y_test[:0],
+                                  "rows_test": data.rows_test[:0], "X_test_raw": data.X_test_raw[:0]}
+    return replace(data, X_train=data.X_train[keep], y_train=data.y_train[keep], rows_train=data.rows_train[keep],
+                   warnings=list(data.warnings), **untested)
+
+
+def hold_out(data, seed: int):
+    """(PreparedData that trains without its calibration rows, (X_cal, y_cal))."""
+    keep, cal = calibration_split(data.y_train, seed)
+    trains = _subset(data, keep)
+    trains.warnings.append(f"{len(cal)} of the {len(data.y_train)} training rows were held out to calibrate the "
+                           f"prediction sets (a split conformal calibration; {setting('prediction_sets', 'cross')} "
+                           f"trains on every row at the cost of {FOLDS} extra trainings).")
+    return trains, (data.X_train[cal], data.y_train[cal])
+
+
+def calibrate(data, trained, method: str, held=None, control=None, runtime=None, world=None,
+              progress_every: float = 0.2) -> Iterator[CalibrationProgress]:
+    """What `trained` (trained on `data`'s training rows) keeps to say how sure it is; a generator that yields
+    CalibrationProgress while fold models train (cross) and returns the Uncertainty. `held`: the calibration rows
+    hold_out kept back (split). Every distributed worker makes this same call."""
+    notes: list[str] = []
+    density = None
+    width = feature_width(trained.model_config)
+    if width > MAX_DENSITY_WIDTH:
+        notes.append(f"The flag for rows unlike the training data is not available: the network's features are "
+                     f"{width} wide, above the {MAX_DENSITY_WIDTH} a model file keeps.")
+    elif len(data.y_train) < 2:
+        notes.append("The flag for rows unlike the training data is not available: it needs two training rows.")
+    else:
+        _, features = logits_and_features(trained.model, data.X_train)
+        density = fit_density(features, data.y_train, len(trained.class_names))
+    calibration = None
+    if method == "off":
+        notes.append(f"Prediction sets are not available for this model: it was trained with "
+                     f"{setting('prediction_sets', 'off')}.")
+    elif method == "split":
+        X_cal, y_cal = held
+        scores = true_class_scores(trained.predict_proba(X_cal), y_cal)
+        calibration = Calibration("split", np.sort(scores))
+    else:
+        scores = yield from _cross_scores(data, trained, control, runtime, world, progress_every)
+        if scores is None:
+            notes.append("Prediction sets are not available for this model: training stopped before the fold "
+                         "models that calibrate them were trained.")
+        else:
+            calibration = Calibration("cross", np.sort(scores), min(FOLDS, len(data.y_train)))
+    return Uncertainty(calibration, density, tuple(notes))
+
+
+def _cross_scores(data, trained, control, runtime, world, progress_every):
+    """Each training row's score from the fold model that did not train on it; None when stopped."""
+    import time
+
+    from ..training.distributed import SINGLE
+    from ..training.loop import BatchProgress, EpochMetrics, TrainingFinished, train
+
+    n = len(data.y_train)
+    folds = min(FOLDS, n)
+    if folds < 2:
+        return None
+    fold_of = stratified_folds(data.y_train, folds, trained.train_config.seed)
+    scores = np.empty(n)
+    started = time.perf_counter()
+    for k in range(folds):
+        if control is not None and control.stopped:
+            return None
+        result = None
+        for item in train(_subset(data, np.flatnonzero(fold_of != k), tested=False), trained.model_config, trained.train_config,
+                          control, progress_every, runtime, world or SINGLE):
+            if isinstance(item, TrainingFinished):
+                result = item.result
+            elif isinstance(item, (BatchProgress, EpochMetrics)):
+                yield CalibrationProgress(k + 1, folds, item.epoch, item.epochs, time.perf_counter() - started)
+        if result is None or result.reason == "stopped" or not result.history:
+            return None
+        mine = np.flatnonzero(fold_of == k)
+        scores[mine] = true_class_scores(result.trained.predict_proba(data.X_train[mine]), data.y_train[mine])
+    return scores
