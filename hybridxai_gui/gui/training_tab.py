@@ -276,6 +276,7 @@ class TrainingTab(QWidget):
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat("Preparing data…")
         self._started = time.perf_counter()
+        self._calibration_fold = 0
         self._set_running(True)
         self.log(f"Training started on {self.deviceCombo.currentText()}: "
                  f"{'auto' if train_config.epochs == 0 else train_config.epochs} epochs, batch "
@@ -338,6 +339,15 @@ class TrainingTab(QWidget):
             self.log(f"Data: {len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test "
                      f"rows; {len(item.feature_names)} features; classes {', '.join(item.class_names)}.")
             self.prepared.emit(item)
+        elif kind == "CalibrationProgress":  # fold models scoring the training rows for the prediction sets
+            if item.fold != getattr(self, "_calibration_fold", 0):
+                self._calibration_fold = item.fold
+                self.log(f"Prediction sets: training fold model {item.fold}/{item.folds} (it scores the training "
+                         "rows it does not see).")
+            self.trainingProgress.setValue(int(1000 * ((item.fold - 1) + item.epoch / max(1, item.epochs))
+                                               / max(1, item.folds)))
+            self.trainingProgress.setFormat(f"Prediction sets: fold model {item.fold}/{item.folds} · epoch "
+                                            f"{item.epoch}/{item.epochs} · {format_seconds(item.elapsed)}")
         elif kind == "BatchProgress":
             self._batches = item.batches
             self._show_progress(item.epoch, item.epochs, item.batch, item.batches, item.elapsed)
