@@ -71,9 +71,18 @@ def test_a_calibration_split_holds_rows_out_of_training(frame):
     assert calibration.method == "split" and calibration.n == np.round(U.CALIBRATION_SHARE * per_class).sum()
     assert len(split.prepared.y_train) == n_all - calibration.n  # the held rows never trained
     assert any("held out to calibrate the prediction sets" in w for w in split.prepared.warnings)
-    assert plain.trained.uncertainty.calibration is None
-    assert "--prediction-sets off" in render(plain.trained.uncertainty.notes[0])
-    assert plain.trained.uncertainty.density is not None  # the unlike flag does not need held-out rows
+    # known answers: the held rows' scores under the model, and the flag's limit at their 99th percentile distance
+    keep, cal = U.calibration_split(plain.prepared.y_train, FAST.seed)
+    X_cal, y_cal = plain.prepared.X_train[cal], plain.prepared.y_train[cal]
+    np.testing.assert_array_equal(split.prepared.rows_train, plain.prepared.rows_train[keep])
+    logits, features = U.logits_and_features(split.trained.model, X_cal)
+    np.testing.assert_allclose(calibration.scores,
+                               np.sort(U.true_class_scores(split.trained.probabilities(logits), y_cal)))
+    density = split.trained.uncertainty.density
+    assert density.limit == pytest.approx(np.percentile(density.distances(features), 99))
+    off = plain.trained.uncertainty
+    assert off.calibration is None and off.density is None
+    assert "--prediction-sets off" in render(off.notes[0]) and "unlike" in off.notes[1]
 
 
 def test_auto_is_cross_below_the_row_threshold_and_split_from_it():

@@ -4,6 +4,7 @@ reads, and the model file keeping all of it under the same checks as everything 
 
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -96,47 +97,62 @@ def test_sets_hold_the_true_class_at_the_stated_rate_over_many_draws(coverage):
 
 
 def test_rows_of_noise_ten_times_the_spread_are_flagged_and_fresh_rows_are_not():
+    """Known answer: the limit is the 99th percentile of held-out rows' distances, so about 1 % of fresh rows like
+    the training rows lie beyond it, and noise ten times the data's spread lies far beyond."""
     rng = np.random.default_rng(0)
     d, n = 16, 400
     centres = rng.normal(0, 2, size=(3, d))
-    y = np.arange(n) % 3
-    F = centres[y] + rng.normal(size=(n, d))
+
+    def rows(count):
+        y = np.arange(count) % 3
+        return centres[y] + rng.normal(size=(count, d)), y
+
+    F, y = rows(n)
     density = U.fit_density(F, y, 3)
-    fresh_y = np.arange(2000) % 3
-    fresh = centres[fresh_y] + rng.normal(size=(2000, d))
+    assert density.limit == np.inf  # no limit until held-out rows set it
+    held = density.distances(rows(n)[0])
+    density = replace(density, limit=float(np.percentile(held, 99)))
+    fresh = rows(4000)[0]
     noise = F.mean(axis=0) + 10 * F.std(axis=0) * rng.normal(size=(500, d))
     assert density.unlike(noise).mean() == 1.0
-    assert density.unlike(fresh).mean() <= 0.03  # the 99th percentile of rows like these
+    assert 0.002 <= density.unlike(fresh).mean() <= 0.03
+    assert np.all(density.distances(density.means) < 1e-9)  # a class mean is at distance 0
 
 
-def test_the_limit_is_the_99th_percentile_of_the_training_rows_left_out_of_their_class_mean():
-    rng = np.random.default_rng(2)
-    F, y = rng.normal(size=(60, 4)), np.arange(60) % 2
-    density = U.fit_density(F, y, 2)
-    own = []
-    for i in range(len(F)):
-        means = density.means.copy()
-        mine = (y == y[i]) & (np.arange(len(F)) != i)
-        means[y[i]] = F[mine].mean(axis=0)
-        own.append(U.FeatureDensity(means, density.precision, 0.0).distances(F[i:i + 1])[0])
-    assert density.limit == pytest.approx(np.percentile(own, 99))
+def test_the_distance_is_mahalanobis_to_the_nearest_class_mean():
+    means = np.array([[0.0, 0.0], [10.0, 0.0]])
+    precision = np.diag([1.0, 0.25])  # sd 1 along x, 2 along y
+    density = U.FeatureDensity(means, precision, 4.0)
+    np.testing.assert_allclose(density.distances(np.array([[1.0, 0.0], [0.0, 2.0], [9.0, 4.0]])), [1.0, 1.0, 5.0])
+    np.testing.assert_array_equal(density.unlike(np.array([[1.0, 0.0], [9.0, 4.0]])), [False, True])
 
 
-def test_features_are_what_the_last_layer_reads_and_no_hook_is_left():
+def _block_means(model, X):
+    got = []
+    layers = [m.gradcam_layer for m in getattr(model, "members", [model])]
+    hooks = [layer.register_forward_hook(lambda _m, _a, out: got.append(out.mean(dim=2))) for layer in layers]
+    try:
+        with torch.no_grad():
+            model(torch.from_numpy(X))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return torch.cat(got, dim=1).numpy()
+
+
+def test_features_are_the_last_convolution_block_averaged_over_positions_and_no_hook_is_left():
     trained = small_trained()
     X = np.random.default_rng(0).normal(size=(7, 8)).astype(np.float32)
     logits, features = U.logits_and_features(trained.model, X, batch=3)
-    assert features.shape == (7, U.feature_width(trained.model_config))
-    with torch.no_grad():
-        again = trained.model.fc(torch.from_numpy(features.astype(np.float32))).numpy()
-    np.testing.assert_allclose(again, logits, atol=1e-5)
+    assert features.shape == (7, U.feature_width(trained.model_config)) == (7, 32)
+    np.testing.assert_allclose(features, _block_means(trained.model, X), atol=1e-5)
     np.testing.assert_allclose(logits, trained.predict_logits(X), atol=1e-5)
-    assert not trained.model.fc._forward_pre_hooks
+    assert not trained.model.gradcam_layer._forward_hooks
+    big = U.logits_and_features(trained.model, 10 * X)[1]  # the convolutions grow with the input: noise shows
+    assert np.abs(big).mean() > 3 * np.abs(features).mean()
 
 
 def test_an_ensembles_features_are_its_members_side_by_side():
-    from dataclasses import replace
-
     from hybridxai_gui.core.model.network import build_model
 
     config = replace(small_trained().model_config, ensemble=3)
@@ -144,12 +160,9 @@ def test_an_ensembles_features_are_its_members_side_by_side():
     model = build_model(config).eval()
     X = np.random.default_rng(0).normal(size=(5, 8)).astype(np.float32)
     logits, features = U.logits_and_features(model, X)
-    width = U.feature_width(config) // 3
-    assert features.shape == (5, 3 * width)
-    with torch.no_grad():
-        mean = torch.stack([m.fc(torch.from_numpy(features[:, k * width:(k + 1) * width].astype(np.float32)))
-                            for k, m in enumerate(model.members)]).mean(0).numpy()
-    np.testing.assert_allclose(mean, logits, atol=1e-5)
+    assert features.shape == (5, U.feature_width(config)) == (5, 3 * 32)
+    np.testing.assert_allclose(features, _block_means(model, X), atol=1e-5)
+    assert not any(m.gradcam_layer._forward_hooks for m in model.members)
 
 
 # ---- in a model file ---------------------------------------------------------------------------------
@@ -159,8 +172,8 @@ def _with_uncertainty(trained, n_scores=50, seed=0):
     rng = np.random.default_rng(seed)
     width = U.feature_width(trained.model_config)
     F, y = rng.normal(size=(40, width)), np.arange(40) % len(trained.class_names)
-    trained.uncertainty = U.Uncertainty(U.Calibration("cross", np.sort(rng.uniform(0.3, 1.0, n_scores)), 5),
-                                        U.fit_density(F, y, len(trained.class_names)))
+    density = replace(U.fit_density(F, y, len(trained.class_names)), limit=7.5)
+    trained.uncertainty = U.Uncertainty(U.Calibration("cross", np.sort(rng.uniform(0.3, 1.0, n_scores)), 5), density)
     return trained
 
 
@@ -212,9 +225,9 @@ def _hostile(tmp_path, change):
     (lambda u: u["calibration"].update(scores=torch.rand(50)), "stored as f4"),
     (lambda u: u["calibration"].update(method="magic"), "names no method"),
     (lambda u: u["calibration"].update(folds=10**6), "fold models"),
-    (lambda u: u["density"].update(precision=torch.eye(65, dtype=torch.float64)), "precision matrix is"),
-    (lambda u: u["density"].update(means=torch.zeros(4, 64, dtype=torch.float64)), "feature means is"),
-    (lambda u: u["density"].update(precision=torch.full((64, 64), float("inf"), dtype=torch.float64)), "NaN"),
+    (lambda u: u["density"].update(precision=torch.eye(33, dtype=torch.float64)), "precision matrix is"),
+    (lambda u: u["density"].update(means=torch.zeros(4, 32, dtype=torch.float64)), "feature means is"),
+    (lambda u: u["density"].update(precision=torch.full((32, 32), float("inf"), dtype=torch.float64)), "NaN"),
     (lambda u: u["density"].update(limit=float("inf")), "limit"),
     (lambda u: u["density"].update(limit=-1.0), "limit"),
     (lambda u: u.update(notes=["x" * 10_000]), "notes"),
