@@ -116,17 +116,19 @@ def cmd_train(args) -> int:
 def _coverage_text(trained, evaluation, rows=None) -> str:
     """The prediction sets and the unlike flag measured on labelled rows, as the evaluation file and the console
     show them."""
+    from .core.errors import render
     from .core.evaluation.uncertainty import check_sets
 
-    lines = []
-    if trained.uncertainty is not None and trained.uncertainty.calibration is not None:
-        lines.append(f"prediction sets ({trained.uncertainty.calibration.describe()}):")
-    for c in check_sets(trained.uncertainty, evaluation.proba, evaluation.y_true):
-        if c.measured is None:
-            lines.append(f"  coverage {c.coverage:g}: {c.note}")
-        else:
-            lines.append(f"  coverage {c.coverage:g}: the set held the true class in {c.measured:.3f} of the "
-                         f"{c.n_rows} rows (guarantee: at least {c.bounds[0]:g}), mean set size {c.mean_size:.2f}")
+    checks = check_sets(trained.uncertainty, evaluation.proba, evaluation.y_true)
+    calibration = trained.uncertainty.calibration if trained.uncertainty is not None else None
+    if calibration is None:  # one reason for every coverage
+        lines = [f"prediction sets: {render(checks[0].note)}"]
+    else:
+        lines = [f"prediction sets ({calibration.describe()}):"]
+        for c in checks:
+            lines.append(f"  coverage {c.coverage:g}: {render(c.note)}" if c.measured is None else
+                         f"  coverage {c.coverage:g}: the set held the true class in {c.measured:.3f} of the "
+                         f"{c.n_rows} rows (target: at least {c.coverage:g}), mean set size {c.mean_size:.2f}")
     if rows is not None and rows.unlike is not None:
         lines.append(f"unlike the training data: {int(rows.unlike.sum())} of these {len(rows.unlike)} rows")
     return "\n".join(lines) + "\n"

@@ -197,3 +197,23 @@ def test_the_report_measures_coverage_on_the_test_rows():
     assert at[0.9].mean_size == pytest.approx(sets.sum(axis=1).mean())
     assert at[0.9].bounds == pytest.approx((0.9, 0.91))
     assert "split conformal" in content.prediction_sets_method
+
+
+def test_a_fold_model_that_cannot_train_leaves_the_model_without_sets(frame, monkeypatch):
+    from hybridxai_gui.core.errors import HybridXAIError
+    from hybridxai_gui.core.training import loop
+
+    real, calls = loop.train, []
+
+    def failing_folds(data, *args, **kwargs):
+        calls.append(len(data.y_train))
+        if len(calls) > 1:
+            raise HybridXAIError("No training rows are left after the split.")
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "train", failing_folds)
+    outcome = drain(run_training(_request(frame, "cross")))
+    assert outcome.evaluation is not None  # the model trained on every row is kept and evaluated
+    kept = outcome.trained.uncertainty
+    assert kept.calibration is None and kept.density is None
+    assert "could not be trained (No training rows are left after the split)" in kept.notes[0]

@@ -400,6 +400,12 @@ class TrainingTab(QWidget):
             text += f" Test accuracy {outcome.evaluation.accuracy:.3f}, macro F1 {outcome.evaluation.macro_f1:.3f}."
             self.log(f"Test rows: accuracy {outcome.evaluation.accuracy:.4f}, macro F1 "
                      f"{outcome.evaluation.macro_f1:.4f}.")
+        rows = getattr(outcome, "uncertainty", None)
+        if rows is not None:  # why there are no prediction sets or no unlike flag (e.g. too few rows for 0.9)
+            from .wording import for_the_app
+
+            for note in rows.notes:
+                self.log(f"Note: {for_the_app(note)}")
         self.summaryLabel.setText(text)
         self.trainingFinished.emit(outcome)
 

@@ -52,9 +52,9 @@ def check_coverage(coverage: float) -> float:
     """The coverage as a float strictly between 0 and 1, else an error naming the setting."""
     try:
         value = float(coverage)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not 0.0 < value < 1.0:  # NaN fails too
+    except (TypeError, ValueError):  # refused below, as NaN is
+        value = math.nan
+    if not 0.0 < value < 1.0:
         raise HybridXAIError(f"The coverage ({setting('coverage')}) must be between 0 and 1, e.g. 0.9 for sets that "
                              f"hold the true class 9 times in 10; got {coverage}.")
     return value
@@ -235,17 +235,15 @@ class Uncertainty:
     def to_payload(self) -> dict[str, Any]:
         import torch
 
-        def tensor(a, dtype):
-            return torch.from_numpy(np.array(a, dtype=dtype, order="C", copy=True))
+        def tensor(a):  # float64, contiguous, owning its storage (checkpoint_limits refuses views)
+            return torch.from_numpy(np.array(a, dtype=np.float64, order="C", copy=True))
 
         out: dict[str, Any] = {"notes": list(self.notes)}
-        if self.calibration is not None:
-            c = self.calibration
-            out["calibration"] = {"method": c.method, "folds": int(c.folds), "scores": tensor(c.scores, np.float64)}
-        if self.density is not None:
-            d = self.density
-            out["density"] = {"means": tensor(d.means, np.float64), "precision": tensor(d.precision, np.float64),
-                              "limit": float(d.limit), "percentile": float(d.percentile)}
+        if (c := self.calibration) is not None:
+            out["calibration"] = {"method": c.method, "folds": int(c.folds), "scores": tensor(c.scores)}
+        if (d := self.density) is not None:
+            out["density"] = {"means": tensor(d.means), "precision": tensor(d.precision), "limit": float(d.limit),
+                              "percentile": float(d.percentile)}
         return out
 
     @classmethod
@@ -332,9 +330,7 @@ def describe_rows(uncertainty: Uncertainty | None, proba: np.ndarray, features: 
 
 
 @dataclass(frozen=True)
-class CoverageCheck:
-    """Prediction sets measured on labelled rows at one coverage."""
-
+class CoverageCheck:  # prediction sets measured on labelled rows at one coverage
     coverage: float
     measured: float | None  # share of rows whose set holds the true class (None: no sets at this coverage)
     mean_size: float | None
@@ -448,10 +444,14 @@ def calibrate(data, trained, method: str, held=None, control=None, runtime=None,
         calibration = Calibration("split", np.sort(true_class_scores(trained.probabilities(logits), y_cal)))
         distances = density.distances(features) if flag and len(y_cal) else None
     else:
-        found = yield from _cross_scores(data, trained, control, runtime, world, progress_every, flag)
+        why = "training stopped before the fold models that calibrate them were trained"
+        try:
+            found = yield from _cross_scores(data, trained, control, runtime, world, progress_every, flag)
+        except HybridXAIError as exc:  # e.g. too few rows left for a fold model: the model itself is kept
+            found, why = None, f"a fold model that calibrates them could not be trained ({exc.template.rstrip('.')})"
         if found is None:
-            notes.append("Prediction sets are not available for this model, nor the flag for rows unlike the "
-                         "training data: training stopped before the fold models that calibrate them were trained.")
+            notes.append(f"Prediction sets are not available for this model, nor the flag for rows unlike the "
+                         f"training data: {why}.")
         else:
             calibration = Calibration("cross", np.sort(found[0]), min(FOLDS, len(data.y_train)))
             distances = found[1]
