@@ -128,7 +128,8 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.unlikeLabel.setObjectName("unlikeTrainingLabel")
         self.unlikeLabel.setAccessibleName("Unlike the training data")
         self.unlikeLabel.setWordWrap(True)
-        self.unlikeLabel.setStyleSheet("QLabel { background: #ffecb3; color: #5d4037; padding: 6px; font-weight: bold; }")
+        self.unlikeLabel.setStyleSheet("QLabel { background: #ffecb3; color: #5d4037; padding: 6px; "
+                                       "font-weight: bold; }")
         self.unlikeLabel.setVisible(False)
         self.summaryLabel = QLabel("Pick a row and press “Compute SHAP and checks” to read it in plain words.")
         self.summaryLabel.setObjectName("explanationSummaryLabel")

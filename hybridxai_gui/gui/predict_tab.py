@@ -198,6 +198,8 @@ class PredictTab(QWidget):
         o = self.outcome
         if o is None or o.uncertainty is None or o.proba is None or self.predictions is None:
             return
+        import numpy as np
+
         from ..core.evaluation.uncertainty import sets_at, set_names
 
         coverage = self.coverageSpin.value()
@@ -206,8 +208,6 @@ class PredictTab(QWidget):
         o.uncertainty.notes = [n for n in o.uncertainty.notes if not n.startswith("No prediction sets at")]
         if why and why not in o.uncertainty.notes:
             o.uncertainty.notes.append(why)
-        import numpy as np
-
         table = self.predictions.copy()
         column = np.full(len(table), None, dtype=object)  # rows left unpredicted keep an empty cell
         if sets is not None:

@@ -64,8 +64,7 @@ def check_coverage(coverage: float) -> float:
 
 
 def class_scores(proba: np.ndarray) -> np.ndarray:
-    """(N, C) APS score of every class of every row: the probabilities of the classes ranked above it, plus its own
-    (ties ranked by class order)."""
+    """(N, C) APS score of each class: its probability plus those of the classes ranked above it (ties: class order)."""
     p = np.asarray(proba, dtype=np.float64)
     order = np.argsort(-p, axis=1, kind="stable")
     out = np.empty_like(p)
@@ -97,13 +96,15 @@ def prediction_sets(proba: np.ndarray, q: float, include_predicted: bool = True)
 
 def set_names(sets: np.ndarray, class_names: list[str], proba: np.ndarray | None = None) -> list[str]:
     """Each row's set as its class names joined by '|', most probable first (class order without proba)."""
-    out = []
-    for i, row in enumerate(np.asarray(sets, dtype=bool)):
-        members = np.flatnonzero(row)
-        if proba is not None:
-            members = members[np.argsort(-np.asarray(proba[i])[members], kind="stable")]
-        out.append("|".join(class_names[j] for j in members))
-    return out
+    sets = np.asarray(sets, dtype=bool)
+    order = np.argsort(-np.asarray(proba), axis=1, kind="stable") if proba is not None else \
+        np.broadcast_to(np.arange(sets.shape[1]), sets.shape)
+    members = np.ascontiguousarray(np.where(np.take_along_axis(sets, order, axis=1), order, -1), dtype=np.int32)
+    # Rows share few distinct sets: each is joined once. A row viewed as one value: np.unique 8x faster than axis=0
+    rows = members.view(np.dtype((np.void, 4 * members.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    texts = ["|".join(class_names[j] for j in members[i] if j >= 0) for i in first]
+    return [texts[i] for i in inverse.reshape(-1)]
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,10 @@ class Calibration:
 
     def unavailable(self, coverage: float) -> str:
         """Why there is no set at this coverage."""
-        need = math.ceil(coverage / (1 - coverage) - 1e-9)
+        need, most = math.ceil(coverage / (1 - coverage) - 1e-9), math.floor(self.max_coverage * 1000) / 1000
         return (f"No prediction sets at coverage {coverage:g}: this model kept {self.n} calibration scores, and a "
-                f"guarantee at {coverage:g} needs at least {need}; coverage up to {math.floor(self.max_coverage * 1000) / 1000:g} "
-                f"is possible ({setting('coverage')}), or train on more rows.")
+                f"guarantee at {coverage:g} needs at least {need}; coverage up to {most:g} is possible "
+                f"({setting('coverage')}), or train on more rows.")
 
 
 # ---- unlike the training data ------------------------------------------------------------------------

@@ -354,8 +354,8 @@ def check_values(model_file: ModelFile, checks: list[tuple[str, TensorRef, bool]
             if positive and not (part > 0).all():
                 raise _inconsistent(name, f"its {what}: values of 0 or below; scaling by them would give "
                                           "meaningless predictions")
-            if what in BOUNDED_VALUES and not ((part >= BOUNDED_VALUES[what][0]) & (part <= BOUNDED_VALUES[what][1])).all():
-                low, high = BOUNDED_VALUES[what]
+            low, high = BOUNDED_VALUES.get(what, (None, None))
+            if low is not None and not ((part >= low) & (part <= high)).all():
                 raise _inconsistent(name, f"its {what}: values outside {low:g} to {high:g}, which no model gives")
 
 
