@@ -20,10 +20,19 @@ from hostile_models import small_trained
 # ---- known answers -----------------------------------------------------------------------------------
 
 
-def test_class_scores_add_the_probabilities_of_the_classes_ranked_above():
+def test_class_scores_add_the_classes_ranked_above_and_half_their_own():
     proba = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5]])
-    np.testing.assert_allclose(U.class_scores(proba), [[0.5, 0.8, 1.0], [1.0, 0.6, 0.9], [0.75, 1.0, 0.5]])
-    np.testing.assert_allclose(U.true_class_scores(proba, [1, 0, 2]), [0.8, 1.0, 0.5])
+    np.testing.assert_allclose(U.class_scores(proba), [[0.25, 0.65, 0.9], [0.95, 0.3, 0.75], [0.625, 0.875, 0.25]])
+    np.testing.assert_allclose(U.true_class_scores(proba, [1, 0, 2]), [0.65, 0.95, 0.25])
+
+
+def test_two_classes_get_sets_that_adapt_to_how_sure_the_model_is():
+    """With whole probabilities every misclassified row of two classes scored 1, so a threshold below 1 gave every
+    row one class and a threshold of 1 every row both; half its own probability keeps the scores apart."""
+    proba = np.array([[0.95, 0.05], [0.6, 0.4], [0.52, 0.48]])
+    sets = U.prediction_sets(proba, 0.8)  # the second class: 0.95 + 0.025, 0.6 + 0.2, 0.52 + 0.24
+    np.testing.assert_array_equal(sets, [[1, 0], [1, 1], [1, 1]])
+    np.testing.assert_array_equal(U.prediction_sets(proba, 0.775), [[1, 0], [1, 0], [1, 1]])
 
 
 def test_the_threshold_is_the_ceil_n_plus_1_times_c_th_smallest_score():
@@ -41,15 +50,17 @@ def test_the_threshold_is_the_ceil_n_plus_1_times_c_th_smallest_score():
 
 
 def test_sets_of_a_model_whose_scores_are_known():
-    """Threshold 0.8: a sure row keeps its class alone, an unsure one gains the classes within 0.8, and the
+    """Threshold 0.7: a sure row keeps its class alone, an unsure one gains the classes within 0.7, and the
     predicted class is kept even when it alone passes the threshold."""
     proba = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.05, 0.05, 0.9]])
-    sets = U.prediction_sets(proba, 0.8)
+    # scores: [0.25, 0.65, 0.9], [0.45, 0.925, 0.975], [0.2, 0.575, 0.875], [0.925, 0.975, 0.45]
+    sets = U.prediction_sets(proba, 0.7)
     np.testing.assert_array_equal(sets, [[1, 1, 0], [1, 0, 0], [1, 1, 0], [0, 0, 1]])
-    tight = U.prediction_sets(proba, 0.8, include_predicted=False)
-    np.testing.assert_array_equal(tight[1], [0, 0, 0])  # 0.9 > 0.8: the set {score <= q} alone would be empty
+    tight = U.prediction_sets(proba, 0.4, include_predicted=False)
+    np.testing.assert_array_equal(tight[1], [0, 0, 0])  # 0.45 > 0.4: the set {score <= q} alone would be empty
+    assert U.prediction_sets(proba, 0.4)[1].tolist() == [1, 0, 0]
     assert U.set_names(sets, ["a", "b", "c"], proba) == ["a|b", "a", "a|b", "c"]
-    assert U.set_names(U.prediction_sets(np.array([[0.3, 0.6, 0.1]]), 0.95), ["a", "b", "c"],
+    assert U.set_names(U.prediction_sets(np.array([[0.3, 0.6, 0.1]]), 0.9), ["a", "b", "c"],
                        np.array([[0.3, 0.6, 0.1]])) == ["b|a"]  # most probable first
 
 

@@ -2,10 +2,12 @@
 unlike the training data. The one place the command line, the window, the report and distributed training use.
 
 Prediction sets (adaptive prediction sets, APS: Romano, Sesia & Candès, NeurIPS 2020). A class's score for a row
-is the probability mass of the classes ranked at or above it, so where the model is sure the first class alone
-passes the threshold and the set is small. The threshold q is the ⌈(n + 1)·c⌉-th smallest of n scores of rows
-the scoring model did not train on (c: the coverage asked for). Sets are deterministic (not randomised): the same
-row always gets the same set, and it always holds the predicted class (never empty).
+is the probability mass of the classes ranked above it plus half its own, so where the model is sure the first
+class alone passes the threshold and the set is small. Half: randomised APS adds U·p with U uniform; its mean,
+1/2, keeps the sets deterministic (the same row always gets the same set) and the scores continuous, where the
+whole p makes every score of a misclassified row 1 with two classes, so the sets were all or nothing there (cells:
+every set both classes at 0.9). The threshold q is the ⌈(n + 1)·c⌉-th smallest of n scores of rows the scoring
+model did not train on (c: the coverage asked for). A set always holds the predicted class (never empty).
 
 Guarantee (split conformal, rows exchangeable): the set {y : score(x, y) ≤ q} holds the true class with
 probability ≥ c, and, without ties, ≤ c + 1/(n + 1), over the draw of calibration and new rows (marginal, not per
@@ -64,11 +66,13 @@ def check_coverage(coverage: float) -> float:
 
 
 def class_scores(proba: np.ndarray) -> np.ndarray:
-    """(N, C) APS score of each class: its probability plus those of the classes ranked above it (ties: class order)."""
+    """(N, C) score of each class: the probabilities of the classes ranked above it plus half its own (ties: class
+    order)."""
     p = np.asarray(proba, dtype=np.float64)
     order = np.argsort(-p, axis=1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=1)
     out = np.empty_like(p)
-    np.put_along_axis(out, order, np.cumsum(np.take_along_axis(p, order, axis=1), axis=1), axis=1)
+    np.put_along_axis(out, order, np.cumsum(ranked, axis=1) - ranked / 2, axis=1)
     return out
 
 
@@ -124,8 +128,7 @@ class Calibration:
     def threshold(self, coverage: float) -> float | None:  # None: too few scores
         return threshold(self.scores, coverage)
 
-    def bounds(self, coverage: float) -> tuple[float, float]:
-        """The split-conformal guarantee for the set {score ≤ q}: coverage in [c, c + 1/(n + 1)]."""
+    def bounds(self, coverage: float) -> tuple[float, float]:  # split conformal, the set {score ≤ q}
         return coverage, min(1.0, coverage + 1.0 / (self.n + 1))
 
     def describe(self) -> str:
@@ -135,8 +138,7 @@ class Calibration:
         return (f"cross-conformal: scores of the {self.n} training rows, each from one of {self.folds} fold models "
                 "that did not train on it (the model itself trained on every row)")
 
-    def unavailable(self, coverage: float) -> str:
-        """Why there is no set at this coverage."""
+    def unavailable(self, coverage: float) -> str:  # why there is no set at this coverage
         need, most = math.ceil(coverage / (1 - coverage) - 1e-9), math.floor(self.max_coverage * 1000) / 1000
         return (f"No prediction sets at coverage {coverage:g}: this model kept {self.n} calibration scores, and a "
                 f"guarantee at {coverage:g} needs at least {need}; coverage up to {most:g} is possible "
@@ -360,9 +362,7 @@ def check_sets(uncertainty: Uncertainty | None, proba: np.ndarray, y: np.ndarray
 
 
 @dataclass(frozen=True)
-class CalibrationProgress:
-    """Progress of a fold model trained to score calibration rows (cross-conformal)."""
-
+class CalibrationProgress:  # a fold model training to score calibration rows (cross-conformal)
     fold: int  # 1-based
     folds: int
     epoch: int  # 1-based, of this fold model's training
