@@ -3,7 +3,7 @@
     hybridxai train DATA.csv [--test TEST.csv] [--label COL] [...] --out MODEL.pth
     hybridxai cv DATA.csv --label COL --folds K [--repeats R] [--seed N] [train options] --out DIR
     hybridxai evaluate MODEL.pth DATA.csv [--out DIR]
-    hybridxai predict MODEL.pth DATA.csv --out PRED.csv [--with-logits]
+    hybridxai predict MODEL.pth DATA.csv --out PRED.csv [--with-logits] [--coverage 0.9]
     hybridxai explain MODEL.pth DATA.csv [--rows 0-9,15] [--method auto|...] [--units probability|logit]
                       [--background BG.csv] [--figures all|none|N] [--formats png,eps] --out DIR
     hybridxai info MODEL.pth [--json]
@@ -46,7 +46,7 @@ def cmd_train(args) -> int:
     from .core.errors import HybridXAIError, template_of
     from .core.evaluation.metrics import format_report
     from .core.pipeline import PreparedData, TrainingRequest, drain, run_training
-    from .core.pipeline import EpochMetrics
+    from .core.pipeline import CalibrationProgress, EpochMetrics
     from .outputs.training import check_training_outputs, save_training_outputs
 
     from .core.pipeline import launched_world
@@ -73,6 +73,8 @@ def cmd_train(args) -> int:
     if not world.is_main:  # the other workers train silently; rank 0 prints and writes
         sys.stdout = open(os.devnull, "w")
 
+    shown = {"fold": 0}
+
     def show(item) -> None:
         if isinstance(item, PreparedData):
             for w in item.warnings:
@@ -82,6 +84,10 @@ def cmd_train(args) -> int:
                       f"{len(item.feature_names)} features")
             print(f"{len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test {what}; "
                   f"{inputs}; classes: {', '.join(item.class_names)}")
+        elif isinstance(item, CalibrationProgress) and item.fold != shown["fold"]:
+            shown["fold"] = item.fold
+            print(f"prediction sets: training fold model {item.fold}/{item.folds} (cross-conformal: it scores the "
+                  "training rows it does not see)", flush=True)
         elif isinstance(item, EpochMetrics) and not args.quiet:
             print(f"epoch {item.epoch:>3}/{item.epochs}  loss {item.train_loss:.4f}  acc {item.train_acc:.4f}  "
                   f"val_loss {_fmt(item.val_loss)}  val_acc {_fmt(item.val_acc)}  "
@@ -102,6 +108,8 @@ def cmd_train(args) -> int:
     if world.distributed:
         print(f"trained with {world.size} workers (torch.distributed)")
     report = format_report(evaluation) if evaluation is not None else None
+    if evaluation is not None:
+        report += "\n" + _coverage_text(trained, evaluation, outcome.uncertainty)
     saved = save_training_outputs(trained, out, result.best_epoch, report,
                                   optimizer_state=result.optimizer_state if args.save_optimizer else None)
     path, stem = saved.model, saved.model.with_suffix("")
@@ -115,6 +123,27 @@ def cmd_train(args) -> int:
         print(f"\ntest set evaluation ({len(evaluation.y_true)} rows):")
         print(report)
     return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
+
+
+def _coverage_text(trained, evaluation, rows=None) -> str:
+    """The prediction sets and the unlike flag measured on labelled rows, as the evaluation file and the console
+    show them."""
+    from .core.errors import render
+    from .core.evaluation.uncertainty import check_sets
+
+    checks = check_sets(trained.uncertainty, evaluation.proba, evaluation.y_true)
+    calibration = trained.uncertainty.calibration if trained.uncertainty is not None else None
+    if calibration is None:  # one reason for every coverage
+        lines = [f"prediction sets: {render(checks[0].note)}"]
+    else:
+        lines = [f"prediction sets ({calibration.describe()}):"]
+        for c in checks:
+            lines.append(f"  coverage {c.coverage:g}: {render(c.note)}" if c.measured is None else
+                         f"  coverage {c.coverage:g}: the set held the true class in {c.measured:.3f} of the "
+                         f"{c.n_rows} rows (target: at least {c.coverage:g}), mean set size {c.mean_size:.2f}")
+    if rows is not None and rows.unlike is not None:
+        lines.append(f"unlike the training data: {int(rows.unlike.sum())} of these {len(rows.unlike)} rows")
+    return "\n".join(lines) + "\n"
 
 
 def cmd_evaluate(args) -> int:
@@ -136,6 +165,7 @@ def cmd_evaluate(args) -> int:
     for note in labelled.notes:  # the policy that acted, when --missing mean filled gaps
         _note(note)
     print(format_report(result))
+    print(_coverage_text(trained, result), end="")
     if args.out:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
@@ -154,10 +184,14 @@ def cmd_predict(args) -> int:
     from .core.model_files.fileio import check_writable, write_csv
     from .core.pipeline import predict_frame
 
+    from .core.evaluation.uncertainty import check_coverage
+
+    if args.coverage is not None:
+        check_coverage(args.coverage)  # before the work: one line, exit 2
     check_writable(args.out)  # before the work: a folder, device or pipe of that name is never replaced
     trained = load_checkpoint(args.model)
     frame = read_table(args.data, label=trained.label_column)
-    predictions = predict_frame(trained, frame, Path(args.data).name, args.missing, args.with_logits)
+    predictions = predict_frame(trained, frame, Path(args.data).name, args.missing, args.with_logits, args.coverage)
     if predictions.dropped:  # one line per input row, in order: the rows left out get empty cells
         _note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
               "(empty cells in their lines)")
@@ -166,6 +200,13 @@ def cmd_predict(args) -> int:
     write_csv(predictions.table, Path(args.out))
     what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
     print(f"predicted {len(predictions.table)} {what} -> {_p(args.out)}")
+    rows = predictions.uncertainty
+    if args.coverage is not None and rows is not None:
+        if rows.sets is not None:
+            print(f"prediction sets at coverage {rows.coverage:g}: mean size {rows.sets.sum(axis=1).mean():.2f} "
+                  f"classes; {int((rows.sets.sum(axis=1) == 1).sum())} of {len(rows.sets)} hold one class")
+        if rows.unlike is not None:
+            print(f"unlike the training data: {int(rows.unlike.sum())} of {len(rows.unlike)} {what}")
     if predictions.evaluation is not None:
         print(f"\nthe file holds the label column '{trained.label_column}': evaluation of the "
               f"{len(predictions.evaluation.y_true)} predicted rows against it:")
@@ -301,6 +342,7 @@ def cmd_info(args) -> int:
               f"  model: {info['model_config']}", f"  training: {info['train_config']}", f"  data: {info['data_config']}"]
     if info["evaluation"]:
         lines.append(f"  test evaluation: {info['evaluation']}")
+    lines.append(f"  prediction sets and unlike flag: {info['uncertainty']}")
     lines.append(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
     for line in lines:  # names and settings come from the file: its control characters are shown, not obeyed
         print(_p(line))

@@ -19,7 +19,6 @@ class _Parser(argparse.ArgumentParser):
 def _csv_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
-
 def build_parser() -> argparse.ArgumentParser:
     from .core.config import MISSING_POLICIES
     from .core.evaluation.crossval import SCHEMES
@@ -72,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="CSV to write: predicted, p_<class>... per input row")
     p.add_argument("--with-logits", action="store_true", help="also write logit_<class> columns")
+    p.add_argument("--coverage", type=float, metavar="C",
+                   help="also write prediction_set (the classes that hold the true one with probability at least C, "
+                        "e.g. 0.9, joined by '|') and unlike_training (yes/no: the row lies beyond the training rows' "
+                        "own feature distances); without it neither column is written")
     p.add_argument("--missing", choices=MISSING_POLICIES,
                    help="rows with missing/infinite features: error (default), drop (their output line stays, "
                         "with empty cells), or fill with the training rows' column means")
@@ -125,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_training_options(t: argparse.ArgumentParser) -> None:
     """The data, model and training options of `train`, shared by every command that trains (train, cv)."""
-    from .core.config import LAYOUTS, MISSING_POLICIES, OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULERS
+    from .core.config import LAYOUTS, MISSING_POLICIES, OPTIMIZERS, PRECISIONS, PREDICTION_SET_METHODS, PRESETS, SCHEDULERS
 
     t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
     t.add_argument("--label", help="label column (default: guessed, and said which and why: never an identifier, "
@@ -168,6 +171,10 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--calibrate", action="store_true",
                    help="fit a temperature on the validation rows so that the probabilities are honest "
                         "(predictions do not change; 15 %% of the training rows unless --val-size is given)")
+    t.add_argument("--prediction-sets", choices=PREDICTION_SET_METHODS,
+                   help="how prediction sets are calibrated: cross (5 extra fold models score every training row; "
+                        "every row still trains), split (20 %% of the training rows held out of training), auto "
+                        "(default: cross below 2,000 training rows, else split) or off")
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
@@ -202,7 +209,8 @@ def _configs_from_args(args):
     train_over = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
                   "weight_decay": args.weight_decay, "scheduler": args.scheduler,
                   "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
-                  "seed": args.seed, "augment": args.augment, "augment_noise": args.augment_noise}
+                  "seed": args.seed, "augment": args.augment, "augment_noise": args.augment_noise,
+                  "prediction_sets": args.prediction_sets}
     train_cfg = replace(train_cfg, **{k: v for k, v in train_over.items() if v is not None})
     if args.class_weights:
         train_cfg = replace(train_cfg, class_weights=True)

@@ -44,6 +44,12 @@ def test_two_gloo_workers_train_the_single_process_model(tmp_path, tiny_csv):
     np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-4)
     assert [h["train_loss"] for h in b.history] == pytest.approx([h["train_loss"] for h in a.history], rel=1e-4)
     assert b.runtime_config == a.runtime_config
+    # the prediction sets' calibration (fold models trained by both workers) and the unlike flag, as one process's
+    ua, ub = a.uncertainty, b.uncertainty
+    assert ub.calibration.method == ua.calibration.method == "cross"
+    np.testing.assert_allclose(ub.calibration.scores, ua.calibration.scores, atol=1e-4)
+    np.testing.assert_allclose(ub.density.means, ua.density.means, rtol=1e-3, atol=1e-4)
+    assert ub.density.limit == pytest.approx(ua.density.limit, rel=1e-3)
 
 
 def test_bad_input_stops_every_worker_with_one_line(tmp_path, tiny_csv):

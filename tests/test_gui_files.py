@@ -117,14 +117,16 @@ def test_predict_new_rows_and_export_csv(qtbot, trained_window, dialogs, tiny_cs
     with qtbot.waitSignal(tab.predictionsReady, timeout=30_000) as blocker:
         tab.predictButton.click()
     frame = blocker.args[0]
-    assert list(frame.columns[:4]) == ["predicted", "p_c0", "p_c1", "p_c2"]
+    # each row's prediction set beside its class, and whether it is unlike the training data (issue 27)
+    assert list(frame.columns[:6]) == ["predicted", "prediction_set", "unlike_training", "p_c0", "p_c1", "p_c2"]
     assert tab.predictionsTable.model().rowCount() == 60
     assert (frame[["p_c0", "p_c1", "p_c2"]].sum(axis=1) - 1).abs().max() < 1e-5
     out = tmp_path / "predictions.csv"
     dialogs.save_path = str(out)
     with qtbot.waitSignal(tab.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy):
         tab.exportPredictionsButton.click()
-    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("predicted,p_c0,p_c1,p_c2,f0")
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith(
+        "predicted,prediction_set,unlike_training,p_c0,p_c1,p_c2,f0")
     assert not dialogs.messages
 
 

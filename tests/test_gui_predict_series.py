@@ -43,16 +43,19 @@ def test_predictions_of_a_long_file_are_one_line_per_series_as_the_command_line_
         tab.open_data(str(data_path))
     with qtbot.waitSignal(tab.predictionsReady, timeout=30_000):
         tab.predictButton.click()
-    assert main(["predict", str(model_path), str(data_path), "--out", str(tmp_path / "cli.csv")]) == 0
-    expected = pd.read_csv(tmp_path / "cli.csv")
-    assert list(expected.columns) == ["recording", "predicted", "p_still", "p_wave"] and len(expected) == 40
+    coverage = f"{tab.coverageSpin.value():g}"  # the tab shows the sets at its coverage, as predict --coverage
+    assert main(["predict", str(model_path), str(data_path), "--coverage", coverage,
+                 "--out", str(tmp_path / "cli.csv")]) == 0
+    expected = pd.read_csv(tmp_path / "cli.csv", keep_default_na=False)
+    assert list(expected.columns) == ["recording", "predicted", "prediction_set", "unlike_training", "p_still",
+                                      "p_wave"] and len(expected) == 40
     shown = tab.model.frame()
     assert list(shown.columns) == list(expected.columns) and len(shown) == 40  # no stray `recording`, no steps
-    assert tab.model.rowCount() == 40 and tab.model.columnCount() == 4
+    assert tab.model.rowCount() == 40 and tab.model.columnCount() == 6
     assert shown["recording"].tolist() == expected["recording"].tolist()
     with qtbot.waitSignal(tab.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy):
         tab.export_csv(str(tmp_path / "window.csv"))
-    exported = pd.read_csv(tmp_path / "window.csv")
+    exported = pd.read_csv(tmp_path / "window.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(exported, expected)
     assert not dialogs.messages
     assert drawn(tab.confusionPanel).axes  # the series carry the label column: their confusion matrix

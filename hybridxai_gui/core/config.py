@@ -115,6 +115,7 @@ SCHEDULERS = ("cosine", "step", "plateau", "none")
 OPTIMIZERS = ("adamw", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16")
+PREDICTION_SET_METHODS = ("auto", "cross", "split", "off")  # core.evaluation.uncertainty
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ class TrainConfig:
     seed: int = _f(0, "seeds weights, shuffling and the data split: same seed + data on CPU = same model")
     calibrate: bool = _f(False, "after training, fit a temperature on the validation rows so that the probabilities "
                          "match how often the model is right (predictions do not change; needs a validation split)")
+    prediction_sets: str = _f("auto", "prediction sets with a stated coverage need scores of rows a model did not "
+                              "train on: cross (5 extra fold models score every training row; every row still "
+                              "trains), split (20 % of the training rows, at most 5,000, held out of training), auto "
+                              "(cross below 2,000 training rows, else split) or off")
 
     def validate(self) -> None:
         if self.epochs < 0:
@@ -168,6 +173,9 @@ class TrainConfig:
             raise HybridXAIError(f"Unknown scheduler '{self.scheduler}': use one of {', '.join(SCHEDULERS)}.")
         if self.augment not in ("auto", "on", "off"):
             raise HybridXAIError(f"Unknown augmentation '{self.augment}': use auto, on or off.")
+        if self.prediction_sets not in PREDICTION_SET_METHODS:
+            raise HybridXAIError(f"Unknown prediction-set calibration {self.prediction_sets!r}: use "
+                                 f"{', '.join(setting('prediction_sets', m) for m in PREDICTION_SET_METHODS)}.")
         if not 0.0 <= self.augment_noise <= 10.0:
             raise HybridXAIError(f"Augmentation noise must be between 0 and 10 standard deviations, got {self.augment_noise}.")
 

@@ -24,7 +24,8 @@ from .data.prepare import PreparedData, prepare_data
 from .data.table_checks import ColumnFindings  # noqa: F401 (for the Data tab)
 from .errors import HybridXAIError
 from .jobs import drain  # noqa: F401 (the front ends run the pipeline's generators with it)
-from .training.events import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, TrainResult  # noqa: F401
+from .training.events import (BatchProgress, CalibrationProgress, EpochMetrics, TrainControl,  # noqa: F401
+                              TrainingFinished, TrainResult)
 
 CLASS_CHART_LIMIT = 50  # the class chart shows at most this many bars
 
@@ -197,6 +198,7 @@ class TrainingOutcome:
     prepared: PreparedData
     result: Any  # training.TrainResult
     evaluation: Any  # evaluation.EvaluationResult of the test rows, or None (no test rows, or no epoch)
+    uncertainty: Any = None  # evaluation.uncertainty.RowUncertainty of the test rows (sets at 0.9, unlike flags)
 
     @property
     def trained(self):
@@ -234,16 +236,22 @@ def _prepare(request: TrainingRequest, data: DataConfig) -> PreparedData:
 
 
 def run_training(request: TrainingRequest, control=None, progress_every: float = 0.2, world=None) -> Iterator[Any]:
-    """prepare → train → evaluate as one generator.
+    """prepare → train → calibrate → evaluate as one generator.
 
     Yields the PreparedData as soon as the split is made, then the training's BatchProgress and
-    EpochMetrics; returns the TrainingOutcome (the model's `evaluation` is filled in from its test rows).
+    EpochMetrics, and CalibrationProgress while fold models score the training rows for the prediction sets;
+    returns the TrainingOutcome (the model's `evaluation` is filled in from its test rows).
     world: a distributed worker's place (core.training.distributed.launched_world()); every worker makes this call.
     """
-    from .evaluation.metrics import evaluate
+    from .evaluation import uncertainty
+    from .evaluation.metrics import compute_metrics
     from .training.loop import train
 
     prepared = prepare(request)
+    method = uncertainty.resolve_method(request.training.prediction_sets, len(prepared.y_train))
+    held = None
+    if method == "split":  # the calibration rows never train
+        prepared, held = uncertainty.hold_out(prepared, request.training.seed)
     yield prepared
     finished = None
     from .training.distributed import SINGLE
@@ -255,11 +263,17 @@ def run_training(request: TrainingRequest, control=None, progress_every: float =
         else:
             yield item
     result = finished.result
-    evaluation = None
+    trained, evaluation, rows = result.trained, None, None
+    if result.history:
+        trained.uncertainty = yield from uncertainty.calibrate(prepared, trained, method, held, control,
+                                                               request.runtime, world, progress_every)
     if result.history and len(prepared.y_test):
-        evaluation = evaluate(result.trained, prepared.X_test, prepared.y_test, prepared.rows_test)
-        result.trained.evaluation = evaluation.to_dict()
-    return TrainingOutcome(prepared, result, evaluation)
+        logits, features = uncertainty.logits_and_features(trained.model, prepared.X_test)
+        evaluation = compute_metrics(trained.class_names, prepared.y_test, trained.probabilities(logits),
+                                     prepared.rows_test)
+        trained.evaluation = evaluation.to_dict()
+        rows = uncertainty.describe_rows(trained.uncertainty, evaluation.proba, features)
+    return TrainingOutcome(prepared, result, evaluation, rows)
 
 
 def members_for(model_config: ModelConfig, data: PreparedData) -> int:
@@ -350,6 +364,8 @@ class Predictions:
     ids: list | None = None  # series: the predicted series' ids
     lengths: np.ndarray | None = None  # series: their own numbers of steps
     notes: list[str] = field(default_factory=list)  # e.g. what missing="mean" filled
+    proba: np.ndarray | None = None  # (len(rows), C) the predicted rows' probabilities
+    uncertainty: Any = None  # evaluation.uncertainty.RowUncertainty of the predicted rows
 
     @property
     def dropped(self) -> int:
@@ -357,36 +373,53 @@ class Predictions:
 
 
 def predict_frame(trained, frame: pd.DataFrame, source: str, missing: str | None = None,
-                  with_logits: bool = False) -> Predictions:
+                  with_logits: bool = False, coverage: float | None = None) -> Predictions:
     """Predict every row of `frame` (every series, for a long file: one line each, in order of first
     appearance, the id first). missing: error (default; gaps are never filled unasked), drop (those rows keep
     their line, with empty cells) or mean (gaps filled with the training means).
 
-    When the table holds the model's label column, the predicted rows are also evaluated against it.
+    With a coverage the table also gets `prediction_set` (the set's classes joined by '|') and `unlike_training`
+    (yes/no) right after `predicted`, empty where the model cannot say (`notes` says why). When the table holds the model's label
+    column, the predicted rows are also evaluated against it.
     """
+    from .evaluation import uncertainty
     from .evaluation.metrics import compute_metrics
 
+    if coverage is not None:
+        coverage = uncertainty.check_coverage(coverage)
     policy = missing or "error"
     notes: list[str] = []
     read = trained.read_rows(frame, source, policy, notes=notes)
-    logits = trained.predict_logits(read.X)
+    features = None
+    if trained.uncertainty is not None and trained.uncertainty.density is not None:
+        logits, features = uncertainty.logits_and_features(trained.model, read.X)  # one pass for both
+    else:
+        logits = trained.predict_logits(read.X)
+    proba = trained.probabilities(logits)
+    rows = uncertainty.describe_rows(trained.uncertainty, proba, features, coverage)
     long = trained.series is not None and trained.series.layout == "long"
     index = pd.RangeIndex(read.n_total) if long else frame.index
     table = trained.prediction_table(read.X, with_logits=with_logits, index=index[read.rows], logits=logits)
+    if coverage is not None:  # beside the class they qualify, before the probabilities
+        at = list(table.columns).index("predicted") + 1
+        table.insert(at, "prediction_set", rows.set_texts(trained.class_names, proba) or None)
+        table.insert(at + 1, "unlike_training", rows.unlike_texts() or None)
+        notes.extend(rows.notes)
     if len(read.rows) < read.n_total:
         table = table.reindex(index)
     if long:
         id_column = trained.series.id_column
         table.insert(0, id_column, pd.factorize(frame[id_column], sort=False)[1])
     out = Predictions(table, read.rows, read.n_total, policy, X=read.X,
-                      ids=read.ids if trained.series is not None else None, lengths=read.lengths, notes=notes)
+                      ids=read.ids if trained.series is not None else None, lengths=read.lengths, notes=notes,
+                      proba=proba, uncertainty=rows)
     if trained.label_column in frame.columns and len(read.rows):
         try:
             y = row_labels(trained, frame, source, read)
         except HybridXAIError as exc:
             out.label_note = f"No accuracy for these rows: {exc.template}"
         else:
-            out.evaluation = compute_metrics(trained.class_names, y, trained.probabilities(logits), read.rows)
+            out.evaluation = compute_metrics(trained.class_names, y, proba, read.rows)
     return out
 
 
@@ -394,4 +427,4 @@ __all__ = ["TableView", "table_view", "row_labels", "read_table", "guess_label_c
            "class_counts", "column_stats", "test_columns_problem", "TrainingRequest", "TrainingOutcome", "prepare",
            "run_training", "drain", "LabelledRows", "read_labelled", "evaluate_frame", "Predictions", "predict_frame",
            "available_devices", "launched_world", "shutdown_workers", "ColumnFindings", "PreparedData", "BatchProgress",
-           "EpochMetrics", "TrainControl", "TrainingFinished", "TrainResult"]
+           "EpochMetrics", "TrainControl", "TrainingFinished", "TrainResult", "CalibrationProgress"]

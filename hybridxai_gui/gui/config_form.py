@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from ..core.config import OPTIMIZERS, SCHEDULERS
+from ..core.config import OPTIMIZERS, PREDICTION_SET_METHODS, SCHEDULERS
 
 # Names the tests and screen readers rely on; other fields get <camelName><Spin|Combo|Check>.
 OBJECT_NAMES = {"epochs": "epochsSpin", "batch_size": "batchSizeSpin", "lr": "learningRateSpin"}
@@ -21,8 +21,10 @@ LABELS = {"cnn_channels": "CNN channels", "lstm_hidden": "LSTM hidden units", "l
           "early_stopping": "Early stopping patience", "restore_best": "Keep best epoch's weights",
           "class_weights": "Weight classes by frequency", "threads": "CPU threads",
           "augment": "Noise augmentation", "augment_noise": "Noise level (× feature sd)",
-          "calibrate": "Calibrate probabilities", "ensemble": "Ensemble members", "max_lstm_steps": "Max BiLSTM steps"}
-CHOICES = {"optimizer": OPTIMIZERS, "scheduler": SCHEDULERS, "augment": ("on", "off", "auto")}
+          "calibrate": "Calibrate probabilities", "ensemble": "Ensemble members", "max_lstm_steps": "Max BiLSTM steps",
+          "prediction_sets": "Prediction sets"}
+CHOICES = {"optimizer": OPTIMIZERS, "scheduler": SCHEDULERS, "augment": ("on", "off", "auto"),
+           "prediction_sets": PREDICTION_SET_METHODS}
 # (minimum, maximum, step, decimals) for numbers; zero-means-something fields get a special text.
 INT_RANGES = {"epochs": (0, 100_000), "batch_size": (1, 65_536), "kernel_size": (1, 63), "cnn_channels": (1, 1024),
               "lstm_hidden": (1, 2048), "lstm_layers": (1, 16), "num_heads": (1, 64), "min_steps": (1, 10_000_000),

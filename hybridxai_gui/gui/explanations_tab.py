@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
 from .explanations_compute import SCOPES, UNITS, ExplanationsCompute
 from .explanations_drawing import ExplanationsDrawing
 
+UNLIKE_TEXT = "⚠ Note: this row is unlike the training data: its explanation describes extrapolation."
 SHAP_VIEWS = ("waterfall", "force", "bar", "beeswarm", "heatmap", "comparison")  # waterfall: the signed default
 FIGURE_PAGES = ("shap", "gradcam", "attention", "faithfulness")
 METHOD_TIPS = {
@@ -46,6 +47,7 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.setAccessibleName("Explanations")
         self.trained = None
         self.X = self.X_raw = self.y = self.rows = self.predicted = None
+        self.unlike = None  # (N,) bool: rows unlike the training data (None: the model cannot say)
         self.background_pool = None
         self.csv_background = None
         self.result = None  # the last ShapResult (in the units it was computed in)
@@ -122,6 +124,13 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.additivityLabel.setObjectName("additivityLabel")
         self.additivityLabel.setAccessibleName("Additivity check")
         self.additivityLabel.setWordWrap(True)
+        self.unlikeLabel = QLabel(UNLIKE_TEXT)
+        self.unlikeLabel.setObjectName("unlikeTrainingLabel")
+        self.unlikeLabel.setAccessibleName("Unlike the training data")
+        self.unlikeLabel.setWordWrap(True)
+        self.unlikeLabel.setStyleSheet("QLabel { background: #ffecb3; color: #5d4037; padding: 6px; "
+                                       "font-weight: bold; }")
+        self.unlikeLabel.setVisible(False)
         self.summaryLabel = QLabel("Pick a row and press “Compute SHAP and checks” to read it in plain words.")
         self.summaryLabel.setObjectName("explanationSummaryLabel")
         self.summaryLabel.setAccessibleName("The selected row in plain words")
@@ -147,7 +156,8 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         buttons.addWidget(self.cancelButton)
         grid.addLayout(buttons, 2, 0, 1, 6)
         grid.addWidget(self.additivityLabel, 3, 0, 1, 6)
-        grid.addWidget(self.summaryLabel, 4, 0, 1, 6)
+        grid.addWidget(self.unlikeLabel, 4, 0, 1, 6)  # above the explanation of such a row
+        grid.addWidget(self.summaryLabel, 5, 0, 1, 6)
 
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -209,13 +219,15 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
 
     # ---- public API -------------------------------------------------------------------------
     def set_model(self, trained, test_X_scaled, test_X_raw, test_y, test_rows, background_pool=None,
-                  predicted=None, what: str = "test rows", kind: str | None = None, lengths=None) -> None:
+                  predicted=None, what: str = "test rows", kind: str | None = None, lengths=None,
+                  unlike=None) -> None:
         """Explain `trained` on these test rows; background_pool = scaled training rows, if known.
 
         `predicted`: the model's class per test row when the caller has it (the training worker's
         evaluation), so that the GUI thread need not run the model on every test row. `kind`: "table" or
         "series" when the caller knows the layout (None: guessed from the column names and values);
-        Grad-CAM and attention are flagged as meaningless on a table.
+        Grad-CAM and attention are flagged as meaningless on a table. `unlike`: per row, whether it is unlike the
+        training data (core.evaluation.uncertainty); such rows are marked and their explanation says so.
         """
         self.shutdown()  # a result still running belongs to the previous model
         self.trained = trained
@@ -226,6 +238,7 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.X_raw = None if test_X_raw is None else np.asarray(test_X_raw, dtype=np.float64)
         self.y = None if test_y is None else np.asarray(test_y, dtype=np.int64)
         self.rows = np.arange(len(self.X)) if test_rows is None else np.asarray(test_rows, dtype=np.int64)
+        self.unlike = None if unlike is None or len(unlike) != len(self.X) else np.asarray(unlike, dtype=bool)
         self.background_pool = background_pool
         self.csv_background = None
         self.result = self.run = None
@@ -247,8 +260,10 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.methodCombo.setCurrentIndex(0)
         n_wrong = 0 if self.y is None else int((self.predicted != self.y).sum())
         wrong = f", {n_wrong} misclassified" if self.y is not None else " (no labels: predictions only)"
-        self.hintLabel.setText(f"{len(self.X)} {what}{wrong}. Pick a row; Grad-CAM and attention show at once, "
-                               f"SHAP after Compute.")
+        unlike = (f", {int(self.unlike.sum())} unlike the training data (marked ⚠)"
+                  if self.unlike is not None and self.unlike.any() else "")
+        self.hintLabel.setText(f"{len(self.X)} {what}{wrong}{unlike}. Pick a row; Grad-CAM and attention show at "
+                               f"once, SHAP after Compute.")
         self.additivityLabel.setText("SHAP not computed yet.")
         self.additivityLabel.setStyleSheet("")
         self._name_backgrounds()
@@ -313,6 +328,8 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
                 text = f"row {self.rows[i]}: {names[self.y[i]]}" + ("" if ok else f" → {pred} ✗")
             else:
                 text = f"row {self.rows[i]}: predicted {pred}"
+            if self.unlike is not None and self.unlike[i]:
+                text += " ⚠ unlike the training data"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, int(i))
             self.sampleList.addItem(item)
@@ -326,6 +343,8 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self._row_changed()
 
     def _row_changed(self) -> None:
+        i = self.current_index()
+        self.unlikeLabel.setVisible(self.unlike is not None and i is not None and bool(self.unlike[i]))
         if self.trained is not None and self.X is not None:
             self.computeButton.setEnabled(self.sampleList.count() > 0 and not self.is_busy())
         self._redraw_all()

@@ -279,7 +279,7 @@ class MainWindow(WindowFiles, QMainWindow):
         else:
             self.evaluationTab.clear("This model has no test rows to evaluate.")
         self.predictTab.set_model(self.trained)
-        self._set_explanations(outcome.prepared, outcome.evaluation)
+        self._set_explanations(outcome.prepared, outcome.evaluation, outcome.uncertainty)
         self._update_actions()
         self._status(result.message)
         self.trainingDone.emit(outcome)
@@ -290,7 +290,7 @@ class MainWindow(WindowFiles, QMainWindow):
             self.dataTab.set_problems([message])
         self.show_failure(message, details)
 
-    def _set_explanations(self, prepared, evaluation=None) -> None:
+    def _set_explanations(self, prepared, evaluation=None, uncertainty=None) -> None:
         tab = self.explanationsTab
         if prepared is None or len(prepared.y_test) == 0:
             return  # the explanations tab explains test rows; without any it keeps its hint
@@ -299,7 +299,8 @@ class MainWindow(WindowFiles, QMainWindow):
         predicted = evaluation.y_pred if evaluation is not None else None
         tab.set_model(self.trained, prepared.X_test, prepared.X_test_raw, prepared.y_test, prepared.rows_test,
                       lengths=prepared.test_lengths,
-                      background_pool=prepared.X_train, predicted=predicted)
+                      background_pool=prepared.X_train, predicted=predicted,
+                      unlike=None if uncertainty is None else uncertainty.unlike)
 
     def _explain_predicted_rows(self, _predictions) -> None:
         """A model opened from a file carries no test rows: the rows just predicted become the rows to explain
@@ -315,7 +316,8 @@ class MainWindow(WindowFiles, QMainWindow):
         what = f"series of {source}" if getattr(self.trained, "series", None) is not None else f"rows of {source}"
         tab.set_model(self.trained, outcome.X, self.trained.unscale(outcome.X), y, outcome.rows,
                       background_pool=self.trained.background, what=what, lengths=outcome.lengths,
-                      predicted=outcome.evaluation.y_pred if outcome.evaluation is not None else None)
+                      predicted=outcome.evaluation.y_pred if outcome.evaluation is not None else None,
+                      unlike=None if outcome.uncertainty is None else outcome.uncertainty.unlike)
 
     def explain_row(self, index: int) -> None:
         if self.prepared is None:  # a model opened from a file carries no test rows

@@ -1,10 +1,11 @@
 """The Predict tab: classify the rows of a new CSV with the current model and export the table.
 
 Reading the CSV, predicting and writing the result all run in worker threads. The result table has
-`predicted` plus one `p_<class>` probability column per class, followed by the file's own columns (for a long
-file, one line per series with its id first and nothing else: what `hybridxai predict` writes); when the
-file has the model's label column, the accuracy on those rows is shown above the table and their confusion
-matrix beside it.
+`predicted`, its `prediction_set` at the coverage chosen in the tab (the model's conformal sets; a new coverage
+recomputes them from the probabilities) and `unlike_training` (such rows are marked), one `p_<class>`
+probability column per class, then the file's own columns (for a long file, one line per series with its id
+first and none of the file's columns: what `hybridxai predict` writes); when the file has the model's label
+column, the accuracy on those rows is shown above the table and their confusion matrix beside it.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
+from ..core.evaluation.uncertainty import DEFAULT_COVERAGE
 from . import settings
 from .jobs import start_job
 from .table_models import DataFrameModel
 
 
-def predict_for_display(trained, frame, source: str, missing: str | None = None):
-    """Runs in the worker: the core's predictions, with the file's own columns beside them for display.
+
+
+def predict_for_display(trained, frame, source: str, missing: str | None = None, coverage: float = DEFAULT_COVERAGE):
+    """Runs in the worker: the core's predictions (with each row's prediction set at `coverage` beside its class,
+    and whether it is unlike the training data), then the file's own columns, for display.
 
     missing: error (default), drop (those rows keep their line, with empty prediction cells) or mean (gaps
     filled with the training rows' column means)."""
@@ -30,13 +35,14 @@ def predict_for_display(trained, frame, source: str, missing: str | None = None)
 
     from ..core.pipeline import predict_frame
 
-    predictions = predict_frame(trained, frame, source, missing)
+    predictions = predict_frame(trained, frame, source, missing, coverage=coverage)
     if predictions.evaluation is not None:  # the confusion matrix is drawn next: matplotlib's Qt backend here
         import matplotlib.backends.backend_qtagg  # noqa: F401
+    out = predictions.table  # the sets beside `predicted`, as predict --coverage writes them
     if reads_long_file(trained):  # one line per series, not per file line: nothing of the file lines up beside
+        predictions.table = out
         return predictions
-    out = predictions.table
-    others = frame[[c for c in frame.columns if c not in out.columns]]
+    others = frame[[c for c in frame.columns if c not in out.columns and f"p_{c}" not in out.columns]]
     predictions.table = pd.concat([out, others], axis=1)
     return predictions
 
@@ -87,12 +93,24 @@ class PredictTab(QWidget):
                                             "leave them unpredicted (empty cells), or fill the gaps with the "
                                             "column means of the model's training rows")
         self.exportPredictionsButton = self._button("exportPredictionsButton", "Export CSV…", self.export_csv)
+        self.coverageSpin = QDoubleSpinBox()
+        self.coverageSpin.setObjectName("predictCoverageSpin")
+        self.coverageSpin.setAccessibleName("Coverage of the prediction sets")
+        self.coverageSpin.setRange(0.5, 0.99)
+        self.coverageSpin.setSingleStep(0.01)
+        self.coverageSpin.setDecimals(2)
+        self.coverageSpin.setValue(DEFAULT_COVERAGE)
+        self.coverageSpin.setToolTip("Each row's prediction set holds the true class at least this often (on rows "
+                                     "like the training rows): a higher coverage gives larger sets")
+        self.coverageSpin.valueChanged.connect(lambda _v: self._coverage_changed())
         row = QHBoxLayout()
         for b in (self.openPredictModelButton, self.openPredictDataButton, self.predictButton,
                   self.exportPredictionsButton):
             row.addWidget(b)
         row.addWidget(QLabel("Missing values:"))
         row.addWidget(self.predictMissingCombo)
+        row.addWidget(QLabel("Coverage:"))
+        row.addWidget(self.coverageSpin)
         row.addStretch(1)
         self.statusLabel = QLabel()
         self.statusLabel.setObjectName("predictStatusLabel")
@@ -162,10 +180,58 @@ class PredictTab(QWidget):
 
             for note in o.notes:  # what the policies did: gaps filled, text values never seen in training
                 done += f"<br>{for_the_app(note)}"
+            done += self._uncertainty_text(o)
         self.statusLabel.setText(f"{model}<br>{data}{done}" + ("<br><i>Working…</i>" if self._busy else ""))
         self.openPredictDataButton.setEnabled(not self._busy)
         self.predictButton.setEnabled(not self._busy and self.trained is not None and self.frame is not None)
         self.exportPredictionsButton.setEnabled(not self._busy and self.predictions is not None)
+
+    def _uncertainty_text(self, o) -> str:
+        """The sets and the unlike flag of the last prediction, in words (or why the model cannot give them)."""
+        from .wording import for_the_app
+
+        rows = o.uncertainty
+        if rows is None:
+            return ""
+        parts = []
+        if rows.sets is not None:
+            sizes = rows.sets.sum(axis=1)
+            parts.append(f"Prediction sets at coverage {rows.coverage:.2f}: {sizes.mean():.2f} classes on average, "
+                         f"{int((sizes == 1).sum()):,} rows with one class.")
+        if rows.unlike is not None:
+            parts.append(f"<b>{int(rows.unlike.sum()):,}</b> rows unlike the training data (marked).")
+        parts += [for_the_app(n) for n in rows.notes]
+        return "<br>" + " ".join(parts) if parts else ""
+
+    def _coverage_changed(self) -> None:
+        """New sets for the rows already predicted, from their probabilities (the model does not run again)."""
+        o = self.outcome
+        if o is None or o.uncertainty is None or o.proba is None or self.predictions is None:
+            return
+        import numpy as np
+
+        from ..core.evaluation.uncertainty import sets_at, set_names
+
+        coverage = self.coverageSpin.value()
+        sets, why = sets_at(self.trained.uncertainty, o.proba, coverage)
+        o.uncertainty.coverage, o.uncertainty.sets = coverage, sets
+        o.uncertainty.notes = [n for n in o.uncertainty.notes if not n.startswith("No prediction sets at")]
+        if why and why not in o.uncertainty.notes:
+            o.uncertainty.notes.append(why)
+        table = self.predictions.copy()
+        column = np.full(len(table), None, dtype=object)  # rows left unpredicted keep an empty cell
+        if sets is not None:
+            column[table["predicted"].notna().to_numpy()] = set_names(sets, list(self.trained.class_names), o.proba)
+        table["prediction_set"] = column
+        self._show_table(table)
+        self._update()
+
+    def _show_table(self, table) -> None:
+        self.predictions = table
+        # probabilities to 3 decimals (the tooltip and the exported CSV keep every digit)
+        self.model.set_frame(table, {c: 3 for c in table.columns if str(c).startswith("p_")})
+        unlike = table["unlike_training"].eq("yes").to_numpy() if "unlike_training" in table.columns else None
+        self.model.set_marked_rows(unlike, "This row is unlike the training data: its prediction is an extrapolation")
 
     def set_model(self, trained) -> None:
         self.trained = trained
@@ -202,15 +268,14 @@ class PredictTab(QWidget):
             return
         trained, frame, source = self.trained, self.frame, Path(self.data_path or "data").name
         missing = self.predictMissingCombo.currentData()
+        coverage = self.coverageSpin.value()
         self._set_busy(True)
-        start_job(self, lambda: predict_for_display(trained, frame, source, missing), done=self._predicted,
+        start_job(self, lambda: predict_for_display(trained, frame, source, missing, coverage), done=self._predicted,
                   failed=self._failed, name="predict")
 
     def _predicted(self, outcome: Any) -> None:
         self.outcome = outcome
-        self.predictions = outcome.table
-        # probabilities to 3 decimals (the tooltip and the exported CSV keep every digit)
-        self.model.set_frame(self.predictions, {c: 3 for c in self.predictions.columns if str(c).startswith("p_")})
+        self._show_table(outcome.table)
         self.predictionsTable.resizeColumnsToContents()
         self._show_confusion(outcome.evaluation)
         self._set_busy(False)

@@ -11,8 +11,10 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
 _Index = QModelIndex | QPersistentModelIndex
+MARKED_COLOUR = QColor(255, 236, 179)  # amber: readable under dark and light text alike
 
 
 def format_cell(value: Any) -> str:
@@ -49,10 +51,23 @@ class DataFrameModel(QAbstractTableModel):
         """decimals: columns shown with that many decimals (their tooltip keeps every digit)."""
         self.beginResetModel()
         self._decimals = dict(decimals or {})
+        self._marked = None  # a new frame has no marked rows until set_marked_rows
         self._frame = frame
         self._names = [str(c) for c in frame.columns] if frame is not None else []
         self._columns = [None] * len(self._names)
         self.endResetModel()
+
+    def set_marked_rows(self, marked, tip: str = "") -> None:
+        """Rows (a bool array, or None for none) drawn on a warning colour, with `tip` as their header's tooltip."""
+        self._marked = None if marked is None or not len(marked) else marked
+        self._marked_tip = tip
+        if self._frame is not None and len(self._frame):
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._frame) - 1, max(0, len(self._names) - 1)))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, len(self._frame) - 1)
+
+    def _is_marked(self, row: int) -> bool:
+        marked = getattr(self, "_marked", None)
+        return marked is not None and row < len(marked) and bool(marked[row])
 
     def frame(self):
         return self._frame
@@ -84,6 +99,8 @@ class DataFrameModel(QAbstractTableModel):
                     and not (isinstance(value, float) and math.isnan(value)):
                 return f"{float(value):.{places}f}"
             return format_cell(value)
+        if role == Qt.ItemDataRole.BackgroundRole and self._is_marked(index.row()):
+            return MARKED_COLOUR
         if role == Qt.ItemDataRole.TextAlignmentRole:
             value = self._column(index.column())[index.row()]
             if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
@@ -96,4 +113,6 @@ class DataFrameModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal:  # the tooltip holds a name the column is too narrow for
             return self._names[section] if section < len(self._names) else None
-        return str(section + self._first_row) if role == Qt.ItemDataRole.DisplayRole else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._marked_tip if self._is_marked(section) else None
+        return str(section + self._first_row)

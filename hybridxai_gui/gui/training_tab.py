@@ -66,6 +66,7 @@ class TrainingTab(QWidget):
         self._previous_history: list[Any] = []  # shown again if a run fails or ends before its first epoch
         self._members = 1  # networks the running (or last) training trains; 0 until an auto choice is made
         self._batches = 1  # batches per epoch of the running training
+        self._calibration_fold = 0  # the fold model last shown while prediction sets are calibrated
         self._data_ready, self._data_why = True, ""  # whether Start may run, and why not
         self._device_chosen = False  # the user picked a device: a later list of devices keeps it
         # Charts are redrawn at most ~8 times a second: a redraw costs O(epochs), and tiny data can
@@ -281,6 +282,7 @@ class TrainingTab(QWidget):
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat("Preparing data…")
         self._started = time.perf_counter()
+        self._calibration_fold = 0
         self._set_running(True)
         self.log(f"Training started on {self.deviceCombo.currentText()}: "
                  f"{'auto' if train_config.epochs == 0 else train_config.epochs} epochs, batch "
@@ -328,7 +330,7 @@ class TrainingTab(QWidget):
         self.busyChanged.emit(running)
 
     def _on_item(self, item: Any) -> None:
-        from ..core.pipeline import BatchProgress, EpochMetrics, PreparedData
+        from ..core.pipeline import BatchProgress, CalibrationProgress, EpochMetrics, PreparedData
 
         if isinstance(item, PreparedData):
             from .wording import for_the_app
@@ -344,6 +346,15 @@ class TrainingTab(QWidget):
             self.log(f"Data: {len(item.y_train)} training, {len(item.y_val)} validation, {len(item.y_test)} test "
                      f"rows; {len(item.feature_names)} features; classes {', '.join(item.class_names)}.")
             self.prepared.emit(item)
+        elif isinstance(item, CalibrationProgress):  # fold models scoring the training rows for the prediction sets
+            if item.fold != self._calibration_fold:
+                self._calibration_fold = item.fold
+                self.log(f"Prediction sets: training fold model {item.fold}/{item.folds} (it scores the training "
+                         "rows it does not see).")
+            self.trainingProgress.setValue(int(1000 * ((item.fold - 1) + item.epoch / max(1, item.epochs))
+                                               / max(1, item.folds)))
+            self.trainingProgress.setFormat(f"Prediction sets: fold model {item.fold}/{item.folds} · epoch "
+                                            f"{item.epoch}/{item.epochs} · {format_seconds(item.elapsed)}")
         elif isinstance(item, BatchProgress):
             self._batches = item.batches
             self._show_progress(item.epoch, item.epochs, item.batch, item.batches, item.elapsed)
@@ -396,6 +407,12 @@ class TrainingTab(QWidget):
             text += f" Test accuracy {outcome.evaluation.accuracy:.3f}, macro F1 {outcome.evaluation.macro_f1:.3f}."
             self.log(f"Test rows: accuracy {outcome.evaluation.accuracy:.4f}, macro F1 "
                      f"{outcome.evaluation.macro_f1:.4f}.")
+        rows = getattr(outcome, "uncertainty", None)
+        if rows is not None:  # why there are no prediction sets or no unlike flag (e.g. too few rows for 0.9)
+            from .wording import for_the_app
+
+            for note in rows.notes:
+                self.log(f"Note: {for_the_app(note)}")
         self.summaryLabel.setText(text)
         self.trainingFinished.emit(outcome)
 

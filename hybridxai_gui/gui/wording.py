@@ -26,6 +26,8 @@ CONTROLS = {
     "ensemble": "“Ensemble members”",
     "folds": "“Folds” (Evaluation tab)",
     "repeats": "“Repeats” (Evaluation tab)",
+    "coverage": "“Coverage”",
+    "prediction_sets": "“Prediction sets”",
 }
 VALUES = {("device", "cpu"): "CPU", ("scaling", "zscore"): "z-score", ("val_size", "0"): "0",
           ("missing", "drop"): "drop those rows", ("missing", "mean"): "fill with training mean",

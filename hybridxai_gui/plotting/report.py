@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import HybridXAIError
+from ..core.errors import HybridXAIError, render
 
 FORMATS = (".html", ".htm", ".pdf")
 
@@ -117,6 +117,10 @@ def _summary(c) -> list:
     elif c.baselines:
         best = max(c.baselines, key=lambda s: s.accuracy)
         facts.append(f"Best baseline on the same split: {best.model.replace('_', ' ')}, accuracy {best.accuracy:.3f}.")
+    at = next((p for p in c.prediction_sets if p.coverage == 0.9 and p.measured is not None), None)
+    if at is not None:
+        facts.append(f"Prediction sets at coverage 0.9: the set held the true class in {at.measured:.3f} of the "
+                     f"{at.n_rows} {c.evaluation_source or 'rows'}, with {at.mean_size:.2f} classes on average.")
     if c.reliability is not None:
         facts.append(f"Calibration error (ECE, 10 bins) {c.reliability.ece:.3f}"
                      + (f" with temperature {c.temperature:.3f}." if c.temperature != 1.0 else "."))
@@ -294,6 +298,26 @@ def _calibration(c) -> list:
     return blocks
 
 
+def _prediction_sets(c) -> list:
+    blocks = [Heading("Prediction sets", "prediction-sets")]
+    if not c.prediction_sets:
+        return blocks + [Paragraph("No evaluated rows to measure the prediction sets on.")]
+    if c.prediction_sets_method:
+        blocks.append(Paragraph(
+            f"Each row's prediction set holds the classes, most probable first, whose probability mass (with the "
+            f"classes ranked above them) stays within a threshold set by the chosen coverage; it always holds the "
+            f"predicted class. Calibration: {c.prediction_sets_method}. With n scores of rows the scoring model did "
+            f"not train on, a set holds the true class with probability at least the coverage, and without ties at "
+            f"most coverage + 1/(n + 1) (sets that hold only the predicted class can exceed that where the model is "
+            f"right more often than asked)."))
+    rows = [[f"{p.coverage:g}", _f(p.measured), f"{p.bounds[0]:g} – {p.bounds[1]:.3f}" if p.bounds else "–",
+             _f(p.mean_size, 2)] for p in c.prediction_sets]
+    blocks.append(Table(["coverage asked", "coverage measured", "guarantee", "mean set size"], rows,
+                        f"Measured on the {c.prediction_sets[0].n_rows} {c.evaluation_source or 'rows'}"))
+    notes = list(dict.fromkeys(render(p.note) for p in c.prediction_sets if p.note))
+    return blocks + [Paragraph(n, "note") for n in notes]
+
+
 def _explanations(c) -> list:
     blocks = [Heading("Explanations", "explanations")]
     items = [item for result in c.explanations for item in shap_items(result)]
@@ -317,7 +341,8 @@ def _reproduce(c) -> list:
 
 def report_document(content) -> Document:
     blocks = (_summary(content) + _data(content) + _settings(content) + _training(content) + _evaluation(content)
-              + _repeated(content) + _calibration(content) + _explanations(content)
+              + _repeated(content) + _calibration(content) + _prediction_sets(content)
+              + _explanations(content)
               + _reproduce(content))
     return Document(content.title, f"Written {content.generated.replace('T', ' ')}", blocks)
 

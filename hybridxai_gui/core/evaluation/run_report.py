@@ -55,6 +55,8 @@ class ReportContent:
     baselines_note: str = ""
     explanations: list = field(default_factory=list)  # ShapResult objects computed so far
     notes: list[str] = field(default_factory=list)
+    prediction_sets: list = field(default_factory=list)  # uncertainty.CoverageCheck of the evaluated rows
+    prediction_sets_method: str = ""  # where the calibration scores came from, in words ("" when none)
 
     @property
     def two_class(self) -> bool:
@@ -130,7 +132,13 @@ def build_report(trained, *, evaluation=None, evaluation_source: str = "", prepa
         evaluation=evaluation, evaluation_source=evaluation_source, cross_validation=cross_validation,
         baselines=list(baselines or []), baselines_note=baselines_note,
         explanations=[e for e in (explanations or []) if e is not None], notes=notes)
+    uncertainty = getattr(trained, "uncertainty", None)
+    if uncertainty is not None and uncertainty.calibration is not None:
+        content.prediction_sets_method = uncertainty.calibration.describe()
     if evaluation is not None and len(evaluation.y_true) and np.isfinite(evaluation.proba).all():
+        from .uncertainty import check_sets
+
+        content.prediction_sets = check_sets(uncertainty, evaluation.proba, evaluation.y_true)
         content.reliability = reliability(evaluation.proba, evaluation.y_true)
         if content.two_class:
             p = evaluation.proba[:, positive]

@@ -50,6 +50,9 @@ class TrainedModel:
     temperature: float = 1.0
     # Tables with text columns: how the input columns become the features (one-hot parts; None: numbers only).
     encoding: ColumnEncoding | None = None
+    # Prediction sets and the unlike-the-training-data flag (core.evaluation.uncertainty.Uncertainty); None for a
+    # model file saved before they were kept.
+    uncertainty: object = None
 
     @property
     def input_columns(self) -> list[str]:

@@ -32,6 +32,7 @@ from .model_file import read_model_file
 from ..data.series import SeriesSpec
 from ..data.text_columns import ColumnEncoding
 from ..model.trained import TrainedModel
+from ..evaluation.uncertainty import Uncertainty
 
 FORMAT_NAME = "hybridxai-checkpoint"
 FORMAT_VERSION = 1
@@ -115,6 +116,7 @@ def _to_payload(trained: TrainedModel, optimizer_state: dict | None) -> dict[str
         "versions": _plain(library_versions()),
         "temperature": float(trained.temperature),
         "series": None if trained.series is None else _plain(trained.series.to_dict()),
+        "uncertainty": None if trained.uncertainty is None else trained.uncertainty.to_payload(),
     }
     if trained.encoding is not None:  # only tables with text columns: other files are as before
         payload["encoding"] = _plain(trained.encoding.to_dict())
@@ -238,6 +240,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             temperature=float(payload.get("temperature", 1.0)),  # files from before calibration: 1.0
             series=SeriesSpec.from_dict(payload.get("series")),
             encoding=ColumnEncoding.from_dict(payload.get("encoding")),
+            uncertainty=Uncertainty.from_payload(payload.get("uncertainty")),  # None in files from before
         )
         low, high = TEMPERATURE_BOUNDS
         if not (math.isfinite(trained.temperature) and low * (1 - 1e-6) <= trained.temperature <= high * (1 + 1e-6)):
@@ -301,5 +304,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "data_hash": trained.data_hash,
         "seed": trained.seed,
         "temperature": trained.temperature,
+        "uncertainty": (trained.uncertainty.describe() if trained.uncertainty is not None else
+                        "not kept (a model file from before prediction sets)"),
         "versions": trained.versions,
     }

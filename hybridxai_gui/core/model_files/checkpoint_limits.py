@@ -65,7 +65,10 @@ class ContentLimits:
 CONTENT_LIMITS = ContentLimits()
 
 # The dtypes HybridXAI saves (numpy codes): anything else is not one of its files, or was altered.
-SAVED_DTYPES = {"scaler mean": "f8", "scaler std": "f8", "fill values": "f8", "background rows": "f4"}
+SAVED_DTYPES = {"scaler mean": "f8", "scaler std": "f8", "fill values": "f8", "background rows": "f4",
+                "calibration scores": "f8", "feature means": "f8", "feature precision matrix": "f8"}
+# Values that only make sense in a range: a calibration score is a sum of probabilities.
+BOUNDED_VALUES = {"calibration scores": (0.0, 1.0 + 1e-6)}
 _EVAL_ARRAYS = {"y_true": "i8", "y_pred": "i8", "rows": "i8", "proba": "f8"}
 _TORCH_CODES = {"float32": "f4", "float64": "f8", "float16": "f2", "int64": "i8", "int32": "i4", "int16": "i2",
                 "int8": "i1", "uint8": "u1", "bool": "?"}
@@ -303,6 +306,49 @@ def check_plain(payload: dict, name: str) -> None:
         raise _inconsistent(name, "its evaluation's class names are not a list")
 
 
+def check_uncertainty(value: Any, config, name: str) -> list[tuple[str, TensorRef, bool]]:
+    """What a file keeps for prediction sets and the unlike-the-training-data flag (core.evaluation.uncertainty):
+    kinds, shapes, sizes and plain values; returns its tensors for the value checks. None: a file from before."""
+    from ..evaluation.uncertainty import MAX_DENSITY_WIDTH, MAX_SCORES, feature_width
+
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise _inconsistent(name, f"its prediction-set calibration is a {type(value).__name__}, not a record")
+    notes = value.get("notes", [])
+    if not isinstance(notes, list) or len(notes) > 16 or any(not isinstance(n, str) or len(n) > 2000 for n in notes):
+        raise _inconsistent(name, "its prediction-set notes are not a short list of texts")
+    tensors: list[tuple[str, TensorRef, bool]] = []
+    calibration = value.get("calibration")
+    if calibration is not None:
+        if not isinstance(calibration, dict) or calibration.get("method") not in ("split", "cross"):
+            raise _inconsistent(name, "its prediction-set calibration names no method (split or cross)")
+        folds = calibration.get("folds", 0)
+        if type(folds) is not int or not 0 <= folds <= 100:
+            raise _inconsistent(name, f"its prediction-set calibration has {folds!r:.40} fold models")
+        scores = calibration.get("scores")
+        if isinstance(scores, TensorRef) and len(scores.shape) != 1:
+            raise _inconsistent(name, f"its calibration scores have the shape {tuple(scores.shape)}, not one score "
+                                      "per row")
+        scores = check_array(scores, (None,), "calibration scores", name, max_rows=MAX_SCORES)
+        if scores.shape[0] < 1:
+            raise _inconsistent(name, "its prediction-set calibration holds no scores")
+        tensors.append(("calibration scores", scores, False))
+    density = value.get("density")
+    if density is not None:
+        width = feature_width(config)
+        if not isinstance(density, dict) or width > MAX_DENSITY_WIDTH:
+            raise _inconsistent(name, "its record of the training rows' features does not fit its network")
+        means = check_array(density.get("means"), (config.n_classes, width), "feature means", name)
+        precision = check_array(density.get("precision"), (width, width), "feature precision matrix", name)
+        for key, low, high in (("limit", 0.0, math.inf), ("percentile", 1e-9, 100.0)):
+            number = density.get(key)
+            if type(number) not in (int, float) or not math.isfinite(number) or not low <= number <= high:
+                raise _inconsistent(name, f"its unlike-the-training-data {key} is {number!r:.40}")
+        tensors += [("feature means", means, False), ("feature precision matrix", precision, False)]
+    return tensors
+
+
 # ---- values ------------------------------------------------------------------------------------------
 
 
@@ -327,6 +373,9 @@ def check_values(model_file: ModelFile, checks: list[tuple[str, TensorRef, bool]
             if positive and not (part > 0).all():
                 raise _inconsistent(name, f"its {what}: values of 0 or below; scaling by them would give "
                                           "meaningless predictions")
+            low, high = BOUNDED_VALUES.get(what, (None, None))
+            if low is not None and not ((part >= low) & (part <= high)).all():
+                raise _inconsistent(name, f"its {what}: values outside {low:g} to {high:g}, which no model gives")
 
 
 def check_encoding(encoding: Any, feature_names: list[str], name: str) -> None:
@@ -391,6 +440,7 @@ def check_model_file(model_file: ModelFile, limits: ContentLimits = CONTENT_LIMI
     checks = [(f"weights ({key})", t, False) for key, t in state.items()]
     checks += [("scaler mean", mean, False), ("scaler std", std, True)]
     checks += [(what, t, False) for what, t in (("fill values", fill), ("background rows", background)) if t]
+    checks += check_uncertainty(payload.get("uncertainty"), config, name)
     check_values(model_file, checks, limits)
     model_file.verify_records(set(model_file.records) - {t.storage.key for _, t, _ in checks})
     return config
@@ -398,4 +448,4 @@ def check_model_file(model_file: ModelFile, limits: ContentLimits = CONTENT_LIMI
 
 __all__ = ["Limit", "MODEL_LIMITS", "ContentLimits", "CONTENT_LIMITS", "SAVED_DTYPES", "check_model_file", "walk",
            "check_tensors", "check_model_config", "expected_state", "check_state", "check_names", "check_array",
-           "check_plain", "check_values", "check_encoding", "check_table_tokens"]
+           "check_plain", "check_values", "check_encoding", "check_table_tokens", "check_uncertainty"]

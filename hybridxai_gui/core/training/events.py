@@ -84,3 +84,14 @@ class TrainControl:
     def sleep(self, seconds: float) -> bool:
         """Wait up to `seconds`, returning early once stopped; True if stopped."""
         return self._stop.wait(seconds)
+
+
+@dataclass(frozen=True)
+class CalibrationProgress:
+    """A fold model training to score calibration rows for the prediction sets (cross-conformal)."""
+
+    fold: int  # 1-based
+    folds: int
+    epoch: int  # 1-based, of this fold model's training
+    epochs: int
+    elapsed: float  # seconds since the fold models started
