@@ -32,6 +32,10 @@ _FROM_TRAINING = ("TrainControl", "EpochMetrics", "BatchProgress", "TrainResult"
 
 
 def __getattr__(name: str):
+    if name == "TrainControl":  # the stop and pause flags: no torch needed (the window makes one)
+        from .training.control import TrainControl
+
+        return TrainControl
     if name in _FROM_TRAINING:
         from .training import loop as training
 

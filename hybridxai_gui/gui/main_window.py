@@ -19,7 +19,8 @@ from .evaluation_tab import EvaluationTab
 from .jobs import start_job, stop_jobs
 from .predict_tab import PredictTab
 from .explanations_tab import ExplanationsTab
-from .startup import warm_up_imports, write_figure
+from .render_service import service
+from .startup import FIGURE_SUFFIXES, warm_up_imports
 from .training_tab import TrainingTab
 
 log = logging.getLogger(__name__)
@@ -255,6 +256,7 @@ class MainWindow(QMainWindow):
         self.dataTab.set_problems([])
         test = self.dataTab.test_table.frame if self.dataTab.test_table is not None else None
         self.trainingTab.start(table.frame, test, config)
+        service().warm_later()  # the trained model's figures need more in the render process: loaded meanwhile
         self.mainTabs.setCurrentWidget(self.trainingTab)
         self._update_actions()
 
@@ -295,6 +297,7 @@ class MainWindow(QMainWindow):
         # The worker's evaluation already holds each test row's prediction: running the model on every
         # test row here again took the GUI thread up to 1.5 s.
         predicted = evaluation.y_pred if evaluation is not None else None
+        tab.threads = self.trainingTab.configs()[2].threads
         tab.set_model(self.trained, prepared.X_test, prepared.X_test_raw, prepared.y_test, prepared.rows_test,
                       lengths=prepared.test_lengths,
                       background_pool=prepared.X_train, predicted=predicted)
@@ -311,6 +314,7 @@ class MainWindow(QMainWindow):
         # The prediction already read the rows as the model does (and scored them where the file has labels).
         y = outcome.evaluation.y_true if outcome.evaluation is not None else None
         what = f"series of {source}" if getattr(self.trained, "series", None) is not None else f"rows of {source}"
+        tab.threads = self.trainingTab.configs()[2].threads
         tab.set_model(self.trained, outcome.X, self.trained.unscale(outcome.X), y, outcome.rows,
                       background_pool=self.trained.background, what=what, lengths=outcome.lengths,
                       predicted=outcome.evaluation.y_pred if outcome.evaluation is not None else None)
@@ -370,6 +374,9 @@ class MainWindow(QMainWindow):
 
             trained = load_checkpoint(path)
             evaluation = EvaluationResult.from_dict(trained.evaluation) if trained.evaluation else None
+            from .startup import import_for_a_model
+
+            import_for_a_model()  # what showing it imports: here, not in the GUI thread
             return trained, evaluation
 
         start_job(self, job, done=self._model_opened, failed=self.show_failure, name="open_model")
@@ -424,17 +431,23 @@ class MainWindow(QMainWindow):
         return True
 
     # ---- figures ------------------------------------------------------------------------------
-    def current_figure(self):
+    def figure_source(self):
+        """What File ▸ Export figure writes (a FigurePanel or DrawingSource), or None."""
         tab = self.mainTabs.currentWidget()
-        return tab.current_figure() if hasattr(tab, "current_figure") else None
+        return tab.figure_source() if hasattr(tab, "figure_source") else None
+
+    def current_figure(self):  # built in this thread: for tests and scripts
+        source = self.figure_source()
+        return None if source is None else source.settle()
 
     def png_dpi(self) -> int:
         action = self.dpiGroup.checkedAction()
         return int(action.data()) if action is not None else 150
 
     def export_figure(self, path: str | None = None) -> str | None:
-        figure = self.current_figure()
-        if figure is None:
+        """Write the current tab's figure in the render process; `figureExported(path)` once it is written."""
+        source = self.figure_source()
+        if source is None:
             self.show_failure("This tab has no figure to export yet.")
             return None
         if not path:
@@ -445,20 +458,18 @@ class MainWindow(QMainWindow):
                 return None
             if not Path(path).suffix and chosen:
                 path += "." + chosen.split("*.")[-1].rstrip(")")
+        if Path(path).suffix.lower() not in FIGURE_SUFFIXES:
+            self.show_failure(f"Cannot export '{Path(path).name}': use a name ending in .png, .eps, .pdf or .svg.")
+            return None
         settings.remember_folder("figure", path)
         settings.app_settings().setValue("export/dpi", self.png_dpi())
-        from ..core.errors import HybridXAIError
+        self._status(f"Exporting the figure to {Path(path).name}…")
 
-        # Settled again: while the dialog was open its render went on in a worker; from here to the file
-        # written the figure is this thread's alone.
-        figure = self.current_figure() or figure
-        try:
-            write_figure(figure, path, self.png_dpi())
-        except HybridXAIError as exc:
-            self.show_failure(str(exc))
-            return None
-        self._status(f"Figure exported to {path}")
-        self.figureExported.emit(path)
+        def done(written: str) -> None:
+            self._status(f"Figure exported to {written}")
+            self.figureExported.emit(written)
+
+        source.export(path, self.png_dpi(), done=done, failed=self.show_failure)
         return path
 
     def export_report(self, path: str | None = None) -> None:
@@ -487,8 +498,7 @@ class MainWindow(QMainWindow):
             self._status(f"Report written to {written}")
             self.reportExported.emit(written)
 
-        start_job(self, lambda: report_export.write(inputs, path), done=done, failed=self.show_failure,
-                  name="export_report")
+        report_export.write_in_background(self, inputs, path, done=done, failed=self.show_failure)
 
     # ---- settings and closing -----------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -516,6 +526,7 @@ class MainWindow(QMainWindow):
     def _warm_up(self) -> None:
         if self._closing:
             return
+        service().start()  # the render process imports matplotlib in parallel, in its own interpreter
         start_job(self, warm_up_imports, done=self._warmed, failed=lambda m, d: log.warning("warm-up: %s", m),
                   name="warm_up")
 

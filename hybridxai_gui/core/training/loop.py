@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from .distributed import SINGLE, World
 from ..data.prepare import PreparedData, looks_row_normalised
 from ..errors import HybridXAIError, setting
 from ..model.network import HybridCNNLSTMAttention
+from .control import TrainControl  # noqa: F401  (re-exported: the loop's flags)
 from .policies import BestEpoch, EarlyStopping, LearningRateSchedule, make_criterion, noise_level
 
 EVAL_BATCH = 512
@@ -83,41 +83,6 @@ class TrainResult:
 @dataclass(frozen=True)
 class TrainingFinished:
     result: TrainResult
-
-
-class TrainControl:
-    """Thread-safe stop / pause flags that the training loop checks between batches."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()  # a paused loop must wake up to notice the stop
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_if_paused(self) -> None:
-        while not self._running.wait(0.1):
-            pass
-
-    def sleep(self, seconds: float) -> bool:
-        """Wait up to `seconds`, returning early once stopped; True if stopped."""
-        return self._stop.wait(seconds)
 
 
 def resolve_device(name: str) -> torch.device:
