@@ -194,12 +194,20 @@ class ExplanationsCompute:
         self._stop.set()
 
     def _progress(self, item) -> None:
-        self.progressBar.setMaximum(max(1, item.total))
-        self.progressBar.setValue(item.done)
+        """The share of the whole run done (within a row too: a series row takes seconds) and the time left."""
         stage = STAGES.get(getattr(item, "stage", ""), "")
-        if stage:
-            unit = " rows" if getattr(item, "stage", "") in ("shap", "faithfulness") else ""
-            self.progressBar.setFormat(f"{stage}: %v / %m{unit}")
+        fraction = getattr(item, "fraction", -1.0)
+        if fraction < 0:  # a stage that only counts rows
+            self.progressBar.setRange(0, max(1, item.total))
+            self.progressBar.setValue(item.done)
+            if stage:
+                self.progressBar.setFormat(f"{stage}: %v / %m")
+            return
+        self.progressBar.setRange(0, 1000)
+        self.progressBar.setValue(round(1000 * fraction))
+        rows = f" ({item.done}/{item.total} rows)" if item.stage in ("shap", "faithfulness") else ""
+        left = getattr(item, "remaining", "")
+        self.progressBar.setFormat(f"{stage}{rows} · %p%" + (f" · {left}" if left else ""))
 
     def _done(self, run) -> None:
         if run is None:

@@ -23,8 +23,8 @@ from .attention import AttentionResult
 from .captum_checks import sensitivity
 from .faithfulness import FaithfulnessResult, iter_faithfulness
 from .gradcam import GradCamResult
-from .sanity import SANITY_ROWS, randomisation_check
-from .shap_engine import METHOD_LABELS, ExplanationCancelled, ShapExplainer, ShapResult, _as_cancel
+from .sanity import SANITY_ROWS, randomisation_check, randomised_copy
+from .shap_engine import METHOD_LABELS, ShapExplainer, ShapResult, _as_cancel
 from .shap_result import units_words
 from .summary import RowSummary, summarise_row
 from .views import map_scores, shap_scores, view_scores
@@ -41,6 +41,41 @@ class ExplainProgress:
     done: int
     total: int
     message: str = ""
+    fraction: float = -1.0  # share of the whole run done, 0..1, within a row too (-1: not known)
+    eta_s: float | None = None  # seconds the run should still take, once enough of it is done to tell
+
+    @property
+    def remaining(self) -> str:
+        """The time left in words ("about 6 s left"), or "" while it cannot be told yet."""
+        if self.eta_s is None:
+            return ""
+        s = self.eta_s
+        return f"about {max(1, round(s))} s left" if s < 90 else f"about {round(s / 60)} min left"
+
+
+class RunClock:
+    """The share of a run done and the time it should still take, from each stage's expected cost in rows
+    through the model (SHAP's evaluations dominate, and the other stages are counted in the same unit, so the
+    rate measured so far holds for the rest)."""
+
+    def __init__(self, costs: dict[str, float], clock=time.perf_counter):
+        self.costs = {k: max(0.0, float(v)) for k, v in costs.items()}
+        self.total = sum(self.costs.values()) or 1.0
+        self.clock = clock
+        self.started = clock()
+
+    def at(self, stage: str, share: float) -> tuple[float, float | None]:
+        """(share of the run done, seconds left or None) with `share` of `stage` done."""
+        before = 0.0
+        for name, cost in self.costs.items():
+            if name == stage:
+                break
+            before += cost
+        fraction = min(1.0, (before + min(1.0, max(0.0, share)) * self.costs.get(stage, 0.0)) / self.total)
+        elapsed = self.clock() - self.started
+        if fraction < 0.02 or elapsed < 0.5:
+            return fraction, None
+        return fraction, elapsed * (1 - fraction) / fraction
 
 
 @dataclass
@@ -131,14 +166,22 @@ def default_shap_options(method: str, background_size: int) -> dict:
     return {}
 
 
-def _relay(gen, stage: str, text: str):
-    """Pass a stage's progress on as ExplainProgress (`text` formats `done` and `total`); return the stage's result."""
+def _relay(gen, stage: str, text: str, clock: RunClock):
+    """Pass a stage's progress on as ExplainProgress (`text` formats `done` and `total`), with the share of the
+    run done and the time left; return the stage's result."""
     while True:
         try:
             item = next(gen)
         except StopIteration as stop:
             return stop.value
-        yield ExplainProgress(stage, item.done, item.total, text.format(done=item.done, total=item.total))
+        share = getattr(item, "share", item.done / max(1, item.total))
+        yield ExplainProgress(stage, item.done, item.total, text.format(done=item.done, total=item.total),
+                              *clock.at(stage, share))
+
+
+# faithfulness: rows through the model per explained row, counted as SHAP's are (4 orderings × 2 curves × up to
+# 11 points × 10 replacement rows, and about as much again for captum's measures); only weighs the stages
+FAITHFULNESS_ROWS_PER_ROW = 1760
 
 
 def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray, *,
@@ -158,6 +201,11 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     options = default_shap_options(method, len(background)) if shap_options is None else dict(shap_options)
     explainer = ShapExplainer(model, background, method, feature_names=feature_names, class_names=class_names,
                               output=units, groups=groups, group_names=group_names, **options)
+    R, per_row = len(X), explainer.evaluations_per_row()
+    checked = min(SANITY_ROWS, R) if faithfulness and sanity else 0
+    clock = RunClock({"shap": R * per_row, "views": R * 10,
+                      "faithfulness": R * FAITHFULNESS_ROWS_PER_ROW if faithfulness else 0,
+                      "sanity": checked * (per_row + 10)})
     t0 = time.perf_counter()
     if workers > 1 and len(X) > 1:
         from .parallel import iter_shap_in_processes
@@ -168,15 +216,15 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
                                      workers=workers, threads=max(1, torch.get_num_threads()), cancel=is_cancelled)
     else:
         gen = explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=is_cancelled)
-    result = yield from _relay(gen, "shap", f"SHAP ({explainer.method}): {{done}}/{{total}} rows")
+    result = yield from _relay(gen, "shap", f"SHAP ({explainer.method}): {{done}}/{{total}} rows", clock)
     if result is None:
         return None
     seconds["shap"] = time.perf_counter() - t0
-    R = result.n_rows
+    R = result.n_rows  # the rows explained (a cached result has as many)
     tgt = result.predicted.copy() if targets is None else np.broadcast_to(np.asarray(targets, np.int64), (R,)).copy()
 
     t0 = time.perf_counter()
-    yield ExplainProgress("views", 0, 1, "Grad-CAM and attention")
+    yield ExplainProgress("views", 0, 1, "Grad-CAM and attention", *clock.at("views", 0.0))
     unit_groups = result.groups
     cam, att, scores = view_scores(model, result.X, tgt, unit_groups, feature_names, class_names)
     scores = {"shap": shap_scores(result, tgt), **scores}
@@ -192,7 +240,7 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     caveats = view_caveats(kind, n_channels, att.n_positions, length, members)
     fgen = iter_faithfulness(model, result.X, tgt, scores, background, units=unit_groups, rows=result.rows,
                              class_names=class_names, kind=kind, caveats=caveats, cancel=is_cancelled)
-    faith = yield from _relay(fgen, "faithfulness", "Faithfulness: {done}/{total} rows")
+    faith = yield from _relay(fgen, "faithfulness", "Faithfulness: {done}/{total} rows", clock)
     if faith is None:
         return None
     sensitivity(model, result.X, tgt, unit_groups, faith)
@@ -201,26 +249,26 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
 
     if sanity:
         t0 = time.perf_counter()
-        n = min(SANITY_ROWS, R)
-        yield ExplainProgress("sanity", 0, 1, f"Randomisation check ({n} rows)")
+        n = checked
+        yield ExplainProgress("sanity", 0, n, f"Randomisation check ({n} rows)", *clock.at("sanity", 0.0))
         if is_cancelled():
             return None
-
-        def shap_view(m, Xs, t):
-            sub = ShapExplainer(m, background, result.method, feature_names=feature_names, class_names=class_names,
-                                output="probability", groups=groups, group_names=group_names, cache=False, **options)
-            return shap_scores(sub.explain(Xs, cancel=is_cancelled), t)
-
-        views = {"shap": shap_view,
-                 "gradcam": lambda m, Xs, t: map_scores("gradcam", m, Xs, t, unit_groups),
-                 "attention": lambda m, Xs, t: map_scores("attention", m, Xs, t, unit_groups)}
-        original = {name: s[:n] for name, s in scores.items() if name in views}
-        try:
-            faith.randomisation = randomisation_check(model, result.X[:n], tgt[:n], views, original=original)
-        except ExplanationCancelled:  # cancelled inside the check's SHAP: the run ends as cancelled
+        # SHAP of the randomised model, its progress shown like the run's own (it costs as much per row)
+        randomised = randomised_copy(model)
+        sub = ShapExplainer(randomised, background, result.method, feature_names=feature_names,
+                            class_names=class_names, output="probability", groups=groups, group_names=group_names,
+                            cache=False, **options)
+        after = yield from _relay(sub.iter_explain(result.X[:n], cancel=is_cancelled), "sanity",
+                                  "Randomisation check: SHAP of {done}/{total} rows", clock)
+        if after is None:
             return None
+        views = {"gradcam": lambda m, Xs, t: map_scores("gradcam", m, Xs, t, unit_groups),
+                 "attention": lambda m, Xs, t: map_scores("attention", m, Xs, t, unit_groups)}
+        original = {name: s[:n] for name, s in scores.items() if name in ("shap", *views)}
+        faith.randomisation = randomisation_check(model, result.X[:n], tgt[:n], views, original=original,
+                                                  after={"shap": shap_scores(after, tgt[:n])}, randomised=randomised)
         seconds["sanity"] = time.perf_counter() - t0
-        yield ExplainProgress("sanity", 1, 1, "Randomisation check: done")
+        yield ExplainProgress("sanity", n, n, "Randomisation check: done", *clock.at("sanity", 1.0))
     return run
 
 
