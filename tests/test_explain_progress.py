@@ -117,3 +117,28 @@ def test_the_app_shows_the_share_and_the_time_left(qtbot):
     bar = tab.progressBar
     assert bar.maximum() == 1000 and bar.value() == 400
     assert bar.text() == "SHAP (0/1 rows) · 40% · about 6 s left"
+
+
+def test_the_randomisation_check_explains_against_fewer_background_rows(series, monkeypatch):
+    """The check re-explains its rows on a randomised model: a series row's check cost as much as its SHAP. It
+    uses SANITY_BACKGROUND_ROWS of the background (a seeded sample), and says so."""
+    import hybridxai_gui.core.explain.run as run_module
+
+    model, _bg, X, groups, names = series
+    background = np.random.default_rng(3).normal(size=(30, 24)).astype(np.float32)
+    sizes = []
+    original = run_module.ShapExplainer
+
+    class Recording(original):
+        def __init__(self, m, bg, *args, **kwargs):
+            sizes.append(len(bg))
+            super().__init__(m, bg, *args, **kwargs)
+
+    monkeypatch.setattr(run_module, "ShapExplainer", Recording)
+    clear_cache()
+    _items, run = drain(iter_explanation_run(model, X[:1], background, feature_names=[f"f{i}" for i in range(24)],
+                                             class_names=["a", "b", "c"], groups=groups, group_names=names,
+                                             kind="series"))
+    assert sizes == [30, run_module.SANITY_BACKGROUND_ROWS] == [30, 10]
+    check = run.faithfulness.randomisation
+    assert "SHAP against 10 of the background rows" in check.text() and "shap" in check.correlation
