@@ -48,9 +48,8 @@ class RenderCanvas(QWidget):
         self._image_of = None  # (drawing, width, height) the image shows
         self._stale = False  # the drawing or the size changed while a render could not start
         self.laid_out = False  # the canvas has had a size on screen (exports take it)
-        self._resize = QTimer(self)
+        self._resize = QTimer(self)  # a render soon: after the queued events, or once a resize rests
         self._resize.setSingleShot(True)
-        self._resize.setInterval(RESIZE_SETTLE_MS)
         self._resize.timeout.connect(self.render)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
@@ -76,7 +75,7 @@ class RenderCanvas(QWidget):
     # ---- what to show ----------------------------------------------------------------------------------------
     def set_drawing(self, drawing) -> None:
         self.drawing, self.message, self.error = drawing, "", ""
-        self.render()
+        self._resize.start(0)  # once the events already queued are handled: a layout may still size the canvas
 
     def set_message(self, message: str) -> None:
         service().cancel(self)
@@ -131,13 +130,13 @@ class RenderCanvas(QWidget):
         if self.isVisible():
             self.laid_out = True
             if self.drawing is not None:
-                self._resize.start()  # the old image is scaled until the size rests
+                self._resize.start(RESIZE_SETTLE_MS)  # the old image is scaled until the size rests
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.laid_out = True
         if self._stale:
-            self._resize.start()  # once the layout has given the canvas its size
+            self._resize.start(0)  # once the layout has given the canvas its size
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)

@@ -106,6 +106,10 @@ def warm_up_imports() -> list[tuple[str, str]]:
     from ..plotting import (evaluation_plots, explain_plots, faithfulness_plots, map_plots, render,  # noqa: F401
                             row_figures, series_plots, training_plots)
 
+    try:  # the faithfulness check's metrics (captum imports its attribution package and pyplot): 1-3 s the
+        import captum.metrics  # noqa: F401  first explanation would otherwise spend importing them
+    except ImportError:
+        pass
     del torch
     return available_devices()
 
