@@ -12,7 +12,8 @@ FIGURE_SUFFIXES = (".png", ".eps", ".pdf", ".svg")
 # folder of shared libraries, and the file names (glob) to load, biggest first.
 NATIVE_LIBRARIES = {"torch": ("lib", ("libc10.*", "libtorch_cpu.*", "libtorch.*", "*.dylib")),
                     "scipy": ("../scipy.libs", ("*.so*",)),  # scikit-learn's metrics import scipy
-                    "sklearn": ("../scikit_learn.libs", ("*.so*",))}
+                    "sklearn": ("../scikit_learn.libs", ("*.so*",)),
+                    "PIL": ("../pillow.libs", ("*.so*", "*.dylib"))}  # captum imports matplotlib, which imports PIL
 
 
 def preload_native_libraries(package: str, folder: str, patterns: tuple[str, ...]) -> list[str]:
@@ -106,6 +107,7 @@ def warm_up_imports() -> list[tuple[str, str]]:
     from ..plotting import (evaluation_plots, explain_plots, faithfulness_plots, map_plots, render,  # noqa: F401
                             row_figures, series_plots, training_plots)
 
+    preload_native_libraries("PIL", *NATIVE_LIBRARIES["PIL"])
     try:  # the faithfulness check's metrics (captum imports its attribution package and pyplot): 1-3 s the
         import captum.metrics  # noqa: F401  first explanation would otherwise spend importing them
     except ImportError:
