@@ -310,6 +310,9 @@ def _run_child(args) -> int:
               "stalls": sorted(stalls, key=lambda s: -s["ms"])[:6], "shown_s": shown,
               "gui_imports": imports.modules}
     Path(args.json).write_text(json.dumps(report), encoding="utf-8")
+    from hybridxai_gui.gui.render_service import service
+
+    service().shutdown()  # its semaphores released: os._exit skips the exit handlers that would
     os._exit(0)  # Qt teardown of a closed window with finished workers is not what is measured
 
 
