@@ -29,6 +29,8 @@ from bench_explain import DATA, cli, sklearn_frames  # noqa: E402
 
 SEEDS = (0, 1, 2)
 SIZES = (20, 10)
+HEADERS = ["set", "background", "max |Δρ|", "mean |Δρ|", "mean ρ whole / sample", "ρ spread over seeds",
+           "CPU s (sample vs whole)"]
 
 
 def measure(model_path: Path, data_path: Path, rows: str) -> dict:
@@ -108,10 +110,8 @@ def main(argv=None) -> int:
                                  f"{found['background']}", f"{diff.max():.3f}", f"{diff.mean():.3f}",
                                  f"{full.mean():+.3f} / {cheap.mean():+.3f}", f"{spread.mean():.3f}",
                                  f"{found['cpu'][size]:.1f} vs {found['cpu']['full']:.1f}"])
-            print(common.table(["set", "background", "max |Δρ|", "mean |Δρ|", "mean ρ whole / sample",
-                                 "ρ spread over seeds", "CPU s (sample vs whole)"], rows_out), flush=True)
-    body = common.table(["set", "background", "max |Δρ|", "mean |Δρ|", "mean ρ whole / sample", "ρ spread over seeds",
-                         "CPU s (sample vs whole)"], rows_out)
+            print(common.table(HEADERS, rows_out), flush=True)
+    body = common.table(HEADERS, rows_out)
     body += ("\n\n- ρ: Spearman correlation of SHAP's ranking of the units before and after every weight is "
              f"re-initialised, per row; Δρ: against the whole background, for randomisation seeds {SEEDS}; the "
              "spread: max − min of ρ over those seeds with the whole background, mean over rows. The check flags a "

@@ -188,3 +188,28 @@ def test_a_users_journey_draws_no_figure_in_the_window_process(qtbot, window, di
     assert (tmp_path / "shap.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "report.html").stat().st_size
     assert draws_here == [], f"figures drawn in the window's process, by thread: {sorted(set(draws_here))}"
     assert not dialogs.messages
+
+
+def test_a_render_process_that_keeps_failing_gives_way_to_a_thread(qtbot, monkeypatch):
+    """Where no render process can live (a sandbox, a broken bundle), figures are still drawn: in a thread."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from hybridxai_gui.gui.render_service import RenderService
+
+    class Broken:
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("the process ended")
+
+        def shutdown(self, **kwargs):
+            pass
+
+    render = RenderService()
+    real = render._new_executor
+    monkeypatch.setattr(render, "_new_executor", lambda: real() if render.threaded else Broken())
+    answers = []
+    for k in range(3):
+        render.submit(("job", k), pow, 2, k, done=answers.append, failed=answers.append)
+    qtbot.waitUntil(lambda: len(answers) == 3, timeout=TIMEOUT)
+    assert render.threaded and answers[1:] == [2, 4]  # the first job's two tries both met a broken pool
+    assert "the process ended" in answers[0]
+    render.shutdown()

@@ -24,12 +24,11 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from ..plotting.render import build_figure, export, message_drawing, render_image
+from ..plotting.render import SCREEN_DPI, build_figure, export, message_drawing, render_image
 from .jobs import start_job
 from .render_service import service
 
 log = logging.getLogger(__name__)
-SCREEN_DPI = 100.0  # figure dots per logical inch on screen (plotting.render.SCREEN_DPI; not imported here)
 RESIZE_SETTLE_MS = 80  # a resize re-renders once the size has rested this long (the old image is scaled meanwhile)
 
 
@@ -94,7 +93,8 @@ class RenderCanvas(QWidget):
         self._stale = False
         self._resize.stop()
         width, height = self.pixel_size()
-        if self._image_of is not None and self._image_of[0] is self.drawing and self._image_of[1:] == (width, height):
+        shown = self._image_of
+        if shown is not None and shown[0] is self.drawing and shown[1:] == (width, height):
             return  # the image shows this already
 
         drawing = self.drawing

@@ -108,6 +108,7 @@ class RenderService(QObject):
         self._running: dict[int, _Job] = {}  # ticket -> job in the process
         self._newest: dict[Any, int] = {}  # key -> ticket of the newest job asked for
         self._warmed_later = False
+        self._broken = 0  # render processes lost in a row (a third: jobs run in a thread from then on)
         self.jobs_done = 0
         self._answered.connect(self._answer, Qt.ConnectionType.QueuedConnection)
 
@@ -189,20 +190,26 @@ class RenderService(QObject):
             self._launch(job)
 
     def _launch(self, job: _Job) -> None:
-        try:
-            future = self._executor.submit(job.function, *job.args)
-        except RuntimeError as exc:  # a broken or shut-down pool: a new one
-            if job.retried:
-                self._deliver(job, None, str(exc))
-                return
-            job.retried = True
-            self._replace_executor(str(exc))
-            future = self._executor.submit(job.function, *job.args)
+        while True:
+            try:
+                future = self._executor.submit(job.function, *job.args)
+                break
+            except RuntimeError as exc:  # a broken or shut-down pool: a new one, once per job
+                if job.retried:
+                    self._deliver(job, None, str(exc) or type(exc).__name__)
+                    return
+                job.retried = True
+                self._replace_executor(str(exc) or type(exc).__name__)
         self._running[job.ticket] = job
         future.add_done_callback(lambda f, job=job: self._answered.emit((job, f)))
 
     def _replace_executor(self, why: str) -> None:
-        log.warning("The render process stopped (%s): starting a new one.", why)
+        self._broken += 1
+        if self._broken >= 3 and not self._threaded:
+            log.warning("Figures are drawn in a thread: the render process stopped %d times (%s).", self._broken, why)
+            self._threaded = True
+        else:
+            log.warning("The render process stopped (%s): starting a new one.", why)
         old, self._executor = self._executor, None
         if old is not None:
             old.shutdown(wait=False, cancel_futures=True)
@@ -222,6 +229,8 @@ class RenderService(QObject):
                 self._pump()
                 return
             result, error = None, (str(exc) or type(exc).__name__)
+        else:
+            self._broken = 0
         self.jobs_done += 1
         self._deliver(job, result, error)
         self._pump()

@@ -294,5 +294,5 @@ def run_to_end(gen) -> ExplanationRun | None:
 
 
 __all__ = ["ExplainProgress", "ExplanationRun", "KINDS", "PERMUTATIONS_PER_BACKGROUND_ROW", "SANITY_BACKGROUND_ROWS",
-           "RunClock", "default_shap_options",
-           "guess_kind", "iter_explanation_run", "map_scores", "run_to_end", "shap_scores", "view_caveats", "view_scores"]
+           "RunClock", "default_shap_options", "guess_kind", "iter_explanation_run", "map_scores", "run_to_end",
+           "shap_scores", "view_caveats", "view_scores"]
