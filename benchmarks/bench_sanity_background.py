@@ -48,14 +48,15 @@ def measure(model_path: Path, data_path: Path, rows: str) -> dict:
     background = background_rows(trained)
     groups, names, _ = series_units(trained)
 
-    def shap(model, bg):
-        explainer = ShapExplainer(model, bg, "auto", trained.feature_names, trained.class_names, output="probability",
-                                  groups=groups, group_names=names, cache=False,
-                                  **default_shap_options("auto", len(bg)))
+    def shap(model, bg, method="auto"):
+        explainer = ShapExplainer(model, bg, method, trained.feature_names, trained.class_names,
+                                  output="probability", groups=groups, group_names=names, cache=False,
+                                  **default_shap_options(method, len(bg)))
         start = time.process_time()
         return explainer.explain(X), time.process_time() - start
 
     before_result, _ = shap(trained.model, background)
+    method = before_result.method  # the check explains the randomised model by the run's method, as the app does
     targets = before_result.predicted
     before = shap_scores(before_result, targets)
 
@@ -67,11 +68,11 @@ def measure(model_path: Path, data_path: Path, rows: str) -> dict:
         out[size] = []
     for seed in SEEDS:
         randomised = randomised_copy(trained.model, seed)
-        result, cpu = shap(randomised, background)
+        result, cpu = shap(randomised, background, method)
         out["full"].append(rho(result))
         out["cpu"]["full"] = cpu
         for size in SIZES:
-            result, cpu = shap(randomised, select_background(background, size, "random", seed=0))
+            result, cpu = shap(randomised, select_background(background, size, "random", seed=0), method)
             out[size].append(rho(result))
             out["cpu"][size] = cpu
     return out
@@ -79,13 +80,14 @@ def measure(model_path: Path, data_path: Path, rows: str) -> dict:
 
 def main(argv=None) -> int:
     parser = common.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="BasicMotions,breast_cancer,wine", help="comma-separated sets to measure")
     args = parser.parse_args(argv)
     common.set_one_thread()
     rows_out, notes = [], []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sets = []
-        for name in (("wine",) if args.quick else ("BasicMotions", "breast_cancer", "wine")):
+        for name in (("wine",) if args.quick else tuple(args.sets.split(","))):
             if name == "BasicMotions":
                 train, test = DATA / "BasicMotions_train_long.csv", DATA / "BasicMotions_test_long.csv"
                 cli("train", str(train), "--test", str(test), "--label", "activity", "--out", str(folder / "bm.pth"),

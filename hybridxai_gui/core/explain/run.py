@@ -37,8 +37,8 @@ PERMUTATIONS_PER_BACKGROUND_ROW = 2
 # The randomisation check explains its rows again on a randomised model: against this many of the background
 # rows (a seeded sample), a quarter to a fifth of the cost (a series row's check cost as much as its SHAP). Its
 # rank correlation moved by at most 0.06 on BasicMotions (4 rows × 3 randomisations), 0.17 on breast cancer and
-# 0.29 on wine (3 rows each; mean over rows: 0.00, 0.04), while it moves by 0.39-0.62 between randomisation
-# seeds; no verdict changed (benchmarks/README.md, "Explain").
+# 0.26 on wine (3 rows each; the mean over rows by 0.005, 0.002 and 0.075), while it moves by 0.39-0.62 between
+# randomisation seeds; no verdict changed (benchmarks/bench_sanity_background.py, README "SHAP").
 SANITY_BACKGROUND_ROWS = 10
 
 
