@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sets", default="BasicMotions,breast_cancer,wine", help="comma-separated sets to measure")
     args = parser.parse_args(argv)
     common.set_one_thread()
-    rows_out, notes = [], []
+    rows_out = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sets = []

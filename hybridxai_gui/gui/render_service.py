@@ -33,6 +33,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from . import render_warmup
+
 # What starting the process needs, imported with the app rather than when the window has shown: an import in
 # the GUI thread then (its native modules above all) waited for the warm-up's loading of torch.
 if sys.platform == "win32":
@@ -41,46 +43,6 @@ else:
     from multiprocessing import popen_spawn_posix, resource_tracker  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-# Imported by the render process before its first job (what the Data tab's plots need), and when told that
-# figures of a trained model are coming (warm_later): their data classes import torch when unpickled.
-FIRST_MODULES = ("matplotlib.figure", "matplotlib.backends.backend_agg", "hybridxai_gui.plotting.render",
-                 "hybridxai_gui.plotting.data_plots", "hybridxai_gui.plotting.evaluation_plots",
-                 "hybridxai_gui.core.pipeline")
-LATER_MODULES = ("hybridxai_gui.core.evaluation.metrics", "hybridxai_gui.core.evaluation.calibration",
-                 "hybridxai_gui.core.explain", "hybridxai_gui.plotting.explain_plots",
-                 "hybridxai_gui.plotting.row_figures", "hybridxai_gui.plotting.faithfulness_plots",
-                 "hybridxai_gui.plotting.training_plots", "hybridxai_gui.plotting.report",
-                 "hybridxai_gui.plotting.export", "matplotlib.backends.backend_pdf",
-                 "matplotlib.backends.backend_svg", "matplotlib.backends.backend_ps")
-
-
-def _warm_first() -> None:
-    """The render process's initializer: it ends with the app (see _exit_with_parent), then imports."""
-    _exit_with_parent()
-    from ..plotting.render import warm_up
-
-    warm_up(*FIRST_MODULES)
-
-
-def _exit_with_parent() -> None:
-    """End this render process as soon as the app's process is gone, however it ended. A pool's worker waits
-    for jobs on a pipe it also holds open itself, so it never sees the app go (os._exit, a crash, a kill): it
-    stayed alive, holding the app's stdout open for whoever read it."""
-    import os
-
-    from multiprocessing.connection import wait
-
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        wait([parent.sentinel])
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
 
 @dataclass
 class _Job:
@@ -134,7 +96,7 @@ class RenderService(QObject):
         if not self._threaded:
             try:
                 return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_warm_first)
+                                           initializer=render_warmup.first)
             except (OSError, ValueError, ImportError) as exc:  # e.g. no semaphores in a sandbox
                 log.warning("Figures are drawn in a thread: no render process could be started (%s).", exc)
                 self._threaded = True
@@ -144,9 +106,7 @@ class RenderService(QObject):
         """Figures of a trained model are coming: let the render process import what they need now."""
         if not self._warmed_later:
             self._warmed_later = True
-            from ..plotting.render import warm_up
-
-            self.submit(("warm", "later"), warm_up, *LATER_MODULES)
+            self.submit(("warm", "later"), render_warmup.later)
 
     def shutdown(self) -> None:
         """Stop the render process (jobs waiting are dropped)."""
@@ -269,4 +229,4 @@ def service() -> RenderService:
         return _SERVICE
 
 
-__all__ = ["FIRST_MODULES", "LATER_MODULES", "RenderService", "service"]
+__all__ = ["RenderService", "service"]

@@ -55,21 +55,12 @@ def preload_native_libraries(package: str, folder: str, patterns: tuple[str, ...
     return loaded
 
 
-# What the window imports when it shows a trained or opened model (evaluation, calibration, baselines,
-# explanations): the worker that produced the model imports them before handing it over, so that the GUI
-# thread never does, nor waits on the warm-up importing them.
-FOR_A_MODEL = ("hybridxai_gui.core.evaluation.metrics", "hybridxai_gui.core.evaluation.calibration",
-               "hybridxai_gui.core.evaluation.baselines", "hybridxai_gui.core.evaluation.crossval",
-               "hybridxai_gui.core.explain.rows", "hybridxai_gui.core.explain.run",
-               "hybridxai_gui.core.explain.summary", "hybridxai_gui.core.explain.parallel")
-
-
 def import_for_a_model() -> None:
-    """Runs in a worker: the modules FOR_A_MODEL."""
-    import importlib
-
-    for name in FOR_A_MODEL:
-        importlib.import_module(name)
+    """Runs in a worker: what the window imports when it shows a trained or opened model (evaluation,
+    calibration, baselines, explanations). The worker that produced the model imports it before handing the
+    model over, so that the GUI thread never does, nor waits on the warm-up importing it."""
+    from ..core.evaluation import baselines, calibration, crossval, metrics  # noqa: F401
+    from ..core.explain import parallel, rows, run, summary  # noqa: F401
 
 
 def warm_up_imports() -> list[tuple[str, str]]:

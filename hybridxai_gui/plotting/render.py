@@ -122,15 +122,5 @@ def write_report(content, path: str | Path, extra_items=()) -> str:
     return str(write(content, path, extra_items))
 
 
-def warm_up(*modules: str) -> list[str]:
-    """Import these modules (a render process does, before the figures that need them are asked for)."""
-    import importlib
-
-    for name in modules:
-        importlib.import_module(name)
-    return list(modules)
-
-
 __all__ = ["Drawing", "RenderedImage", "SCREEN_DPI", "axes_drawing", "build_figure", "export", "failed_drawing",
-           "figure_drawing", "message_drawing", "render_image", "show_message", "warm_up",
-           "write_report"]
+           "figure_drawing", "message_drawing", "render_image", "show_message", "write_report"]
