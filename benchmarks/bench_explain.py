@@ -1,8 +1,16 @@
-"""`hybridxai explain`: time for 100 breast-cancer rows with figures, and how faithful each view is on real data.
+"""`hybridxai explain`: time for 100 breast-cancer rows with figures, one series row of a 3-member model, and how
+faithful each view is on real data.
 
     .venv/bin/python benchmarks/bench_explain.py            # timing + faithfulness on 3 sets x 3 seeds (~15 CPU min)
     .venv/bin/python benchmarks/bench_explain.py --quick    # timing + 1 seed per set
+    .venv/bin/python benchmarks/bench_explain.py --series-row   # only the series row (~5 CPU min, training included)
     ... --no-append                                          # print only; leave benchmarks/README.md alone
+
+Part 0, one series row (target: ≤ 10 s, issue 26): BasicMotions (long file, 6 channels × 100 steps, label
+`activity`) trained with the defaults (an ensemble of 3 networks), then test series 0 explained with SHAP and
+the checks (Grad-CAM, attention, faithfulness, the randomisation check) in-process, as the app's Compute does
+(wall and CPU seconds, per stage), and as `hybridxai explain --rows 0` in a fresh process (imports, files and
+figures included).
 
 Part 1, timing (target: ≤ 20 s): a breast-cancer model trained with the defaults (`hybridxai train`), then
 `hybridxai explain MODEL breast_cancer.csv --rows 0-99 --out DIR` run as a fresh process (imports included),
@@ -132,6 +140,56 @@ def timing(folder: Path, lines: list[str]) -> None:
                  f"(load average {common.load_average()}).")
 
 
+def series_row(folder: Path, lines: list[str]) -> None:
+    """One BasicMotions test series explained by a default (3-member) model: in-process by stage, and fresh."""
+    from hybridxai_gui.core.explain import clear_cache
+    from hybridxai_gui.core.explain.rows import explain_table_rows
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
+    from hybridxai_gui.core.pipeline import read_table
+
+    train, test = DATA / "BasicMotions_train_long.csv", DATA / "BasicMotions_test_long.csv"
+    model = folder / "bm.pth"
+    cli("train", str(train), "--test", str(test), "--label", "activity", "--out", str(model), "--quiet")
+    trained = load_checkpoint(model)
+    frame = read_table(test)
+    rows = []
+    for k in range(2):
+        clear_cache()  # the second run must not find the first one's SHAP values
+        stages: dict[str, list[float]] = {}
+        last = [time.perf_counter(), time.process_time(), None]
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        gen = explain_table_rows(trained, frame, test.name, rows="0")
+        while True:
+            try:
+                item = next(gen)
+            except StopIteration as stop:
+                run = stop.value
+                item = None
+            wall, cpu = time.perf_counter(), time.process_time()
+            if last[2] is not None:
+                spent = stages.setdefault(last[2], [0.0, 0.0])
+                spent[0] += wall - last[0]
+                spent[1] += cpu - last[1]
+            if item is None:
+                break
+            last[:] = [wall, cpu, item.stage]
+        total = [time.perf_counter() - start_wall, time.process_time() - start_cpu]
+        shap = run.shap
+        rows.append([f"in-process run {k + 1}: SHAP and the checks", total[0], total[1],
+                     f"{shap.method} over {len(shap.feature_names)} segments, background {shap.background_size}, "
+                     f"{shap.n_evaluations} coalitions; " + ", ".join(
+                         f"{name} {spent[1]:.1f}" for name, spent in stages.items()) + " CPU s"])
+    out = folder / "bm_explain"
+    wall, cpu, _proc = cli("explain", str(model), str(test), "--rows", "0", "--out", str(out))
+    rows.append(["`hybridxai explain --rows 0` (fresh process)", wall, cpu, "imports, reading, files and figures too"])
+    members = len(getattr(trained.model, "members", ())) or 1
+    lines.append(common.table(["what", "wall s", "CPU s", "note"], rows))
+    lines.append("")
+    lines.append(f"- Target: one row of a {members}-member series model (BasicMotions default) explained with SHAP "
+                 f"and the checks in ≤ 10 s. Best in-process: {min(r[1] for r in rows[:2]):.1f} s wall, "
+                 f"{min(r[2] for r in rows[:2]):.1f} CPU s (load average {common.load_average()}).")
+
+
 def faithfulness_rows(name: str, seeds: list[int], folder: Path) -> tuple[list[list], list[str]]:
     from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
     from hybridxai_gui.core.data.tables import read_table
@@ -194,12 +252,22 @@ def faithfulness_rows(name: str, seeds: list[int], folder: Path) -> tuple[list[l
 
 def main(argv=None) -> int:
     parser = common.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--series-row", action="store_true", help="only the one series row (part 0)")
     args = parser.parse_args(argv)
     common.set_one_thread()
     seeds = [0] if args.quick else [0, 1, 2]
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        lines.append("**One series row, BasicMotions default (an ensemble of 3), 60 channel × time segments**")
+        lines.append("")
+        series_row(folder, lines)
+        print("\n".join(lines), flush=True)
+        if args.series_row:
+            common.append_results("Explain", "\n".join(lines), quick=args.quick, no_append=args.no_append,
+                                  version_names=("torch", "numpy", "matplotlib"))
+            return 0
+        lines.append("")
         lines.append("**Explain time, 100 breast-cancer rows × 30 features, default figures** "
                      "(per-row figures for the first 3 rows; PNG, and EPS for the global figures)")
         lines.append("")

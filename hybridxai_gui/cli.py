@@ -386,19 +386,24 @@ def cmd_explain(args) -> int:
 
 
 class _Progress:
-    """Progress of a long command on stderr: one line per stage and about every tenth of it."""
+    """Progress of a long command on stderr: one line per stage and about every tenth of it; where the command
+    knows the share of the whole run done (explain: within a row too), every tenth of the run, with the time
+    left."""
 
     def __init__(self, stream=None):
         self.stream = stream
         self.last = (None, -1)
 
     def __call__(self, item) -> None:
+        fraction = getattr(item, "fraction", -1.0)
         stage, done, total = item.stage, item.done, max(1, item.total)
-        step = int(10 * done / total)
+        step = int(10 * fraction) if fraction >= 0 else int(10 * done / total)
         if (stage, step) == self.last or (stage == self.last[0] and done < total and step <= self.last[1]):
             return
         self.last = (stage, step)
-        print(f"  {_one_line(item.message)}", file=self.stream or sys.stderr, flush=True)
+        left = getattr(item, "remaining", "") if fraction >= 0 else ""
+        run = f" ({fraction:.0%} of the run{', ' + left if left else ''})" if fraction >= 0 else ""
+        print(f"  {_one_line(item.message)}{run}", file=self.stream or sys.stderr, flush=True)
 
 
 def _set_threads(threads: int) -> None:

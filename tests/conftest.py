@@ -146,10 +146,7 @@ def pytest_configure(config):
 
 
 def drawn(canvas_or_panel):
-    """The figure of a FigurePanel or canvas as drawn: figures are built and rendered in a worker, so a test
-    reads one after the work queued on it is done (what an export does)."""
-    if hasattr(canvas_or_panel, "settle"):
-        return canvas_or_panel.settle()
-    if hasattr(canvas_or_panel, "wait"):
-        canvas_or_panel.wait()
-    return canvas_or_panel.figure
+    """The figure of a FigurePanel or its canvas as drawn: the app draws in its render process, so a test builds
+    the panel's current figure here to read its artists (FigurePanel.settle)."""
+    panel = canvas_or_panel if hasattr(canvas_or_panel, "settle") else canvas_or_panel.parent()
+    return panel.settle()

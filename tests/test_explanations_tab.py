@@ -63,15 +63,15 @@ def test_names_and_disabled_before_a_model(tab):
 
 
 def test_compute_draws_every_canvas(tab, qtbot, data):
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from hybridxai_gui.gui.figure_canvas import RenderCanvas
 
     X, X_raw, y, rows, pool = data
     tab.set_model(make_trained(), X, X_raw, y, rows, background_pool=pool)
-    canvases = {name: tab.findChild(FigureCanvasQTAgg, name) for name in ("shapCanvas", "gradcamCanvas",
-                                                                            "attentionCanvas")}
+    canvases = {name: tab.findChild(RenderCanvas, name) for name in ("shapCanvas", "gradcamCanvas",
+                                                                     "attentionCanvas")}
     assert all(canvases.values())
     # Grad-CAM and attention draw for the selected row when their page is shown, not while hidden
-    assert not canvases["gradcamCanvas"].figure.axes and not canvases["attentionCanvas"].figure.axes
+    assert tab.panels["gradcam"].pending and tab.panels["attention"].pending
     for page, name in ((1, "gradcamCanvas"), (2, "attentionCanvas")):
         tab.figureTabs.setCurrentIndex(page)
         assert drawn(canvases[name]).axes, name
@@ -87,7 +87,7 @@ def test_compute_draws_every_canvas(tab, qtbot, data):
     for view in range(tab.shapViewCombo.count()):
         tab.shapViewCombo.setCurrentIndex(view)
         assert drawn(canvases["shapCanvas"]).axes, tab.shapViewCombo.currentText()
-        canvases["shapCanvas"].draw()
+        canvases["shapCanvas"].render()
     assert tab.current_figure() is canvases["shapCanvas"].figure
     tab.figureTabs.setCurrentIndex(1)
     assert tab.current_figure() is canvases["gradcamCanvas"].figure
@@ -181,7 +181,7 @@ def test_a_filter_that_leaves_no_rows_says_so(tab, data):
 def test_units_summary_and_faithfulness(tab, qtbot, data):
     """One row explained: its summary in words, SHAP in probability (switchable to logits without recomputing),
     the faithfulness curves and verdicts, and the background size that was used."""
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from hybridxai_gui.gui.figure_canvas import RenderCanvas
     from PySide6.QtWidgets import QComboBox, QLabel
 
     X, X_raw, y, rows, pool = data
@@ -190,7 +190,7 @@ def test_units_summary_and_faithfulness(tab, qtbot, data):
     assert tab.backgroundCombo.itemText(0) == "Training sample (40 rows)"  # all 40 pool rows are used
     units = tab.findChild(QComboBox, "unitsCombo")
     summary = tab.findChild(QLabel, "explanationSummaryLabel")
-    canvas = tab.findChild(FigureCanvasQTAgg, "faithfulnessCanvas")
+    canvas = tab.findChild(RenderCanvas, "faithfulnessCanvas")
     assert units is not None and summary is not None and canvas is not None
     assert units.currentText() == "Probability" and tab.shapViewCombo.currentText() == "waterfall"
     assert "Compute" in summary.text()
@@ -221,3 +221,28 @@ def test_units_summary_and_faithfulness(tab, qtbot, data):
     # another class chosen: the summary follows at once
     tab.classCombo.setCurrentIndex(1)
     assert "k0" in summary.text()
+
+
+def test_explaining_runs_with_the_training_tabs_threads(tab, qtbot, data, monkeypatch):
+    """torch's default of one thread per core made one series row take 83 s instead of 19 on a busy 2-core
+    machine: the explanation runs with the threads the app is set to (1 by default), and gives them back."""
+    import hybridxai_gui.core.explain.run as run_module
+
+    seen = []
+    original = run_module.iter_explanation_run
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return (yield from original(*args, **kwargs))
+
+    monkeypatch.setattr(run_module, "iter_explanation_run", spy)
+    X, X_raw, y, rows, pool = data
+    tab.set_model(make_trained(), X, X_raw, y, rows, background_pool=pool)
+    torch.set_num_threads(2)  # torch's default on a 2-core machine
+    try:
+        with qtbot.waitSignal(tab.busyChanged, timeout=60_000, check_params_cb=lambda busy: busy is False):
+            tab.compute()
+        assert seen == [1] and tab.threads == 1
+        assert torch.get_num_threads() == 2  # given back
+    finally:
+        torch.set_num_threads(1)

@@ -62,10 +62,10 @@ def test_threshold_moves_sensitivity_and_specificity(qtbot, window, dialogs, tmp
     qtbot.waitUntil(lambda: not panel._redraw.isActive(), timeout=5_000)
     assert "0.50" in drawn(panel.confusionPanel).axes[0].get_title()
     tab.figureTabs.setCurrentWidget(tab.calibrationPanel)
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from hybridxai_gui.gui.figure_canvas import RenderCanvas
 
     for name in ("calibrationCanvas", "prCanvas", "thresholdConfusionCanvas", "cvSpreadCanvas"):
-        canvas = window.findChild(FigureCanvasQTAgg, name)
+        canvas = window.findChild(RenderCanvas, name)
         assert canvas is not None and canvas.accessibleName(), name
     assert "calibration error" in tab.calibrationPanel.eceLabel.text()
     assert drawn(tab.calibrationPanel.panel).axes  # drawn: its page shows
@@ -174,9 +174,9 @@ def test_predict_tab_shows_accuracy_and_confusion_of_a_labelled_file(qtbot, wind
         tab.predictButton.click()
     evaluation = tab.outcome.evaluation
     assert "accuracy" in tab.statusLabel.text() and f"{evaluation.accuracy:.3f}" in tab.statusLabel.text()
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from hybridxai_gui.gui.figure_canvas import RenderCanvas
 
-    canvas = window.findChild(FigureCanvasQTAgg, "predictConfusionCanvas")
+    canvas = window.findChild(RenderCanvas, "predictConfusionCanvas")
     assert canvas is not None and canvas.isVisible() and canvas.accessibleName()
     texts = [t.get_text() for t in drawn(tab.confusionPanel).axes[0].texts]
     assert sorted(int(t) for t in texts) == sorted(evaluation.confusion.ravel().tolist())

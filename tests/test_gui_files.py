@@ -90,7 +90,8 @@ def test_export_figure_in_four_formats(qtbot, trained_window, dialogs, tmp_path,
     for suffix in (".png", ".eps", ".pdf", ".svg"):
         path = tmp_path / f"figure{suffix}"
         dialogs.save_path = str(path)
-        window.actionExportFigure.trigger()
+        with qtbot.waitSignal(window.figureExported, timeout=60_000):  # written by the render process
+            window.actionExportFigure.trigger()
         data = path.read_bytes()
         if suffix == ".svg":
             assert b"<svg" in data[:400]
@@ -255,7 +256,8 @@ def test_evaluation_figures_are_drawn_when_shown_or_exported(qtbot, trained_wind
     assert not tab.rocPanel.pending and drawn(tab.rocPanel).axes
     path = tmp_path / "roc.png"
     dialogs.save_path = str(path)
-    window.actionExportFigure.trigger()
+    with qtbot.waitSignal(window.figureExported, timeout=60_000):
+        window.actionExportFigure.trigger()
     assert path.read_bytes().startswith(MAGIC[".png"])
     # a change while visible redraws at once
     tab.normaliseCheck.setChecked(True)

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg  # noqa: E402
+from hybridxai_gui.gui.figure_canvas import RenderCanvas  # noqa: E402
 
 from conftest import drawn, fast_settings  # noqa: E402
 from test_series import recordings, to_wide  # noqa: E402
@@ -31,7 +31,7 @@ def test_a_long_file_shows_its_layout_channels_and_series_per_class(qtbot, windo
     assert tab.idColumnCombo.currentText() == "recording" and tab.timeColumnCombo.currentText() == "time_s"
     assert tab.featuresBox.title() == "Channels" and tab.selected_features() == ["ax", "ay", "gz"]
     assert "24 series" in tab.layoutPanel.layoutLabel.text()
-    canvas = window.findChild(FigureCanvasQTAgg, "seriesPlotCanvas")
+    canvas = window.findChild(RenderCanvas, "seriesPlotCanvas")
     assert canvas is not None and len([a for a in drawn(canvas).axes if a.get_visible()]) == 3
     tab.classPlot.seriesRowSpin.setValue(2)  # lay one series over the class means
     assert "series r" in tab.classPlot.pickedLabel.text()

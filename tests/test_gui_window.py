@@ -25,7 +25,7 @@ WIDGETS = {"labelColumnCombo": QWidget, "epochsSpin": QSpinBox, "batchSizeSpin":
 
 def test_object_and_accessible_names(qtbot, window):
     import pyqtgraph as pg
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from hybridxai_gui.gui.figure_canvas import RenderCanvas
 
     tabs = window.findChild(QTabWidget, "mainTabs")
     assert tabs is not None and tabs.accessibleName()
@@ -44,7 +44,7 @@ def test_object_and_accessible_names(qtbot, window):
         plot = window.findChild(pg.PlotWidget, name)
         assert plot is not None and plot.accessibleName()
     window.mainTabs.setCurrentWidget(window.evaluationTab)  # its canvases are built on first show
-    canvas = window.findChild(FigureCanvasQTAgg, "confusionMatrixCanvas")
+    canvas = window.findChild(RenderCanvas, "confusionMatrixCanvas")
     assert canvas is not None and canvas.accessibleName()
 
 

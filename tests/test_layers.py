@@ -30,8 +30,8 @@ UP = ("hybridxai_gui.plotting", "hybridxai_gui.gui", "hybridxai_gui.outputs", "h
 # The modules that compute explanations (plotting may import result types, words and rank statistics:
 # core.explain.shap_result, groups, ranks, summary).
 EXPLAINERS = tuple(f"hybridxai_gui.core.explain.{m}" for m in (
-    "shap_engine", "gradcam", "attention", "faithfulness", "sanity", "run", "rows", "captum_checks", "background",
-    "views"))
+    "shap_engine", "shap_kernel", "gradcam", "attention", "faithfulness", "sanity", "run", "rows", "captum_checks",
+    "background", "views"))
 # (which modules, what they must not import, why)
 RULES = [
     ("hybridxai_gui.core", QT + ("matplotlib",) + UP, "the core imports no front end, no Qt and no plotting"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ..plotting.evaluation_plots import draw_reliability
+from ..plotting.render import axes_drawing
+
 
 class CalibrationPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
@@ -57,16 +60,14 @@ class CalibrationPanel(QWidget):
         if self.reliability is None:
             self.panel.clear("No evaluation yet")
             return
-        reliability, temperature = self.reliability, self.temperature
 
-        def draw(figure) -> None:
-            from ..plotting.evaluation_plots import draw_reliability
+        self.panel.paint(axes_drawing(draw_reliability, self.reliability, temperature=self.temperature))
 
-            draw_reliability(figure.add_subplot(), reliability, temperature=temperature)
-
-        self.panel.paint(draw)
-
-    def current_figure(self):
+    def figure_source(self):
         if self.panel is None or self.reliability is None:
             return None
-        return self.panel.settle()
+        return self.panel
+
+    def current_figure(self):
+        source = self.figure_source()
+        return None if source is None else source.settle()

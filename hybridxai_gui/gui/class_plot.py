@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from ..plotting.data_plots import draw_class_profile
+from ..plotting.render import figure_drawing
 from .figure_canvas import FigurePanel
 
 
@@ -62,12 +64,26 @@ class ClassPlot(QWidget):
         else:
             self.pickedLabel.setText("")
 
-        def draw(figure) -> None:
-            from ..plotting.data_plots import draw_class_profile
 
-            draw_class_profile(figure, profile, picked)
+        # drawn when the plot's tab is showing (or exported)
+        self.panel.paint(figure_drawing(draw_class_profile, *for_drawing(profile, picked)))
 
-        self.panel.paint(draw)  # drawn when the plot's tab is showing (or exported)
+    def figure_source(self):
+        return self.panel
 
     def current_figure(self):
         return self.panel.settle()
+
+
+def for_drawing(profile, picked: int | None):
+    """(profile, picked) with only what the plot shows: the series of a long file can run to millions of
+    values, and the render process needs the class means and the one series laid over them."""
+    from dataclasses import replace
+
+    if profile.kind != "series" or profile.X is None:
+        return profile, picked
+    keep = [] if picked is None else [picked]
+    slim = replace(profile, X=profile.X[keep], y=None if profile.y is None else profile.y[keep],
+                   ids=[profile.ids[i] for i in keep],
+                   lengths=None if profile.lengths is None else profile.lengths[keep])
+    return slim, (None if picked is None else 0)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
+from ..plotting.crossval_plots import draw_model_spread
+from ..plotting.render import axes_drawing
 from .jobs import start_job
 
 
@@ -257,17 +259,16 @@ class CrossValidationPanel(QWidget):
         if result is None or not result.folds:
             self.spreadPanel.clear("No repeated evaluation yet")
             return
+        from ..core.evaluation.baselines import LABELS
+
         values = {m: result.values("accuracy", m) for m in result.models}
+        self.spreadPanel.paint(axes_drawing(draw_model_spread, values, labels=dict(LABELS)))
 
-        def draw(figure) -> None:
-            from ..core.evaluation.baselines import LABELS
-            from ..plotting.crossval_plots import draw_model_spread
-
-            draw_model_spread(figure.add_subplot(), values, labels=LABELS)
-
-        self.spreadPanel.paint(draw)
-
-    def current_figure(self):
+    def figure_source(self):
         if self.spreadPanel is None or self.result is None or not self.result.folds:
             return None
-        return self.spreadPanel.settle()
+        return self.spreadPanel
+
+    def current_figure(self):
+        source = self.figure_source()
+        return None if source is None else source.settle()

@@ -2,9 +2,10 @@
 
 Files are read in a worker thread (`core.data.read_table` plus per-column statistics and the rows per
 class of the guessed label), so even a large file never freezes the window; rows per class of another
-label column are counted in a worker too, and only the bar chart is drawn in the GUI thread. The preview is a lazy
-table model. Problems from the core (unreadable file, wrong label, missing values, ...) are listed in a visible panel
-with the core's own one-line message.
+label column are counted in a worker too, and both plots are drawn in the render process
+(gui.render_service). The preview is a lazy table model. Problems from the core
+(unreadable file, wrong label, missing values, ...) are listed in a visible panel with the core's
+own one-line message.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from ..core.config import DataConfig
+from ..plotting.evaluation_plots import draw_class_distribution
+from ..plotting.render import axes_drawing
+from .class_plot import ClassPlot
+from .figure_canvas import FigurePanel
 from .jobs import start_job
 from .data_widgets import button, named, share_spin, table_view
 from .feature_list import FeatureList
@@ -24,17 +29,11 @@ from .table_models import DataFrameModel
 
 
 def load_table(path: str):
-    """Runs in the worker: the core reads and summarises the table; matplotlib's Qt backend is imported here
-    too, off the GUI thread (~0.5 s, more on a busy machine), since the class chart is drawn next."""
+    """Runs in the worker: the core reads and summarises the table (its plots are drawn in the render
+    process, gui.render_service)."""
     from ..core.pipeline import open_table
 
-    table = open_table(path)
-    import matplotlib.backends.backend_qtagg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
-
-    from ..plotting import evaluation_plots  # noqa: F401
-
-    return table
+    return open_table(path)
 
 
 class DataTab(QWidget):
@@ -146,13 +145,13 @@ class DataTab(QWidget):
         self.viewTabs.setObjectName("dataViewTabs")
         self.viewTabs.addTab(self.previewTable, "Preview")
         self.viewTabs.addTab(self.statsTable, "Feature statistics")
-        self.classPlotHolder = QWidget()  # the plot per class, built on first use (matplotlib loads lazily)
+        self.classPlotHolder = QWidget()  # the plot per class, built on first use
         QVBoxLayout(self.classPlotHolder).setContentsMargins(0, 0, 0, 0)
         self.classPlot = None
         self.viewTabs.addTab(self.classPlotHolder, "By class")
         self.distributionHolder = QWidget()
         QVBoxLayout(self.distributionHolder).setContentsMargins(0, 0, 0, 0)
-        self.distribution = None  # FigurePanel, built on first use (matplotlib loads lazily)
+        self.distribution = None  # FigurePanel, built on first use
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.viewTabs)
         right.addWidget(self.distributionHolder)
@@ -423,8 +422,6 @@ class DataTab(QWidget):
 
     def _ensure_class_plot(self) -> None:
         if self.classPlot is None:
-            from .class_plot import ClassPlot
-
             self.classPlot = ClassPlot()
             self.classPlotHolder.layout().addWidget(self.classPlot)
             self.classPlot.show()
@@ -434,8 +431,6 @@ class DataTab(QWidget):
 
     def _draw_distribution(self, label: str) -> None:
         """Draw the rows per class of `label`; counted in a worker unless the load already did."""
-        from .figure_canvas import FigurePanel
-
         if self.distribution is None:
             self.distribution = FigurePanel("classDistributionCanvas", "Class distribution", figsize=(5, 2.5))
             self.distributionHolder.layout().addWidget(self.distribution)
@@ -462,24 +457,23 @@ class DataTab(QWidget):
         if distinct > 50:
             title += f" ({distinct} distinct values: is this the label column?)"
 
-        def draw(figure) -> None:
-            from ..plotting.evaluation_plots import draw_class_distribution
 
-            draw_class_distribution(figure.add_subplot(), counts, title=title, unit=what.lower())
+        # now if the Data tab shows, else when it is next shown
+        self.distribution.paint(axes_drawing(draw_class_distribution, counts, title=title, unit=what.lower()))
 
-        self.distribution.paint(draw)  # now if the Data tab shows, else when it is next shown
+    def figure_source(self):
+        """What File ▸ Export figure writes: the plot per class when its page shows, else the class counts."""
+        if self.viewTabs.currentWidget() is self.classPlotHolder and self.classPlot is not None:
+            return self.classPlot.figure_source() if self.classPlot.profile is not None else None
+        return self.distribution
 
     def current_figure(self):
-        if self.viewTabs.currentWidget() is self.classPlotHolder and self.classPlot is not None:
-            return self.classPlot.current_figure() if self.classPlot.profile is not None else None
-        if self.distribution is None:
-            return None
-        return self.distribution.settle()
+        source = self.figure_source()
+        return None if source is None else source.settle()
 
     # ---- what training needs ------------------------------------------------------------------
     def data_config(self):
         """The Data tab's settings as the core's DataConfig."""
-
         layout = self.layoutPanel.choice()
         long = layout["layout"] == "long"
         if not self._layout_user_choice and not long:

@@ -111,12 +111,9 @@ class ExplanationsCompute:
         limit = SCOPES[self.scopeCombo.currentIndex()][1]
         chosen = [current] if limit == 1 else ([current] + [i for i in visible if i != current])[:limit]
         chosen = sorted(chosen)
-        import copy
-
         from ..core.explain.rows import BACKGROUND_ROWS, series_units
-        from ..core.explain.run import iter_explanation_run
 
-        model = copy.deepcopy(self.trained.model)  # the worker's own copy: no hook or mode races
+        shared, views_lock = self.trained.model, self._views_lock
         method = self.methodCombo.currentText()
         X, X_raw = self.X[chosen], None if self.X_raw is None else self.X_raw[chosen]
         true = None if self.y is None else self.y[chosen]
@@ -128,7 +125,6 @@ class ExplanationsCompute:
         background_for = self._background  # reads widgets: call it here, not in the thread
         try:
             background = background_for() if combo_choice != 1 else None
-            kind = self._kind()
         except Exception as exc:  # noqa: BLE001 - HybridXAIError: shown to the user
             from .wording import for_the_app
 
@@ -141,18 +137,38 @@ class ExplanationsCompute:
             self._show_status("No training rows for a k-means background: choose a CSV background.", ok=False)
             return
         self._stop = stop = threading.Event()
+        threads, kind_of = self.threads, self._kind
 
         def job():
+            import copy
+
+            import torch
+
+            with views_lock:  # not while a page's Grad-CAM has its hooks on the shared model
+                model = copy.deepcopy(shared)  # the worker's own copy: no hook or mode races
+
             from ..core.explain import select_background
+            from ..core.explain.run import iter_explanation_run  # imported here: never by the GUI thread
 
-            bg = background if background is not None else select_background(pool, BACKGROUND_ROWS, "kmeans", seed=0)
-            from ..core.explain.parallel import default_workers
+            kind = kind_of()
+            # torch's own default is one thread per core: on a busy 2-core machine two threads made one series
+            # row take 83 s instead of 19 (35 CPU s instead of 7.4); the Training tab's setting (1 by default)
+            # holds for explaining too, as the command line's --threads does. Worker processes inherit it.
+            previous = torch.get_num_threads()
+            if threads > 0:
+                torch.set_num_threads(threads)
+            try:
+                bg = background if background is not None else select_background(pool, BACKGROUND_ROWS, "kmeans",
+                                                                                  seed=0)
+                from ..core.explain.parallel import default_workers
 
-            workers = default_workers() if len(X) >= PARALLEL_ROWS else 1
-            run = yield from iter_explanation_run(
-                model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
-                X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, groups=groups,
-                group_names=group_names, workers=workers, cancel=stop)
+                workers = default_workers() if len(X) >= PARALLEL_ROWS else 1
+                run = yield from iter_explanation_run(
+                    model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
+                    X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, groups=groups,
+                    group_names=group_names, workers=workers, cancel=stop)
+            finally:
+                torch.set_num_threads(previous)
             if run is not None:
                 run.series, run.lengths = series, lengths
             return run
@@ -178,12 +194,20 @@ class ExplanationsCompute:
         self._stop.set()
 
     def _progress(self, item) -> None:
-        self.progressBar.setMaximum(max(1, item.total))
-        self.progressBar.setValue(item.done)
+        """The share of the whole run done (within a row too: a series row takes seconds) and the time left."""
         stage = STAGES.get(getattr(item, "stage", ""), "")
-        if stage:
-            unit = " rows" if getattr(item, "stage", "") in ("shap", "faithfulness") else ""
-            self.progressBar.setFormat(f"{stage}: %v / %m{unit}")
+        fraction = getattr(item, "fraction", -1.0)
+        if fraction < 0:  # a stage that only counts rows
+            self.progressBar.setRange(0, max(1, item.total))
+            self.progressBar.setValue(item.done)
+            if stage:
+                self.progressBar.setFormat(f"{stage}: %v / %m")
+            return
+        self.progressBar.setRange(0, 1000)
+        self.progressBar.setValue(round(1000 * fraction))
+        rows = f" ({item.done}/{item.total} rows)" if item.stage in ("shap", "faithfulness") else ""
+        left = getattr(item, "remaining", "")
+        self.progressBar.setFormat(f"{stage}{rows} · %p%" + (f" · {left}" if left else ""))
 
     def _done(self, run) -> None:
         if run is None:

@@ -3,12 +3,17 @@ panel, and the selected row in plain words.
 
 A mixin of ExplanationsTab (kept apart from its layout, row list and SHAP worker): it reads the tab's
 model, rows, selection and explanation run, and paints through `FigurePanel.paint`, which draws a page
-only when it shows.
+only when it shows. A page is a `plotting.render.Drawing` of plain data, drawn in the render process; what
+needs the model (a row's Grad-CAM and attention) is computed first in a worker thread (`prepare=`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..plotting.faithfulness_plots import draw_faithfulness
+from ..plotting.render import Drawing, figure_drawing
+from ..plotting.row_figures import draw_attention_figure, draw_gradcam_figure, draw_shap_view
 
 
 class ExplanationsDrawing:
@@ -28,14 +33,14 @@ class ExplanationsDrawing:
 
     def _views(self, x: np.ndarray, target: int | None):
         """Grad-CAM (of `target`, None = predicted) and attention of the one row x: a single small forward and
-        backward pass, cheap enough to run when a page is painted."""
+        backward pass, cheap enough to run when a page is painted. Runs in the pages' workers, one at a time:
+        Grad-CAM hooks the shared model, and two at once would capture each other's passes."""
         from ..core.explain.rows import row_views
 
-        return row_views(self.trained.model, x, target, self._names(), list(self.trained.class_names))
+        with self._views_lock:
+            return row_views(self.trained.model, x, target, self._names(), list(self.trained.class_names))
 
     def _draw_gradcam(self) -> None:
-        from ..plotting.row_figures import draw_gradcam_figure
-
         panel, i = self.panels["gradcam"], self.current_index()
         if i is None:
             panel.clear(self._nothing_selected())
@@ -43,24 +48,21 @@ class ExplanationsDrawing:
         c = self._class_for(i)
         trained, x, names, row = self.trained, self.X[i:i + 1], self._names(), self.rows[i]
         which = "predicted" if c == self.predicted[i] else f"predicted {trained.class_names[self.predicted[i]]}"
-        # Drawn now if the Grad-CAM page shows, else when it is shown.
-        panel.paint(lambda fig: draw_gradcam_figure(fig, x, self._views(x, c).gradcam, names, row, which))
+        # Computed (in a worker) and drawn now if the Grad-CAM page shows, else when it is shown.
+        panel.paint(prepare=lambda: figure_drawing(draw_gradcam_figure, x, self._views(x, c).gradcam, names, row,
+                                                   which))
 
     def _draw_attention(self) -> None:
-        from ..plotting.row_figures import draw_attention_figure
-
         panel, i = self.panels["attention"], self.current_index()
         if i is None:
             panel.clear(self._nothing_selected())
             return
         x, names, row = self.X[i:i + 1], self._names(), self.rows[i]
         head = self.headCombo.currentIndex() - 1
-        panel.paint(lambda fig: draw_attention_figure(fig, self._views(x, None).attention, names, row,
-                                                      None if head < 0 else head))
+        panel.paint(prepare=lambda: figure_drawing(draw_attention_figure, self._views(x, None).attention, names, row,
+                                                   None if head < 0 else head))
 
     def _draw_shap(self) -> None:
-        from ..plotting.row_figures import draw_shap_view
-
         if not self.panels:
             return
         panel, i = self.panels["shap"], self.current_index()
@@ -84,11 +86,13 @@ class ExplanationsDrawing:
         series = getattr(self.trained, "series", None)
         own = None if self.lengths is None or i is None else int(self.lengths[i])
 
-        def draw(fig) -> None:
-            views = self._views(x, shown) if view == "comparison" else None
-            draw_shap_view(fig, res, view, None if cls < 0 else cls, position, x, row, views, series, own)
+        def arguments(views=None) -> tuple:
+            return res, view, None if cls < 0 else cls, position, x, row, views, series, own
 
-        panel.paint(draw)
+        if view == "comparison":  # beside Grad-CAM and attention of the row, computed in a worker
+            panel.paint(prepare=lambda: figure_drawing(draw_shap_view, *arguments(self._views(x, shown))))
+        else:
+            panel.paint(figure_drawing(draw_shap_view, *arguments()))
 
     def _explained_position(self) -> int | None:
         """The selected row's index in the last result, or None when it was not explained."""
@@ -99,8 +103,6 @@ class ExplanationsDrawing:
         return int(pos[0]) if len(pos) else None
 
     def _draw_faithfulness(self) -> None:
-        from ..plotting.faithfulness_plots import draw_faithfulness
-
         if not self.panels:
             return
         panel = self.panels["faithfulness"]
@@ -117,12 +119,7 @@ class ExplanationsDrawing:
             note = (f"Measured for class {faith.class_names[int(faith.targets[position])]}; press “Compute SHAP and "
                     f"checks” to measure class {faith.class_names[cls]}.")
 
-        def draw(fig) -> None:
-            draw_faithfulness(fig, faith, position)
-            if note:
-                fig.suptitle(note, fontsize=8, color="0.35")
-
-        panel.paint(draw)
+        panel.paint(Drawing(draw_faithfulness, (faith, position), title=note))
 
     def _update_summary(self) -> None:
         from ..core.explain.summary import summarise_row

@@ -5,12 +5,12 @@ The whole explanation run (core.explain.run: SHAP, then Grad-CAM and attention o
 faithfulness curves and the model-randomisation check) runs in a `GeneratorWorker` (its progress streams
 into the progress bar; Cancel sets the core's stop flag) on a private copy of the model, so that
 Grad-CAM's hook on the shared model can never capture the worker's forward passes. Grad-CAM and
-attention for one row take milliseconds and run directly in the GUI thread. matplotlib, torch and shap
-are imported on first use, not at start-up. SHAP comes back in probability and logit units at once: the
-Units box switches between them without recomputing.
+attention for one row take milliseconds and run in a worker thread when their page is painted. SHAP comes
+back in probability and logit units at once: the Units box switches between them without recomputing.
 
-Each figure is drawn only when its page is showing (`FigurePanel.paint`): a new model arrives while the
-Training tab shows, and drawing all three figures then froze the window for 0.3-0.5 s.
+Each figure is drawn only when its page is showing (`FigurePanel.paint`), in the render process
+(gui.render_service): a new model arrives while the Training tab shows, and drawing all three figures in
+this process froze the window for 0.3-0.5 s.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
                                QListWidgetItem, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
 
+from ..core.config import RuntimeConfig
 from .explanations_compute import SCOPES, UNITS, ExplanationsCompute
 from .explanations_drawing import ExplanationsDrawing
 
@@ -55,7 +56,10 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.kind = None  # table or series: None = guessed from the names and values
         self.lengths = None  # series: each row's own number of steps (for its own time axis)
         self.worker = None
+        self.threads = RuntimeConfig().threads  # torch threads while explaining (the main window passes the
+        # Training tab's setting)
         self._stop = threading.Event()
+        self._views_lock = threading.Lock()  # one row's Grad-CAM and attention at a time (hooks on the model)
         self.panels: dict[str, object] = {}
         self._build()
         self._set_enabled(False)
@@ -202,7 +206,7 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         layout.addWidget(split, 1)
 
     def ensure_panels(self) -> None:
-        """Build the three matplotlib canvases on first use (the Qt backend import costs ~0.5 s)."""
+        """Build the figure panels on first use."""
         if self.panels:
             return
         from .figure_canvas import FigurePanel
@@ -288,11 +292,15 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         item = self.sampleList.currentItem()
         return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
 
-    def current_figure(self):
+    def figure_source(self):
+        """The panel of the page showing (File ▸ Export figure writes its figure)."""
         if not self.panels or self.trained is None:
             return None
-        panel = self.panels[FIGURE_PAGES[self.figureTabs.currentIndex()]]
-        return panel.settle()  # drawn now if not shown since it last changed (e.g. for an export)
+        return self.panels[FIGURE_PAGES[self.figureTabs.currentIndex()]]
+
+    def current_figure(self):
+        source = self.figure_source()
+        return None if source is None else source.settle()  # built here: for tests and scripts
 
     def is_busy(self) -> bool:
         return self.worker is not None and self.worker.isRunning()

@@ -20,6 +20,7 @@ from .evaluation_tab import EvaluationTab
 from .jobs import start_job, stop_jobs
 from .predict_tab import PredictTab
 from .explanations_tab import ExplanationsTab
+from .render_service import service
 from .startup import warm_up_imports
 from .training_tab import TrainingTab
 from .window_files import WindowFiles
@@ -257,6 +258,7 @@ class MainWindow(WindowFiles, QMainWindow):
         self.dataTab.set_problems([])
         test = self.dataTab.test_table.frame if self.dataTab.test_table is not None else None
         self.trainingTab.start(table.frame, test, config)
+        service().warm_later()  # the trained model's figures need more in the render process: loaded meanwhile
         self.mainTabs.setCurrentWidget(self.trainingTab)
         self._update_actions()
 
@@ -297,6 +299,7 @@ class MainWindow(WindowFiles, QMainWindow):
         # The worker's evaluation already holds each test row's prediction: running the model on every
         # test row here again took the GUI thread up to 1.5 s.
         predicted = evaluation.y_pred if evaluation is not None else None
+        tab.threads = self.trainingTab.configs()[2].threads
         tab.set_model(self.trained, prepared.X_test, prepared.X_test_raw, prepared.y_test, prepared.rows_test,
                       lengths=prepared.test_lengths,
                       background_pool=prepared.X_train, predicted=predicted,
@@ -314,6 +317,7 @@ class MainWindow(WindowFiles, QMainWindow):
         # The prediction already read the rows as the model does (and scored them where the file has labels).
         y = outcome.evaluation.y_true if outcome.evaluation is not None else None
         what = f"series of {source}" if getattr(self.trained, "series", None) is not None else f"rows of {source}"
+        tab.threads = self.trainingTab.configs()[2].threads
         tab.set_model(self.trained, outcome.X, self.trained.unscale(outcome.X), y, outcome.rows,
                       background_pool=self.trained.background, what=what, lengths=outcome.lengths,
                       predicted=outcome.evaluation.y_pred if outcome.evaluation is not None else None,
@@ -382,6 +386,7 @@ class MainWindow(WindowFiles, QMainWindow):
     def _warm_up(self) -> None:
         if self._closing:
             return
+        service().start()  # the render process imports matplotlib in parallel, in its own interpreter
         start_job(self, warm_up_imports, done=self._warmed, failed=lambda m, d: log.warning("warm-up: %s", m),
                   name="warm_up")
 

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFi
                                QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from ..core.evaluation.uncertainty import DEFAULT_COVERAGE
+from ..plotting.evaluation_plots import draw_confusion_matrix
+from ..plotting.render import axes_drawing
 from . import settings
 from .jobs import start_job
 from .table_models import DataFrameModel
@@ -36,11 +38,11 @@ def predict_for_display(trained, frame, source: str, missing: str | None = None,
     from ..core.pipeline import predict_frame
 
     predictions = predict_frame(trained, frame, source, missing, coverage=coverage)
-    if predictions.evaluation is not None:  # the confusion matrix is drawn next: matplotlib's Qt backend here
-        import matplotlib.backends.backend_qtagg  # noqa: F401
+    from .startup import import_for_a_model
+
+    import_for_a_model()  # the predicted rows are offered for explaining next: what that imports, here
     out = predictions.table  # the sets beside `predicted`, as predict --coverage writes them
     if reads_long_file(trained):  # one line per series, not per file line: nothing of the file lines up beside
-        predictions.table = out
         return predictions
     others = frame[[c for c in frame.columns if c not in out.columns and f"p_{c}" not in out.columns]]
     predictions.table = pd.concat([out, others], axis=1)
@@ -294,13 +296,11 @@ class PredictTab(QWidget):
             self._confusionHolder.layout().addWidget(self.confusionPanel)
             self.confusionPanel.show()  # visible now if the tab shows (the layout would wait a loop)
 
-        def draw(figure) -> None:
-            from ..plotting.evaluation_plots import draw_confusion_matrix
 
-            draw_confusion_matrix(figure.add_subplot(), evaluation.confusion, evaluation.class_names,
-                                  title=f"Labelled rows: accuracy {evaluation.accuracy:.3f}")
-
-        self.confusionPanel.paint(draw)  # now if the tab shows, else when it is next shown
+        # now if the tab shows, else when it is next shown
+        self.confusionPanel.paint(axes_drawing(draw_confusion_matrix, evaluation.confusion,
+                                               list(evaluation.class_names),
+                                               title=f"Labelled rows: accuracy {evaluation.accuracy:.3f}"))
 
     def export_csv(self, path: str | None = None) -> None:
         if self.predictions is None:
@@ -327,7 +327,11 @@ class PredictTab(QWidget):
         self._set_busy(False)
         self.failed.emit(message, details)
 
-    def current_figure(self):
+    def figure_source(self):
         if self.confusionPanel is None or not self._confusionHolder.isVisibleTo(self):
             return None
-        return self.confusionPanel.settle()
+        return self.confusionPanel
+
+    def current_figure(self):
+        source = self.figure_source()
+        return None if source is None else source.settle()

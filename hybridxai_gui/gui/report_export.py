@@ -1,8 +1,9 @@
 """File ▸ Export report…: gather what the window holds about the current model and write the run report.
 
-The gathering takes references only (no copies, no drawing) in the GUI thread; building the report, drawing
-its figures and writing the file run in a worker (`plotting.report.write_report`, the same call as
-`hybridxai report`).
+The gathering takes references only (no copies, no drawing) in the GUI thread; the report's content (threshold
+metrics, reliability, versions) is computed in a worker thread, and its figures are drawn and the file
+written in the render process (gui.render_service), with `plotting.report.write_report`, the same call as
+`hybridxai report`.
 """
 
 from __future__ import annotations
@@ -42,14 +43,33 @@ def gather(window) -> ReportInputs:
                         threshold.threshold, threshold.positive)
 
 
-def write(inputs: ReportInputs, path: str) -> str:
-    """Runs in the worker: the same report `hybridxai report` writes."""
+def content(inputs: ReportInputs):
+    """Runs in a worker: what the report shows (core.evaluation.run_report.ReportContent, plain data)."""
     from ..core.evaluation.run_report import build_report
+
+    return build_report(inputs.trained, evaluation=inputs.evaluation, evaluation_source=inputs.evaluation_source,
+                        prepared=inputs.prepared, cross_validation=inputs.cross_validation,
+                        baselines=inputs.baselines, baselines_note=inputs.baselines_note,
+                        explanations=inputs.explanations, threshold=inputs.threshold, positive=inputs.positive,
+                        notes=inputs.notes)
+
+
+def write(inputs: ReportInputs, path: str) -> str:
+    """The same report `hybridxai report` writes, drawn in the calling thread (tests and scripts)."""
     from ..plotting.report import write_report
 
-    content = build_report(inputs.trained, evaluation=inputs.evaluation, evaluation_source=inputs.evaluation_source,
-                           prepared=inputs.prepared, cross_validation=inputs.cross_validation,
-                           baselines=inputs.baselines, baselines_note=inputs.baselines_note,
-                           explanations=inputs.explanations, threshold=inputs.threshold, positive=inputs.positive,
-                           notes=inputs.notes)
-    return str(write_report(content, path))
+    return str(write_report(content(inputs), path))
+
+
+def write_in_background(owner, inputs: ReportInputs, path: str, done, failed) -> None:
+    """The report's content in a worker thread, then drawn and written in the render process; `done(path)` or
+    `failed(message, details)` in the GUI thread."""
+    from ..plotting.render import write_report
+    from .jobs import start_job
+    from .render_service import service
+
+    def written(report) -> None:
+        service().submit(("report", path), write_report, report, path, done=done,
+                         failed=lambda message: failed(message, ""))
+
+    start_job(owner, lambda: content(inputs), done=written, failed=failed, name="report_content")

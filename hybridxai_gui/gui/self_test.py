@@ -76,22 +76,30 @@ class SelfTest(QObject):
             return
         tab = self.window.explanationsTab
         tab.busyChanged.disconnect(self._explain_busy)
-        if getattr(tab, "result", None) is None or tab.current_figure() is None:
+        if getattr(tab, "result", None) is None or tab.figure_source() is None:
             self.fail(f"the explanation produced no result: {tab.additivityLabel.text()}")
             return
         self.say(f"explained test row 0: {tab.additivityLabel.text()}")
         self._export()
 
     def _export(self) -> None:
+        """The figure is drawn and written in the render process: checked once the window says it is written."""
         path = Path(self.out_dir) / "self-test-figure.png"
-        exported = self.window.export_figure(str(path))
-        if not exported or not path.is_file() or path.stat().st_size == 0:
+        self.window.figureExported.connect(lambda written: self._exported(Path(written), path))
+        if not self.window.export_figure(str(path)):
+            self.fail("exporting a figure failed")
+
+    def _exported(self, written: Path, path: Path) -> None:
+        if written != path or not path.is_file() or path.stat().st_size == 0:
             self.fail("exporting a figure failed")
             return
         if path.read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
             self.fail(f"{path} is not a PNG file")
             return
-        self.say(f"figure exported: {path} ({path.stat().st_size} bytes)")
+        from .render_service import service
+
+        where = "in a thread (no render process could start)" if service().threaded else "in the render process"
+        self.say(f"figure exported: {path} ({path.stat().st_size} bytes), drawn {where}")
         self.finish(0, "passed")
 
     def fail(self, message: str) -> None:

@@ -14,6 +14,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QSplitter,
                                QVBoxLayout, QWidget)
 
+from ..plotting.evaluation_plots import draw_confusion_matrix, draw_precision_recall
+from ..plotting.render import axes_drawing
+
 
 def _pct(value: float) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
@@ -161,26 +164,20 @@ class ThresholdPanel(QWidget):
             self.confusionPanel.clear(text)
             self.prPanel.clear(text)
             return
-        metrics, curve, names = self.metrics, self.curve, self.result.class_names
 
-        def draw_confusion(figure) -> None:
-            from ..plotting.evaluation_plots import draw_confusion_matrix
+        metrics, curve, names = self.metrics, self.curve, list(self.result.class_names)
+        self.confusionPanel.paint(axes_drawing(draw_confusion_matrix, metrics.confusion, names,
+                                               title=f"Confusion at threshold {metrics.threshold:.2f}"))
+        self.prPanel.paint(axes_drawing(draw_precision_recall, curve, positive_name=names[metrics.positive],
+                                        threshold_point=metrics))
 
-            draw_confusion_matrix(figure.add_subplot(), metrics.confusion, names,
-                                  title=f"Confusion at threshold {metrics.threshold:.2f}")
-
-        def draw_pr(figure) -> None:
-            from ..plotting.evaluation_plots import draw_precision_recall
-
-            draw_precision_recall(figure.add_subplot(), curve, positive_name=names[metrics.positive],
-                                  threshold_point=metrics)
-
-        self.confusionPanel.paint(draw_confusion)
-        self.prPanel.paint(draw_pr)
-
-    def current_figure(self):
+    def figure_source(self):
         if self.confusionPanel is None or self.metrics is None:
             return None
         self._redraw.stop()
         self._paint()
-        return self.prPanel.settle()
+        return self.prPanel
+
+    def current_figure(self):
+        source = self.figure_source()
+        return None if source is None else source.settle()

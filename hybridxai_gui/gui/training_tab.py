@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QProgressBar, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from ..core.config import PRESETS, ModelConfig, RuntimeConfig, TrainConfig, apply_preset, config_from_dict, to_dict
+from ..plotting.render import Drawing
+from ..plotting.training_plots import draw_training_history
 from .config_form import ConfigForm, shown_value
 from .jobs import start_job
 from .live_charts import LiveChart
@@ -35,9 +37,14 @@ PAINT_GRACE_S = 0.15
 
 
 def _after_first_paint(run, control):
-    """The run's items and outcome, started PAINT_GRACE_S later (at once if stopped meanwhile: the loop sees it)."""
+    """The run's items and outcome, started PAINT_GRACE_S later (at once if stopped meanwhile: the loop sees it);
+    what showing the model imports is imported here, in the worker, before the outcome is handed over."""
     control.sleep(PAINT_GRACE_S)
-    return (yield from run)
+    outcome = yield from run
+    from .startup import import_for_a_model
+
+    import_for_a_model()
+    return outcome
 
 
 def format_seconds(seconds: float) -> str:
@@ -444,14 +451,15 @@ class TrainingTab(QWidget):
     def log(self, text: str) -> None:
         self.trainingLog.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {text}")
 
-    def current_figure(self):
-        """A matplotlib figure of the current history (the live charts redrawn for export); None before any."""
+    def figure_source(self):
+        """The current history as a figure (the live charts redrawn, for export); None before any."""
         if not self.history:
             return None
-        from matplotlib.figure import Figure
+        from .figure_canvas import DrawingSource
 
-        from ..plotting.training_plots import draw_training_history
+        history = [h if isinstance(h, dict) else h.to_dict() for h in self.history]  # plain data to pickle
+        return DrawingSource(Drawing(draw_training_history, (history,), layout=None), (10.0, 4.0))
 
-        fig = Figure(figsize=(10, 4))
-        draw_training_history(fig, self.history)
-        return fig
+    def current_figure(self):
+        source = self.figure_source()
+        return None if source is None else source.settle()

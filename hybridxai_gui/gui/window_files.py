@@ -1,6 +1,7 @@
 """The main window's File menu work on files: open and save a model, export the current tab's figure and the run
-report. A mixin of MainWindow (it uses the window's tabs, status line, signals and settings); the heavy parts (loading
-a model, writing a report) run in workers through gui.jobs.
+report. A mixin of MainWindow (it uses the window's tabs, status line, signals and settings); the heavy parts run
+elsewhere: loading a model in a worker (gui.jobs), drawing and writing figures and the report in the render process
+(gui.render_service).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from . import settings
 from .jobs import start_job
-from .startup import write_figure
+from .startup import FIGURE_SUFFIXES
 
 FIGURE_FILTERS = "PNG image (*.png);;EPS (*.eps);;PDF (*.pdf);;SVG (*.svg)"
 
@@ -38,6 +39,9 @@ class WindowFiles:
 
             trained = load_checkpoint(path)
             evaluation = EvaluationResult.from_dict(trained.evaluation) if trained.evaluation else None
+            from .startup import import_for_a_model
+
+            import_for_a_model()  # what showing it imports: here, not in the GUI thread
             return trained, evaluation
 
         start_job(self, job, done=self._model_opened, failed=self.show_failure, name="open_model")
@@ -92,17 +96,23 @@ class WindowFiles:
         return True
 
     # ---- figures ------------------------------------------------------------------------------
-    def current_figure(self):
+    def figure_source(self):
+        """What File ▸ Export figure writes (a FigurePanel or DrawingSource), or None."""
         tab = self.mainTabs.currentWidget()
-        return tab.current_figure() if hasattr(tab, "current_figure") else None
+        return tab.figure_source() if hasattr(tab, "figure_source") else None
+
+    def current_figure(self):  # built in this thread: for tests and scripts
+        source = self.figure_source()
+        return None if source is None else source.settle()
 
     def png_dpi(self) -> int:
         action = self.dpiGroup.checkedAction()
         return int(action.data()) if action is not None else 150
 
     def export_figure(self, path: str | None = None) -> str | None:
-        figure = self.current_figure()
-        if figure is None:
+        """Write the current tab's figure in the render process; `figureExported(path)` once it is written."""
+        source = self.figure_source()
+        if source is None:
             self.show_failure("This tab has no figure to export yet.")
             return None
         if not path:
@@ -113,20 +123,18 @@ class WindowFiles:
                 return None
             if not Path(path).suffix and chosen:
                 path += "." + chosen.split("*.")[-1].rstrip(")")
+        if Path(path).suffix.lower() not in FIGURE_SUFFIXES:
+            self.show_failure(f"Cannot export '{Path(path).name}': use a name ending in .png, .eps, .pdf or .svg.")
+            return None
         settings.remember_folder("figure", path)
         settings.app_settings().setValue("export/dpi", self.png_dpi())
-        from ..core.errors import HybridXAIError
+        self._status(f"Exporting the figure to {Path(path).name}…")
 
-        # Settled again: while the dialog was open its render went on in a worker; from here to the file
-        # written the figure is this thread's alone.
-        figure = self.current_figure() or figure
-        try:
-            write_figure(figure, path, self.png_dpi())
-        except HybridXAIError as exc:
-            self.show_failure(str(exc))
-            return None
-        self._status(f"Figure exported to {path}")
-        self.figureExported.emit(path)
+        def done(written: str) -> None:
+            self._status(f"Figure exported to {written}")
+            self.figureExported.emit(written)
+
+        source.export(path, self.png_dpi(), done=done, failed=self.show_failure)
         return path
 
     def export_report(self, path: str | None = None) -> None:
@@ -155,5 +163,4 @@ class WindowFiles:
             self._status(f"Report written to {written}")
             self.reportExported.emit(written)
 
-        start_job(self, lambda: report_export.write(inputs, path), done=done, failed=self.show_failure,
-                  name="export_report")
+        report_export.write_in_background(self, inputs, path, done=done, failed=self.show_failure)

@@ -23,9 +23,10 @@ from .attention import AttentionResult
 from .captum_checks import sensitivity
 from .faithfulness import FaithfulnessResult, iter_faithfulness
 from .gradcam import GradCamResult
-from .sanity import SANITY_ROWS, randomisation_check
+from .sanity import SANITY_ROWS, randomisation_check, randomised_copy
+from .background import select_background
 from ..jobs import as_cancel, relay
-from .shap_engine import METHOD_LABELS, ExplanationCancelled, ShapExplainer, ShapResult
+from .shap_engine import METHOD_LABELS, ShapExplainer, ShapResult
 from .shap_result import units_words
 from .summary import RowSummary, summarise_row
 from .views import map_scores, shap_scores, view_scores
@@ -34,6 +35,12 @@ KINDS = ("table", "series")
 # permutation SHAP: antithetic permutations per background row (every row used equally). 2 = one pair each,
 # the fewest that keeps the values additive with every background row; see benchmarks/README.md "Explain".
 PERMUTATIONS_PER_BACKGROUND_ROW = 2
+# The randomisation check explains its rows again on a randomised model: against this many of the background
+# rows (a seeded sample), a quarter to a fifth of the cost (a series row's check cost as much as its SHAP). Its
+# rank correlation moved by at most 0.06 on BasicMotions (4 rows × 3 randomisations), 0.17 on breast cancer and
+# 0.26 on wine (3 rows each; the mean over rows by 0.005, 0.002 and 0.075), while it moves by 0.39-0.62 between
+# randomisation seeds; no verdict changed (benchmarks/bench_sanity_background.py, README "SHAP").
+SANITY_BACKGROUND_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,41 @@ class ExplainProgress:
     done: int
     total: int
     message: str = ""
+    fraction: float = -1.0  # share of the whole run done, 0..1, within a row too (-1: not known)
+    eta_s: float | None = None  # seconds the run should still take, once enough of it is done to tell
+
+    @property
+    def remaining(self) -> str:
+        """The time left in words ("about 6 s left"), or "" while it cannot be told yet."""
+        if self.eta_s is None:
+            return ""
+        s = self.eta_s
+        return f"about {max(1, round(s))} s left" if s < 90 else f"about {round(s / 60)} min left"
+
+
+class RunClock:
+    """The share of a run done and the time it should still take, from each stage's expected cost in rows
+    through the model (SHAP's evaluations dominate, and the other stages are counted in the same unit, so the
+    rate measured so far holds for the rest)."""
+
+    def __init__(self, costs: dict[str, float], clock=time.perf_counter):
+        self.costs = {k: max(0.0, float(v)) for k, v in costs.items()}
+        self.total = sum(self.costs.values()) or 1.0
+        self.clock = clock
+        self.started = clock()
+
+    def at(self, stage: str, share: float) -> tuple[float, float | None]:
+        """(share of the run done, seconds left or None) with `share` of `stage` done."""
+        before = 0.0
+        for name, cost in self.costs.items():
+            if name == stage:
+                break
+            before += cost
+        fraction = min(1.0, (before + min(1.0, max(0.0, share)) * self.costs.get(stage, 0.0)) / self.total)
+        elapsed = self.clock() - self.started
+        if fraction < 0.02 or elapsed < 0.5:
+            return fraction, None
+        return fraction, elapsed * (1 - fraction) / fraction
 
 
 @dataclass
@@ -132,10 +174,17 @@ def default_shap_options(method: str, background_size: int) -> dict:
     return {}
 
 
-def _relay(gen, stage: str, text: str):
-    """Pass a stage's progress on as ExplainProgress (`text` formats `done` and `total`); return the stage's result."""
-    return relay(gen, lambda item: ExplainProgress(stage, item.done, item.total,
-                                                   text.format(done=item.done, total=item.total)))
+def _relay(gen, stage: str, text: str, clock: RunClock):
+    """Pass a stage's progress on as ExplainProgress (`text` formats `done` and `total`), with the share of the
+    run done and the time left; return the stage's result."""
+    return relay(gen, lambda item: ExplainProgress(
+        stage, item.done, item.total, text.format(done=item.done, total=item.total),
+        *clock.at(stage, getattr(item, "share", item.done / max(1, item.total)))))
+
+
+# faithfulness: rows through the model per explained row, counted as SHAP's are (4 orderings × 2 curves × up to
+# 11 points × 10 replacement rows, and about as much again for captum's measures); only weighs the stages
+FAITHFULNESS_ROWS_PER_ROW = 1760
 
 
 def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray, *,
@@ -155,6 +204,14 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     options = default_shap_options(method, len(background)) if shap_options is None else dict(shap_options)
     explainer = ShapExplainer(model, background, method, feature_names=feature_names, class_names=class_names,
                               output=units, groups=groups, group_names=group_names, **options)
+    R, per_row = len(X), explainer.evaluations_per_row()
+    checked = min(SANITY_ROWS, R) if faithfulness and sanity else 0
+    sanity_background = select_background(background, SANITY_BACKGROUND_ROWS, "random", seed=0)
+    sanity_options = (default_shap_options(method, len(sanity_background)) if shap_options is None
+                      else dict(shap_options))
+    clock = RunClock({"shap": R * per_row, "views": R * 10,
+                      "faithfulness": R * FAITHFULNESS_ROWS_PER_ROW if faithfulness else 0,
+                      "sanity": checked * (per_row * len(sanity_background) / len(background) + 10)})
     t0 = time.perf_counter()
     if workers > 1 and len(X) > 1:
         from .parallel import iter_shap_in_processes
@@ -165,15 +222,15 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
                                      workers=workers, threads=max(1, torch.get_num_threads()), cancel=is_cancelled)
     else:
         gen = explainer.iter_explain(X, rows=rows, X_raw=X_raw, true=true, cancel=is_cancelled)
-    result = yield from _relay(gen, "shap", f"SHAP ({explainer.method}): {{done}}/{{total}} rows")
+    result = yield from _relay(gen, "shap", f"SHAP ({explainer.method}): {{done}}/{{total}} rows", clock)
     if result is None:
         return None
     seconds["shap"] = time.perf_counter() - t0
-    R = result.n_rows
+    R = result.n_rows  # the rows explained (a cached result has as many)
     tgt = result.predicted.copy() if targets is None else np.broadcast_to(np.asarray(targets, np.int64), (R,)).copy()
 
     t0 = time.perf_counter()
-    yield ExplainProgress("views", 0, 1, "Grad-CAM and attention")
+    yield ExplainProgress("views", 0, 1, "Grad-CAM and attention", *clock.at("views", 0.0))
     unit_groups = result.groups
     cam, att, scores = view_scores(model, result.X, tgt, unit_groups, feature_names, class_names)
     scores = {"shap": shap_scores(result, tgt), **scores}
@@ -189,7 +246,7 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     caveats = view_caveats(kind, n_channels, att.n_positions, length, members)
     fgen = iter_faithfulness(model, result.X, tgt, scores, background, units=unit_groups, rows=result.rows,
                              class_names=class_names, kind=kind, caveats=caveats, cancel=is_cancelled)
-    faith = yield from _relay(fgen, "faithfulness", "Faithfulness: {done}/{total} rows")
+    faith = yield from _relay(fgen, "faithfulness", "Faithfulness: {done}/{total} rows", clock)
     if faith is None:
         return None
     sensitivity(model, result.X, tgt, unit_groups, faith)
@@ -198,28 +255,31 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
 
     if sanity:
         t0 = time.perf_counter()
-        n = min(SANITY_ROWS, R)
-        yield ExplainProgress("sanity", 0, 1, f"Randomisation check ({n} rows)")
+        n = checked
+        yield ExplainProgress("sanity", 0, n, f"Randomisation check ({n} rows)", *clock.at("sanity", 0.0))
         if is_cancelled():
             return None
-
-        def shap_view(m, Xs, t):
-            sub = ShapExplainer(m, background, result.method, feature_names=feature_names, class_names=class_names,
-                                output="probability", groups=groups, group_names=group_names, cache=False, **options)
-            return shap_scores(sub.explain(Xs, cancel=is_cancelled), t)
-
-        views = {"shap": shap_view,
-                 "gradcam": lambda m, Xs, t: map_scores("gradcam", m, Xs, t, unit_groups),
-                 "attention": lambda m, Xs, t: map_scores("attention", m, Xs, t, unit_groups)}
-        original = {name: s[:n] for name, s in scores.items() if name in views}
-        try:
-            faith.randomisation = randomisation_check(model, result.X[:n], tgt[:n], views, original=original)
-        except ExplanationCancelled:  # cancelled inside the check's SHAP: the run ends as cancelled
+        # SHAP of the randomised model, its progress shown like the run's own (it costs as much per row)
+        randomised = randomised_copy(model)
+        sub = ShapExplainer(randomised, sanity_background, result.method, feature_names=feature_names,
+                            class_names=class_names, output="probability", groups=groups, group_names=group_names,
+                            cache=False, **sanity_options)
+        after = yield from _relay(sub.iter_explain(result.X[:n], cancel=is_cancelled), "sanity",
+                                  "Randomisation check: SHAP of {done}/{total} rows", clock)
+        if after is None:
             return None
+        views = {"gradcam": lambda m, Xs, t: map_scores("gradcam", m, Xs, t, unit_groups),
+                 "attention": lambda m, Xs, t: map_scores("attention", m, Xs, t, unit_groups)}
+        original = {name: s[:n] for name, s in scores.items() if name in ("shap", *views)}
+        faith.randomisation = randomisation_check(model, result.X[:n], tgt[:n], views, original=original,
+                                                  after={"shap": shap_scores(after, tgt[:n])}, randomised=randomised)
+        if len(sanity_background) < len(background):
+            faith.randomisation.what += f"; SHAP against {len(sanity_background)} of the background rows"
         seconds["sanity"] = time.perf_counter() - t0
-        yield ExplainProgress("sanity", 1, 1, "Randomisation check: done")
+        yield ExplainProgress("sanity", n, n, "Randomisation check: done", *clock.at("sanity", 1.0))
     return run
 
 
-__all__ = ["ExplainProgress", "ExplanationRun", "KINDS", "PERMUTATIONS_PER_BACKGROUND_ROW", "default_shap_options",
-           "guess_kind", "iter_explanation_run", "map_scores", "shap_scores", "view_caveats", "view_scores"]
+__all__ = ["ExplainProgress", "ExplanationRun", "KINDS", "PERMUTATIONS_PER_BACKGROUND_ROW", "SANITY_BACKGROUND_ROWS",
+           "RunClock", "default_shap_options", "guess_kind", "iter_explanation_run", "map_scores", "shap_scores",
+           "view_caveats", "view_scores"]

@@ -76,18 +76,23 @@ def rank_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def randomisation_check(model: nn.Module, X: np.ndarray, targets, views: dict[str, ViewFunction], *,
-                        original: dict[str, np.ndarray] | None = None, seed: int = 0,
+                        original: dict[str, np.ndarray] | None = None, after: dict[str, np.ndarray] | None = None,
+                        randomised: nn.Module | None = None, seed: int = 0,
                         threshold: float = FLAG_AT) -> RandomisationCheck:
     """Scores of each view (`views[name](model, X, targets) -> (R, U)`) on the trained and on a randomised
-    copy of the model, compared row by row. `original`: scores already computed on the trained model."""
+    copy of the model, compared row by row. `original`: scores already computed on the trained model; `after`:
+    scores already computed on `randomised` (the copy to use; default randomised_copy(model, seed)), for views
+    the caller ran itself (e.g. to report their progress). A view in `after` needs its `original`."""
     X = np.asarray(X, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(X),)).copy()
-    randomised = randomised_copy(model, seed)
+    randomised = randomised_copy(model, seed) if randomised is None else randomised
+    original, after = dict(original or {}), dict(after or {})
     correlation, per_row = {}, {}
-    for name, view in views.items():
-        before = original[name] if original is not None and name in original else view(model, X, targets)
-        after = view(randomised, X, targets)
-        rho = np.array([rank_similarity(b, a) for b, a in zip(np.asarray(before), np.asarray(after))])
+    for name in [*after, *(v for v in views if v not in after)]:
+        view = views.get(name)
+        before = original[name] if name in original else view(model, X, targets)
+        changed = after[name] if name in after else view(randomised, X, targets)
+        rho = np.array([rank_similarity(b, a) for b, a in zip(np.asarray(before), np.asarray(changed))])
         per_row[name] = rho
         correlation[name] = float(rho.mean())
     return RandomisationCheck(correlation=correlation, per_row=per_row, n_rows=len(X), threshold=threshold)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -46,6 +45,8 @@ from ..errors import HybridXAIError
 from ..jobs import as_cancel, drain
 from .background import CACHE, array_hash, clear_cache, model_hash, select_background  # noqa: F401
 from .groups import check_groups, group_names_from, group_of
+from .shap_kernel import KernelShap
+from .shap_progress import ShapProgress, throttle
 from .shap_result import ADDITIVITY_TOLERANCE, ShapResult, copy_result
 
 METHODS = ("auto", "exact", "permutation", "kernel", "gradient")
@@ -68,13 +69,6 @@ class ExplanationCancelled(HybridXAIError):
     """Raised by `ShapExplainer.explain` when its cancel flag was set."""
 
 
-@dataclass(frozen=True)
-class ShapProgress:
-    done: int  # rows finished
-    total: int  # rows to explain
-    message: str = ""
-
-
 # --------------------------------------------------------------------------------------------
 # Helpers
 
@@ -87,7 +81,7 @@ def _shapley_weights(n: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-class ShapExplainer:
+class ShapExplainer(KernelShap):
     """SHAP values of a classifier's output against a background set.
 
     `model(x)` takes a float tensor (B, F) and returns logits (B, C) or a tuple whose first item
@@ -161,6 +155,18 @@ class ShapExplainer:
         if method != "auto":
             return method
         return "exact" if (2 ** n_players) * background_size <= exact_budget else "permutation"
+
+    def evaluations_per_row(self) -> int:
+        """Rows through the model that explaining one row costs (what a run's time is made of)."""
+        B, G = len(self.background), self.n_players
+        if self.method == "exact":
+            return 2 ** G * B
+        if self.method == "permutation":
+            pairs = max(1, math.ceil(int(self.options.get("n_permutations", 4 * B)) / (2 * B)))
+            return 2 * pairs * B * max(0, G - 1)
+        if self.method == "kernel":
+            return min(max(2, int(self.options.get("nsamples", 2 * G + 2048))), 2 ** G) * B
+        return 3 * int(self.options.get("gradient_samples", 200))  # a forward and a backward pass per sample
 
     @property
     def units(self) -> str:
@@ -316,6 +322,7 @@ class ShapExplainer:
         coal_per_call = max(1, self.batch_rows // B)
         rows_per_group = 1
         R = len(X)
+        due = throttle()
         for g0 in range(0, R, rows_per_group):
             g1 = min(R, g0 + rows_per_group)
             xg = torch.from_numpy(X[g0:g1])  # (Rg, F)
@@ -332,13 +339,15 @@ class ShapExplainer:
                 z = torch.where(m[:, None, :], x[:, None, :], bg[None, :, :])  # (P, B, F)
                 out = self._forward_tensor(z.reshape(-1, F))  # (P*B, K)
                 v[p0:p1] = out.reshape(p1 - p0, B, -1).mean(axis=1)
+                if due():
+                    yield ShapProgress(g0, R, f"exact: row {g0 + 1}/{R}", (g0 + p1 / len(pair_row)) / R)
             v = v.reshape(g1 - g0, n_coal, -1)  # (Rg, 2^G, K)
             for i in range(G):
                 s = without[i]
                 w = weights[sizes[s]]  # (2^(G-1),)
                 diff = v[:, s | (1 << i), :] - v[:, s, :]  # (Rg, 2^(G-1), K)
                 values[g0:g1, i, :] = np.einsum("s,gsk->gk", w, diff)
-            yield ShapProgress(g1, R, f"exact: {g1}/{R} rows")
+            yield ShapProgress(g1, R, f"exact: {g1}/{R} rows", g1 / R)
         return n_coal * B
 
     def _row_rng(self, position: int) -> np.random.Generator:
@@ -368,6 +377,7 @@ class ShapExplainer:
         steps = torch.arange(1, G)[:, None]  # (G-1, 1)
         owner = None if self._owner is None else torch.from_numpy(self._owner)
         R = len(X)
+        due = throttle()
         bg_index = np.repeat(np.arange(B), 2 * pairs_per_bg)  # each bg row equally often; pairs adjacent
         for g0 in range(0, R, rows_per_group):
             g1 = min(R, g0 + rows_per_group)
@@ -398,101 +408,13 @@ class ShapExplainer:
                 b = bg[perm_bg[p0:p1]][:, None, :]  # (P, 1, F)
                 z = torch.where(m, x, b)  # (P, G-1, F)
                 v[p0:p1, 1:G] = self._forward_tensor(z.reshape(-1, F)).reshape(p1 - p0, inner, K)
+                if due():  # a series row takes seconds: say how far into it
+                    yield ShapProgress(g0, R, f"permutation: row {g0 + 1}/{R}", (g0 + p1 / (Rg * n_perm)) / R)
             contrib = np.diff(v, axis=1)  # (P, G, K): contribution of the player at each position
             per_player = np.take_along_axis(contrib, ranks[:, :, None], axis=1)  # (P, G, K)
             values[g0:g1] = per_player.reshape(Rg, n_perm, G, K).mean(axis=1)
-            yield ShapProgress(g1, R, f"permutation: {g1}/{R} rows")
+            yield ShapProgress(g1, R, f"permutation: {g1}/{R} rows", g1 / R)
         return n_perm * inner
-
-    # -- kernel ---------------------------------------------------------------------------------
-
-    def _run_kernel(self, X, values, is_cancelled):
-        """Kernel SHAP (Lundberg & Lee 2017): the Shapley values as the weighted least-squares fit of v(S) on
-        the coalitions, with efficiency (Σφ = v(all) − v(none)) as a constraint. Coalitions are enumerated
-        when all 2^G − 2 fit in `nsamples` (then the values are exact), else drawn with probability ∝ the
-        Shapley kernel by size, each with its complement (paired sampling), which makes the regression
-        weights uniform. Our own, not shap.KernelExplainer: the same estimator without its numba/llvmlite
-        dependency (190 MiB of the packaged app), with per-row seeds, and batched through the model."""
-        G = self.n_players
-        nsamples = max(2, int(self.options.get("nsamples", 2 * G + 2048)))
-        for r in range(len(X)):
-            if is_cancelled():
-                return None
-            masks, weight = self._kernel_coalitions(G, nsamples, self._row_rng(r))  # (M, G) bool, (M,)
-            game = self._masked_game(X[r])
-            v = game(masks)  # (M, K)
-            v_all = game(np.ones((1, G), dtype=bool))[0]  # (K,)
-            d = v_all - self._base  # what the values must add up to
-            Z = masks.astype(np.float64)
-            y = v - self._base[None, :] - Z[:, -1:] * d[None, :]  # eliminate the last player by efficiency
-            A = Z[:, :-1] - Z[:, -1:]
-            root = np.sqrt(weight)[:, None]
-            phi, *_ = np.linalg.lstsq(A * root, y * root, rcond=None)  # (G − 1, K), weighted least squares
-            values[r, :-1] = phi
-            values[r, -1] = d - phi.sum(axis=0)
-            yield ShapProgress(r + 1, len(X), f"kernel: {r + 1}/{len(X)} rows")
-        return min(nsamples, 2 ** G) * len(self.background)
-
-    @staticmethod
-    def _kernel_coalitions(G: int, nsamples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Coalitions (M, G) for Kernel SHAP and their regression weights (the Shapley kernel).
-
-        As shap does: the sizes with the most kernel weight (1 and G − 1, then 2 and G − 2, ...) are enumerated
-        whole while they fit in nsamples, each subset with its kernel weight; the remaining sizes are sampled
-        (size ∝ the kernel's weight of the size, subset uniform, each with its complement) and share the
-        remaining weight equally. When every proper subset fits, the fit is exact."""
-        from itertools import combinations
-        from math import comb
-
-        def size_weight(k: int) -> float:  # total kernel weight of the subsets of size k
-            return (G - 1) / (k * (G - k))
-
-        masks, weights = [], []
-        budget = nsamples
-        k = 1
-        remaining = list(range(1, G))
-        while k <= G // 2:
-            sizes = [k] if k == G - k else [k, G - k]
-            count = sum(comb(G, s) for s in sizes)
-            if count > budget:
-                break
-            for s in sizes:
-                for subset in combinations(range(G), s):
-                    mask = np.zeros(G, dtype=bool)
-                    mask[list(subset)] = True
-                    masks.append(mask)
-                    weights.append(size_weight(s) / comb(G, s))
-                remaining.remove(s)
-            budget -= count
-            k += 1
-        if remaining and budget >= 2:
-            mass = np.array([size_weight(s) for s in remaining])
-            half = budget // 2
-            drawn = rng.choice(np.array(remaining), size=half, p=mass / mass.sum())
-            order = np.argsort(rng.random((half, G)), axis=1)
-            sampled = np.zeros((half, G), dtype=bool)
-            sampled[np.arange(half)[:, None], order] = np.arange(G)[None, :] < drawn[:, None]
-            sampled = np.concatenate([sampled, ~sampled])
-            masks.extend(sampled)
-            weights.extend([mass.sum() / len(sampled)] * len(sampled))
-        return np.asarray(masks, dtype=bool).reshape(-1, G), np.asarray(weights, dtype=np.float64)
-
-    def _masked_game(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """v(mask) for masks (N, G) in {0, 1}: the mean output over the background with the masked groups from x."""
-        bg = torch.from_numpy(self.background)  # (B, F)
-        xt = torch.from_numpy(np.asarray(x, dtype=np.float32))  # (F,)
-        B, F = bg.shape
-        per_call = max(1, self.batch_rows // B)
-
-        def game(masks: np.ndarray) -> np.ndarray:
-            fm = torch.from_numpy(self._feature_mask(np.asarray(masks) > 0.5))  # (N, F)
-            out = []
-            for i in range(0, len(fm), per_call):
-                z = torch.where(fm[i:i + per_call, None, :], xt[None, None, :], bg[None])  # (n, B, F)
-                out.append(self._forward_tensor(z.reshape(-1, F)).reshape(len(z), B, -1).mean(axis=1))
-            return np.concatenate(out)
-
-        return game
 
     # -- gradient (expected gradients) ----------------------------------------------------------
 
