@@ -21,25 +21,9 @@ import warnings
 from pathlib import Path
 
 from .cli_args import UsageError, _configs_from_args, build_parser, raise_usage  # noqa: F401  (tests use them here)
+from .cli_output import Progress, coverage_text, fmt, one_line, print_note, safe_path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
-
-
-def _fmt(v, spec=".4f"):
-    return "-" if v is None else format(v, spec)
-
-
-def _note(text: str) -> None:
-    from .core.errors import render
-
-    print(f"note: {_one_line(render(text))}", file=sys.stderr)
-
-
-def _p(path) -> str:
-    """A path as a message shows it: a newline or escape sequence in its name is written out, never obeyed."""
-    from .core.errors import printable
-
-    return printable(path)
 
 
 def cmd_train(args) -> int:
@@ -78,7 +62,7 @@ def cmd_train(args) -> int:
     def show(item) -> None:
         if isinstance(item, PreparedData):
             for w in item.warnings:
-                _note(w)
+                print_note(w)
             what = "series" if item.series is not None else "rows"
             inputs = (item.series.describe() if item.series is not None else
                       f"{len(item.feature_names)} features")
@@ -90,8 +74,8 @@ def cmd_train(args) -> int:
                   "training rows it does not see)", flush=True)
         elif isinstance(item, EpochMetrics) and not args.quiet:
             print(f"epoch {item.epoch:>3}/{item.epochs}  loss {item.train_loss:.4f}  acc {item.train_acc:.4f}  "
-                  f"val_loss {_fmt(item.val_loss)}  val_acc {_fmt(item.val_acc)}  "
-                  f"test_loss {_fmt(item.test_loss)}  test_acc {_fmt(item.test_acc)}  "
+                  f"val_loss {fmt(item.val_loss)}  val_acc {fmt(item.val_acc)}  "
+                  f"test_loss {fmt(item.test_loss)}  test_acc {fmt(item.test_acc)}  "
                   f"lr {item.lr:.2e}  {item.seconds:.2f}s", flush=True)
 
     request = TrainingRequest(args.data, args.test, data_cfg, model_cfg, train_cfg, runtime_cfg)
@@ -109,41 +93,20 @@ def cmd_train(args) -> int:
         print(f"trained with {world.size} workers (torch.distributed)")
     report = format_report(evaluation) if evaluation is not None else None
     if evaluation is not None:
-        report += "\n" + _coverage_text(trained, evaluation, outcome.uncertainty)
+        report += "\n" + coverage_text(trained, evaluation, outcome.uncertainty)
     saved = save_training_outputs(trained, out, result.best_epoch, report,
                                   optimizer_state=result.optimizer_state if args.save_optimizer else None)
     path, stem = saved.model, saved.model.with_suffix("")
     if saved.problem is not None:  # the model is safe on disk; say so, and why the rest is missing
         raise HybridXAIError(f"The model was saved to {path}, but writing the files beside it failed (those of "
                              f"an earlier run were removed): {template_of(saved.problem)}")
-    print(f"saved model to {_p(path)}, per-epoch results to {_p(stem)}_results.csv, "
-          f"figures to {_p(stem)}_training.png/.eps" + (f", test evaluation to {_p(stem)}_evaluation.txt"
+    print(f"saved model to {safe_path(path)}, per-epoch results to {safe_path(stem)}_results.csv, "
+          f"figures to {safe_path(stem)}_training.png/.eps" + (f", test evaluation to {safe_path(stem)}_evaluation.txt"
                                                     if evaluation is not None else ""))
     if evaluation is not None:
         print(f"\ntest set evaluation ({len(evaluation.y_true)} rows):")
         print(report)
     return EXIT_OK if result.reason != "diverged" else EXIT_USAGE
-
-
-def _coverage_text(trained, evaluation, rows=None) -> str:
-    """The prediction sets and the unlike flag measured on labelled rows, as the evaluation file and the console
-    show them."""
-    from .core.errors import render
-    from .core.evaluation.uncertainty import check_sets
-
-    checks = check_sets(trained.uncertainty, evaluation.proba, evaluation.y_true)
-    calibration = trained.uncertainty.calibration if trained.uncertainty is not None else None
-    if calibration is None:  # one reason for every coverage
-        lines = [f"prediction sets: {render(checks[0].note)}"]
-    else:
-        lines = [f"prediction sets ({calibration.describe()}):"]
-        for c in checks:
-            lines.append(f"  coverage {c.coverage:g}: {render(c.note)}" if c.measured is None else
-                         f"  coverage {c.coverage:g}: the set held the true class in {c.measured:.3f} of the "
-                         f"{c.n_rows} rows (target: at least {c.coverage:g}), mean set size {c.mean_size:.2f}")
-    if rows is not None and rows.unlike is not None:
-        lines.append(f"unlike the training data: {int(rows.unlike.sum())} of these {len(rows.unlike)} rows")
-    return "\n".join(lines) + "\n"
 
 
 def cmd_evaluate(args) -> int:
@@ -161,19 +124,19 @@ def cmd_evaluate(args) -> int:
     frame = read_table(args.data, label=args.label or trained.label_column)
     result, labelled = evaluate_frame(trained, frame, name, args.label, args.missing)
     if labelled.dropped:
-        _note(f"left out {labelled.dropped} row(s) of {name} with missing or infinite values")
+        print_note(f"left out {labelled.dropped} row(s) of {name} with missing or infinite values")
     for note in labelled.notes:  # the policy that acted, when --missing mean filled gaps
-        _note(note)
+        print_note(note)
     print(format_report(result))
-    print(_coverage_text(trained, result), end="")
+    print(coverage_text(trained, result), end="")
     if args.out:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
-            raise_usage(f"--out must name a folder, but '{_p(args.out)}' is a file (or a device, pipe or socket)")
+            raise_usage(f"--out must name a folder, but '{safe_path(args.out)}' is a file (or a device, pipe or socket)")
         output_folder(out, create=True)
         save_evaluation_outputs(result, out)
         print(f"\nwrote metrics.json, classification_report.csv, predictions.csv and confusion_matrix.png/.eps "
-              f"to {_p(out)}")
+              f"to {safe_path(out)}")
     return EXIT_OK
 
 
@@ -193,13 +156,13 @@ def cmd_predict(args) -> int:
     frame = read_table(args.data, label=trained.label_column)
     predictions = predict_frame(trained, frame, Path(args.data).name, args.missing, args.with_logits, args.coverage)
     if predictions.dropped:  # one line per input row, in order: the rows left out get empty cells
-        _note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
+        print_note(f"{predictions.dropped} row(s) with missing or infinite values were not predicted "
               "(empty cells in their lines)")
     for note in predictions.notes:  # the policy that acted, when --missing mean filled gaps
-        _note(note)
+        print_note(note)
     write_csv(predictions.table, Path(args.out))
     what = "series" if trained.series is not None and trained.series.layout == "long" else "rows"
-    print(f"predicted {len(predictions.table)} {what} -> {_p(args.out)}")
+    print(f"predicted {len(predictions.table)} {what} -> {safe_path(args.out)}")
     rows = predictions.uncertainty
     if args.coverage is not None and rows is not None:
         if rows.sets is not None:
@@ -212,7 +175,7 @@ def cmd_predict(args) -> int:
               f"{len(predictions.evaluation.y_true)} predicted rows against it:")
         print(format_report(predictions.evaluation))
     elif predictions.label_note:
-        _note(predictions.label_note)
+        print_note(predictions.label_note)
     return EXIT_OK
 
 
@@ -231,7 +194,7 @@ def cmd_cv(args) -> int:
     cv.validate()
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise_usage(f"--out must name a folder, but '{_p(args.out)}' is a file")
+        raise_usage(f"--out must name a folder, but '{safe_path(args.out)}' is a file")
     output_folder(out)  # before the folds: a read-only or forbidden folder would waste every one of them
 
     def show(item) -> None:
@@ -248,21 +211,21 @@ def cmd_cv(args) -> int:
     request = TrainingRequest(args.data, args.test, data_cfg, model_cfg, train_cfg, runtime_cfg)
     result = drain(cross_validate(request, cv), show)
     for note in result.notes:
-        _note(note)
+        print_note(note)
     write_cv_outputs(result, output_folder(out, create=True))
     print(f"\n{result.describe()}")
     for metric in result.metric_names:
         mean, sd = result.summary(metric)
-        print(f"  {metric:<18} {_fmt(mean)} ± {_fmt(sd)}   per fold: "
-              + " ".join(_fmt(v, '.3f') for v in result.values(metric)))
+        print(f"  {metric:<18} {fmt(mean)} ± {fmt(sd)}   per fold: "
+              + " ".join(fmt(v, '.3f') for v in result.values(metric)))
     if result.test_source:
         mean, sd = result.test_file_summary("accuracy")
-        print(f"  on {result.test_source} (never used to choose): accuracy {_fmt(mean)} ± {_fmt(sd)}")
+        print(f"  on {result.test_source} (never used to choose): accuracy {fmt(mean)} ± {fmt(sd)}")
     print("\nmodel                 accuracy (mean ± sd)   macro F1 (mean ± sd)")
     for model in result.models:
         (a, a_sd), (f, f_sd) = result.summary("accuracy", model), result.summary("macro_f1", model)
-        print(f"  {model:<20} {_fmt(a)} ± {_fmt(a_sd)}        {_fmt(f)} ± {_fmt(f_sd)}")
-    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {_p(out)}")
+        print(f"  {model:<20} {fmt(a)} ± {fmt(a_sd)}        {fmt(f)} ± {fmt(f_sd)}")
+    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {safe_path(out)}")
     return EXIT_OK
 
 
@@ -279,9 +242,9 @@ def cmd_report(args) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() not in FORMATS:
-        raise_usage(f"--out must name an .html or .pdf file, got '{_p(args.out)}'")
+        raise_usage(f"--out must name an .html or .pdf file, got '{safe_path(args.out)}'")
     if not out.parent.exists():
-        raise_usage(f"the folder of --out '{_p(out.parent)}' does not exist")
+        raise_usage(f"the folder of --out '{safe_path(out.parent)}' does not exist")
     if not 0.0 <= args.threshold <= 1.0:
         raise_usage(f"--threshold must be between 0 and 1, got {args.threshold}")
     if args.rows and not args.data:
@@ -313,12 +276,12 @@ def cmd_report(args) -> int:
         from .core.pipeline import drain
 
         run = drain(explain_table_rows(trained, frame, name, args.rows, label=args.label, method="auto",
-                                       units="logit", faithfulness=False, missing=args.missing), _Progress())
+                                       units="logit", faithfulness=False, missing=args.missing), Progress())
         explanations.append(run.shap)
     content = build_report(trained, evaluation=evaluation, evaluation_source=source, cross_validation=cv,
                            explanations=explanations, threshold=args.threshold, notes=notes)
     write_report(content, out)
-    print(f"wrote the report to {_p(out)}")
+    print(f"wrote the report to {safe_path(out)}")
     return EXIT_OK
 
 
@@ -345,7 +308,7 @@ def cmd_info(args) -> int:
     lines.append(f"  prediction sets and unlike flag: {info['uncertainty']}")
     lines.append(f"  data hash: {info['data_hash'][:16]}...; versions: {info['versions']}")
     for line in lines:  # names and settings come from the file: its control characters are shown, not obeyed
-        print(_p(line))
+        print(safe_path(line))
     return EXIT_OK
 
 
@@ -361,7 +324,7 @@ def cmd_explain(args) -> int:
     start = time.perf_counter()
     trained = load_checkpoint(args.model)
     run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
-                         background_path=args.background, progress=_Progress(), units=args.units,
+                         background_path=args.background, progress=Progress(), units=args.units,
                          figures=args.figures, formats=args.formats, kind=None if args.kind == "auto" else args.kind,
                          segments=args.segments, workers=args.workers)
     result = run.shap
@@ -380,30 +343,9 @@ def cmd_explain(args) -> int:
         flagged = run.faithfulness.randomisation.flagged if run.faithfulness.randomisation is not None else []
         if flagged:
             print(f"not explaining the model (unchanged with random weights): {', '.join(flagged)}")
-    print(f"wrote {_p(args.out)}/shap_values.csv, faithfulness.csv, summary.txt and figures "
+    print(f"wrote {safe_path(args.out)}/shap_values.csv, faithfulness.csv, summary.txt and figures "
           f"in {time.perf_counter() - start:.1f}s")
     return EXIT_OK
-
-
-class _Progress:
-    """Progress of a long command on stderr: one line per stage and about every tenth of it; where the command
-    knows the share of the whole run done (explain: within a row too), every tenth of the run, with the time
-    left."""
-
-    def __init__(self, stream=None):
-        self.stream = stream
-        self.last = (None, -1)
-
-    def __call__(self, item) -> None:
-        fraction = getattr(item, "fraction", -1.0)
-        stage, done, total = item.stage, item.done, max(1, item.total)
-        step = int(10 * fraction) if fraction >= 0 else int(10 * done / total)
-        if (stage, step) == self.last or (stage == self.last[0] and done < total and step <= self.last[1]):
-            return
-        self.last = (stage, step)
-        left = getattr(item, "remaining", "") if fraction >= 0 else ""
-        run = f" ({fraction:.0%} of the run{', ' + left if left else ''})" if fraction >= 0 else ""
-        print(f"  {_one_line(item.message)}{run}", file=self.stream or sys.stderr, flush=True)
 
 
 def _set_threads(threads: int) -> None:
@@ -486,12 +428,12 @@ def _main(argv: list[str] | None, debug: bool) -> int:
                 # torchrun's workers (train --nproc): rank 0 alone says it; a process started any other way says
                 # its own error, also when stale RANK / WORLD_SIZE variables are what is wrong
                 if os.environ.get("RANK", "0") == "0" or not os.environ.get("TORCHELASTIC_RUN_ID"):
-                    print(f"error: {_one_line(exc)}", file=sys.stderr)
+                    print(f"error: {one_line(exc)}", file=sys.stderr)
                 return EXIT_USAGE
             finally:
                 del HybridXAIWarning
     except UsageError as exc:
-        print(_one_line(exc), file=sys.stderr)
+        print(one_line(exc), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
@@ -502,17 +444,9 @@ def _main(argv: list[str] | None, debug: bool) -> int:
     except Exception as exc:  # an internal error: one line, the traceback only with --debug
         if debug:
             raise
-        print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug for details)",
+        print(f"internal error: {type(exc).__name__}: {one_line(exc)} (rerun with --debug for details)",
               file=sys.stderr)
         return EXIT_INTERNAL
-
-
-def _one_line(exc: BaseException | str) -> str:
-    """A message as one line: control characters in it (a newline in a file name, an escape sequence in a class
-    name) are written as escapes, so no name can start a line of its own or drive the terminal."""
-    from .core.errors import printable
-
-    return printable(str(exc))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -521,7 +455,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, HybridXAIWarning):
         from .core.errors import render
 
-        print(f"warning: {_one_line(render(str(message)))}",
+        print(f"warning: {one_line(render(str(message)))}",
               file=sys.stderr)
 
 

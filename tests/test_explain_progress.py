@@ -95,7 +95,7 @@ def test_a_whole_explanation_reports_its_share_and_the_time_left(series, every_b
 
 
 def test_the_command_line_prints_the_share_of_the_run_and_the_time_left():
-    from hybridxai_gui.cli import _Progress
+    from hybridxai_gui.cli_output import Progress as _Progress
 
     stream = io.StringIO()
     progress = _Progress(stream)

@@ -46,6 +46,8 @@ RULES = [
      "the app reaches the core's work through core.pipeline"),
     ("hybridxai_gui.cli", FRONT_ENDS_MUST_NOT + QT + ("hybridxai_gui.gui",),
      "the command line reaches the core's work through core.pipeline"),
+    ("hybridxai_gui.cli_output", FRONT_ENDS_MUST_NOT + QT + ("hybridxai_gui.gui", "hybridxai_gui.cli"),
+     "the command line's terminal output, below the commands"),
     ("hybridxai_gui.app", FRONT_ENDS_MUST_NOT, "the app reaches the core's work through core.pipeline"),
     ("hybridxai_gui.cli_args", FRONT_ENDS_MUST_NOT + QT + ("hybridxai_gui.core.pipeline", "hybridxai_gui.core.explain",
                                                           "hybridxai_gui.gui", "hybridxai_gui.outputs", "torch"),
