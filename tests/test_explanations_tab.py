@@ -246,3 +246,39 @@ def test_explaining_runs_with_the_training_tabs_threads(tab, qtbot, data, monkey
         assert torch.get_num_threads() == 2  # given back
     finally:
         torch.set_num_threads(1)
+
+
+def test_a_background_csv_is_read_in_a_worker_and_used(tab, qtbot, data, tmp_path, monkeypatch):
+    import threading
+
+    import pandas as pd
+    from PySide6.QtWidgets import QFileDialog
+
+    from hybridxai_gui.core import pipeline
+
+    X, X_raw, y, rows, pool = data
+    trained = make_trained()
+    tab.set_model(trained, X, X_raw, y, rows, background_pool=pool)
+    good = tmp_path / "bg.csv"
+    pd.DataFrame(np.full((7, F), 3.0), columns=trained.feature_names).to_csv(good, index=False)
+    readers = []
+    real = pipeline.read_table
+    monkeypatch.setattr(pipeline, "read_table", lambda *a, **k: readers.append(threading.current_thread()) or
+                        real(*a, **k))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
+    tab.backgroundCombo.setCurrentIndex(2)
+    tab.backgroundCombo.activated.emit(2)  # as a user's choice does
+    assert not tab.computeButton.isEnabled()  # not before the rows are read
+    qtbot.waitUntil(lambda: tab.csv_background is not None, timeout=30_000)
+    assert readers and all(t is not threading.main_thread() for t in readers)  # never the GUI thread
+    assert "bg.csv (7 rows)" in tab.backgroundCombo.itemText(2)
+    assert np.allclose(tab._background(), 3.0)  # scaled with a zero mean and unit spread: the file's own values
+    qtbot.waitUntil(tab.computeButton.isEnabled, timeout=5_000)
+
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"other": [1, 2]}).to_csv(bad, index=False)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    tab.backgroundCombo.setCurrentIndex(2)
+    tab.backgroundCombo.activated.emit(2)
+    qtbot.waitUntil(lambda: tab.backgroundCombo.currentIndex() == 0, timeout=30_000)
+    assert tab.csv_background is None and "feat0" in tab.additivityLabel.text()  # names a missing column

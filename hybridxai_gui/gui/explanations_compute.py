@@ -47,20 +47,43 @@ class ExplanationsCompute:
             return
         from pathlib import Path
 
-        from ..core.pipeline import read_table
-        from ..core.errors import HybridXAIError
+        from .jobs import start_job
+
+        trained, name = self.trained, Path(path).name
+
+        def read():  # in a worker: a large CSV takes seconds to read and check
+            from ..core.pipeline import read_table
+
+            return trained.transform(read_table(path), name)
+
+        self.csv_background = None
+        self._background_reading = True
+        self.backgroundCombo.setItemText(2, f"CSV: reading {name}…")
+        self.computeButton.setEnabled(False)  # not before the rows it would use are read
+        self._show_status(f"Reading the background rows of {name}…", ok=None)
+        start_job(self, read, done=lambda rows: self._background_read(rows, name, trained),
+                  failed=lambda message, _details: self._background_read(None, name, trained, message),
+                  name="background_csv")
+
+    def _background_read(self, rows, name: str, trained, problem: str = "") -> None:
         from ..core.explain.rows import BACKGROUND_ROWS
         from .wording import for_the_app
 
-        try:
-            self.csv_background = self.trained.transform(read_table(path), Path(path).name)
-        except HybridXAIError as exc:
-            self._show_status(for_the_app(exc), ok=False)
+        self._background_reading = False
+        self.computeButton.setEnabled(self.trained is not None and self.sampleList.count() > 0
+                                      and self.worker is None)
+        if trained is not self.trained:  # another model came meanwhile: these rows are not its
+            return
+        if rows is None:
+            self.backgroundCombo.setItemText(2, "CSV file…")
+            self._show_status(for_the_app(problem), ok=False)
             self.backgroundCombo.setCurrentIndex(0)
             return
-        n = len(self.csv_background)
+        self.csv_background = rows
+        n = len(rows)
         used = f"{n} rows" if n <= BACKGROUND_ROWS else f"{BACKGROUND_ROWS} of {n} rows"
-        self.backgroundCombo.setItemText(2, f"CSV: {Path(path).name} ({used})")
+        self.backgroundCombo.setItemText(2, f"CSV: {name} ({used})")
+        self._show_status(f"Background: {used} of {name}.", ok=True)
 
     def _background(self) -> np.ndarray:
         from ..core.errors import HybridXAIError
@@ -68,7 +91,10 @@ class ExplanationsCompute:
         from ..core.explain.rows import BACKGROUND_ROWS
 
         choice = self.backgroundCombo.currentIndex()
-        if choice == 2 and self.csv_background is not None:
+        if choice == 2 and self.csv_background is None:  # never the training rows in its place, unsaid
+            raise HybridXAIError("The background CSV is still being read, or could not be read: wait for it, or "
+                                 "choose another background.")
+        if choice == 2:
             pool, kind = self.csv_background, "random"
         else:
             pool = self._pool()
@@ -173,13 +199,10 @@ class ExplanationsCompute:
                 run.series, run.lengths = series, lengths
             return run
 
-        from .worker import GeneratorWorker
+        from .jobs import start_job
 
-        self.worker = GeneratorWorker(job, cancel=stop.set, parent=self)
-        self.worker.yielded.connect(self._progress)
-        self.worker.done.connect(self._done)
-        self.worker.failed.connect(self._failed)
-        self.worker.finished.connect(self._worker_finished)
+        self.worker = start_job(self, job, done=self._done, failed=self._failed, yielded=self._progress,
+                                cancel=stop.set, finished=self._worker_finished, name="explain")
         self.progressBar.setRange(0, len(chosen))
         self.progressBar.setValue(0)
         self.progressBar.setFormat(f"SHAP ({method}): %v / %m rows")
@@ -188,7 +211,6 @@ class ExplanationsCompute:
         self.computeButton.setEnabled(False)
         self.cancelButton.setEnabled(True)
         self.busyChanged.emit(True)
-        self.worker.start()
 
     def cancel(self) -> None:
         self._stop.set()
@@ -238,9 +260,9 @@ class ExplanationsCompute:
     def _worker_finished(self) -> None:
         if self.worker is None:
             return
-        worker, self.worker = self.worker, None
-        worker.deleteLater()
-        self.computeButton.setEnabled(self.trained is not None and self.sampleList.count() > 0)
+        self.worker = None  # start_job deletes it once finished
+        self.computeButton.setEnabled(self.trained is not None and self.sampleList.count() > 0
+                                      and not self._background_reading)
         self.cancelButton.setEnabled(False)
         self.busyChanged.emit(False)
 

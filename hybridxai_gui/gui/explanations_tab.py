@@ -56,6 +56,7 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         self.kind = None  # table or series: None = guessed from the names and values
         self.lengths = None  # series: each row's own number of steps (for its own time axis)
         self.worker = None
+        self._background_reading = False  # a background CSV is being read in a worker
         self.threads = RuntimeConfig().threads  # torch threads while explaining (the main window passes the
         # Training tab's setting)
         self._stop = threading.Event()
@@ -354,7 +355,8 @@ class ExplanationsTab(ExplanationsCompute, ExplanationsDrawing, QWidget):
         i = self.current_index()
         self.unlikeLabel.setVisible(self.unlike is not None and i is not None and bool(self.unlike[i]))
         if self.trained is not None and self.X is not None:
-            self.computeButton.setEnabled(self.sampleList.count() > 0 and not self.is_busy())
+            self.computeButton.setEnabled(self.sampleList.count() > 0 and not self.is_busy()
+                                          and not self._background_reading)
         self._redraw_all()
 
     def _nothing_selected(self) -> str:

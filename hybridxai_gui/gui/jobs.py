@@ -18,13 +18,18 @@ _QUEUED = Qt.ConnectionType.QueuedConnection
 
 def start_job(owner: QObject, job: Callable[[], Any], *, done: Callable[[Any], None],
               failed: Callable[[str, str], None], yielded: Callable[[Any], None] | None = None,
-              cancel: Callable[[], None] | None = None, name: str = "job") -> GeneratorWorker:
+              cancel: Callable[[], None] | None = None, finished: Callable[[], None] | None = None,
+              name: str = "job") -> GeneratorWorker:
+    """Run `job` (a function, or a generator function whose items go to `yielded`) in a worker owned by `owner`:
+    `done(result)` or `failed(message, details)`, then `finished()` once the thread has ended (after either)."""
     worker = GeneratorWorker(job, cancel=cancel, parent=owner)
     worker.setObjectName(f"worker_{name}")
     if yielded is not None:
         worker.yielded.connect(yielded, _QUEUED)
     worker.done.connect(done, _QUEUED)
     worker.failed.connect(failed, _QUEUED)
+    if finished is not None:
+        worker.finished.connect(finished, _QUEUED)
     worker.finished.connect(worker.deleteLater)
     worker.start()
     return worker
