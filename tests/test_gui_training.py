@@ -198,11 +198,11 @@ def test_noise_augmentation_inputs_follow_the_presets(window):
     tab.apply_preset("seed")
     assert combo.currentText() == "off"
     tab.apply_preset("default")
-    assert combo.currentText() == "on" and spin.value() == 0.5
+    assert combo.currentText() == "auto" and spin.value() == 0.5
     spin.setValue(0.8)
-    combo.setCurrentText("auto")
+    combo.setCurrentText("on")
     _model, train, _runtime = tab.configs()
-    assert train.augment == "auto" and train.augment_noise == 0.8
+    assert train.augment == "on" and train.augment_noise == 0.8
 
 
 def test_the_ensemble_input_reads_auto_under_the_default_preset(window):

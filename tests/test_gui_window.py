@@ -97,7 +97,7 @@ def test_new_defaults_replace_only_the_saved_values_the_user_never_changed(windo
     tab.apply_preset("default")
     tab.trainForm.set_values({"lr": 0.0123})  # the user's own choice
     saved = tab.settings_dict()
-    assert saved["train"]["augment"] == "on" and saved["defaults"]["train"]["augment"] == "on"
+    assert saved["train"]["augment"] == "auto" and saved["defaults"]["train"]["augment"] == "auto"
     # A later version changes two defaults: the untouched one follows, the user's lr stays.
     new_presets = {**config.PRESETS, "default": {"model": {**config.PRESETS["default"]["model"], "kernel_size": 7},
                                                  "train": {**config.PRESETS["default"]["train"], "augment": "off",
@@ -108,10 +108,10 @@ def test_new_defaults_replace_only_the_saved_values_the_user_never_changed(windo
     assert tab.modelForm.inputs["kernel_size"].value() == 7
     assert tab.learningRateSpin.value() == pytest.approx(0.0123)
     log = tab.trainingLog.toPlainText()
-    assert "augment 'on' → 'off'" in log and "kernel_size 9 → 7" in log and "lr" not in log.split("defaults:")[-1]
+    assert "augment 'auto' → 'off'" in log and "kernel_size 9 → 7" in log and "lr" not in log.split("defaults:")[-1]
     # Settings from before the defaults were saved with them are restored as they are.
-    tab.restore_settings({"train": {"augment": "auto"}})
-    assert tab.trainForm.inputs["augment"].currentText() == "auto"
+    tab.restore_settings({"train": {"augment": "on"}})
+    assert tab.trainForm.inputs["augment"].currentText() == "on"
 
 
 def test_recent_files_menu(qtbot, window, dialogs, tiny_csv):

@@ -211,7 +211,7 @@ def test_default_recipe_learns_a_small_signal_set():
     assert evaluate(result.trained, data.X_test, data.y_test).accuracy >= 0.9
 
 
-def test_augmentation_is_seeded_and_only_automatic_for_series():
+def test_augmentation_is_seeded():
     from hybridxai_gui.core.data.prepare import looks_row_normalised
 
     series = prepare_data(signal_frame(n_rows=60, length=32), seed=0)
@@ -222,6 +222,17 @@ def test_augmentation_is_seeded_and_only_automatic_for_series():
     c = fit(series, ModelConfig(), _fast(epochs=2, augment="off")).trained.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_auto_augmentation_adds_noise_to_tables_and_none_to_series():
+    from hybridxai_gui.core.training.policies import noise_level
+
+    X = torch.randn(50, 8)
+    auto = TrainConfig(augment="auto", augment_noise=0.5)
+    assert noise_level(auto, X, normalised_series=True) is None  # series keep their fine shapes
+    assert torch.allclose(noise_level(auto, X, normalised_series=False), 0.5 * X.std(0, correction=0))
+    assert noise_level(TrainConfig(augment="on"), X, normalised_series=True) is not None  # asked for: given
+    assert noise_level(TrainConfig(augment="off"), X, normalised_series=False) is None
 
 
 def test_augmentation_noise_has_each_features_spread_times_the_level():
@@ -236,7 +247,7 @@ def test_augmentation_noise_has_each_features_spread_times_the_level():
 
 
 @pytest.mark.parametrize("augment, noise, noisy", [("on", 0.5, True), ("on", 0.0, False), ("off", 0.5, False),
-                                                    ("auto", 0.5, False)])
+                                                    ("auto", 0.5, True)])
 def test_augmentation_switch_and_level(wine, monkeypatch, augment, noise, noisy):
     from hybridxai_gui.core.training import loop as training
 
@@ -244,7 +255,7 @@ def test_augmentation_switch_and_level(wine, monkeypatch, augment, noise, noisy)
     real = training._augment
     monkeypatch.setattr(training, "_augment", lambda xb, std, g: seen.append(std.clone()) or real(xb, std, g))
     fit(wine, ModelConfig(), _fast(epochs=1, augment=augment, augment_noise=noise))
-    assert bool(seen) is noisy  # wine is tabular: "auto" leaves it alone
+    assert bool(seen) is noisy  # wine is a table: "auto" adds noise
     if noisy:
         X = torch.from_numpy(wine.X_train)  # a table: each column's robust spread (IQR / 1.349), at most its sd
         q1, q3 = np.percentile(wine.X_train, [25, 75], axis=0)
@@ -256,7 +267,7 @@ def test_augmentation_switch_and_level(wine, monkeypatch, augment, noise, noisy)
 def test_default_preset_uses_the_measured_recipe():
     model, train = apply_preset("default")
     assert model.kernel_size == 9 and model.position_channel is True
-    assert train == replace(TrainConfig(), restore_best=False, augment="on")
+    assert train == replace(TrainConfig(), restore_best=False, augment="auto")
     assert train.augment_noise == 0.5
     # The reference design's values stay the dataclass defaults.
     assert ModelConfig().kernel_size == 3 and ModelConfig().position_channel is False

@@ -132,7 +132,8 @@ class TrainConfig:
     step_gamma: float = _f(0.1, "step / plateau: factor applied to the learning rate")
     label_smoothing: float = _f(0.1, "cross-entropy label smoothing (0 = plain cross-entropy)")
     augment: str = _f("off", "add fresh Gaussian noise to every training batch (a regulariser for small data): on, "
-                      "off, or auto (only rows that are normalised series); the 'default' preset turns it on")
+                      "off, or auto (tables only: series lose their fine shapes to it); the 'default' preset "
+                      "uses auto")
     augment_noise: float = _f(0.5, "augmentation noise, in units of each feature's standard deviation over the "
                               "training rows")
     class_weights: bool = _f(False, "weight the loss by inverse class frequency (for imbalanced data)")
@@ -273,8 +274,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # position channel: +2 points on bump24 (class = where a bump sits), +2.6 on freq48; last epoch instead
     # of the best validation epoch: a 14-row validation set hit 1.0 at epoch 16 of 500 and kept that
     # undertrained model (benchmarks/README.md, "Default recipe quality").
-    # noise augmentation (0.5 sd): the one change that moved every set up or left it level, bump24 0.948 -> 0.98
-    # (to 1-NN's level), breast cancer 0.954 -> 0.98, freq48 0.978 -> 0.99 (benchmarks/README.md).
+    # noise augmentation (0.5 sd) on tables only ("auto"): breast cancer 0.954 -> 0.98 (benchmarks/README.md); on
+    # the six real series sets it cost up to 38 points (PigCVP 0.17 with it, 0.55 without; PLAID 0.22 / 0.49;
+    # ACSF1 0.76 / 0.83; no set higher with it: RECIPE_RESEARCH.md, issue 25), so series train without it.
     # Chosen on real archive series (benchmarks/RECIPE_RESEARCH.md, 3 seeds): 32 conv channels (+8.7 points on
     # PickupGestureWiimoteZ), a BiLSTM that reads at most 128 steps (ACSF1's 1,460 steps: 516 -> ~95 CPU s per
     # model, for -2 points), and an ensemble of 3 members (+5 Pickup, +2.5 BasicMotions, +1.3 ACSF1; 2.6 points
@@ -284,12 +286,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # val_size 0): Pickup 0.78 -> 0.84, mean gap to MiniRocket -3.3 -> -1.2 points (RECIPE_RESEARCH.md, addendum).
     "default": {"model": {"kernel_size": 9, "position_channel": True, "cnn_channels": 32, "max_lstm_steps": 128,
                           "ensemble": 0},
-                "train": {"restore_best": False, "augment": "on"}},
+                "train": {"restore_best": False, "augment": "auto"}},
     # The default recipe as one network: a third of the time, 4-11 points less on the small real series sets (ACSF1,
     # Pickup), level on BasicMotions and the tables (benchmarks/README.md, default recipe on real data, 12:12).
     "quick": {"model": {"kernel_size": 9, "position_channel": True, "cnn_channels": 32, "max_lstm_steps": 128,
                         "ensemble": 1},
-              "train": {"restore_best": False, "augment": "on"}},
+              "train": {"restore_best": False, "augment": "auto"}},
     "seed": {
         "model": {"cnn_channels": 16, "kernel_size": 3, "lstm_hidden": 32, "lstm_layers": 2, "num_heads": 4,
                   "dropout": 0.0, "max_lstm_steps": 0, "ensemble": 1},

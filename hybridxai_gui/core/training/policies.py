@@ -129,13 +129,15 @@ class LearningRateSchedule:
 def noise_level(config: TrainConfig, X_train: torch.Tensor, normalised_series: bool,
                 exact: np.ndarray | None = None, robust: bool = False) -> torch.Tensor | None:
     """Per-feature standard deviation of the augmentation noise (F,), or None when there is none: `on`
-    always, `auto` only for rows that are normalised series, `off` never. `exact` (F,) marks features that get
+    always, `auto` for tables but not for series (noise of half the per-step spread blurred the fine shapes that
+    tell series classes apart: PigCVP 0.17 -> 0.55, PLAID 0.22 -> 0.49 without it, no set lower;
+    benchmarks/RECIPE_RESEARCH.md, issue 25), `off` never. `exact` (F,) marks features that get
     none: a text column's one-hot parts, whose noisy copies (0.83 of Biscoe) are no value the column can hold.
     robust (tables): in units of each feature's robust spread (interquartile range / 1.349, which is the standard
     deviation of a normal column) instead of its standard deviation, which a few huge values inflate: a count
     column with a long tail (hpc_jobs' compounds) got noise that drowned most of its rows (benchmarks/
     RECIPE_RESEARCH.md, "Tables")."""
-    wanted = config.augment == "on" or (config.augment == "auto" and normalised_series)
+    wanted = config.augment == "on" or (config.augment == "auto" and not normalised_series)
     if not wanted or config.augment_noise <= 0 or len(X_train) < 2:
         return None
     if robust:
