@@ -217,3 +217,20 @@ def test_command_line_layout_flags(tmp_path):
     assert main(["predict", str(tmp_path / "m.pth"), str(path), "--out", str(tmp_path / "p.csv")]) == 0
     out = pd.read_csv(tmp_path / "p.csv")
     assert list(out.columns[:2]) == ["recording", "predicted"] and len(out) == 20
+
+
+def test_one_resampler_for_a_series_and_for_groups():
+    from hybridxai_gui.core.data.series import _resample_group, resample
+
+    assert resample(np.array([0.0, 10.0]), 3).tolist() == [0.0, 5.0, 10.0]
+    assert resample(np.array([2.0]), 4).tolist() == [2.0] * 4
+    assert resample(np.array([1.0, 2.0, 3.0], dtype=np.float32), 5).dtype == np.float32
+    rng = np.random.default_rng(0)
+    group = rng.normal(size=(4, 2, 7))
+    group[1, 0, 3] = np.nan  # a gap stays a gap at the steps it reaches
+    out = _resample_group(group, 12)
+    assert out.shape == (4, 2, 12) and out.dtype == np.float32
+    for k in range(4):
+        for c in range(2):
+            np.testing.assert_allclose(out[k, c], resample(group[k, c], 12), rtol=1e-6, equal_nan=True)
+    assert np.isnan(out[1, 0]).any() and not np.isnan(out[0]).any()

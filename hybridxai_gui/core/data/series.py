@@ -109,14 +109,23 @@ class SeriesRows:
 # ---- detection ----------------------------------------------------------------------------------------------
 
 
+def _linear(part: np.ndarray, length: int) -> np.ndarray:
+    """Values along the last axis (..., n) linearly onto `length` evenly spaced steps (..., length), first and last
+    kept; a gap (NaN) stays a gap where it is used. The one resampler: single series and whole groups alike."""
+    n = part.shape[-1]
+    if n == length:
+        return part
+    if n == 1:
+        return np.repeat(part, length, axis=-1)
+    position = np.linspace(0.0, n - 1.0, length)
+    left = np.minimum(np.floor(position).astype(np.int64), n - 2)
+    weight = position - left
+    return part[..., left] * (1.0 - weight) + part[..., left + 1] * weight
+
+
 def resample(values: np.ndarray, length: int) -> np.ndarray:
     """A series' values (n,) linearly onto `length` evenly spaced steps (first and last kept)."""
-    n = len(values)
-    if n == length:
-        return values
-    if n == 1:
-        return np.full(length, values[0], dtype=values.dtype)
-    return np.interp(np.linspace(0.0, n - 1.0, length), np.arange(n), values).astype(values.dtype)
+    return _linear(values, length).astype(values.dtype, copy=False)
 
 
 def to_own_steps(map_values: np.ndarray, own_length: int) -> np.ndarray:
@@ -152,15 +161,7 @@ def _gap_error(src: Source, lines: np.ndarray, what: str) -> HybridXAIError:
 
 def _resample_group(part: np.ndarray, length: int) -> np.ndarray:
     """(k, C, n) series of one length n, linearly onto `length` steps: (k, C, length) float32 (a gap stays NaN)."""
-    n = part.shape[2]
-    if n == length:
-        return part.astype(np.float32, copy=False)
-    if n == 1:
-        return np.repeat(part, length, axis=2).astype(np.float32, copy=False)
-    position = np.linspace(0.0, n - 1.0, length)
-    left = np.minimum(np.floor(position).astype(np.int64), n - 2)
-    weight = position - left
-    return (part[:, :, left] * (1.0 - weight) + part[:, :, left + 1] * weight).astype(np.float32, copy=False)
+    return _linear(part, length).astype(np.float32, copy=False)
 
 
 def _to_length(values: np.ndarray, lengths: np.ndarray, length: int) -> np.ndarray:
