@@ -249,15 +249,26 @@ def test_the_fallbacks_are_the_preferred_cjk_fonts_installed(installed, chosen):
     assert _common.with_fallbacks("monospace", chosen + ["monospace"]) == ["monospace", *chosen]
 
 
-def test_every_plotting_module_that_draws_sets_the_text_up_on_import():
-    """A module that draws names without importing _common would draw them as mathtext until another module
-    happened to be imported first. training_plots draws no names (and stays light: the window imports it at
-    start-up); export only writes figures."""
-    folder = Path(_common.__file__).parent
-    exempt = {"__init__.py", "_common.py", "training_plots.py", "export.py", "report.py"}
-    for path in sorted(folder.glob("*.py")):
-        if path.name in exempt:
+def test_every_figure_is_made_with_the_text_set_up():
+    """A figure made without _common.new_figure would draw names as mathtext until another module happened to set
+    the text up: no module of the package makes a Figure any other way."""
+    package = Path(_common.__file__).parents[1]
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "_common.py":
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        imports = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
-        assert "_common" in imports, f"{path.name} draws text without plotting._common's set-up"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "matplotlib.figure":
+                assert all(a.name != "Figure" for a in node.names), f"{path.name} makes a Figure of its own"
+
+
+def test_a_new_figure_sets_the_text_up_in_a_fresh_process():
+    """The window loads the plotting modules without matplotlib; its first figure still draws names as typed."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hybridxai_gui.plotting import _common, evaluation_plots;"
+            "print('LOADED', 'matplotlib' in sys.modules);"
+            "fig = _common.new_figure(); import matplotlib; print('MATH', matplotlib.rcParams['text.parse_math'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "LOADED False" in out.stdout and "MATH False" in out.stdout, out.stdout

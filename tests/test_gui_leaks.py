@@ -81,7 +81,8 @@ def test_forgetting_the_test_file_and_a_new_label_clear_the_problem_banner(qtbot
     frame.assign(kind=np.resize(["p", "q"], len(frame))).to_csv(train_path, index=False)
     open_data(qtbot, window, dialogs, train_path)
     test_path = tmp_path / "test.csv"
-    frame.assign(label="z").to_csv(test_path, index=False)  # a class training never saw: training will fail
+    # a class training never saw: training will fail (`kind`, a text column, is a feature: the test file has it)
+    frame.assign(kind=np.resize(["p", "q"], len(frame)), label="z").to_csv(test_path, index=False)
     open_test(qtbot, window, dialogs, test_path)
     fast_settings(window)
     with qtbot.waitSignal(window.trainingTab.trainingFailed, timeout=60_000):

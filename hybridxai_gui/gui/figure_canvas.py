@@ -258,7 +258,7 @@ class FigurePanel(QWidget):
     def figure(self):
         """The figure last built by settle() (an empty one before): for tests and scripts."""
         if self._figure is None:
-            from matplotlib.figure import Figure
+            from ..plotting._common import new_figure as Figure  # names as typed, CJK glyphs
 
             self._figure = Figure(figsize=self.figsize)
         return self._figure

@@ -99,7 +99,7 @@ def load_cv_summary(folder: str | Path):
 def write_cv_outputs(result, out: Path) -> list[Path]:
     """Every file of a `cv --out` folder, moved in place together once all are written (as `train` writes a
     model and its side files): a run killed while writing leaves the previous run's set whole, never a mix."""
-    from matplotlib.figure import Figure
+    from ..plotting._common import new_figure as Figure  # names as typed, CJK glyphs
 
     from ..core.evaluation.baselines import LABELS
     from ..core.model_files.fileio import staged

@@ -13,7 +13,7 @@ from ..plotting.export import export_figure
 def save_evaluation_outputs(result, out: Path) -> None:
     """metrics.json, classification_report.csv, predictions.csv, confusion_matrix.png/.eps, roc_curves.png/.eps."""
     import pandas as pd
-    from matplotlib.figure import Figure
+    from ..plotting._common import new_figure as Figure  # names as typed, CJK glyphs
 
     from ..plotting.evaluation_plots import draw_confusion_matrix, draw_roc_curves
 

@@ -193,7 +193,7 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
     doc for names and formats). `run`: an ExplanationRun (or a bare ShapResult: no faithfulness figure).
     Returns the files written."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from ..plotting._common import new_figure as Figure  # names as typed, CJK glyphs
 
     from ..core.explain.rows import row_views
     from ..plotting import explain_plots as ep

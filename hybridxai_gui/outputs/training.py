@@ -29,7 +29,7 @@ def save_history_csv(history: list[dict], path: Path) -> Path:
 
 def save_training_figure(history: list[dict], base: Path, best_epoch: int | None = None) -> list[Path]:
     """Loss and accuracy curves as `<base>.png` and `<base>.eps` (as the seed script wrote)."""
-    from matplotlib.figure import Figure
+    from ..plotting._common import new_figure as Figure  # names as typed, CJK glyphs
 
     from ..plotting.training_plots import draw_training_history
 

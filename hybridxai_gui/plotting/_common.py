@@ -1,8 +1,10 @@
 """What every figure shares: how text is drawn (names as typed, CJK glyphs), and for the explanation figures
 colours, limits, additivity text and feature-name ticks.
 
-Every plotting module that draws names imports this one, and importing it sets matplotlib's text up once per
-process (before any of our figures has a Text): class, feature, channel and file names are the user's data,
+Every figure is made by new_figure, which sets matplotlib's text up once per process (before any of our figures
+has a Text); importing this module does too where matplotlib is already loaded, and otherwise loads no matplotlib
+(the window imports the plotting modules at start-up, to name what its render process draws). Class, feature,
+channel and file names are the user's data,
 never markup, so mathtext is off (`$5-$10` is drawn as typed, `cost $\\x$` cannot fail at draw time), and the
 font list falls back on a font with CJK glyphs where one is installed (the bundled Noto Sans CJK, else the
 system's), instead of drawing empty boxes. Our figures draw no mathtext of their own (no log axes, whose tick
@@ -18,7 +20,6 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 
 TOP_K = 15
@@ -145,6 +146,7 @@ def setup_text() -> None:
     global _text_ready, _cjk_chosen
     if _text_ready:
         return
+    import matplotlib
     from matplotlib import font_manager
 
     matplotlib.rcParams["text.parse_math"] = False
@@ -170,4 +172,14 @@ def _regular_fallback_is_fine(record: logging.LogRecord) -> bool:
                 and any(f"for {family}," in message for family in _cjk_chosen))
 
 
-setup_text()  # at import: every plotting module that draws names imports this one before drawing
+def new_figure(*args, **kwargs):
+    """A matplotlib Figure, with the text set up first: every figure of the product is made here (the window's
+    render process, the command line's outputs, the report), so none draws a name as mathtext or as boxes."""
+    setup_text()
+    from matplotlib.figure import Figure
+
+    return Figure(*args, **kwargs)
+
+
+if "matplotlib" in sys.modules:  # already loaded: set up now, for figures made by hand (tests, scripts)
+    setup_text()

@@ -78,7 +78,7 @@ class RenderedImage:
 
 def build_figure(drawing: Drawing, size_inches: tuple[float, float], dpi: float = SCREEN_DPI):
     """The Figure `drawing` draws, at `size_inches` (artists built, nothing rendered)."""
-    from matplotlib.figure import Figure
+    from ._common import new_figure as Figure  # names as typed, CJK glyphs
 
     figure = Figure(figsize=size_inches, dpi=dpi, layout=drawing.layout)
     drawing(figure)

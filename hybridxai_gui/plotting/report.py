@@ -82,7 +82,7 @@ def _figure(size=(8.0, 4.5)):
     from ._common import setup_text
 
     setup_text()  # names as typed, CJK glyphs, before the figure has any text
-    from matplotlib.figure import Figure
+    from ._common import new_figure as Figure  # names as typed, CJK glyphs
 
     return Figure(figsize=size, layout="constrained")
 

@@ -118,7 +118,7 @@ class _TextPages:
         self.pdf, self.page, self.y = pdf, None, 0.0
 
     def _new_page(self) -> None:
-        from matplotlib.figure import Figure
+        from ._common import new_figure as Figure  # names as typed, CJK glyphs
 
         self.flush()
         self.page = Figure(figsize=PAGE)
