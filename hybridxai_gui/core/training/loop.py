@@ -10,7 +10,7 @@ every 16 epochs give a 36-row training set 32 optimiser steps before the first d
 underfit. The default counts optimiser steps instead (`min_steps`, epochs = auto), uses AdamW with
 a short warm-up and cosine decay, light dropout and label smoothing, and (the default preset) keeps the
 last epoch, training on every training row. The seed recipe remains available as the preset "seed".
-The loop's policies (loss, best epoch, early stopping, schedule, noise) live in `training_policies`.
+The loop's policies (loss, best epoch, early stopping, schedule, noise) live in `policies.py`.
 """
 
 from __future__ import annotations
