@@ -38,6 +38,7 @@ SKLEARN = ("wine", "breast_cancer")  # scikit-learn's: one stratified 80/20 spli
 # name -> {"model": {...}, "train": {...}} laid over the 'default' preset
 VARIANTS: dict[str, dict] = {
     "default": {},  # as the 'default' preset was (noise on every feature, text parts too)
+    "final": {},  # the default as merged for issue 24: robust noise on tables, none on text parts (3 seeds)
     "clean parts": {},  # the same, after noise_level left text columns' one-hot parts alone (commit of 04:15)
     "robust noise": {},  # the same, noise in units of each column's robust spread (IQR / 1.349) on tables
     "robust tokens": {"model": {"tokens": "linear"}},  # from here on: with robust noise and clean parts
