@@ -23,7 +23,7 @@ so a fresh clone reproduces each figure with that command on the same kind of ma
 thread whatever the thread count, so the CPU's instruction set is what could differ). Where the default would
 calibrate the prediction sets with five fold models (under 2,000 training rows: every series set), the command
 adds `--prediction-sets off`: the fold models train after the model and change nothing in it (same weights, same
-accuracy), so "CPU s" is the model's own training; the sets cost about five trainings more (README, "Where the
+accuracy), so "CPU s" is the model's own training; the sets cost five single networks more (README, "Where the
 scores come from"). "CPU s" is the child
 process's user + system time: the whole command (reading, training with every ensemble member, scoring, writing).
 The baselines are fitted in this process on the same rows with the same scaling and encodings the pipeline makes

@@ -33,6 +33,27 @@ def frame(tiny_csv):
     return pd.read_csv(tiny_csv)
 
 
+def test_the_fold_models_of_an_ensemble_are_single_networks(frame, monkeypatch):
+    """Five ensembles of 3 would cost five times the model's training; five single networks of the same recipe
+    (its member 0 is one) score the rows, and the flag reads that member's features."""
+    from hybridxai_gui.core.training import loop
+
+    seen = []
+    real = loop.train
+
+    def spy(data, model_config, *args, **kwargs):
+        seen.append(model_config.ensemble)
+        return real(data, model_config, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "train", spy)
+    request = replace(_request(frame, "cross", epochs=1), model=replace(TINY, ensemble=3))
+    outcome = drain(run_training(request))
+    assert seen == [3, 1, 1, 1, 1, 1]
+    kept = outcome.result.trained.uncertainty
+    assert kept.calibration.method == "cross" and kept.density is not None
+    assert kept.density.means.shape[1] == U.feature_width(outcome.result.trained.model_config) == 2 * TINY.cnn_channels
+
+
 def test_cross_conformal_scores_every_training_row_with_a_fold_model_that_did_not_see_it(frame, monkeypatch):
     seen: list[tuple[set, int]] = []
     from hybridxai_gui.core.training import loop

@@ -190,18 +190,20 @@ def fit_density(features: np.ndarray, y: np.ndarray, n_classes: int) -> FeatureD
 
 
 def feature_width(model_config) -> int:
-    """Width of the features `logits_and_features` returns for a network of this configuration."""
-    return 2 * model_config.cnn_channels * max(1, model_config.ensemble)
+    """Width of the features `logits_and_features` returns for a network of this configuration (one member's)."""
+    return 2 * model_config.cnn_channels
 
 
 def logits_and_features(model, X: np.ndarray, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-    """(logits (N, C), features (N, d)) of scaled rows in one pass. The features are each member's last
-    convolution block (the Grad-CAM layer) averaged over positions, members side by side: they grow with the
-    input, where the attention's output, which the last layer reads, saturates (rows of noise ten times the data's
-    spread: 17-83 % flagged there on three tables, 100 % here: benchmarks/README.md). The hooks go in `finally`."""
+    """(logits (N, C), features (N, d)) of scaled rows in one pass. The features are the last convolution block
+    (the Grad-CAM layer) averaged over positions, of the network or, for an ensemble, of its first member: they
+    grow with the input, where the attention's output, which the last layer reads, saturates (rows of noise ten
+    times the data's spread: 17-83 % flagged there on three tables, 100 % here: benchmarks/README.md). One
+    member's, because the fold models that set the flag's limit are single networks (a member is one: member 0 is
+    initialised and shuffled as a single network of the same seed). The hooks go in `finally`."""
     import torch
 
-    members = list(model.members) if hasattr(model, "members") else [model]
+    members = list(model.members)[:1] if hasattr(model, "members") else [model]
     grabbed: list = []
     was_training = model.training
     model.eval()
@@ -216,7 +218,7 @@ def logits_and_features(model, X: np.ndarray, batch: int = 1024) -> tuple[np.nda
                 part = torch.from_numpy(np.asarray(X[start:start + batch], dtype=np.float32)).to(device)
                 out, _ = model(part)  # (B, C)
                 logits.append(out.float().cpu().numpy())
-                features.append(torch.cat(grabbed, dim=1).numpy())  # (B, members · 2c)
+                features.append(torch.cat(grabbed, dim=1).numpy())  # (B, 2c)
     finally:
         for hook in hooks:
             hook.remove()
@@ -468,6 +470,10 @@ def _cross_scores(data, trained, control, runtime, world, progress_every, flag: 
     if folds < 2:
         return None
     fold_of = stratified_folds(data.y_train, folds, trained.train_config.seed)
+    # One network per fold, also for an ensemble: five ensembles would cost five times the model's training (a
+    # series model of 3 members: 15 networks more), five networks cost 5/3 of it. A single network is a little
+    # weaker than the ensemble it stands in for, so its scores run higher and the sets err on the large side.
+    fold_config = replace(trained.model_config, ensemble=1)
     scores, distances = np.empty(n), np.empty(n) if flag else None
     started = time.perf_counter()
     for k in range(folds):
@@ -475,7 +481,7 @@ def _cross_scores(data, trained, control, runtime, world, progress_every, flag: 
             return None
         rest, mine = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         result = None
-        for item in train(_subset(data, rest, tested=False), trained.model_config, trained.train_config,
+        for item in train(_subset(data, rest, tested=False), fold_config, trained.train_config,
                           control, progress_every, runtime, world or SINGLE):
             if isinstance(item, TrainingFinished):
                 result = item.result
