@@ -44,7 +44,7 @@ class LayoutPanel(QGroupBox):
         combo.setObjectName(name)
         combo.setAccessibleName(accessible)
         combo.setToolTip(tip)
-        combo.setPlaceholderText("(not used by a wide file)")  # shown while no column is chosen
+        combo.setPlaceholderText("(not used by a table or a wide file)")  # shown while no column is chosen
         return combo
 
     def _user_changed(self) -> None:
