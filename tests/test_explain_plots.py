@@ -186,3 +186,11 @@ def test_the_summed_rest_is_one_grey_bar_of_its_total():
     top = np.argsort(-imp.sum(axis=1))[:10]
     expected = imp[np.setdiff1d(np.arange(40), top)].sum()
     assert rest_bars[0].get_width() == pytest.approx(expected)
+
+
+def test_values_are_written_as_a_person_reads_them():
+    """One formatter for the plain-words summary and the figures: a four-digit year or count has no separator."""
+    from hybridxai_gui.core.explain.summary import format_number
+
+    assert [format_number(v) for v in (0, 0.0004, 0.35, 12.5, 230, 2009, 5850, 12345.6, -0.5)] == \
+        ["0", "0.0004", "0.35", "12.5", "230", "2009", "5850", "12,346", "-0.50"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.explain.summary import format_number
 from ._common import (BAD_COLOR, CLASS_COLORS, MAX_TICKS, NEG_COLOR, OK_COLOR, POS_COLOR, TOP_K,  # noqa: F401
                       additivity_text,
                       feature_ticks, short_name as _short)
@@ -29,20 +30,6 @@ def _titles(ax, main: str, result, fontsize: float = 10) -> None:
     ax.set_title(main, loc="left", fontsize=fontsize, pad=14)
     ax.text(0.0, 1.01, additivity_text(result), transform=ax.transAxes, ha="left", va="bottom", fontsize=7,
             color=OK_COLOR if result.additive else BAD_COLOR)
-
-
-def _fmt(v: float) -> str:
-    """Rounded numbers that stay readable for 0.0004 and 12345 alike."""
-    a = abs(v)
-    if a == 0:
-        return "0"
-    if a >= 1000 or a < 0.01:
-        return f"{v:.2g}" if a < 0.01 else f"{v:,.0f}"
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    return f"{v:.2f}"
 
 
 def _display_X(result) -> np.ndarray:
@@ -65,7 +52,7 @@ def _value_text(result, v: float) -> str:
         from ..core.explain.shap_result import format_probability
 
         return format_probability(v)
-    return _fmt(v)
+    return format_number(v)
 
 
 def _effect_text(result, v: float) -> str:
@@ -78,7 +65,7 @@ def _unit_label(result, row: int, i: int, width: int = 22) -> str:
     """'name = value' for a single feature, the name alone for a group of features."""
     value = result.unit_value(row, i) if hasattr(result, "unit_value") else float(_display_X(result)[row, i])
     name = _short(result.feature_names[i], width)
-    return name if value is None else f"{name} = {value if isinstance(value, str) else _fmt(value)}"
+    return name if value is None else f"{name} = {value if isinstance(value, str) else format_number(value)}"
 
 
 def _unit_colour_values(result) -> np.ndarray:
@@ -146,7 +133,7 @@ def draw_shap_bar(ax, result, top_k: int = TOP_K, stacked: bool = True) -> None:
         if stacked and top_max > 0 and rest_total > 1.3 * top_max:
             edge = 1.3 * top_max
             ax.set_xlim(0, edge)
-            ax.text(edge * 0.99, y[-1], f"total {_fmt(rest_total)} ▸", ha="right", va="center", fontsize=7,
+            ax.text(edge * 0.99, y[-1], f"total {format_number(rest_total)} ▸", ha="right", va="center", fontsize=7,
                     color="white", fontweight="bold")
     ax.set_xlabel(f"mean |SHAP value| ({_unit_words(result)})" + (", summed over classes" if stacked else ""))
     rows = f"{result.n_rows} row" + ("s" if result.n_rows != 1 else "")

@@ -28,7 +28,7 @@ class Contribution:
     effect: float  # its SHAP value in `units`
 
     def words(self, units: str) -> str:
-        value = self.value if isinstance(self.value, str) else None if self.value is None else _number(self.value)
+        value = self.value if isinstance(self.value, str) else None if self.value is None else format_number(self.value)
         shown = f"{self.name} = {value}" if value is not None else self.name
         return f"{shown} ({format_effect(self.effect, units)})"
 
@@ -47,11 +47,13 @@ class RowSummary:
     text: str = ""
 
 
-def _number(v: float) -> str:
+def format_number(v: float) -> str:
+    """A value as a person reads it: 0.0004, 0.35, 12.5, 230, 2009 (a year or a count of four digits reads best
+    without a separator), 12,345."""
     a = abs(v)
     if a == 0:
         return "0"
-    if a >= 1000:
+    if a >= 10_000:
         return f"{v:,.0f}"
     if a >= 100:
         return f"{v:.0f}"
@@ -111,4 +113,4 @@ def summarise_row(result: ShapResult, position: int, class_index: int | None = N
                       towards=towards, against=against, true_class=true, text=" ".join(sentences))
 
 
-__all__ = ["Contribution", "RowSummary", "summarise_row"]
+__all__ = ["Contribution", "RowSummary", "format_number", "summarise_row"]
