@@ -1,8 +1,11 @@
 """Start the desktop app: `hybridxai-gui [DATA.csv] [--demo] [--self-test]` or `python -m hybridxai_gui`.
 
-Only PySide6 and pyqtgraph load before the window shows; torch, pandas, scikit-learn, shap and
-matplotlib's Qt backend load later (in a background warm-up or when first needed), which takes the
-time to a window from ~5 s to well under a second.
+A splash shows as soon as PySide6 has loaded (well under a second); torch, pandas, scikit-learn and the
+explainers load in a thread behind it (5-6 s in a fresh process on a 2-core machine), and the main window shows
+when they have: a window shown before them stalled for 0.1-0.7 s at a time while they loaded
+(start_window; benchmarks/README.md, GUI responsiveness). matplotlib loads in the render process meanwhile.
+`create_main_window` builds a window without the splash (tests, scripts): it loads the same libraries in a
+worker after it shows.
 """
 
 from __future__ import annotations
@@ -97,6 +100,102 @@ def create_main_window(argv: Sequence[str] | None = None) -> QMainWindow:
     return window
 
 
+def _splash_pixmap():
+    """The splash's picture: the app's icon and name on a plain card (drawn here: no image file to keep)."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+    from .resources_path import icon_path
+
+    pixmap = QPixmap(460, 220)
+    pixmap.fill(QColor("#ffffff"))
+    painter = QPainter(pixmap)
+    try:
+        painter.setPen(QColor("#c8ccd2"))
+        painter.drawRect(0, 0, pixmap.width() - 1, pixmap.height() - 1)
+        icon = QIcon(str(icon_path())).pixmap(96, 96)
+        if not icon.isNull():
+            painter.drawPixmap(28, 44, icon)
+        title = QFont(painter.font())
+        title.setPointSize(22)
+        title.setBold(True)
+        painter.setFont(title)
+        painter.setPen(QColor("#1f2933"))
+        painter.drawText(QRectF(140, 48, 300, 40), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         "HybridXAI")
+        words = QFont(painter.font())
+        words.setPointSize(10)
+        words.setBold(False)
+        painter.setFont(words)
+        painter.setPen(QColor("#52606d"))
+        painter.drawText(QRectF(140, 88, 300, 48), Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+                         "CNN + BiLSTM + attention classifiers, explained")
+    finally:
+        painter.end()
+    return pixmap
+
+
+def load_behind_splash(argv: Sequence[str] | None = None):
+    """Show a splash at once and load the heavy libraries (torch, pandas, scikit-learn, the explainers) in a
+    thread behind it, the event loop turning meanwhile; returns the splash, still shown.
+
+    Why: loaded after the window shows, those imports stalled the window's thread for 0.1-0.7 s at a time in
+    its first seconds (gui/startup.py says why a thread does not help); a window shown after them answers at
+    once. The render process is started first: a process started while torch's libraries load waits for them."""
+    import threading
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QSplashScreen
+
+    from .gui.render_service import service
+    from .gui.startup import warm_up_imports
+
+    app = _application(argv)
+    splash = QSplashScreen(_splash_pixmap())
+    splash.setObjectName("splash")
+    where = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+
+    def say(what: str) -> None:
+        splash.showMessage(f"  {what}…\n", where, QColor("#52606d"))
+
+    say("Starting")
+    splash.show()
+    app.processEvents()
+    service().start()
+    stage = ["Loading"]
+    done = threading.Event()
+
+    def load() -> None:
+        try:
+            warm_up_imports(progress=lambda what: stage.__setitem__(0, what))
+        except Exception:  # noqa: BLE001 - the window loads what it needs itself (and says what failed)
+            import logging
+
+            logging.getLogger(__name__).warning("loading before the window failed", exc_info=True)
+        finally:
+            done.set()
+
+    threading.Thread(target=load, name="load", daemon=True).start()
+    shown = None
+    while not done.wait(0.02):
+        if stage[0] != shown:
+            shown = stage[0]
+            say(shown)
+        app.processEvents()
+    return splash
+
+
+def start_window(argv: Sequence[str] | None = None) -> QMainWindow:
+    """What `hybridxai-gui` does before its event loop: a splash at once, the libraries loaded behind it, then
+    the main window built and shown (the files named in argv start opening) and the splash closed."""
+    splash = load_behind_splash(argv)
+    window = create_main_window(argv)
+    window.show()
+    splash.finish(window)
+    return window
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import multiprocessing
 
@@ -108,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a smoke test must also run headless
     try:
-        window = create_main_window(argv)
+        window = start_window(argv)
     except Exception as exc:  # noqa: BLE001 - e.g. a missing demo file: one line, exit 2
         from .core.errors import HybridXAIError
 
@@ -123,12 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from .gui.self_test import run_self_test
 
-        window.show()
         tester = run_self_test(window, window.start_data)
         code = app.exec()
         return tester.exit_code if tester.exit_code is not None else (code or 1)
     dialogs.install_excepthook()
-    window.show()
     return app.exec()
 
 

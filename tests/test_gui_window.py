@@ -90,6 +90,34 @@ def test_hyperparameters_and_geometry_persist(qtbot, isolated_settings):
     assert second.trainingTab.learningRateSpin.value() == pytest.approx(0.0123)
 
 
+def test_the_app_starts_behind_a_splash_and_shows_a_window_with_nothing_left_to_load(qtbot, isolated_settings,
+                                                                                       monkeypatch):
+    """app.start_window (what `hybridxai-gui` runs): a splash that says what loads, the libraries loaded behind it
+    in a thread, then the window shown with the devices listed and no warm-up job of its own."""
+    from PySide6.QtWidgets import QSplashScreen
+
+    from hybridxai_gui import app
+    from hybridxai_gui.gui import main_window, startup
+
+    messages, jobs = [], []
+    real = QSplashScreen.showMessage
+    monkeypatch.setattr(QSplashScreen, "showMessage", lambda self, text, *a: (messages.append(text.strip()),
+                                                                               real(self, text, *a)))
+    monkeypatch.setattr(main_window, "start_job", lambda *a, **k: jobs.append(k.get("name")))
+    monkeypatch.setattr(startup, "_warmed", None)
+    splashes, load = [], app.load_behind_splash
+    monkeypatch.setattr(app, "load_behind_splash", lambda argv: splashes.append(load(argv)) or splashes[-1])
+    window = app.start_window([])
+    qtbot.addWidget(window)
+    assert window.isVisible()
+    assert len(splashes) == 1 and not splashes[0].isVisible()
+    assert startup.warmed_devices() is not None and startup.warmed_devices()[0][0] == "cpu"
+    assert "Loading PyTorch…" in messages and "Loading the explainers…" in messages
+    qtbot.waitUntil(lambda: window.trainingTab.deviceCombo.count() >= 1)
+    assert "warm_up" not in jobs  # the window found everything loaded
+    window.close()
+
+
 def test_new_defaults_replace_only_the_saved_values_the_user_never_changed(window, monkeypatch):
     from hybridxai_gui.core import config
 

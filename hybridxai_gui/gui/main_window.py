@@ -21,7 +21,7 @@ from .jobs import start_job, stop_jobs
 from .predict_tab import PredictTab
 from .explanations_tab import ExplanationsTab
 from .render_service import service
-from .startup import warm_up_imports
+from .startup import warm_up_imports, warmed_devices
 from .training_tab import TrainingTab
 from .window_files import WindowFiles
 
@@ -381,12 +381,16 @@ class MainWindow(WindowFiles, QMainWindow):
         super().showEvent(event)
         if not self._warm_started:
             self._warm_started = True
-            QTimer.singleShot(150, self._warm_up)
+            QTimer.singleShot(0 if warmed_devices() is not None else 150, self._warm_up)
 
     def _warm_up(self) -> None:
         if self._closing:
             return
         service().start()  # the render process imports matplotlib in parallel, in its own interpreter
+        devices = warmed_devices()
+        if devices is not None:  # loaded behind the splash (app.start_window): nothing left to import
+            self._warmed(devices)
+            return
         start_job(self, warm_up_imports, done=self._warmed, failed=lambda m, d: log.warning("warm-up: %s", m),
                   name="warm_up")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,26 @@ def import_for_a_model() -> None:
     from ..core.explain import parallel, rows, run, summary  # noqa: F401
 
 
-def warm_up_imports() -> list[tuple[str, str]]:
-    """Runs in a worker right after the window shows: the heavy imports, then the device list.
+# The devices found by a finished warm-up (None until one finished): the app's start loads everything behind its
+# splash (app.start_window), and the window it then shows has nothing left to import.
+_warmed: list[tuple[str, str]] | None = None
+
+
+def warmed_devices() -> list[tuple[str, str]] | None:
+    """The device list of a finished warm_up_imports in this process, or None when none has finished."""
+    return _warmed
+
+
+def warm_up_imports(progress: Callable[[str], None] | None = None) -> list[tuple[str, str]]:
+    """The heavy imports, then the device list: run in a thread behind the splash (app.start_window), or in a
+    worker right after a window shows that was built without it (tests, scripts). `progress(what)` is told what
+    is loading, for the splash.
+
+    Why behind a splash: in a fresh process these imports take 5-6 s, and while they run in a thread the window's
+    thread stalls again and again (0.1-0.7 s, benchmarks/README.md, GUI responsiveness): an extension module's
+    library is loaded with the interpreter held, a big module's code object is read in one C call, and a
+    process started (the render process) or a library loaded from the window's thread waits for the dynamic
+    loader while torch's libraries load. The window shown after them answers at once.
 
     A worker's import still holds the interpreter for each module's own code, but that code runs in short
     stretches between which the GUI thread gets its turn (the app sets a 1 ms switch interval); the long
@@ -74,12 +93,17 @@ def warm_up_imports() -> list[tuple[str, str]]:
     evaluates, which the training worker did at its end (170-240 ms stalls). The figures need nothing here:
     they are drawn in the render process (gui.render_service).
     """
+    global _warmed
+    say = progress or (lambda _what: None)
+    say("Loading pandas")
     from ..core import pipeline  # noqa: F401  (pandas: what opening a file needs first)
 
+    say("Loading PyTorch")
     preload_native_libraries("torch", *NATIVE_LIBRARIES["torch"])
     import torch
     import torch._dynamo  # noqa: F401
 
+    say("Loading scikit-learn")
     for package in ("scipy", "sklearn"):
         preload_native_libraries(package, *NATIVE_LIBRARIES[package])
     import sklearn.metrics  # noqa: F401  (core.evaluation, after training)
@@ -94,6 +118,7 @@ def warm_up_imports() -> list[tuple[str, str]]:
     import sklearn.linear_model  # noqa: F401
     import sklearn.neighbors  # noqa: F401
 
+    say("Loading the explainers")
     import_for_a_model()
     from ..plotting import (evaluation_plots, explain_plots, faithfulness_plots, map_plots, render,  # noqa: F401
                             row_figures, series_plots, training_plots)
@@ -104,7 +129,10 @@ def warm_up_imports() -> list[tuple[str, str]]:
     except ImportError:
         pass
     del torch
-    return available_devices()
+    say("Looking for devices")
+    devices = available_devices()
+    _warmed = devices
+    return devices
 
 
 def write_figure(figure, path: str, dpi: int) -> None:
