@@ -75,11 +75,13 @@ def create_main_window(argv: Sequence[str] | None = None) -> QMainWindow:
     """
     args = parse_args(argv)
     _application(argv)
-    # The GUI thread shares the GIL with the workers that train, explain and draw figures. Each time it calls
-    # into Qt (which releases the GIL) it must get the GIL back, waiting up to one switch interval for a busy
-    # worker: the default 5 ms, over the dozens of Qt calls of one event, gave 64-82 ms stalls when a data file
-    # was shown while a worker drew its plots; 1 ms gave 45-47 ms (benchmarks/README.md, GUI responsiveness).
-    sys.setswitchinterval(0.001)
+    # The GUI thread shares the GIL with the workers that train, explain and read files. Each time it calls into Qt
+    # (which releases the GIL) it must get the GIL back, waiting up to one switch interval for a busy worker: over
+    # the dozens of Qt calls of one event that adds up. The default 5 ms gave 64-82 ms stalls when a data file was
+    # shown while a worker drew its plots; 1 ms gave 45-47 ms, and 54-74 ms when the live charts repainted during
+    # training in a fresh process; 0.25 ms gave 28 ms there, with no slower training (benchmarks/README.md, GUI
+    # responsiveness). A worker alone is not slowed: the interval only matters while another thread waits.
+    sys.setswitchinterval(0.00025)
     from .gui.main_window import MainWindow
 
     window = MainWindow()
