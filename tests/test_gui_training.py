@@ -279,3 +279,87 @@ def test_the_quit_question_names_what_runs_and_asks_nothing_unattended(qtbot, di
     assert dialogs.messages[-1][2] == "The repeated evaluation is running: stop it and quit?"
     app_dialogs.set_interactive(False)  # --self-test: no one to answer
     assert app_dialogs.confirm_stop_and_quit(None, ["Training"]) and len(dialogs.messages) == 1
+
+
+def test_a_worker_gives_way_until_the_window_has_handled_an_item(qtbot):
+    """give_way: the worker computes on only after the GUI thread handled the item (the live charts' repaint then
+    does not compete with it for the interpreter); other items do not wait."""
+    import time
+
+    from PySide6.QtWidgets import QWidget
+
+    from hybridxai_gui.gui.jobs import start_job
+
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    handled, seen_by_worker, finished = [], [], []
+
+    def job():
+        for name in ("epoch 1", "batch", "epoch 2"):
+            yield name
+            seen_by_worker.append((name, list(handled)))  # what the window had handled when the worker went on
+        return "ok"
+
+    def on_item(item):
+        time.sleep(0.03)  # a handler that takes a while, as a repaint does
+        handled.append(item)
+
+    start_job(owner, job, yielded=on_item, done=finished.append, failed=lambda m, d: finished.append(m),
+              give_way=lambda item: item.startswith("epoch"), name="give_way")
+    qtbot.waitUntil(lambda: bool(finished), timeout=5_000)
+    assert finished == ["ok"]
+    by_name = dict(seen_by_worker)
+    assert by_name["epoch 1"] == ["epoch 1"] and by_name["epoch 2"][-1] == "epoch 2"
+    assert "batch" not in by_name["batch"]  # a batch does not wait for its handler
+
+
+def test_a_worker_waits_for_a_busy_window_only_a_bounded_time(qtbot):
+    """The GUI thread never waits on the worker, and a window too busy to answer costs the worker at most
+    GIVE_WAY_S per item: the job ends while the GUI thread handles no events at all."""
+    import threading
+
+    from PySide6.QtWidgets import QWidget
+
+    from hybridxai_gui.gui.jobs import start_job
+    from hybridxai_gui.gui.worker import GeneratorWorker
+
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    ended = threading.Event()
+
+    def job():
+        yield from range(3)
+        ended.set()
+
+    start_job(owner, job, yielded=lambda item: None, done=lambda r: None, failed=lambda m, d: None,
+              give_way=lambda item: True, name="bounded")
+    assert ended.wait(3 * GeneratorWorker.GIVE_WAY_S + 2.0)  # no Qt event handled meanwhile
+    qtbot.waitUntil(lambda: not owner.findChildren(GeneratorWorker) or not any(
+        w.isRunning() for w in owner.findChildren(GeneratorWorker)), timeout=5_000)
+
+
+def test_the_live_charts_are_redrawn_as_an_epoch_arrives_when_the_last_redraw_is_old(window, monkeypatch):
+    """An epoch's metrics redraw the charts in their own handler (the worker waits for it) when the last redraw
+    is CHART_EVERY_S old; sooner, the timer shows them later."""
+    from hybridxai_gui.core.pipeline import EpochMetrics
+    from hybridxai_gui.gui import training_tab
+
+    tab = window.trainingTab
+    redraws = []
+    real = tab._redraw_charts
+    monkeypatch.setattr(tab, "_redraw_charts", lambda finished=True: (redraws.append(finished), real(finished)))
+    tab.history = []
+
+    def epoch(n):
+        return EpochMetrics(epoch=n, epochs=5, train_loss=1.0 / n, train_acc=0.5, val_loss=None, val_acc=None,
+                            test_loss=None, test_acc=None, lr=0.01, seconds=0.1, best_epoch=0)
+
+    tab._last_redraw = 0.0
+    tab._on_item(epoch(1))
+    assert redraws == [False]
+    tab._on_item(epoch(2))  # at once after: left to the timer
+    assert redraws == [False] and tab._chart_timer.isActive()
+    tab._last_redraw -= training_tab.CHART_EVERY_S
+    tab._on_item(epoch(3))
+    assert redraws == [False, False] and not tab._chart_timer.isActive()
+    assert len(tab.history) == 3

@@ -19,10 +19,11 @@ _QUEUED = Qt.ConnectionType.QueuedConnection
 def start_job(owner: QObject, job: Callable[[], Any], *, done: Callable[[Any], None],
               failed: Callable[[str, str], None], yielded: Callable[[Any], None] | None = None,
               cancel: Callable[[], None] | None = None, finished: Callable[[], None] | None = None,
-              name: str = "job") -> GeneratorWorker:
+              give_way: Callable[[Any], bool] | None = None, name: str = "job") -> GeneratorWorker:
     """Run `job` (a function, or a generator function whose items go to `yielded`) in a worker owned by `owner`:
-    `done(result)` or `failed(message, details)`, then `finished()` once the thread has ended (after either)."""
-    worker = GeneratorWorker(job, cancel=cancel, parent=owner)
+    `done(result)` or `failed(message, details)`, then `finished()` once the thread has ended (after either).
+    `give_way(item)`: the items after which the worker lets the window show them first (GeneratorWorker)."""
+    worker = GeneratorWorker(job, cancel=cancel, give_way=give_way, parent=owner)
     worker.setObjectName(f"worker_{name}")
     if yielded is not None:
         worker.yielded.connect(yielded, _QUEUED)

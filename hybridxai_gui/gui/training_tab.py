@@ -47,6 +47,17 @@ def _after_first_paint(run, control):
     return outcome
 
 
+CHART_EVERY_S = 0.12  # the live charts' shortest time between redraws
+
+
+def _repaints_charts(item) -> bool:
+    """Worker thread: the items after which the worker lets the window repaint its live charts first (an epoch's
+    metrics: once per epoch)."""
+    from ..core.pipeline import EpochMetrics
+
+    return isinstance(item, EpochMetrics)
+
+
 def format_seconds(seconds: float) -> str:
     seconds = int(max(0, seconds))
     h, rest = divmod(seconds, 3600)
@@ -77,10 +88,14 @@ class TrainingTab(QWidget):
         self._data_ready, self._data_why = True, ""  # whether Start may run, and why not
         self._device_chosen = False  # the user picked a device: a later list of devices keeps it
         # Charts are redrawn at most ~8 times a second: a redraw costs O(epochs), and tiny data can
-        # finish hundreds of epochs a second, which flooded the GUI thread (O(epochs²) work, minutes).
+        # finish hundreds of epochs a second, which flooded the GUI thread (O(epochs²) work, minutes). A redraw
+        # happens as an epoch's metrics arrive (the worker waits for it: gui/worker.py give_way; a redraw later,
+        # with the worker computing, waited on the interpreter at each of its Qt calls: 55-61 ms stalls), when the
+        # last one is CHART_EVERY_S old; the timer shows epochs left over when none follows soon.
+        self._last_redraw = 0.0
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
-        self._chart_timer.setInterval(120)
+        self._chart_timer.setInterval(500)
         self._chart_timer.timeout.connect(lambda: self._redraw_charts(finished=False))
         self._build()
 
@@ -298,7 +313,7 @@ class TrainingTab(QWidget):
         control = self.control
         self._worker = start_job(self, lambda: _after_first_paint(run_training(request, control), control),
                                  yielded=self._on_item, done=self._on_done, failed=self._on_failed,
-                                 cancel=control.stop, name="train")
+                                 cancel=control.stop, give_way=_repaints_charts, name="train")
         self.trainingStarted.emit()
 
     def stop(self) -> None:
@@ -367,7 +382,9 @@ class TrainingTab(QWidget):
             self._show_progress(item.epoch, item.epochs, item.batch, item.batches, item.elapsed)
         elif isinstance(item, EpochMetrics):
             self.history.append(item)
-            if not self._chart_timer.isActive():
+            if time.perf_counter() - self._last_redraw >= CHART_EVERY_S:
+                self._redraw_charts(finished=False)
+            elif not self._chart_timer.isActive():
                 self._chart_timer.start()
             batches = self._batches
             self._show_progress(item.epoch, item.epochs, batches, batches, time.perf_counter() - self._started)
@@ -380,9 +397,12 @@ class TrainingTab(QWidget):
     def _redraw_charts(self, finished: bool = True) -> None:
         """Both charts from self.history; finished=False while a run goes on (x axis to the planned epochs)."""
         self._chart_timer.stop()
+        self._last_redraw = time.perf_counter()
         for chart in (self.lossPlot, self.accuracyPlot):
             chart._finished = finished
             chart.set_history(self.history)
+            if chart.isVisible():
+                chart.viewport().repaint()  # now, while the worker waits (give_way), rather than contended later
 
     def _show_progress(self, epoch: int, epochs: int, batch: int, batches: int, elapsed: float) -> None:
         done = ((epoch - 1) + batch / max(1, batches)) / max(1, epochs)
