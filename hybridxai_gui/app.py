@@ -118,20 +118,15 @@ def _splash_pixmap():
         icon = QIcon(str(icon_path())).pixmap(96, 96)
         if not icon.isNull():
             painter.drawPixmap(28, 44, icon)
-        title = QFont(painter.font())
-        title.setPointSize(22)
-        title.setBold(True)
-        painter.setFont(title)
-        painter.setPen(QColor("#1f2933"))
-        painter.drawText(QRectF(140, 48, 300, 40), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         "HybridXAI")
-        words = QFont(painter.font())
-        words.setPointSize(10)
-        words.setBold(False)
-        painter.setFont(words)
-        painter.setPen(QColor("#52606d"))
-        painter.drawText(QRectF(140, 88, 300, 48), Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
-                         "CNN + BiLSTM + attention classifiers, explained")
+        texts = (("HybridXAI", 22, True, "#1f2933", QRectF(140, 48, 300, 40)),
+                 ("CNN + BiLSTM + attention classifiers, explained", 10, False, "#52606d", QRectF(140, 88, 300, 48)))
+        for text, size, bold, colour, box in texts:
+            font = QFont(painter.font())
+            font.setPointSize(size)
+            font.setBold(bold)
+            painter.setFont(font)
+            painter.setPen(QColor(colour))
+            painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, text)
     finally:
         painter.end()
     return pixmap
