@@ -58,6 +58,10 @@ VARIANTS: dict[str, dict] = {
     "gp": {"model": {"global_pool": True}},
     "late": {"model": {"front_end": "late"}},
     "noise 0.2": {"train": {"augment": "on", "augment_noise": 0.2}},
+    # Since the signed-log rule (series_data.channel_scaler: a channel whose series' amplitudes span > 2 orders of
+    # magnitude is read as asinh first); on a set where it does not fire this is "baseline" bit for bit.
+    "signed-log": {},
+    "zscore": {"data": {"scaling": "zscore"}},  # the rule off: what "baseline" was before it
 }
 
 

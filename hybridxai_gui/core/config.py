@@ -200,7 +200,9 @@ class DataConfig:
     # predict stay an error unless asked (predict's own --missing), whatever training used.
     missing: str = _f("mean", "missing/infinite values in training rows: mean (fill with the training rows' column "
                       "mean, noted), drop (rows) or error; gaps in a text column are its own value")
-    scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series)")
+    scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series; a series "
+                      "channel whose series' amplitudes span more than two orders of magnitude is read on a signed-log "
+                      "scale first)")
     test_size: float = _f(0.2, "share of rows held out as test set when no test CSV is given")
     # 0 by default: the default recipe chooses nothing on validation rows (last epoch, fixed augmentation), and
     # holding 15 % out cost it 0-6 points on the real series (benchmarks/README.md, default recipe on real data).

@@ -21,17 +21,57 @@ from ..errors import HybridXAIError, setting
 from .series import SeriesSpec, read_series
 
 
-def channel_scaler(X: np.ndarray, n_channels: int):
-    """Per-channel z-score statistics of flat channel-major rows, as a Scaler over every input."""
+# A channel whose series' amplitudes (each series' standard deviation) span more than this ratio between the 90th
+# and the 10th percentile is read on a signed-log scale before it is standardised. Why: plug-load currents (PLAID)
+# span five orders of magnitude (0.0002 A to 300 A); standardised as they are, every quiet appliance was a flat line
+# near zero and a single network trained to 0.38 on its own training series. Two orders of magnitude is far beyond
+# what the other development sets show (1.0-3.1: ACSF1 and Coffee are z-normalised series, Pickup, PigCVP,
+# BasicMotions are measured on one scale).
+AMPLITUDE_SPREAD = 100.0
+# The signed-log's linear range, as a share of the median series amplitude: series at the median amplitude are
+# read about 10x their linear range (asinh(10) ~ 3), the quietest ones linearly.
+SOFT_SHARE = 0.1
+
+
+def amplitude_spread(values: np.ndarray) -> tuple[float, float, float]:
+    """(N, T) one channel's training series -> (q90 / q10 of the series' standard deviations, q10, median), over
+    the series that are not constant; (1, 0, 0) when fewer than 10 such series."""
+    amps = np.nanstd(values, axis=1)
+    amps = amps[np.isfinite(amps) & (amps > 0)]
+    if len(amps) < 10:
+        return 1.0, 0.0, 0.0
+    q10, q50, q90 = np.quantile(amps, [0.1, 0.5, 0.9])
+    return float(q90 / q10), float(q10), float(q50)
+
+
+def channel_scaler(X: np.ndarray, n_channels: int, names: list[str] | None = None,
+                   notes: list[str] | None = None, signed_log: bool = True):
+    """Per-channel z-score statistics of flat channel-major rows, as a Scaler over every input; with signed_log, a
+    channel whose series' amplitudes span more than AMPLITUDE_SPREAD is read as asinh(x / s) first (s = SOFT_SHARE x
+    the median series amplitude), and `notes` says so in the channel's own units."""
     from .prepare import Scaler
 
     N, F = X.shape
     T = F // n_channels
     values = X.reshape(N, n_channels, T).astype(np.float64)
+    soft = np.zeros(n_channels)
+    if signed_log:
+        for c in range(n_channels):
+            spread, q10, q50 = amplitude_spread(values[:, c, :])
+            if spread > AMPLITUDE_SPREAD:
+                soft[c] = SOFT_SHARE * q50
+                values[:, c, :] = np.arcsinh(values[:, c, :] / soft[c])
+                if notes is not None:
+                    name = names[c] if names and c < len(names) else f"channel {c + 1}"
+                    notes.append(f"Channel '{name}': its series' amplitudes span {np.log10(spread):.1f} orders of "
+                                 f"magnitude (10 % of the series below {q10:.3g}, the median {q50:.3g}), so it is read "
+                                 f"on a signed-log scale (asinh, linear below {soft[c]:.3g}) before standardising: "
+                                 f"the quiet series are not flattened to zero by the loud ones. Use "
+                                 f"{setting('scaling', 'zscore')} to standardise it as it is.")
     mean = np.nanmean(values, axis=(0, 2)) if N else np.zeros(n_channels)
     std = np.nanstd(values, axis=(0, 2)) if N else np.ones(n_channels)
     std = np.where(std <= 1e-12 * np.maximum(1.0, np.abs(mean)), 1.0, std)
-    return Scaler(np.repeat(mean, T), np.repeat(std, T))
+    return Scaler(np.repeat(mean, T), np.repeat(std, T), np.repeat(soft, T) if soft.any() else None)
 
 
 @dataclass(frozen=True)
@@ -135,7 +175,7 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
             notes.append("The series already look normalised (each has mean ~0 and std ~1), so no further scaling "
                          f"was applied; use {setting('scaling', 'zscore')} to standardise each channel anyway.")
     else:
-        scaler = channel_scaler(X_train, C)
+        scaler = channel_scaler(X_train, C, list(spec.channels), notes, signed_log=config.scaling == "auto")
     X_test_raw = X_test.copy()
     for part in (X_train, X_val, X_test):
         _transform_into(scaler, part, part)

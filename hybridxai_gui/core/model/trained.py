@@ -104,7 +104,7 @@ class TrainedModel:
 
     def unscale(self, X: np.ndarray) -> np.ndarray:
         """Scaled rows back in the data's own units (float64), for showing them."""
-        return np.asarray(X, dtype=np.float64) * np.asarray(self.scaler.std) + np.asarray(self.scaler.mean)
+        return self.scaler.original(X)
 
     @torch.inference_mode()
     def predict_logits(self, X: np.ndarray) -> np.ndarray:

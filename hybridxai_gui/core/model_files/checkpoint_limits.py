@@ -65,10 +65,11 @@ class ContentLimits:
 CONTENT_LIMITS = ContentLimits()
 
 # The dtypes HybridXAI saves (numpy codes): anything else is not one of its files, or was altered.
-SAVED_DTYPES = {"scaler mean": "f8", "scaler std": "f8", "fill values": "f8", "background rows": "f4",
+SAVED_DTYPES = {"scaler mean": "f8", "scaler std": "f8", "scaler signed-log scale": "f8", "fill values": "f8",
+                "background rows": "f4",
                 "calibration scores": "f8", "feature means": "f8", "feature precision matrix": "f8"}
 # Values that only make sense in a range: a calibration score is a sum of probabilities.
-BOUNDED_VALUES = {"calibration scores": (0.0, 1.0 + 1e-6)}
+BOUNDED_VALUES = {"calibration scores": (0.0, 1.0 + 1e-6), "scaler signed-log scale": (0.0, 1e300)}
 _EVAL_ARRAYS = {"y_true": "i8", "y_pred": "i8", "rows": "i8", "proba": "f8"}
 _TORCH_CODES = {"float32": "f4", "float64": "f8", "float16": "f2", "int64": "i8", "int32": "i4", "int16": "i2",
                 "int8": "i1", "uint8": "u1", "bool": "?"}
@@ -434,11 +435,13 @@ def check_model_file(model_file: ModelFile, limits: ContentLimits = CONTENT_LIMI
         raise _inconsistent(name, "its scaler is missing")
     mean = check_array(scaler.get("mean"), (features,), "scaler mean", name)
     std = check_array(scaler.get("std"), (features,), "scaler std", name)
+    soft = check_array(scaler.get("soft"), (features,), "scaler signed-log scale", name, optional=True)
     fill = check_array(payload.get("fill_values"), (features,), "fill values", name, optional=True)
     background = check_array(payload.get("background"), (None, features), "background rows", name, optional=True,
                              max_rows=limits.background_rows)
     checks = [(f"weights ({key})", t, False) for key, t in state.items()]
     checks += [("scaler mean", mean, False), ("scaler std", std, True)]
+    checks += [("scaler signed-log scale", soft, False)] if soft is not None else []
     checks += [(what, t, False) for what, t in (("fill values", fill), ("background rows", background)) if t]
     checks += check_uncertainty(payload.get("uncertainty"), config, name)
     check_values(model_file, checks, limits)
