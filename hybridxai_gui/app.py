@@ -160,12 +160,13 @@ def load_behind_splash(argv: Sequence[str] | None = None):
     splash.show()
     app.processEvents()
     service().start()
-    stage = ["Loading"]
+    stages: list[str] = []  # what the thread has started loading, in order (the splash shows the latest)
+    splash.stages = stages
     done = threading.Event()
 
     def load() -> None:
         try:
-            warm_up_imports(progress=lambda what: stage.__setitem__(0, what))
+            warm_up_imports(progress=stages.append)
         except Exception:  # noqa: BLE001 - the window loads what it needs itself (and says what failed)
             import logging
 
@@ -174,11 +175,11 @@ def load_behind_splash(argv: Sequence[str] | None = None):
             done.set()
 
     threading.Thread(target=load, name="load", daemon=True).start()
-    shown = None
+    shown = 0
     while not done.wait(0.02):
-        if stage[0] != shown:
-            shown = stage[0]
-            say(shown)
+        if len(stages) != shown:
+            shown = len(stages)
+            say(stages[-1])
         app.processEvents()
     return splash
 

@@ -112,7 +112,10 @@ def test_the_app_starts_behind_a_splash_and_shows_a_window_with_nothing_left_to_
     assert window.isVisible()
     assert len(splashes) == 1 and not splashes[0].isVisible()
     assert startup.warmed_devices() is not None and startup.warmed_devices()[0][0] == "cpu"
-    assert "Loading PyTorch…" in messages and "Loading the explainers…" in messages
+    assert messages[0] == "Starting…"  # what the splash showed first; then each stage it saw while loading
+    assert set(messages[1:]) <= {f"{stage}…" for stage in splashes[0].stages}
+    assert splashes[0].stages[:2] == ["Loading pandas", "Loading PyTorch"] and "Loading the explainers" in \
+        splashes[0].stages
     qtbot.waitUntil(lambda: window.trainingTab.deviceCombo.count() >= 1)
     assert "warm_up" not in jobs  # the window found everything loaded
     window.close()
