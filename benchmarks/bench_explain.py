@@ -253,6 +253,8 @@ def faithfulness_rows(name: str, seeds: list[int], folder: Path) -> tuple[list[l
 def main(argv=None) -> int:
     parser = common.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--series-row", action="store_true", help="only the one series row (part 0)")
+    parser.add_argument("--timing", action="store_true",
+                        help="the series row and the 100-row timing, not the faithfulness tables (~5 min)")
     args = parser.parse_args(argv)
     common.set_one_thread()
     seeds = [0] if args.quick else [0, 1, 2]
@@ -273,6 +275,10 @@ def main(argv=None) -> int:
         lines.append("")
         timing(folder, lines)
         print("\n".join(lines), flush=True)
+        if args.timing:
+            common.append_results("Explain", "\n".join(lines), quick=args.quick, no_append=args.no_append,
+                                  version_names=("torch", "numpy", "matplotlib"))
+            return 0
         lines.append("")
         lines.append(f"**Faithfulness on real data** (mean ± sd over {len(seeds)} seed(s) of each seed's mean "
                      "over the explained rows; deletion: lower = more faithful, insertion: higher = more "
