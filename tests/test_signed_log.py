@@ -80,7 +80,8 @@ def test_training_and_prediction_read_the_channel_alike_and_the_model_file_keeps
     np.testing.assert_allclose(loaded.transform(long_frame(1)), data.X_test, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("value, message", [(-1.0, "outside 0"), (float("nan"), "NaN or infinite")])
+@pytest.mark.parametrize("value, message", [(-1.0, "outside 0"), (float("nan"), "NaN or infinite"),
+                                            (1e-300, "would overflow")])
 def test_a_model_file_with_a_broken_signed_log_scale_is_refused(tmp_path, value, message):
     data = prepare_data(long_frame(0), long_frame(1), label="kind", seed=0)
     trained = fit(data, ModelConfig(cnn_channels=4, lstm_hidden=8, lstm_layers=1, num_heads=2),

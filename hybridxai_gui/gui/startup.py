@@ -86,7 +86,7 @@ def warm_up_imports(progress: Callable[[str], None] | None = None) -> list[tuple
     loader while torch's libraries load. The window shown after them answers at once.
 
     A worker's import still holds the interpreter for each module's own code, but that code runs in short
-    stretches between which the GUI thread gets its turn (the app sets a 1 ms switch interval); the long
+    stretches between which the GUI thread gets its turn (the app sets a 0.25 ms switch interval); the long
     holds are native libraries loaded inside an import, which preload_native_libraries takes out of it.
     torch._dynamo is imported here because building the optimizer imports it otherwise, in the training
     worker (a ~200 ms freeze of the live charts). scikit-learn's metrics: the core imports them when it

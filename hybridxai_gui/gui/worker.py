@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QThread, QTimer, Signal
+from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ class GeneratorWorker(QThread):
         self._handed.connect(self._gui_turn)  # queued: this object lives in the GUI thread
         self.setObjectName("GeneratorWorker")
 
-    def _gui_turn(self) -> None:  # GUI thread, after the item's own handlers (which repaint what must be seen now)
-        QTimer.singleShot(0, self._turn.set)
+    def _gui_turn(self) -> None:  # GUI thread, after the item's own handlers (they repaint what must be seen now)
+        self._turn.set()
 
     def _emit(self, item: Any) -> None:  # worker thread
         self.yielded.emit(item)

@@ -57,11 +57,12 @@ def _transform_into(scaler: Scaler, X: np.ndarray, out: np.ndarray) -> None:
     # ulp of them (the features themselves are float32).
     mean, std = scaler.mean.astype(np.float32), scaler.std.astype(np.float32)
     on = None if scaler.soft is None else np.flatnonzero(scaler.soft > 0)
+    soft = None if on is None else scaler.soft[on].astype(np.float32)
     for start in range(0, len(X), _CHUNK_ROWS):
         part = slice(start, start + _CHUNK_ROWS)
         if on is not None and len(on):
             out[part] = X[part]
-            out[part, on] = np.arcsinh(out[part, on] / scaler.soft[on].astype(np.float32))
+            out[part, on] = np.arcsinh(out[part, on] / soft)
             np.subtract(out[part], mean, out=out[part])
         else:
             np.subtract(X[part], mean, out=out[part])

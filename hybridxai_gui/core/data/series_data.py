@@ -31,6 +31,8 @@ AMPLITUDE_SPREAD = 100.0
 # The signed-log's linear range, as a share of the median series amplitude: series at the median amplitude are
 # read about 10x their linear range (asinh(10) ~ 3), the quietest ones linearly.
 SOFT_SHARE = 0.1
+# The smallest linear range used (and accepted from a model file): below it x / s would overflow float32.
+MIN_SOFT = 1e-30
 
 
 def amplitude_spread(values: np.ndarray) -> tuple[float, float, float]:
@@ -58,7 +60,7 @@ def channel_scaler(X: np.ndarray, n_channels: int, names: list[str] | None = Non
     if signed_log:
         for c in range(n_channels):
             spread, q10, q50 = amplitude_spread(values[:, c, :])
-            if spread > AMPLITUDE_SPREAD:
+            if spread > AMPLITUDE_SPREAD and SOFT_SHARE * q50 >= MIN_SOFT:
                 soft[c] = SOFT_SHARE * q50
                 values[:, c, :] = np.arcsinh(values[:, c, :] / soft[c])
                 if notes is not None:

@@ -445,6 +445,13 @@ def check_model_file(model_file: ModelFile, limits: ContentLimits = CONTENT_LIMI
     checks += [(what, t, False) for what, t in (("fill values", fill), ("background rows", background)) if t]
     checks += check_uncertainty(payload.get("uncertainty"), config, name)
     check_values(model_file, checks, limits)
+    if soft is not None:  # 0 is "not read on the signed-log scale"; a tiny scale would overflow the inputs
+        from ..data.series_data import MIN_SOFT
+
+        for part in _chunks(model_file, soft, limits.check_chunk_bytes):
+            if ((part > 0) & (part < MIN_SOFT)).any():
+                raise _inconsistent(name, f"its scaler signed-log scale: values between 0 and {MIN_SOFT:g}, which no "
+                                          "training gives; the inputs would overflow")
     model_file.verify_records(set(model_file.records) - {t.storage.key for _, t, _ in checks})
     return config
 
