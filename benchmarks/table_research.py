@@ -48,6 +48,12 @@ VARIANTS: dict[str, dict] = {
     # A table's heavy-tailed count columns read as asinh(x) (~ log 2x) before the product sees the file: what the
     # signed-log rule for series channels would do for a table (hpc_jobs; not in the product).
     "asinh counts": {"asinh": ["compounds", "input_fields", "iterations", "num_pending"]},
+    # The product's heavy-tail rule (core.data.prepare.TAIL_RATIO): a column never negative whose 99th percentile is
+    # more than R x the median of its positive values is read as asinh(x / s); R chosen by leaving each table out.
+    "tail off": {"tail": 0.0},
+    "tail 5": {"tail": 5.0},
+    "tail 10": {"tail": 10.0},
+    "tail 20": {"tail": 20.0},
     "aug off": {"train": {"augment": "off"}},
     "tokens": {"model": {"tokens": "linear"}},
     "tokens periodic": {"model": {"tokens": "periodic"}},
@@ -75,6 +81,12 @@ def anchors() -> dict:
     return json.loads((DATA / "anchors.json").read_text())
 
 
+def _set_tail(spec: dict) -> None:
+    from hybridxai_gui.core.data import prepare
+
+    prepare.TAIL_RATIO = spec.get("tail", 0.0)  # variants before the rule: off, as they ran
+
+
 def run(table: str, variant: str, seed: int) -> dict:
     import torch
 
@@ -84,6 +96,7 @@ def run(table: str, variant: str, seed: int) -> dict:
     from hybridxai_gui.core.pipeline import TrainingRequest, drain
 
     spec = VARIANTS[variant]
+    _set_tail(spec)
     model, training = apply_preset("default")
     model = replace(model, **spec.get("model", {}))
     training = replace(training, **spec.get("train", {}), seed=seed)
@@ -122,6 +135,7 @@ def run_split(name: str, variant: str, seed: int) -> dict:
     ds = getattr(datasets, f"load_{name}")()
     frame = pd.DataFrame(ds.data, columns=[str(c) for c in ds.feature_names]).assign(label=ds.target)
     spec = VARIANTS[variant]
+    _set_tail(spec)
     model, training = apply_preset("default")
     model = replace(model, **spec.get("model", {}))
     training = replace(training, **spec.get("train", {}), seed=seed)

@@ -83,6 +83,64 @@ def fit_scaler(X: np.ndarray) -> Scaler:
     return Scaler(mean, std)
 
 
+# A table's numeric column (never negative in the training rows) whose 99th percentile is more than TAIL_RATIO times
+# the median of its positive values spans orders of magnitude (counts, sizes, intensities): it is read on a signed-log
+# scale, asinh(x / s) with s = SOFT_SHARE x that median, before it is standardised, as a series channel with such a
+# spread is (series_data.channel_scaler). Why: standardised as they are, the few huge values squeeze the bulk of
+# such a column into a sliver near its mean (hpc_jobs' input_fields: median 426, largest 56,700). TAIL_RATIO was
+# chosen over the six real tables by leaving each out in turn (benchmarks/README.md, § Tables); 0 turns it off.
+TAIL_RATIO = 10.0
+_TAIL_SAMPLE_ROWS = 200_000  # the quantiles of a longer column are read from an even sample of its rows
+_TAIL_MIN_ROWS = 20
+
+
+def heavy_tail_scales(X: np.ndarray, candidates: np.ndarray | None = None) -> tuple[np.ndarray, list[tuple]]:
+    """(F,) signed-log scales (0: read linearly) of training rows X, for the columns in `candidates` (bool, all by
+    default), and for each column read so (index, median of its positive values, 99th percentile)."""
+    from .series_data import MIN_SOFT, SOFT_SHARE
+
+    n, f = X.shape
+    soft, found = np.zeros(f), []
+    if TAIL_RATIO <= 0 or n < _TAIL_MIN_ROWS:
+        return soft, found
+    step = max(1, n // _TAIL_SAMPLE_ROWS)
+    for j in np.flatnonzero(candidates if candidates is not None else np.ones(f, dtype=bool)):
+        v = np.asarray(X[::step, j], dtype=np.float64)
+        v = v[np.isfinite(v)]
+        if len(v) < _TAIL_MIN_ROWS or v.min() < 0:
+            continue
+        positive = v[v > 0]
+        if len(positive) < _TAIL_MIN_ROWS // 2:
+            continue
+        median, q99 = float(np.median(positive)), float(np.quantile(v, 0.99))
+        if q99 > TAIL_RATIO * median and SOFT_SHARE * median >= MIN_SOFT:
+            soft[j] = SOFT_SHARE * median
+            found.append((int(j), median, q99))
+    return soft, found
+
+
+def fit_table_scaler(X: np.ndarray, names: list[str], candidates: np.ndarray | None = None,
+                     notes: list[str] | None = None) -> Scaler:
+    """fit_scaler, with the heavy-tailed columns among `candidates` read on a signed-log scale first
+    (heavy_tail_scales); `notes` names each such column in its own units."""
+    scaler = fit_scaler(X)
+    soft, found = heavy_tail_scales(X, candidates)
+    if not found:
+        return scaler
+    mean, std = scaler.mean.copy(), scaler.std.copy()
+    for j, median, q99 in found:
+        z = np.arcsinh(np.asarray(X[:, j], dtype=np.float64) / soft[j])
+        mean[j], std[j] = z.mean(), z.std()
+        if std[j] <= 1e-12 * max(1.0, abs(mean[j])):
+            std[j] = 1.0
+        if notes is not None:
+            notes.append(f"Column '{names[j]}': its values span orders of magnitude (median {median:.3g}, 99th "
+                         f"percentile {q99:.3g}), so it is read on a signed-log scale (asinh, linear below "
+                         f"{soft[j]:.3g}) before standardising: its many ordinary values are not squeezed together "
+                         f"by the few huge ones. Use {setting('scaling', 'zscore')} to standardise it as it is.")
+    return Scaler(mean, std, soft)
+
+
 def looks_row_normalised(X: np.ndarray) -> bool:
     """Rows that are already z-normalised series (UCR style) would only be distorted by column scaling."""
     if X.shape[1] < 16 or len(X) == 0:
@@ -257,10 +315,12 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
                 f"scaling was applied; use {setting('scaling', 'zscore')} to standardise each column anyway."
             )
     else:
-        scaler = fit_scaler(X_train)
+        numeric = None if table.encoding is None else ~table.encoding.one_hot
+        scaler = (fit_table_scaler(X_train, list(feature_names), numeric, notes) if config.scaling == "auto"
+                  else fit_scaler(X_train))
     if table.encoding is not None:  # one-hot parts stay 0 / 1: a part that is off reads 0 whatever the column's mix
         one_hot = table.encoding.one_hot
-        scaler = Scaler(np.where(one_hot, 0.0, scaler.mean), np.where(one_hot, 1.0, scaler.std))
+        scaler = Scaler(np.where(one_hot, 0.0, scaler.mean), np.where(one_hot, 1.0, scaler.std), scaler.soft)
     for part in (X_train, X_val):
         _transform_into(scaler, part, part)  # in place: these arrays are this function's own copies
 
