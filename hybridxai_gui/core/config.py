@@ -202,7 +202,7 @@ class DataConfig:
                       "mean, noted), drop (rows) or error; gaps in a text column are its own value")
     scaling: str = _f("auto", "zscore, none, or auto (z-score unless rows are already normalised series; a series "
                       "channel whose series' amplitudes span more than two orders of magnitude is read on a signed-log "
-                      "scale first, and so is a table column whose 99th percentile is more than ten times its median)")
+                      "scale first, and so is a table column whose 99th percentile is more than five times its median)")
     test_size: float = _f(0.2, "share of rows held out as test set when no test CSV is given")
     # 0 by default: the default recipe chooses nothing on validation rows (last epoch, fixed augmentation), and
     # holding 15 % out cost it 0-6 points on the real series (benchmarks/README.md, default recipe on real data).

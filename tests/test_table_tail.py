@@ -1,0 +1,84 @@
+"""A table's numeric column whose values span orders of magnitude (counts, sizes, intensities) is read on a
+signed-log scale before it is standardised: which columns, the scale, the note, training and prediction alike, and
+the model file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybridxai_gui.core.config import ModelConfig, TrainConfig
+from hybridxai_gui.core.data import prepare
+from hybridxai_gui.core.data.prepare import heavy_tail_scales, prepare_data
+from hybridxai_gui.core.data.series_data import SOFT_SHARE
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
+
+from helpers import fit
+
+
+def jobs_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    """'fields' a count from a log-normal (99th percentile ~33x its median), 'pending' mostly 0 with a long tail,
+    'score' a 1-10 rating, 'temp' normal around 20, 'drift' heavy-tailed but signed, 'site' text; the class
+    depends on the order of magnitude of 'fields'."""
+    rng = np.random.default_rng(seed)
+    fields = np.round(np.exp(rng.normal(5.0, 1.5, n))) + 1
+    pending = np.where(rng.random(n) < 0.6, 0.0, np.round(np.exp(rng.normal(3.0, 2.0, n))))
+    return pd.DataFrame({
+        "fields": fields, "pending": pending, "score": rng.integers(1, 11, n).astype(float),
+        "temp": rng.normal(20.0, 3.0, n), "drift": rng.standard_t(1.5, n),
+        "site": rng.choice(["north", "south", "east"], n),
+        "size": np.where(fields > np.exp(5.0), "big", "small"),
+    })
+
+
+def test_only_columns_spanning_orders_of_magnitude_get_a_signed_log_scale():
+    frame = jobs_frame()
+    X = frame[["fields", "pending", "score", "temp", "drift"]].to_numpy(np.float64)
+    soft, found = heavy_tail_scales(X)
+    assert [j for j, _, _ in found] == [0, 1]  # not the 1-10 rating, the normal one, nor the signed one
+    for j in (0, 1):
+        positive = X[X[:, j] > 0, j]
+        np.testing.assert_allclose(soft[j], SOFT_SHARE * np.median(positive))
+        assert np.quantile(X[:, j], 0.99) > prepare.TAIL_RATIO * np.median(positive)
+    assert (soft[2:] == 0).all()
+    only = np.array([False, True, False, False, False])
+    assert [j for j, _, _ in heavy_tail_scales(X, only)[1]] == [1]
+
+
+def test_a_table_reads_the_column_on_the_signed_log_scale_and_says_so():
+    data = prepare_data(jobs_frame(), label="size", seed=0)
+    names = list(data.feature_names)
+    soft = data.scaler.soft
+    assert soft is not None
+    on = {names[j] for j in np.flatnonzero(soft > 0)}
+    assert on == {"fields", "pending"}  # the text column's one-hot parts are never read so
+    notes = [n for n in data.warnings if "signed-log" in n]
+    assert len(notes) == 2 and "'fields'" in notes[0] and "'pending'" in notes[1] and "zscore" in notes[0]
+    j = names.index("fields")
+    z = data.X_train[:, j].astype(np.float64)
+    assert abs(z.mean()) < 1e-5 and abs(z.std() - 1) < 1e-4  # standardised after the asinh
+    plain = (data.X_test_raw[:, j] - data.X_test_raw[:, j].mean()) / data.X_test_raw[:, j].std()
+    skew = lambda v: float(((v - v.mean()) ** 3).mean() / v.std() ** 3)  # noqa: E731
+    assert abs(skew(z)) < 1.0 < skew(plain)  # the bulk spread out, not squeezed under the tail
+    np.testing.assert_allclose(data.scaler.original(data.X_test), data.X_test_raw, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("how", ["zscore", "rule off"])
+def test_zscore_or_the_rule_off_standardises_every_column_as_it_is(how, monkeypatch):
+    if how == "rule off":
+        monkeypatch.setattr(prepare, "TAIL_RATIO", 0.0)
+    data = prepare_data(jobs_frame(), label="size", seed=0, scaling="zscore" if how == "zscore" else "auto")
+    assert data.scaler.soft is None or not data.scaler.soft.any()
+    assert not any("signed-log" in n for n in data.warnings)
+
+
+def test_training_and_prediction_read_the_column_alike_and_the_model_file_keeps_it(tmp_path):
+    train, test = jobs_frame(240, 0), jobs_frame(60, 1)
+    data = prepare_data(train, test, label="size", seed=0)
+    trained = fit(data, ModelConfig(cnn_channels=4, lstm_hidden=8, lstm_layers=1, num_heads=2),
+                  TrainConfig(epochs=1)).trained
+    np.testing.assert_allclose(trained.transform(test.drop(columns="size")), data.X_test, rtol=1e-5, atol=1e-5)
+    loaded = load_checkpoint(save_checkpoint(trained, tmp_path / "tail.pth"))
+    np.testing.assert_array_equal(loaded.scaler.soft, trained.scaler.soft)
+    np.testing.assert_allclose(loaded.predict_proba(data.X_test), trained.predict_proba(data.X_test), atol=1e-6)
