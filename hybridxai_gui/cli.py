@@ -319,8 +319,8 @@ def cmd_explain(args) -> int:
     from .outputs.explanations import explain_to_dir
 
     _set_threads(args.threads)
-    if args.workers < 1:
-        raise_usage(f"--workers must be at least 1, got {args.workers}")
+    if args.workers < 0:
+        raise_usage(f"--workers must be at least 1 (or auto), got {args.workers}")
     start = time.perf_counter()
     trained = load_checkpoint(args.model)
     run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,

@@ -19,6 +19,20 @@ class _Parser(argparse.ArgumentParser):
 def _csv_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
+
+def _workers(text: str) -> int:
+    """--workers: a count of 1 or more, or auto (0)."""
+    if text.strip().lower() == "auto":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (or auto), got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .core.config import MISSING_POLICIES
     from .core.evaluation.crossval import SCHEMES
@@ -104,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True,
                    help="folder for shap_values.csv, faithfulness.csv, summary.txt and the figures")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
-    x.add_argument("--workers", type=int, default=1, metavar="N",
+    x.add_argument("--workers", type=_workers, default=0, metavar="N|auto",
                    help="explain the rows in N processes (each row seeded on its own: the values equal one "
-                        "process's)")
+                        "process's); auto (default): one per core, at most 4, from 50 rows on, as the app does")
 
     r = sub.add_parser("report", parents=[debug], help="write a self-contained HTML or PDF report of a model")
     r.add_argument("model")

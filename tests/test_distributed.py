@@ -74,3 +74,19 @@ def test_explain_in_two_processes_equals_one_to_the_last_digit(tmp_path, tiny_cs
                      "permutation", "--workers", str(workers), "--out", str(tmp_path / f"w{workers}")]) == 0
     for name in ("shap_values.csv", "faithfulness.csv", "summary.txt"):
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
+
+
+def test_explain_workers_auto_is_the_apps_rule_and_bad_counts_are_refused():
+    from hybridxai_gui.cli_args import UsageError, build_parser
+    from hybridxai_gui.core.explain import parallel
+
+    parser = build_parser()
+    base = ["explain", "m.pth", "d.csv", "--out", "o"]
+    assert parser.parse_args(base).workers == 0  # auto by default
+    assert parser.parse_args(base + ["--workers", "auto"]).workers == 0
+    assert parser.parse_args(base + ["--workers", "3"]).workers == 3
+    for bad in ("0", "-2", "many"):
+        with pytest.raises(UsageError, match="--workers"):
+            parser.parse_args(base + ["--workers", bad])
+    assert parallel.auto_workers(parallel.PARALLEL_ROWS - 1) == 1
+    assert parallel.auto_workers(parallel.PARALLEL_ROWS) == parallel.default_workers()

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QFileDialog
 
 UNITS = (("Probability", "probability"), ("Logit", "logit"))
 SCOPES = (("Selected row", 1), ("Shown rows (up to 25)", 25), ("Shown rows (up to 100)", 100))
-PARALLEL_ROWS = 50  # from this many rows SHAP runs in several processes (the command line's --workers path)
 STAGES = {"shap": "SHAP", "views": "Grad-CAM and attention", "faithfulness": "Faithfulness",
           "sanity": "Randomisation check"}
 
@@ -186,9 +185,9 @@ class ExplanationsCompute:
             try:
                 bg = background if background is not None else select_background(pool, BACKGROUND_ROWS, "kmeans",
                                                                                   seed=0)
-                from ..core.explain.parallel import default_workers
+                from ..core.explain.parallel import auto_workers
 
-                workers = default_workers() if len(X) >= PARALLEL_ROWS else 1
+                workers = auto_workers(len(X))  # several processes from 50 rows, as `explain --workers auto`
                 run = yield from iter_explanation_run(
                     model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
                     X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, groups=groups,

@@ -19,6 +19,9 @@ import numpy as np
 from .shap_engine import ExplanationCancelled, ShapProgress, ShapResult
 
 MIN_ROWS_PER_WORKER = 4
+# From this many rows SHAP runs in several processes unless told otherwise (the app and `explain --workers auto`):
+# each process pays its own start (torch's import, ~2 s), which a few rows do not win back.
+PARALLEL_ROWS = 50
 
 
 def _explain_chunk(model_config, state, X, rows, background, method, options, names, classes, units, groups,
@@ -115,4 +118,10 @@ def default_workers() -> int:
     return max(1, min(4, cores))
 
 
-__all__ = ["iter_shap_in_processes", "join_results", "chunks", "default_workers", "ExplanationCancelled"]
+def auto_workers(n_rows: int) -> int:
+    """Processes for explaining n_rows when not told: default_workers() from PARALLEL_ROWS rows, else one."""
+    return default_workers() if n_rows >= PARALLEL_ROWS else 1
+
+
+__all__ = ["PARALLEL_ROWS", "auto_workers", "iter_shap_in_processes", "join_results", "chunks", "default_workers",
+           "ExplanationCancelled"]
