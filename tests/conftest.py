@@ -120,6 +120,16 @@ if _qt_available():
                                 "kernel_size": 3})
         t.trainForm.set_values({"epochs": epochs, "batch_size": 16, "threads": 1, "seed": 0})
 
+    def train_in_window(qtbot, win, dialogs, path, epochs: int = 2):
+        """Open `path` through the File menu and train a tiny model on it to the end; the window."""
+        dialogs.open_path = str(path)
+        with qtbot.waitSignal(win.dataLoaded, timeout=30_000):
+            win.actionOpenData.trigger()
+        fast_settings(win, epochs=epochs)
+        with qtbot.waitSignal(win.trainingDone, timeout=120_000):
+            win.trainingTab.startTrainingButton.click()
+        return win
+
     @pytest.fixture
     def fast(window):
         fast_settings(window)

@@ -12,19 +12,13 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from conftest import fast_settings  # noqa: E402
+from conftest import train_in_window  # noqa: E402
 from hybridxai_gui.core.evaluation import uncertainty as U  # noqa: E402
 
 
 @pytest.fixture
 def trained_window(qtbot, window, dialogs, tiny_csv):
-    dialogs.open_path = str(tiny_csv)
-    with qtbot.waitSignal(window.dataLoaded, timeout=30_000):
-        window.actionOpenData.trigger()
-    fast_settings(window, epochs=2)
-    with qtbot.waitSignal(window.trainingDone, timeout=120_000):
-        window.trainingTab.startTrainingButton.click()
-    return window
+    return train_in_window(qtbot, window, dialogs, tiny_csv, epochs=2)
 
 
 def _predict(qtbot, tab, dialogs, path):

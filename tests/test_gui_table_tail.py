@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from conftest import fast_settings  # noqa: E402
+from conftest import train_in_window  # noqa: E402
 from test_table_tail import jobs_frame  # noqa: E402
 
 
@@ -16,12 +16,7 @@ def test_training_a_table_with_a_long_tailed_column_names_it_in_the_data_tab_and
                                                                                           tmp_path):
     path = tmp_path / "jobs.csv"
     jobs_frame(240, 0).to_csv(path, index=False)
-    dialogs.open_path = str(path)
-    with qtbot.waitSignal(window.dataLoaded, timeout=30_000):
-        window.actionOpenData.trigger()
-    fast_settings(window, epochs=1)
-    with qtbot.waitSignal(window.trainingDone, timeout=120_000):
-        window.trainingTab.startTrainingButton.click()
+    train_in_window(qtbot, window, dialogs, path, epochs=1)
     panel = window.dataTab.problemsPanel.text()
     assert "'fields'" in panel and "'pending'" in panel and "signed-log" in panel
     assert "'temp'" not in panel and "'score'" not in panel
