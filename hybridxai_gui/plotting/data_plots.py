@@ -72,12 +72,24 @@ def draw_features_by_class(fig, profile) -> None:
     cols = min(4, n)
     rows = int(np.ceil(n / cols))
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax, name, edges, density in zip(axes, profile.features, profile.edges, profile.density):
-        centres = (edges[:-1] + edges[1:]) / 2 if len(edges) > 2 else edges[:1]
+    softs = profile.soft or [0.0] * n
+    for ax, name, edges, density, soft in zip(axes, profile.features, profile.edges, profile.density, softs):
+        if soft > 0:  # a long-tailed column: bins even on a signed-log axis, as the network reads it
+            from matplotlib import ticker
+
+            ax.set_xscale("asinh", linear_width=soft)
+            ax.xaxis.set_major_locator(ticker.AsinhLocator(soft, numticks=4))
+            # plain numbers: the scale's own labels are mathtext, which these figures draw as typed
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:,.4g}"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+            z = np.arcsinh(np.asarray(edges) / soft)
+            centres = np.sinh((z[:-1] + z[1:]) / 2) * soft
+        else:
+            centres = (edges[:-1] + edges[1:]) / 2 if len(edges) > 2 else edges[:1]
         for k, cls in enumerate(profile.class_names):
             ax.fill_between(centres, density[k], step="mid", color=_color(k), alpha=0.25, linewidth=0)
             ax.plot(centres, density[k], drawstyle="steps-mid", color=_color(k), linewidth=1.0, label=cls)
-        ax.set_title(short_name(str(name), 26), fontsize=8, loc="left")
+        ax.set_title(short_name(str(name), 26) + (" (signed-log axis)" if soft > 0 else ""), fontsize=8, loc="left")
         ax.set_yticks([])
         ax.tick_params(labelsize=7)
     for ax in axes[n:]:

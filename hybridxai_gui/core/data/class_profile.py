@@ -41,6 +41,9 @@ class ClassProfile:
     n_features: int = 0  # numeric features in all (the first MAX_FEATURES get a panel)
     edges: list[np.ndarray] = field(default_factory=list)  # per feature: bin edges
     density: list[np.ndarray] = field(default_factory=list)  # per feature: (K, BINS) density per class
+    # per feature: 0, or the linear range s of a signed-log axis (asinh(x / s)) for a long-tailed column, the same
+    # rule that reads it so for the network (prepare.heavy_tail_scales): the bins are even on that axis
+    soft: list[float] = field(default_factory=list)
 
     def series(self, index: int) -> np.ndarray:
         """(C, T) of series `index`."""
@@ -87,13 +90,19 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
     profile = ClassProfile("table", label, names, counts, n_classes, features=numeric[:MAX_FEATURES],
                            n_features=len(numeric))
     codes = labels.to_numpy()
+    from .prepare import heavy_tail_scales
+
     for name in profile.features:
         values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
         finite = np.isfinite(values)
         if not finite.any():
             profile.edges.append(np.array([0.0, 1.0]))
             profile.density.append(np.zeros((len(names), 1)))
+            profile.soft.append(0.0)
             continue
+        soft = float(heavy_tail_scales(values[finite][:, None])[0][0])
+        if soft > 0:
+            values = np.arcsinh(values / soft)  # binned evenly on the signed-log axis
         low, high = np.percentile(values[finite], [0.5, 99.5])
         if high <= low:
             low, high = low - 0.5, high + 0.5
@@ -103,8 +112,9 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
             part = values[(codes == cls) & finite]
             if len(part):
                 density[k], _ = np.histogram(np.clip(part, low, high), bins=edges, density=True)
-        profile.edges.append(edges)
+        profile.edges.append(np.sinh(edges) * soft if soft > 0 else edges)
         profile.density.append(density)
+        profile.soft.append(soft)
     return profile
 
 
