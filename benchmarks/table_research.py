@@ -57,6 +57,11 @@ VARIANTS: dict[str, dict] = {
     # Every numeric column mapped through its own quantiles onto a normal scale, in a copy of the whole file (the
     # quantiles see the held-out folds' values, not their labels): whether rank-Gauss scaling is worth building.
     "quantile file": {"quantile": True},
+    # with the heavy-tail rule (R = 5, the default since): regularisation probes on glass, the worst table
+    "tail5 steps 3000": {"tail": 5.0, "train": {"min_steps": 3000}},
+    "tail5 aug off": {"tail": 5.0, "train": {"augment": "off"}},
+    "tail5 noise 0.2": {"tail": 5.0, "train": {"augment_noise": 0.2}},
+    "tail5 wd": {"tail": 5.0, "train": {"weight_decay": 0.01}},
     "aug off": {"train": {"augment": "off"}},
     "tokens": {"model": {"tokens": "linear"}},
     "tokens periodic": {"model": {"tokens": "periodic"}},

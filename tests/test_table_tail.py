@@ -112,3 +112,48 @@ def test_the_by_class_view_bins_a_long_tailed_column_on_the_same_signed_log_axis
     assert axes["temp"].get_xscale() == "linear"
     labels = [t.get_text() for t in axes["fields (signed-log axis)"].get_xticklabels() if t.get_text()]
     assert labels and not any("$" in t for t in labels)  # plain numbers, not raw mathtext
+
+
+def test_a_huge_value_over_a_small_scale_stays_finite_and_a_negative_value_anywhere_keeps_a_column_linear():
+    rng = np.random.default_rng(1)
+    tiny = np.exp(rng.normal(-14.0, 2.0, 400))  # a scale s of about 1e-7
+    X = np.stack([tiny, rng.normal(size=400)], axis=1).astype(np.float32)
+    scaler = prepare.fit_table_scaler(X, ["tiny", "other"])
+    assert scaler.soft[0] > 0
+    Z = scaler.transform(np.array([[1e33, 0.0], [-1e33, 0.0]], dtype=np.float32))
+    assert np.isfinite(Z).all() and Z[0, 0] > 0 > Z[1, 0]  # x / s would be inf in float32
+    # more rows than the rule samples: a single negative value between the sampled rows still counts
+    n = 2 * prepare._TAIL_SAMPLE_ROWS + 2
+    column = np.exp(rng.normal(3.0, 2.0, n)).astype(np.float32)
+    assert heavy_tail_scales(column[:, None])[0][0] > 0
+    column[1] = -1.0  # row 1: not in the every-other-row sample
+    assert heavy_tail_scales(column[:, None])[0][0] == 0
+
+
+def test_gaps_in_a_long_tailed_column_are_filled_at_its_centre_on_the_signed_log_scale():
+    frame = jobs_frame()
+    frame.loc[::10, "fields"] = np.nan
+    data = prepare_data(frame, label="size", seed=0, missing="mean")
+    j = list(data.feature_names).index("fields")
+    s = data.scaler.soft[j]
+    filled = data.fill_values[j]
+    train = frame.loc[data.rows_train, "fields"].to_numpy(np.float64)
+    np.testing.assert_allclose(filled, np.sinh(np.nanmean(np.arcsinh(train / s))) * s, rtol=1e-6)
+    assert filled < np.nanmean(train)  # not the plain mean, which the tail pulls up
+    gaps = np.isnan(train)
+    assert gaps.any() and np.abs(data.X_train[gaps, j]).max() < 0.1  # the middle of what the network reads
+    assert any("'fields': its gaps are filled" in n for n in data.warnings)
+
+
+def test_explain_auto_workers_stay_one_process_when_each_would_run_several_threads():
+    from hybridxai_gui.core.explain import parallel
+
+    assert parallel.auto_workers(500, threads=4) == 1
+    assert parallel.auto_workers(500, threads=1) == parallel.default_workers()
+
+
+def test_signed_log_axis_ticks_read_as_short_plain_numbers():
+    from hybridxai_gui.plotting.data_plots import _compact
+
+    assert [_compact(v) for v in (0, 0.05, 3, 100, 2000, 10_000, 250_000, 3e6, -1e4, 1e9)] == \
+        ["0", "0.05", "3", "100", "2000", "10k", "250k", "3M", "-10k", "1e+09"]

@@ -187,7 +187,7 @@ class ExplanationsCompute:
                                                                                   seed=0)
                 from ..core.explain.parallel import auto_workers
 
-                workers = auto_workers(len(X))  # several processes from 50 rows, as `explain --workers auto`
+                workers = auto_workers(len(X), torch.get_num_threads())  # as `explain --workers auto`
                 run = yield from iter_explanation_run(
                     model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
                     X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, groups=groups,

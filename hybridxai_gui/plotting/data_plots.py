@@ -61,6 +61,20 @@ def draw_series_by_class(fig, profile, picked: int | None = None) -> None:
     fig.suptitle(title + (f" ({'; '.join(more)})" if more else ""), fontsize=10)
 
 
+def _compact(v: float) -> str:
+    """A tick of a signed-log axis in a few characters: 0.05, 3, 100, 2000, 10k, 250k, 3M, 1e+09."""
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a >= 1e9:
+        return f"{v:.0e}"
+    if a >= 1e6:
+        return f"{v / 1e6:g}M"
+    if a >= 1e4:
+        return f"{v / 1e3:g}k"
+    return f"{v:g}" if a >= 1 else f"{v:.2g}"
+
+
 def draw_features_by_class(fig, profile) -> None:
     """Each feature's distribution per class (density histograms, one panel per feature)."""
     if not profile.features:
@@ -80,7 +94,7 @@ def draw_features_by_class(fig, profile) -> None:
             ax.set_xscale("asinh", linear_width=soft)
             ax.xaxis.set_major_locator(ticker.AsinhLocator(soft, numticks=4))
             # plain numbers: the scale's own labels are mathtext, which these figures draw as typed
-            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:,.4g}"))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: _compact(v)))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
             z = np.arcsinh(np.asarray(edges) / soft)
             centres = np.sinh((z[:-1] + z[1:]) / 2) * soft

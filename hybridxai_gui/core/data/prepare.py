@@ -57,12 +57,14 @@ def _transform_into(scaler: Scaler, X: np.ndarray, out: np.ndarray) -> None:
     # ulp of them (the features themselves are float32).
     mean, std = scaler.mean.astype(np.float32), scaler.std.astype(np.float32)
     on = None if scaler.soft is None else np.flatnonzero(scaler.soft > 0)
-    soft = None if on is None else scaler.soft[on].astype(np.float32)
+    soft = None if on is None else np.asarray(scaler.soft[on], dtype=np.float64)
     for start in range(0, len(X), _CHUNK_ROWS):
         part = slice(start, start + _CHUNK_ROWS)
         if on is not None and len(on):
+            # in float64: x / s overflows float32 for a large x over a small s (1e33 / 1e-7), asinh of it does not
+            logs = np.arcsinh(np.asarray(X[part][:, on], dtype=np.float64) / soft)
             out[part] = X[part]
-            out[part, on] = np.arcsinh(out[part, on] / soft)
+            out[part, on] = logs
             np.subtract(out[part], mean, out=out[part])
         else:
             np.subtract(X[part], mean, out=out[part])
@@ -108,8 +110,8 @@ def heavy_tail_scales(X: np.ndarray, candidates: np.ndarray | None = None) -> tu
     for j in np.flatnonzero(candidates if candidates is not None else np.ones(f, dtype=bool)):
         v = np.asarray(X[::step, j], dtype=np.float64)
         v = v[np.isfinite(v)]
-        if len(v) < _TAIL_MIN_ROWS or v.min() < 0:
-            continue
+        if len(v) < _TAIL_MIN_ROWS or np.nanmin(np.where(np.isinf(X[:, j]), np.nan, X[:, j])) < 0:
+            continue  # a signed column (any negative value, sampled or not) is left linear
         positive = v[v > 0]
         if len(positive) < _TAIL_MIN_ROWS // 2:
             continue
@@ -121,11 +123,12 @@ def heavy_tail_scales(X: np.ndarray, candidates: np.ndarray | None = None) -> tu
 
 
 def fit_table_scaler(X: np.ndarray, names: list[str], candidates: np.ndarray | None = None,
-                     notes: list[str] | None = None) -> Scaler:
+                     notes: list[str] | None = None, tails: tuple[np.ndarray, list[tuple]] | None = None) -> Scaler:
     """fit_scaler, with the heavy-tailed columns among `candidates` read on a signed-log scale first
-    (heavy_tail_scales); `notes` names each such column in its own units."""
+    (heavy_tail_scales, or `tails`: its result on these rows before their gaps were filled); `notes` names each such
+    column in its own units."""
     scaler = fit_scaler(X)
-    soft, found = heavy_tail_scales(X, candidates)
+    soft, found = tails if tails is not None else heavy_tail_scales(X, candidates)
     if not found:
         return scaler
     mean, std = scaler.mean.copy(), scaler.std.copy()
@@ -290,10 +293,23 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
         table.columns = []
 
     fill_values = None
+    tails = None  # the heavy-tail rule, decided on the training rows as read (before gaps are filled)
+    if config.scaling == "auto" and not looks_row_normalised(X_train):
+        X_finite = X_train if config.missing != "mean" else np.where(np.isinf(X_train), np.nan, X_train)
+        tails = heavy_tail_scales(X_finite, None if table.encoding is None else ~table.encoding.one_hot)
     if config.missing == "mean":
         X_train[np.isinf(X_train)] = np.nan  # inf counts as missing, not as a value to average
         with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # all-missing column: below
             fill_values = np.nanmean(X_train, axis=0, dtype=np.float64)  # training rows only: no leak
+            for j, _median, _q99 in tails[1] if tails is not None else []:
+                # a long-tailed column's gaps go to its centre on the scale the network reads, not to its mean,
+                # which the few huge values pull far above most rows
+                s = tails[0][j]
+                fill_values[j] = np.sinh(np.nanmean(np.arcsinh(X_train[:, j].astype(np.float64) / s))) * s
+                if np.isnan(X_train[:, j]).any():
+                    notes.append(f"Column '{feature_names[j]}': its gaps are filled with {fill_values[j]:.4g}, its "
+                                 f"mean on the signed-log scale it is read on (its plain mean, "
+                                 f"{np.nanmean(X_train[:, j], dtype=np.float64):.4g}, sits above most of its values).")
         empty = [feature_names[j] for j in np.flatnonzero(~np.isfinite(fill_values))]
         if empty:
             raise HybridXAIError(
@@ -318,7 +334,7 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
             )
     else:
         numeric = None if table.encoding is None else ~table.encoding.one_hot
-        scaler = (fit_table_scaler(X_train, list(feature_names), numeric, notes) if config.scaling == "auto"
+        scaler = (fit_table_scaler(X_train, list(feature_names), numeric, notes, tails) if config.scaling == "auto"
                   else fit_scaler(X_train))
     if table.encoding is not None:  # one-hot parts stay 0 / 1: a part that is off reads 0 whatever the column's mix
         one_hot = table.encoding.one_hot

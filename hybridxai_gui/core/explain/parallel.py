@@ -118,9 +118,10 @@ def default_workers() -> int:
     return max(1, min(4, cores))
 
 
-def auto_workers(n_rows: int) -> int:
-    """Processes for explaining n_rows when not told: default_workers() from PARALLEL_ROWS rows, else one."""
-    return default_workers() if n_rows >= PARALLEL_ROWS else 1
+def auto_workers(n_rows: int, threads: int = 1) -> int:
+    """Processes for explaining n_rows when not told: default_workers() from PARALLEL_ROWS rows, else one; one as
+    well when each process would run `threads` > 1 torch threads (the cores are taken by those threads already)."""
+    return default_workers() if n_rows >= PARALLEL_ROWS and threads <= 1 else 1
 
 
 __all__ = ["PARALLEL_ROWS", "auto_workers", "iter_shap_in_processes", "join_results", "chunks", "default_workers",

@@ -179,10 +179,14 @@ def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, 
                                                                        n_channels)
     if groups is None:
         groups, group_names, _ = series_units(trained, segments)
+    if workers <= 0:
+        import torch
+
+        workers = _auto_workers(len(X), torch.get_num_threads())
     run = yield from iter_explanation_run(
         trained.model, X, bg, feature_names=trained.feature_names, class_names=trained.class_names, rows=selected,
         method=method, units=units, X_raw=X_raw, true=true, kind=kind, groups=groups, group_names=group_names,
-        faithfulness=faithfulness, workers=workers if workers > 0 else _auto_workers(len(X)), cancel=cancel)
+        faithfulness=faithfulness, workers=workers, cancel=cancel)
     if run is not None:
         run.series = trained.series
         run.lengths = lengths
