@@ -61,18 +61,17 @@ def draw_series_by_class(fig, profile, picked: int | None = None) -> None:
     fig.suptitle(title + (f" ({'; '.join(more)})" if more else ""), fontsize=10)
 
 
+_TICK_UNITS = ((1e6, "M"), (1e4, "k"))  # from 1e6: millions; from 1e4: thousands
+
+
 def _compact(v: float) -> str:
     """A tick of a signed-log axis in a few characters: 0.05, 3, 100, 2000, 10k, 250k, 3M, 1e+09."""
-    a = abs(v)
-    if a == 0:
-        return "0"
-    if a >= 1e9:
+    if abs(v) >= 1e9:
         return f"{v:.0e}"
-    if a >= 1e6:
-        return f"{v / 1e6:g}M"
-    if a >= 1e4:
-        return f"{v / 1e3:g}k"
-    return f"{v:g}" if a >= 1 else f"{v:.2g}"
+    unit = next(((floor, suffix) for floor, suffix in _TICK_UNITS if abs(v) >= floor), None)
+    if unit is not None:
+        return f"{v / (1e6 if unit[1] == 'M' else 1e3):g}{unit[1]}"
+    return f"{v:g}" if abs(v) >= 1 or v == 0 else f"{v:.2g}"
 
 
 def draw_features_by_class(fig, profile) -> None:
