@@ -318,9 +318,7 @@ def cmd_explain(args) -> int:
     from .core.model_files.checkpoint import load_checkpoint
     from .outputs.explanations import explain_to_dir
 
-    _set_threads(args.threads)
-    if args.workers < 0:
-        raise_usage(f"--workers must be at least 1 (or auto), got {args.workers}")
+    _set_threads(args.threads)  # --workers is checked by the parser (a count of 1 or more, or auto)
     start = time.perf_counter()
     trained = load_checkpoint(args.model)
     run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,

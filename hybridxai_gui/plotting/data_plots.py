@@ -61,16 +61,16 @@ def draw_series_by_class(fig, profile, picked: int | None = None) -> None:
     fig.suptitle(title + (f" ({'; '.join(more)})" if more else ""), fontsize=10)
 
 
-_TICK_UNITS = ((1e6, "M"), (1e4, "k"))  # from 1e6: millions; from 1e4: thousands
+_TICK_UNITS = ((1e6, 1e6, "M"), (1e4, 1e3, "k"))  # (from, divide by, suffix): millions from 1e6, thousands from 1e4
 
 
 def _compact(v: float) -> str:
     """A tick of a signed-log axis in a few characters: 0.05, 3, 100, 2000, 10k, 250k, 3M, 1e+09."""
     if abs(v) >= 1e9:
         return f"{v:.0e}"
-    unit = next(((floor, suffix) for floor, suffix in _TICK_UNITS if abs(v) >= floor), None)
-    if unit is not None:
-        return f"{v / (1e6 if unit[1] == 'M' else 1e3):g}{unit[1]}"
+    for floor, unit, suffix in _TICK_UNITS:
+        if abs(v) >= floor:
+            return f"{v / unit:g}{suffix}"
     return f"{v:g}" if abs(v) >= 1 or v == 0 else f"{v:.2g}"
 
 

@@ -110,7 +110,7 @@ def heavy_tail_scales(X: np.ndarray, candidates: np.ndarray | None = None) -> tu
     for j in np.flatnonzero(candidates if candidates is not None else np.ones(f, dtype=bool)):
         v = np.asarray(X[::step, j], dtype=np.float64)
         v = v[np.isfinite(v)]
-        if len(v) < _TAIL_MIN_ROWS or np.nanmin(np.where(np.isinf(X[:, j]), np.nan, X[:, j])) < 0:
+        if len(v) < _TAIL_MIN_ROWS or (X[:, j] < 0).any():
             continue  # a signed column (any negative value, sampled or not) is left linear
         positive = v[v > 0]
         if len(positive) < _TAIL_MIN_ROWS // 2:
@@ -293,12 +293,13 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
         table.columns = []
 
     fill_values = None
-    tails = None  # the heavy-tail rule, decided on the training rows as read (before gaps are filled)
-    if config.scaling == "auto" and not looks_row_normalised(X_train):
-        X_finite = X_train if config.missing != "mean" else np.where(np.isinf(X_train), np.nan, X_train)
-        tails = heavy_tail_scales(X_finite, None if table.encoding is None else ~table.encoding.one_hot)
     if config.missing == "mean":
         X_train[np.isinf(X_train)] = np.nan  # inf counts as missing, not as a value to average
+    numeric = None if table.encoding is None else ~table.encoding.one_hot
+    tails = None  # the heavy-tail rule, decided on the training rows as read (before gaps are filled)
+    if config.scaling == "auto" and not looks_row_normalised(X_train):
+        tails = heavy_tail_scales(X_train, numeric)
+    if config.missing == "mean":
         with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # all-missing column: below
             fill_values = np.nanmean(X_train, axis=0, dtype=np.float64)  # training rows only: no leak
             for j, _median, _q99 in tails[1] if tails is not None else []:
@@ -333,7 +334,6 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
                 f"scaling was applied; use {setting('scaling', 'zscore')} to standardise each column anyway."
             )
     else:
-        numeric = None if table.encoding is None else ~table.encoding.one_hot
         scaler = (fit_table_scaler(X_train, list(feature_names), numeric, notes, tails) if config.scaling == "auto"
                   else fit_scaler(X_train))
     if table.encoding is not None:  # one-hot parts stay 0 / 1: a part that is off reads 0 whatever the column's mix

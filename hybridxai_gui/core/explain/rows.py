@@ -167,7 +167,7 @@ def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, 
     returns an ExplanationRun. `kind`: table or series (None: the model's layout says; for a model without one,
     guessed from the names and values, see run.guess_kind). A series model's SHAP runs over channel × time
     segments (`segments` per channel; see series_units). workers: SHAP's processes; 0: parallel.auto_workers."""
-    from .parallel import auto_workers as _auto_workers
+    from .parallel import auto_workers
     from .run import guess_kind, iter_explanation_run
 
     X, selected, true, lengths = select_series(trained, frame, source, rows, label, missing)
@@ -182,7 +182,7 @@ def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, 
     if workers <= 0:
         import torch
 
-        workers = _auto_workers(len(X), torch.get_num_threads())
+        workers = auto_workers(len(X), torch.get_num_threads())
     run = yield from iter_explanation_run(
         trained.model, X, bg, feature_names=trained.feature_names, class_names=trained.class_names, rows=selected,
         method=method, units=units, X_raw=X_raw, true=true, kind=kind, groups=groups, group_names=group_names,
