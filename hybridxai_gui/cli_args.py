@@ -119,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for shap_values.csv, faithfulness.csv, summary.txt and the figures")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
     x.add_argument("--workers", type=_workers, default=0, metavar="N|auto",
-                   help="explain the rows in N processes (each row seeded on its own: the values equal one "
-                        "process's); auto (default): one per core, at most 4, from 50 rows on, as the app does")
+                   help="explain in N threads, each on its own copy of the network (each row seeded on its own: "
+                        "the values equal one thread's); auto (default): one per core, at most 4 (one with "
+                        "--threads above 1)")
 
     r = sub.add_parser("report", parents=[debug], help="write a self-contained HTML or PDF report of a model")
     r.add_argument("model")

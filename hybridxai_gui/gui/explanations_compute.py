@@ -187,11 +187,12 @@ class ExplanationsCompute:
                                                                                   seed=0)
                 from ..core.explain.parallel import auto_workers
 
-                workers = auto_workers(len(X), torch.get_num_threads())  # as `explain --workers auto`
+                # processes, not threads: the window's thread then never shares the interpreter with the work
+                workers = auto_workers(len(X), torch.get_num_threads(), "processes")
                 run = yield from iter_explanation_run(
                     model, X, bg, feature_names=names, class_names=classes, rows=rows, method=method, units=units,
                     X_raw=X_raw, true=true, targets=None if target < 0 else target, kind=kind, groups=groups,
-                    group_names=group_names, workers=workers, cancel=stop)
+                    group_names=group_names, workers=workers, parallel="processes", cancel=stop)
             finally:
                 torch.set_num_threads(previous)
             if run is not None:

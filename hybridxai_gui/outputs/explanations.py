@@ -223,7 +223,9 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
         return figure
 
     def save(f, name, kinds, dpi=150):
-        for ext in kinds:
+        for k, ext in enumerate(kinds):
+            if k == 1:  # laid out by the first format's save: the others draw once, not lay out and draw again
+                f.set_layout_engine("none")
             written.append(save_figure(f, out / f"{name}.{ext}", dpi))
         if progress is not None:
             done = len({p.stem for p in written})

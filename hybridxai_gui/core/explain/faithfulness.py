@@ -273,10 +273,11 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
                       kind: str = "table", caveats: dict[str, str] | None = None, random_baseline: bool = True,
                       seed: int = 0, max_points: int = MAX_POINTS, replacement_rows: int = REPLACEMENT_ROWS,
                       batch_rows: int = BATCH_ROWS, infidelity_samples: int = 16,
-                      cancel=None) -> Iterator[FaithfulnessProgress]:
+                      cancel=None, workers: int = 1) -> Iterator[FaithfulnessProgress]:
     """Deletion and insertion curves of every view in `scores` ({name: (R, U) scores for the explained class,
     higher = more important}) for the scaled rows X (R, F). `units`: the features of each unit (None: one per
-    feature). Yields progress; returns a FaithfulnessResult (None when cancelled)."""
+    feature). Yields progress; returns a FaithfulnessResult (None when cancelled). workers: threads for the
+    curves' forward passes (the batches spread over replicas of the network; the same numbers as one)."""
     import time
 
     start = time.perf_counter()
@@ -330,7 +331,7 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
         keep = torch.stack([keep_del, ~keep_del], dim=2)  # (Rc, V, 2, Ki, F): deletion, insertion
         x = torch.from_numpy(X[r0:r1])[:, None, None, None, None, :]  # (Rc, 1, 1, 1, 1, F)
         z = torch.where(keep[..., None, :], x, bg_t)  # (Rc, V, 2, Ki, Bf, F)
-        probs = _probabilities(model, z.reshape(-1, F), batch_rows, is_cancelled)
+        probs = _probabilities(model, z.reshape(-1, F), batch_rows, is_cancelled, workers)
         if probs is None:
             return None
         probs = probs.reshape(r1 - r0, V, 2, Ki, Bf, -1).mean(axis=4)  # (Rc, V, 2, Ki, C)
@@ -366,22 +367,28 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
         seconds=time.perf_counter() - start, notes=notes)
 
 
-def _probabilities(model, Z: torch.Tensor, batch_rows: int, is_cancelled) -> np.ndarray | None:
+def _probabilities(model, Z: torch.Tensor, batch_rows: int, is_cancelled, workers: int = 1) -> np.ndarray | None:
     """Class probabilities (N, C) of rows Z in batches (eval and inference mode, the model's mode restored), or None
-    once `is_cancelled()`."""
-    out = []
+    once `is_cancelled()`. workers > 1: the batches spread over that many threads, each on a replica of the model
+    (each batch computed as one thread would: the same numbers)."""
+    from .parallel import thread_map
+
+    def batch(m, i: int):
+        if is_cancelled():
+            return None
+        with torch.inference_mode():
+            raw = m(Z[i:i + batch_rows])
+            logits = raw[0] if isinstance(raw, tuple) else raw
+            return torch.softmax(logits.double(), dim=1).numpy()
+
     was_training = model.training
     model.eval()
     try:
-        for i in range(0, len(Z), batch_rows):
-            if is_cancelled():
-                return None
-            with torch.inference_mode():
-                raw = model(Z[i:i + batch_rows])
-                logits = raw[0] if isinstance(raw, tuple) else raw
-                out.append(torch.softmax(logits.double(), dim=1).numpy())
+        out = thread_map(model, batch, range(0, len(Z), batch_rows), workers)
     finally:
         model.train(was_training)
+    if any(o is None for o in out):
+        return None
     return np.concatenate(out) if out else np.zeros((0, 0))
 
 

@@ -161,12 +161,14 @@ def select_series(trained, frame, source: str, rows: str | None, label: str | No
 def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, label: str | None = None,
                        background: np.ndarray | None = None, method: str = "auto", units: str = "probability",
                        kind: str | None = None, groups=None, group_names=None, faithfulness: bool = True,
-                       segments: int | None = None, workers: int = 1, cancel=None, missing: str | None = None):
+                       segments: int | None = None, workers: int = 1, parallel: str = "threads", cancel=None,
+                       missing: str | None = None):
     """The rows `rows` ("0-9,15"; None: the first ones; for a long file, series) of a data table explained by
     `trained`, every stage (SHAP, Grad-CAM, attention, faithfulness, sanity check): yields ExplainProgress,
     returns an ExplanationRun. `kind`: table or series (None: the model's layout says; for a model without one,
     guessed from the names and values, see run.guess_kind). A series model's SHAP runs over channel × time
-    segments (`segments` per channel; see series_units). workers: SHAP's processes; 0: parallel.auto_workers."""
+    segments (`segments` per channel; see series_units). workers: SHAP's (and the faithfulness curves')
+    workers, `parallel` threads or processes; 0: parallel.auto_workers."""
     from .parallel import auto_workers
     from .run import guess_kind, iter_explanation_run
 
@@ -182,11 +184,11 @@ def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, 
     if workers <= 0:
         import torch
 
-        workers = auto_workers(len(X), torch.get_num_threads())
+        workers = auto_workers(len(X), torch.get_num_threads(), parallel)
     run = yield from iter_explanation_run(
         trained.model, X, bg, feature_names=trained.feature_names, class_names=trained.class_names, rows=selected,
         method=method, units=units, X_raw=X_raw, true=true, kind=kind, groups=groups, group_names=group_names,
-        faithfulness=faithfulness, workers=workers, cancel=cancel)
+        faithfulness=faithfulness, workers=workers, parallel=parallel, cancel=cancel)
     if run is not None:
         run.series = trained.series
         run.lengths = lengths

@@ -191,14 +191,17 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
                          feature_names: Sequence[str], class_names: Sequence[str], rows=None, method: str = "auto",
                          units: str = "probability", X_raw=None, true=None, targets=None, kind: str = "table",
                          groups=None, group_names=None, faithfulness: bool = True, sanity: bool = True,
-                         shap_options: dict | None = None, workers: int = 1,
+                         shap_options: dict | None = None, workers: int = 1, parallel: str = "threads",
                          cancel=None) -> Iterator[ExplainProgress]:
     """SHAP of the scaled rows X against `background`, Grad-CAM and attention for each row's explained class
     (`targets`, None = the predicted class), then faithfulness and the randomisation check. Yields
     ExplainProgress; returns an ExplanationRun (None when cancelled). workers > 1: SHAP's rows are split over
-    that many processes (core.explain.parallel; the same values as one process)."""
+    that many workers, `parallel` "processes" or "threads" (core.explain.parallel; the same values as one); with
+    threads, the faithfulness curves' forward passes are spread over as many threads too."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if parallel not in ("threads", "processes"):
+        raise ValueError(f"parallel must be threads or processes, got {parallel!r}")
     is_cancelled = as_cancel(cancel)
     seconds: dict[str, float] = {}
     options = default_shap_options(method, len(background)) if shap_options is None else dict(shap_options)
@@ -213,7 +216,14 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
                       "faithfulness": R * FAITHFULNESS_ROWS_PER_ROW if faithfulness else 0,
                       "sanity": checked * (per_row * len(sanity_background) / len(background) + 10)})
     t0 = time.perf_counter()
-    if workers > 1 and len(X) > 1:
+    if workers > 1 and len(X) > 1 and parallel == "threads":
+        from .parallel import iter_shap_in_threads
+
+        gen = iter_shap_in_threads(model, X, rows, background, method=explainer.method, options=options,
+                                   feature_names=feature_names, class_names=class_names, units=units, groups=groups,
+                                   group_names=group_names, X_raw=X_raw, true=true, workers=workers,
+                                   cancel=is_cancelled)
+    elif workers > 1 and len(X) > 1:
         from .parallel import iter_shap_in_processes
 
         gen = iter_shap_in_processes(model, X, rows, background, method=explainer.method, options=options,
@@ -245,7 +255,8 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     members = len(getattr(model, "members", ())) or 1
     caveats = view_caveats(kind, n_channels, att.n_positions, length, members)
     fgen = iter_faithfulness(model, result.X, tgt, scores, background, units=unit_groups, rows=result.rows,
-                             class_names=class_names, kind=kind, caveats=caveats, cancel=is_cancelled)
+                             class_names=class_names, kind=kind, caveats=caveats, cancel=is_cancelled,
+                             workers=workers if parallel == "threads" else 1)
     faith = yield from _relay(fgen, "faithfulness", "Faithfulness: {done}/{total} rows", clock)
     if faith is None:
         return None
