@@ -90,10 +90,10 @@ def cli(*argv, cwd=None) -> tuple[float, float, subprocess.CompletedProcess]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
 
 
-def _auto_processes(n_rows: int) -> int:
+def _auto_threads(n_rows: int) -> int:
     from hybridxai_gui.core.explain.parallel import auto_workers
 
-    return auto_workers(n_rows)
+    return auto_workers(n_rows, 1, "threads")
 
 
 def timing(folder: Path, lines: list[str]) -> None:
@@ -105,7 +105,7 @@ def timing(folder: Path, lines: list[str]) -> None:
     df.to_csv(csv, index=False)
     cli("train", str(csv), "--out", str(folder / "bc.pth"), "--quiet")
     runs, single = [], []
-    for k in range(2):  # alternating: the default (--workers auto: one process per core from 50 rows) and one process
+    for k in range(2):  # alternating: the default (--workers auto: one thread per core) and one thread
         out = folder / f"explain{k}"
         runs.append(cli("explain", str(folder / "bc.pth"), str(csv), "--rows", "0-99", "--out", str(out)))
         single.append(cli("explain", str(folder / "bc.pth"), str(csv), "--rows", "0-99", "--workers", "1",
@@ -131,8 +131,8 @@ def timing(folder: Path, lines: list[str]) -> None:
     stages["files and figures"] = time.process_time() - start
     faith = run.faithfulness
     rows = [[f"`hybridxai explain` 100 rows, run {k + 1} (fresh process)", wall, cpu,
-             f"default: SHAP in {_auto_processes(100)} process(es)"] for k, (wall, cpu, _proc) in enumerate(runs)]
-    rows += [[f"`hybridxai explain ... --workers 1`, run {k + 1} (fresh process)", wall, cpu, "SHAP in this process"]
+             f"default: SHAP and the curves in {_auto_threads(100)} thread(s)"] for k, (wall, cpu, _proc) in enumerate(runs)]
+    rows += [[f"`hybridxai explain ... --workers 1`, run {k + 1} (fresh process)", wall, cpu, "one thread"]
              for k, (wall, cpu, _proc) in enumerate(single)]
     lines.append(common.table(["what", "wall s", "CPU s", "note"], rows + [
         [f"in-process: {name}", "", stages.get(key, 0.0), note] for name, key, note in (
