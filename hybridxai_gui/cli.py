@@ -192,10 +192,11 @@ def cmd_cv(args) -> int:
                                test_size=args.test_size if args.test_size is not None else 0.2,
                                baselines=args.baselines)
     cv.validate()
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise_usage(f"--out must name a folder, but '{safe_path(args.out)}' is a file")
-    output_folder(out)  # before the folds: a read-only or forbidden folder would waste every one of them
+    out = None if args.out is None else Path(args.out)  # no --out: the results are printed, no file is written
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise_usage(f"--out must name a folder, but '{safe_path(args.out)}' is a file")
+        output_folder(out)  # before the folds: a read-only or forbidden folder would waste every one of them
 
     def show(item) -> None:
         if args.quiet:
@@ -212,7 +213,8 @@ def cmd_cv(args) -> int:
     result = drain(cross_validate(request, cv), show)
     for note in result.notes:
         print_note(note)
-    write_cv_outputs(result, output_folder(out, create=True))
+    if out is not None:
+        write_cv_outputs(result, output_folder(out, create=True))
     print(f"\n{result.describe()}")
     for metric in result.metric_names:
         mean, sd = result.summary(metric)
@@ -225,7 +227,10 @@ def cmd_cv(args) -> int:
     for model in result.models:
         (a, a_sd), (f, f_sd) = result.summary("accuracy", model), result.summary("macro_f1", model)
         print(f"  {model:<20} {fmt(a)} ± {fmt(a_sd)}        {fmt(f)} ± {fmt(f_sd)}")
-    print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {safe_path(out)}")
+    if out is not None:
+        print(f"\nwrote cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png to {safe_path(out)}")
+    else:
+        print("\n(no files written: --out DIR saves cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png)")
     return EXIT_OK
 
 

@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="logistic regression, 1-nearest-neighbour, a random forest and gradient boosting on the same folds "
                         "(auto: unless the table is so large they would take more than seconds)")
     add_training_options(c)
-    c.add_argument("--out", required=True, metavar="DIR",
-                   help="folder for cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png")
+    c.add_argument("--out", metavar="DIR",
+                   help="folder for cv_metrics.csv, baselines.csv, cv_summary.json and cv_spread.png (default: "
+                        "the results are printed only)")
     c.add_argument("--quiet", action="store_true", help="no per-fold lines")
 
     e = sub.add_parser("evaluate", parents=[debug], help="evaluate a saved model on a labelled CSV")

@@ -171,3 +171,15 @@ def test_report_rows_need_the_data_file(wine, tmp_path, capsys):
     folder, _ = wine
     assert main(["report", str(folder / "wine.pth"), "--rows", "0", "--out", str(tmp_path / "r.html")]) == 2
     assert "--rows picks rows of --data" in capsys.readouterr().err
+
+
+def test_cv_without_out_prints_its_results_and_writes_nothing(wine, tmp_path, capsys, monkeypatch):
+    """`hybridxai cv FILE --label L` with no other flag (issue 24's words): a run, printed, no file written."""
+    folder, csv = wine
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["cv", str(csv), "--folds", "2", "--baselines", "off", *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "fold 2/2" in out and re.search(r"accuracy\s+\d\.\d{4} ± \d\.\d{4}", out)
+    assert "no files written: --out DIR" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
