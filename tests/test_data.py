@@ -459,8 +459,13 @@ def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path):
 
 def test_drop_that_would_leave_nothing_names_the_empty_column(tmp_path):
     path = _write(tmp_path, "allnan.csv", "a,b,label\n1,,x\n2,,y\n3,,x\n4,,y\n")
+    # named as a feature, the empty column stops the drop with a message naming it
     with pytest.raises(HybridXAIError, match=r"every row has a missing.*column 'b' has no values.*--exclude"):
-        prepare_data(path, missing="drop")
+        prepare_data(path, missing="drop", features=["a", "b"])
+    # not named: it is left out with a note (it holds no value), and the rows stay
+    rows = "".join(f"{(i * 7) % 13 + 0.5},,{'xy'[i % 2]}\n" for i in range(20))  # not a row number
+    data = prepare_data(_write(tmp_path, "allnan20.csv", "a,b,label\n" + rows), missing="drop")
+    assert data.feature_names == ["a"] and any("'b' has no value in any row" in str(n) for n in data.warnings)
 
 
 def test_a_single_column_file_asks_about_its_separator(tmp_path):

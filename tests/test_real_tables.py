@@ -70,6 +70,33 @@ def test_the_label_guess_on_named_cases(frame, expected):
     assert "Model" not in guess.candidates and "Make" not in guess.candidates  # never a name per row
 
 
+def titanic_like(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    """As Kaggle's Titanic file: an id, the 0/1 outcome second, a name per row, a text column with gaps."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "PassengerId": np.arange(1, n + 1),
+        "Survived": rng.integers(0, 2, n),
+        "Pclass": rng.integers(1, 4, n),
+        "Name": [f"Person {i}, Mr. X" for i in range(n)],
+        "Sex": rng.choice(["male", "female"], n),
+        "Age": rng.normal(30, 12, n).round(1),
+        "Embarked": np.where(np.arange(n) % 9 == 0, None, rng.choice(["S", "C", "Q"], n)),
+    })
+
+
+def test_a_named_outcome_wins_and_a_column_with_blank_rows_is_a_worse_guess():
+    """Titanic's `Embarked` (text, 3 values, some blank) was guessed over `Survived`, and training stopped on its
+    blank rows; `survived` is a name people give an outcome, and a class column is rarely left blank."""
+    guess = guess_label(titanic_like())
+    assert guess.column == "Survived" and "PassengerId" not in guess.candidates and "Name" not in guess.candidates
+    unnamed = pd.DataFrame({"port": np.where(np.arange(60) % 9 == 0, None, np.array(["S", "C", "Q"] * 20)),
+                            "size": np.linspace(0, 1, 60), "sex": ["m", "f"] * 30, "w": np.linspace(2, 3, 60)})
+    guess = guess_label(unnamed)
+    assert guess.column == "sex" and guess.candidates == ("port",)
+    only = guess_label(unnamed.drop(columns="sex"))
+    assert only.column == "port" and "some rows blank" in only.why
+
+
 def test_a_guess_prefers_text_and_the_edges_and_says_why():
     frame = pd.DataFrame({"row": np.arange(40), "colour": ["red", "blue"] * 20, "size": np.linspace(0, 1, 40),
                           "shape": ["round", "square", "flat", "long"] * 10})

@@ -90,3 +90,41 @@ def test_data_tab_unticks_an_identifier_and_flags_a_constant_column(qtbot, tmp_p
     problems = tab.problemsPanel.text()
     assert "look like identifiers" in problems and "left out of the features" in problems
     assert "same value in every row" in problems
+
+
+def test_an_empty_column_is_left_out_with_a_note_in_both_front_ends(qtbot, tmp_path):
+    """A column with no value in any row (numbers or text) stopped training with "no mean to fill with": it holds
+    nothing to learn, so it is left out with a note as identifiers are, and the Data tab unticks it."""
+    df = table().drop(columns=["sample", "patient_id", "batch", "site"])
+    df["blank"] = np.nan
+    df["blank_text"] = pd.Series([None] * len(df), dtype=object)
+    df.loc[::3, "blank_text"] = "  "
+    found = check_columns({c: df[c] for c in df.columns if c != "label"})
+    assert found.empty == ["blank", "blank_text"] and found.constant == [] and found.identifiers == []
+    data = prepare_data(df, label="label")
+    assert data.feature_names == ["count", "length"]
+    notes = [render(n) for n in data.warnings]
+    assert any("Column 'blank', 'blank_text' each have no value in any row: they were left out" in n for n in notes)
+    named = [render(n) for n in check_columns({"blank": df["blank"]}).notes()]
+    assert named == ["Column 'blank' has no value in any row; leave it out (--exclude blank)."]
+
+    pytest.importorskip("pytestqt")
+    from hybridxai_gui.gui.data_tab import DataTab
+
+    path = tmp_path / "blank.csv"
+    df.to_csv(path, index=False)
+    tab = DataTab()
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
+        tab.open_train(str(path))
+    assert tab.selected_features() == ["count", "length"]
+    texts = [tab.featureList.item(i).text() for i in range(tab.featureList.count())]
+    assert "blank  (empty)" in texts and "blank_text  (empty)" in texts
+    assert "no value in any row" in tab.problemsPanel.text()
+
+
+def test_plural_notes_read_as_english():
+    df = table().drop(columns=["batch", "site"])
+    notes = [render(n) for n in prepare_data(df, label="label").warnings]
+    assert any("Name them in --features to use them anyway." in n for n in notes), notes
+    assert not any("Name they" in n or "Tick they" in n for n in notes)

@@ -224,6 +224,8 @@ class DataTab(QWidget):
                          "on: a CSV needs a label column and feature columns, separated by commas, semicolons or "
                          "tabs.")
         missing = table.stats.loc[table.stats["missing"] > 0, ["column", "missing"]] if len(table.stats) else []
+        if len(missing):  # an empty column is left out (noted below): its gaps are nothing to choose a policy for
+            missing = missing[~missing["column"].isin(self._findings().empty)]
         if len(missing):
             shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
             notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
@@ -237,12 +239,13 @@ class DataTab(QWidget):
         self.trainLoaded.emit(table.path)
 
     def _findings(self):
-        """The core's identifier and constant columns of the training table, the label column left out."""
+        """The core's identifier, constant and empty columns of the training table, the label column left out."""
         from ..core.pipeline import ColumnFindings
 
         found = getattr(self.train_table, "findings", None) or ColumnFindings()
         label = self.labelColumnCombo.currentText()
-        return ColumnFindings([c for c in found.identifiers if c != label], [c for c in found.constant if c != label])
+        return ColumnFindings([c for c in found.identifiers if c != label], [c for c in found.constant if c != label],
+                              [c for c in found.empty if c != label])
 
     def _notes_for_view(self) -> list[str]:
         """The load's notes and the layout's (a table read as a table, not as series, says why); for series of

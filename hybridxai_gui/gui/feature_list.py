@@ -17,6 +17,7 @@ TIPS = {
     "text": "Text: each of its values becomes an input of its own (one-hot; an empty cell is a value too). "
             "Explanations speak of the column as a whole.",
     "constant": "The same value in every row: it cannot help tell the classes apart.",
+    "empty": "No value in any row: nothing to learn from, nor a value to fill its gaps with, so it is left out.",
 }
 
 
@@ -56,12 +57,13 @@ class FeatureList(QGroupBox):
             if name in skip or (long and kind != "number"):
                 continue
             identifier = not long and name in found.identifiers  # unticked: a row number teaches the row order
-            why = ("identifier" if identifier else "text" if kind != "number"
+            empty = not long and name in found.empty  # unticked: nothing to learn, no value to fill its gaps with
+            why = ("identifier" if identifier else "empty" if empty else "text" if kind != "number"
                    else "constant" if name in found.constant else None)
             item = QListWidgetItem(name + (f"  ({why}?)" if why == "identifier" else f"  ({why})" if why else ""))
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            ticked = name in spec.channels if long else not identifier  # text columns too: the core encodes them
+            ticked = name in spec.channels if long else not (identifier or empty)  # text too: the core encodes it
             item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
             if why:
                 item.setToolTip(TIPS[why])

@@ -4,7 +4,9 @@ One rule for both front ends (the Data tab preselects it and marks it as a guess
 "no --label given: guessed X (…); other candidates: …"). A label column is never an identifier (a row number,
 an ID, a name per row) and never has nearly as many values as rows; measurements with decimals are not classes.
 Among the columns left, a name people give labels wins (class, label, target, type, species, diagnosis, outcome,
-group, y), then text over whole numbers, then the last column over the first over any other, then fewer values.
+group, y, survived, status, ...), then a column with a value in every row over one with gaps (a class column is
+rarely left blank), then text over whole numbers, then the last column over the first over any other, then fewer
+values.
 When no column qualifies, the last column is the guess, and the reason says so.
 """
 
@@ -21,7 +23,8 @@ from ..errors import HybridXAIError, setting
 
 # Names people give a class column, most telling first (compared without case, spaces, '_' or '-').
 LABEL_NAMES = ("label", "class", "target", "type", "species", "diagnosis", "outcome", "group", "y", "category",
-               "classe", "klasse")
+               "classe", "klasse", "survived", "churn", "status", "result", "response", "grade", "quality",
+               "condition", "fault", "failure", "disease", "stage", "cluster", "cls")
 MAX_SHARE = 0.5  # more distinct values than this share of the rows: nearly one per row, no label
 MAX_WHOLE_NUMBER_CLASSES = 20  # whole numbers with more values are counts or codes, not classes
 SAMPLE_ROWS = 200_000  # rows looked at per column (a label's values show in any large sample)
@@ -59,15 +62,18 @@ class _Candidate:
     named: int  # > 0: the rank of its name among LABEL_NAMES (higher is better)
     text: bool
     values: int
+    complete: bool = True  # a value in every row
 
     def score(self, n_columns: int) -> tuple:
         edge = 2 if self.position == n_columns - 1 else 1 if self.position == 0 else 0
-        return (self.named, self.text, edge, -self.values)
+        return (self.named, self.complete, self.text, edge, -self.values)
 
     def why(self) -> str:
         kind = "text" if self.text else "whole numbers"
         parts = ["named like a label"] if self.named else [f"{kind} with few values"]
         parts.append(f"{self.values} values")
+        if not self.complete:
+            parts.append("some rows blank")
         return ", ".join(parts)
 
 
@@ -98,7 +104,7 @@ def _candidate(frame: pd.DataFrame, name, position: int, text: bool) -> _Candida
         return None
     key = _normalised(name)
     named = len(LABEL_NAMES) - LABEL_NAMES.index(key) if key in LABEL_NAMES else 0
-    return _Candidate(str(name), position, named, text, distinct)
+    return _Candidate(str(name), position, named, text, distinct, complete=n == len(column))
 
 
 def guess_label(frame: pd.DataFrame) -> LabelGuess:

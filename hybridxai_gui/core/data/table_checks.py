@@ -1,4 +1,4 @@
-"""Checks a careful analyst makes on a table before training: identifier columns and constant columns.
+"""Checks a careful analyst makes on a table before training: identifier, empty and constant columns.
 
 One function for both front ends: the Data tab unticks an identifier and lists the notes; the command line
 prints the same notes (prepare_data adds them for the chosen features). Only cheap tests: a column is looked
@@ -30,7 +30,14 @@ class ColumnFindings:
     """What the checks found, by column name, in the table's column order."""
 
     identifiers: list[str] = field(default_factory=list)  # (nearly) one distinct value per row: a row number, an ID
-    constant: list[str] = field(default_factory=list)  # a single value (or none) in every row
+    constant: list[str] = field(default_factory=list)  # a single value in every row
+    empty: list[str] = field(default_factory=list)  # no value in any row: nothing to learn or to fill gaps with
+
+    @property
+    def left_out(self) -> list[str]:
+        """The columns a table read with no features named leaves out (the window unticks them): identifiers and
+        empty columns."""
+        return [*self.identifiers, *self.empty]
 
     def notes(self, unticked: bool = False, left_out: bool = False) -> list[str]:
         """Notes for the user; unticked=True: the identifiers were left out by the Data tab (tick to keep);
@@ -44,14 +51,26 @@ class ColumnFindings:
                     f"every row), so {it} {looks} (a row number, an ID or a name per row), not a measurement")
             if unticked:
                 out.append(f"{said}: {'it was' if one else 'they were'} left out of the features. Tick "
-                           f"{it} under Features to use {'it' if one else 'them'} anyway.")
+                           f"{'it' if one else 'them'} under Features to use {'it' if one else 'them'} anyway.")
             elif left_out:
                 out.append(f"{said}: {'it was' if one else 'they were'} left out of the features. Name "
-                           f"{it} in {setting('features')} to use {'it' if one else 'them'} anyway.")
+                           f"{'it' if one else 'them'} in {setting('features')} to use {'it' if one else 'them'} "
+                           "anyway.")
             else:
                 them = "it" if one else "them"
                 out.append(f"{said}; a model can learn the row order from {them}. Leave {them} out "
                            f"({setting('exclude', ','.join(self.identifiers))}).")
+        if self.empty:
+            one = len(self.empty) == 1
+            said = f"Column {format_names(self.empty, 6)} {'has' if one else 'each have'} no value in any row"
+            if unticked:
+                out.append(f"{said}: {'it was' if one else 'they were'} left out of the features.")
+            elif left_out:
+                out.append(f"{said}: {'it was' if one else 'they were'} left out of the features (nothing to learn "
+                           f"from, nor a value to fill {'its' if one else 'their'} gaps with).")
+            else:
+                them = "it" if one else "them"
+                out.append(f"{said}; leave {them} out ({setting('exclude', ','.join(self.empty))}).")
         if self.constant:
             one = len(self.constant) == 1
             out.append(f"Column {format_names(self.constant, 6)} {'has' if one else 'each have'} the same value in "
@@ -112,15 +131,29 @@ def is_constant(values) -> bool:
     return len(x) > 0 and (finite.size == 0 or bool(finite.min() == finite.max()))
 
 
+def is_empty(values) -> bool:
+    """No value in any row: every cell empty (NaN, or blank text)."""
+    x = _numeric(values)
+    if x is not None:
+        return len(x) > 0 and not np.isfinite(x).any()
+    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    if len(series) == 0:
+        return False
+    present = series.dropna()
+    return present.empty or bool((present.astype(str).str.strip() == "").all())
+
+
 def check_columns(columns: Mapping[str, object]) -> ColumnFindings:
-    """Identifier and constant columns among `columns` (name -> a Series or 1-D array)."""
-    identifiers, constant = [], []
+    """Identifier, empty and constant columns among `columns` (name -> a Series or 1-D array)."""
+    identifiers, constant, empty = [], [], []
     for name, values in columns.items():
-        if is_constant(values):
+        if is_empty(values):
+            empty.append(str(name))
+        elif is_constant(values):
             constant.append(str(name))
         elif is_identifier(str(name), values):
             identifiers.append(str(name))
-    return ColumnFindings(identifiers, constant)
+    return ColumnFindings(identifiers, constant, empty)
 
 
 def check_table(frame: pd.DataFrame, label: str | None) -> ColumnFindings:
@@ -137,4 +170,4 @@ def feature_notes(columns: Mapping[str, object], rows: np.ndarray | None = None)
 
 
 __all__ = ["ColumnFindings", "check_columns", "check_table", "feature_notes", "is_identifier", "is_constant",
-           "NEARLY_UNIQUE"]
+           "is_empty", "NEARLY_UNIQUE"]

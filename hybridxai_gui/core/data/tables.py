@@ -377,11 +377,11 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
     from .table_checks import ColumnFindings, check_columns, feature_notes
 
     found = None
-    if features is None:  # identifiers are left out (unless every column looks like one: kept, and noted below)
+    if features is None:  # identifiers and empty columns are left out (unless that leaves none: kept, noted below)
         found = check_columns({name: df[name] for name in chosen})
-        if set(found.identifiers) < set(chosen):
-            chosen = [c for c in chosen if c not in set(found.identifiers)]
-            notes.extend(ColumnFindings(found.identifiers).notes(left_out=True))
+        if set(found.left_out) < set(chosen):
+            chosen = [c for c in chosen if c not in set(found.left_out)]
+            notes.extend(ColumnFindings(found.identifiers, empty=found.empty).notes(left_out=True))
         else:
             found = None
     try:
