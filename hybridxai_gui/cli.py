@@ -326,10 +326,13 @@ def cmd_explain(args) -> int:
     _set_threads(args.threads)  # --workers is checked by the parser (a count of 1 or more, or auto)
     start = time.perf_counter()
     trained = load_checkpoint(args.model)
+    notes: list[str] = []
     run = explain_to_dir(trained, args.data, args.out, rows=args.rows, method=args.method,
                          background_path=args.background, progress=Progress(), units=args.units,
                          figures=args.figures, formats=args.formats, kind=None if args.kind == "auto" else args.kind,
-                         segments=args.segments, workers=args.workers)
+                         segments=args.segments, workers=args.workers, missing=args.missing, notes=notes)
+    for note in notes:
+        print_note(note)
     result = run.shap
     if run.series is not None and result.grouped:
         sizes = sorted({len(g) for g in result.groups})

@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "attention are flagged on tables (default: guessed from the columns)")
     x.add_argument("--out", required=True,
                    help="folder for shap_values.csv, faithfulness.csv, summary.txt and the figures")
+    x.add_argument("--missing", choices=MISSING_POLICIES,
+                   help="chosen rows with missing/infinite features: error (default), or mean: filled with the "
+                        "training rows' column means (said in a note); drop refuses such a row by name")
     x.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on busy machines)")
     x.add_argument("--workers", type=_workers, default=0, metavar="N|auto",
                    help="explain in N threads, each on its own copy of the network (each row seeded on its own: "

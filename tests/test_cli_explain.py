@@ -95,3 +95,28 @@ def test_explain_bad_options_exit_2(wine_files, tmp_path, capsys, argv, message)
     assert main(["explain", str(model), str(csv), "--rows", "0", "--out", str(tmp_path / "x"), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1] and "Traceback" not in "\n".join(err)
+
+
+def test_explain_fills_gaps_only_when_asked_and_says_so(wine_files, tmp_path, capsys):
+    """predict, evaluate and report take --missing; explain did not, so a row with a gap could not be explained."""
+    _, csv, trained = wine_files
+    prepared = prepare_data(csv)
+    import copy
+
+    with_means = copy.copy(trained)  # the module's model left as it is
+    with_means.fill_values = prepared.fill_values  # the training rows' means, as a trained model keeps them
+    model = save_checkpoint(with_means, tmp_path / "wine_means.pth")
+    frame = pd.read_csv(csv)
+    frame.iloc[1, 0] = np.nan
+    gappy = tmp_path / "gappy.csv"
+    frame.to_csv(gappy, index=False)
+    argv = ["explain", str(model), str(gappy), "--rows", "0-2", "--figures", "none", "--formats", "png"]
+    assert main(argv + ["--out", str(tmp_path / "refused")]) == 2
+    assert "--missing mean" in capsys.readouterr().err
+    assert main(argv + ["--missing", "mean", "--out", str(tmp_path / "filled")]) == 0
+    err = capsys.readouterr().err
+    assert "Filled 1 missing or infinite value(s) in 1 row(s) of gappy.csv" in err
+    values = pd.read_csv(tmp_path / "filled" / "shap_values.csv")
+    assert sorted(values["row"].unique()) == [0, 1, 2]
+    filled = pd.read_csv(tmp_path / "filled" / "shap_values.csv").query("row == 1")
+    assert np.isfinite(filled.iloc[:, 4:].to_numpy()).all()

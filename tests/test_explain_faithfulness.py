@@ -120,8 +120,11 @@ def test_groups_as_units(span_rows):
     units = [np.arange(i, i + 4) for i in range(0, F, 4)]  # 8 segments; the span is segment 2
     scores = np.zeros((len(X), 8))
     scores[:, 2] = 1.0
-    res = measure(SpanModel(), X, 1, {"finds": scores}, background, units=units)
+    res = measure(SpanModel(), X, 1, {"finds": scores}, background, units=units, kind="series")
     assert res.unit_word == "segment" and res.n_units == 8 and list(res.counts) == list(range(9))
+    # a table's units are its columns (a text column's one-hot parts together), and its text says so
+    table = measure(SpanModel(), X, 1, {"finds": scores}, background, units=units, kind="table")
+    assert table.unit_word == "column" and "top columns are removed" in table.ranking_text()
     assert res.views["finds"].deletion_auc.mean() < res.views["random"].deletion_auc.mean()
     assert res.views["finds"].deletion[:, 1].max() < 0.5  # removing the one segment removes the class
 

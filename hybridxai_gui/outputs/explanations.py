@@ -130,9 +130,11 @@ def write_text(text: str, path: str | Path) -> Path:
 def explain_file(trained, data_path: str | Path, rows: str | None = None, method: str = "auto",
                  background_path: str | Path | None = None, label: str | None = None, units: str = "probability",
                  kind: str | None = None, progress: Callable | None = None,
-                 segments: int | None = None, workers: int = 1) -> ExplanationRun:
+                 segments: int | None = None, workers: int = 1, missing: str | None = None,
+                 notes: list[str] | None = None) -> ExplanationRun:
     """Read DATA (and a background CSV), explain the chosen rows with every view and measure them (the core's
-    explain_table_rows); progress(ExplainProgress) after each step."""
+    explain_table_rows); progress(ExplainProgress) after each step. missing: the chosen rows' gaps (error by
+    default, drop or mean); `notes` gets a line when gaps were filled."""
     from ..core.pipeline import read_table
 
     source = Path(data_path).name
@@ -143,21 +145,24 @@ def explain_file(trained, data_path: str | Path, rows: str | None = None, method
     from ..core.pipeline import drain
 
     return drain(explain_table_rows(trained, df, source, rows, label=label, background=given, method=method,
-                                    units=units, kind=kind, segments=segments, workers=workers), progress)
+                                    units=units, kind=kind, segments=segments, workers=workers, missing=missing,
+                                    notes=notes), progress)
 
 
 def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: str | None = None,
                    method: str = "auto", background_path: str | Path | None = None, label: str | None = None,
                    progress: Callable | None = None, units: str = "probability", figures: str | int | None = None,
                    formats: str | Sequence[str] | None = None, kind: str | None = None,
-                   segments: int | None = None, workers: int = 1) -> ExplanationRun:
+                   segments: int | None = None, workers: int = 1, missing: str | None = None,
+                   notes: list[str] | None = None) -> ExplanationRun:
     """Explain rows of DATA with the trained model and write every file into out_dir (see the module's doc).
 
     rows: "0-9,15" (0-based data rows) or None for the first rows (at most 10). background_path: a CSV with
     the model's feature columns (default: the training rows saved in the model). label: the label column for
     true classes (default: the model's). units: probability or logit. figures: rows with their own figures
     ("all", "none", a number; default 3). formats: e.g. "png,eps" for every figure. kind: table or series
-    (default: guessed). progress: callable(ExplainProgress). Returns the ExplanationRun (its SHAP result's
+    (default: guessed). missing: gaps in the chosen rows, error (default), drop or mean (`notes` gets a line when
+    they were filled). progress: callable(ExplainProgress). Returns the ExplanationRun (its SHAP result's
     fields read through: run.method, run.rows, ...)."""
     out = Path(out_dir)
     n_figures_spec = figures
@@ -168,7 +173,7 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
     except OSError as exc:
         raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
     run = explain_file(trained, data_path, rows, method, background_path, label, units, kind, progress, segments,
-                       workers)
+                       workers, missing, notes)
     write_explanation(trained, run, out, n_figures_spec, format_list, progress)
     return run
 

@@ -77,7 +77,7 @@ class FaithfulnessResult:
     fractions: np.ndarray  # (K,) fraction of units removed at each point, 0 … 1
     counts: np.ndarray  # (K,) units removed at each point
     n_units: int
-    unit_word: str  # "feature" or "segment"
+    unit_word: str  # "feature", "column" (a table's text column as one unit) or "segment" (of a series)
     views: dict[str, ViewFaithfulness]
     kind: str = "table"  # table or series
     replacement_rows: int = 0  # background rows averaged for every changed row
@@ -362,9 +362,17 @@ def iter_faithfulness(model: nn.Module, X: np.ndarray, targets, scores: dict[str
     return FaithfulnessResult(
         rows=np.arange(R) if rows is None else np.asarray(rows, dtype=np.int64), targets=targets,
         class_names=list(class_names) if class_names is not None else [str(c) for c in range(n_classes)],
-        fractions=fractions, counts=counts, n_units=U, unit_word="feature" if units is None else "segment",
+        fractions=fractions, counts=counts, n_units=U, unit_word=unit_word(units, kind),
         views=results, kind=kind, replacement_rows=Bf, forward_rows=R * per_row + R + Bf,
         seconds=time.perf_counter() - start, notes=notes)
+
+
+def unit_word(units, kind: str) -> str:
+    """What a unit of the curves is called: a feature (one per input), a column (a table's units: a text column's
+    one-hot parts are one) or a segment (channel × time span of a series)."""
+    if units is None:
+        return "feature"
+    return "column" if kind == "table" else "segment"
 
 
 def _probabilities(model, Z: torch.Tensor, batch_rows: int, is_cancelled, workers: int = 1) -> np.ndarray | None:

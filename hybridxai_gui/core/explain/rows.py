@@ -126,20 +126,21 @@ def series_units(trained, segments: int | None = None, max_units: int = MAX_UNIT
 
 
 def select_series(trained, frame, source: str, rows: str | None, label: str | None = None,
-                  missing: str | None = None):
+                  missing: str | None = None, notes: list[str] | None = None):
     """The chosen rows of a table as the model reads them: (X scaled, row ids, true classes or None, own lengths
     or None). For a long file a row is a series (0-based, in order of first appearance). missing: the policy
-    for gaps (error unless drop or mean is asked; a chosen row that drop leaves out is an error naming it)."""
+    for gaps (error unless drop or mean is asked; a chosen row that drop leaves out is an error naming it);
+    `notes` gets a line when gaps were filled."""
     if trained.series is None:
         selected = parse_rows(rows, len(frame))
         sub = frame.iloc[selected]
-        X, kept = trained.transform(sub, source, missing=missing, return_rows=True)
+        X, kept = trained.transform(sub, source, missing=missing, return_rows=True, notes=notes)
         if len(kept) < len(selected):  # missing="drop" left a chosen row out
             first = min(set(range(len(selected))) - set(kept.tolist()))
             raise HybridXAIError(f"{source}: row {selected[first]} of {setting('rows')} has missing or infinite "
                                  "values, so it cannot be explained. Choose other rows, or fill the gaps.")
         return X, selected, true_classes(trained, sub, label, source), None
-    read = trained.read_rows(frame, source, missing)
+    read = trained.read_rows(frame, source, missing, notes=notes)
     selected = parse_rows(rows, read.n_total)
     position = {int(r): i for i, r in enumerate(read.rows)}
     dropped = [r for r in selected if r not in position]
@@ -162,17 +163,18 @@ def explain_table_rows(trained, frame, source: str, rows: str | None = None, *, 
                        background: np.ndarray | None = None, method: str = "auto", units: str = "probability",
                        kind: str | None = None, groups=None, group_names=None, faithfulness: bool = True,
                        segments: int | None = None, workers: int = 1, parallel: str = "threads", cancel=None,
-                       missing: str | None = None):
+                       missing: str | None = None, notes: list[str] | None = None):
     """The rows `rows` ("0-9,15"; None: the first ones; for a long file, series) of a data table explained by
     `trained`, every stage (SHAP, Grad-CAM, attention, faithfulness, sanity check): yields ExplainProgress,
     returns an ExplanationRun. `kind`: table or series (None: the model's layout says; for a model without one,
     guessed from the names and values, see run.guess_kind). A series model's SHAP runs over channel × time
     segments (`segments` per channel; see series_units). workers: SHAP's (and the faithfulness curves')
-    workers, `parallel` threads or processes; 0: parallel.auto_workers."""
+    workers, `parallel` threads or processes; 0: parallel.auto_workers. missing: the gap policy for the chosen rows
+    (error by default; see select_series); `notes` gets a line when gaps were filled."""
     from .parallel import auto_workers
     from .run import guess_kind, iter_explanation_run
 
-    X, selected, true, lengths = select_series(trained, frame, source, rows, label, missing)
+    X, selected, true, lengths = select_series(trained, frame, source, rows, label, missing, notes)
     X_raw = trained.unscale(X)
     bg = background_rows(trained, background)
     n_channels = int(getattr(trained.model_config, "n_channels", 1))
