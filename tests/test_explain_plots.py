@@ -194,3 +194,6 @@ def test_values_are_written_as_a_person_reads_them():
 
     assert [format_number(v) for v in (0, 0.0004, 0.35, 12.5, 230, 2009, 5850, 12345.6, -0.5)] == \
         ["0", "0.0004", "0.35", "12.5", "230", "2009", "5850", "12,346", "-0.50"]
+    # whole numbers (a class, a count; read back from the network's scale with float error) as whole numbers
+    assert [format_number(v) for v in (3.0, 2.9999999, 1.0000001, -2.0, 12.0, 1.5, 0.9999999)] == \
+        ["3", "3", "1", "-2", "12", "1.50", "1"]

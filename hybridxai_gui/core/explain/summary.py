@@ -49,10 +49,13 @@ class RowSummary:
 
 def format_number(v: float) -> str:
     """A value as a person reads it: 0.0004, 0.35, 12.5, 230, 2009 (a year or a count of four digits reads best
-    without a separator), 12,345."""
+    without a separator), 12,345; a whole number as one (a class of 3, not 3.00), within the float error of
+    reading it back from the network's scale."""
     a = abs(v)
     if a == 0:
         return "0"
+    if a < 10_000 and round(a) >= 1 and abs(a - round(a)) <= 1e-6 * a:
+        return f"{round(v)}"
     if a >= 10_000:
         return f"{v:,.0f}"
     if a >= 100:
