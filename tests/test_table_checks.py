@@ -121,6 +121,8 @@ def test_an_empty_column_is_left_out_with_a_note_in_both_front_ends(qtbot, tmp_p
     texts = [tab.featureList.item(i).text() for i in range(tab.featureList.count())]
     assert "blank  (empty)" in texts and "blank_text  (empty)" in texts
     assert "no value in any row" in tab.problemsPanel.text()
+    # nothing asks for a gap policy: the empty columns are left out, a text column's blanks are a category
+    assert "Missing or infinite values" not in tab.problemsPanel.text()
 
 
 def test_plural_notes_read_as_english():

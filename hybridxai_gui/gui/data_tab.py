@@ -223,9 +223,12 @@ class DataTab(QWidget):
             notes.append(f"{Path(table.path).name} has a single column ({columns[0]!r}), so there is nothing to train "
                          "on: a CSV needs a label column and feature columns, separated by commas, semicolons or "
                          "tabs.")
-        missing = table.stats.loc[table.stats["missing"] > 0, ["column", "missing"]] if len(table.stats) else []
-        if len(missing):  # an empty column is left out (noted below): its gaps are nothing to choose a policy for
-            missing = missing[~missing["column"].isin(self._findings().empty)]
+        stats = table.stats
+        # a text column's blanks are a category of their own and an empty column is left out (noted below): the
+        # gap policy is asked of numeric columns only
+        missing = (stats.loc[(stats["missing"] > 0) & (stats["type"] == "number")
+                             & ~stats["column"].isin(self._findings().empty), ["column", "missing"]]
+                   if len(stats) else [])
         if len(missing):
             shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
             notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
