@@ -109,6 +109,54 @@ def test_long_rows_are_grouped_and_sorted_by_time():
     np.testing.assert_allclose(no_time.X[0, 10:15], ordered[ordered["recording"] == "r000"]["gz"], rtol=1e-6)
 
 
+def test_time_values_read_numbers_dates_and_durations():
+    from hybridxai_gui.core.data.series import time_values
+
+    np.testing.assert_array_equal(time_values(pd.Series([0.5, 0.1, np.nan])), [0.5, 0.1, np.nan])
+    np.testing.assert_array_equal(time_values(pd.Series(["3", " 1.5", ""])), [3.0, 1.5, np.nan])
+    stamps = time_values(pd.Series(["2021-03-01 08:00:00.100", "2021-03-01 08:00:00.000", None]))
+    np.testing.assert_allclose(stamps[:2] - stamps[1], [0.1, 0.0], atol=1e-6) and np.isnan(stamps[2])
+    zoned = time_values(pd.Series(["2021-03-01T08:00:00+01:00", "2021-03-01T07:00:01Z"]))
+    assert zoned[1] - zoned[0] == pytest.approx(1.0)  # the same instant read in one clock
+    np.testing.assert_allclose(time_values(pd.Series(["00:01:00", "00:00:30.5"])), [60.0, 30.5])
+    assert time_values(pd.Series(["walk", "run", "walk"])) is None
+    assert time_values(pd.Series([True, False])) is None
+
+
+def test_a_long_file_ordered_by_timestamps_as_text_is_sorted_by_them():
+    """A sensor log with a `timestamp` column of dates and times (text in a CSV) was read in file order, so its
+    rows out of order gave scrambled series: the time column is read as dates and times, found and sorted by."""
+    ordered = recordings(n_series=6, length=12, shuffle=False)
+    start = pd.Timestamp("2021-03-01 08:00:00")
+    ordered["timestamp"] = [(start + pd.Timedelta(seconds=float(t))).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+                            for t in ordered["time_s"]]
+    ordered = ordered.drop(columns="time_s")
+    shuffled = ordered.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    detected = detect_layout(shuffled, "activity")
+    assert detected.spec.layout == "long" and detected.spec.time_column == "timestamp"
+    assert set(detected.spec.channels) == set(CHANNELS)
+    spec = SeriesSpec("long", CHANNELS, id_column="recording", time_column="timestamp")
+    a = read_series(ordered, spec, Source("o.csv", False), label="activity")
+    b = read_series(shuffled, spec, Source("s.csv", False), label="activity")
+    by_id = {rid: b.X[i] for i, rid in enumerate(b.ids)}
+    for i, rid in enumerate(a.ids):
+        np.testing.assert_array_equal(by_id[rid], a.X[i])
+    twice = pd.concat([ordered, ordered.iloc[[3]]], ignore_index=True)
+    with pytest.raises(HybridXAIError, match=r"two rows at timestamp = 2021-03-01 08:00:00.300"):
+        read_series(twice, spec, Source("t.csv", False), label="activity")
+    words = ordered.assign(timestamp="soon")
+    with pytest.raises(HybridXAIError, match="neither numbers nor dates"):
+        read_series(words, spec, Source("w.csv", False), label="activity")
+
+
+def test_gaps_filled_in_series_are_said():
+    frame = recordings(n_series=6, length=12, shuffle=False)
+    frame.loc[[2, 30], "ay"] = np.nan
+    spec = SeriesSpec("long", CHANNELS, id_column="recording", time_column="time_s")
+    rows = read_series(frame, spec, Source("g.csv", False), "mean", label="activity")
+    assert any("2 missing or infinite value(s), in 2 series, are filled" in n for n in rows.notes)
+
+
 def test_a_series_whose_label_changes_names_it_and_both_lines():
     frame = recordings(n_series=4, length=5, shuffle=False)
     frame.loc[7, "activity"] = "run"  # recording r001, its third row (file line 9)

@@ -18,7 +18,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from ..config import LAYOUTS
 from ..errors import HybridXAIError, setting
 from .csvio import Source, format_names
-from .series import MAX_INPUTS, MAX_LENGTH, SeriesSpec, check_size
+from .series import MAX_INPUTS, MAX_LENGTH, SeriesSpec, check_size, time_values
 from .table_checks import is_identifier
 
 
@@ -110,11 +110,17 @@ def long_candidates(frame: pd.DataFrame, label: str | None) -> tuple[str | None,
         return None, None
     id_column = best[1]
     time_column = None
-    by_id = sample.groupby(sample[id_column], sort=False)
+    codes = pd.factorize(sample[id_column], sort=False)[0]
     for name in frame.columns:
-        if name in (id_column, label) or not is_numeric_dtype(sample[name]) or is_bool_dtype(sample[name]):
+        if name in (id_column, label) or is_bool_dtype(sample[name]):
             continue
-        increasing = bool(by_id[name].apply(lambda s: bool(np.all(np.diff(s.to_numpy(dtype=float)) > 0))).all())
+        numeric = is_numeric_dtype(sample[name])
+        if not numeric and not _TIME_NAMES.match(str(name)):
+            continue  # text is a time column only under a time's name, and only when it reads as dates and times
+        times = time_values(sample[name])
+        if times is None or not np.isfinite(times).any():
+            continue
+        increasing = _increasing_within(times, codes)
         if increasing and not _TIME_NAMES.match(str(name)) and is_identifier(str(name), sample[name]):
             continue  # a row number (R's rownames) rises within every group too: it orders the file, not a series
         if _TIME_NAMES.match(str(name)) or (increasing and time_column is None and _looks_like_steps(sample[name])):
@@ -280,6 +286,16 @@ def _refuse_stray_text(frame: pd.DataFrame, text_columns: list[str], src: Source
             f"{src.name}: column {name!r} holds numbers but {src.where(bad)} has {column.iloc[bad]!r}, so it could "
             f"not be read as a channel. Fix that cell (and any like it), or leave the column out "
             f"({setting('exclude', repr(name))}).")
+def _increasing_within(times: np.ndarray, codes: np.ndarray) -> bool:
+    """Whether `times` rise strictly from each row to the next row of the same series (codes: the series of each
+    row; rows of one series need not be contiguous)."""
+    order = np.argsort(codes, kind="stable")  # each series' rows, in file order
+    t, c = times[order], codes[order]
+    same = c[1:] == c[:-1]
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.diff(t)[same] > 0))
+
+
 def long_problem(frame: pd.DataFrame, id_column: str, time_column: str | None, label: str | None,
                  features: list[str] | None = None, excluded=()) -> str | None:
     """Why a detected id does not make a long file of series (in words, for a note), or None when it does: the

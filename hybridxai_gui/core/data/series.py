@@ -8,8 +8,8 @@ Layouts (`DataConfig.layout`, detected by `detect_layout` when "auto"):
   columns `<prefix><index>` of one prefix (`z000 … z360`) are one channel. Trailing empty cells make a
   series shorter than the header (the UCR archive's convention).
 - long: one row per time step: an id column names the series, an optional time column orders its steps
-  (without it the file order is kept; the rows of a series need not be contiguous), one or more numeric
-  channel columns, and a label that is constant within each series.
+  (numbers, or dates and times as text: `time_values`; without it the file order is kept; the rows of a series
+  need not be contiguous), one or more numeric channel columns, and a label that is constant within each series.
 
 Unequal lengths: every series is resampled linearly onto the model's common length `length` (by default the
 longest training series), and the model stores that rule, so prediction applies it identically. Each series'
@@ -131,6 +131,46 @@ def resample(values: np.ndarray, length: int) -> np.ndarray:
 def to_own_steps(map_values: np.ndarray, own_length: int) -> np.ndarray:
     """A per-step map over the model's common axis (T,) back onto a series' own `own_length` steps."""
     return resample(np.asarray(map_values, dtype=np.float64), own_length)
+
+
+TIME_SAMPLE = 2_000  # cells looked at to decide whether a text column holds dates and times
+TIME_SHARE = 0.9  # of its non-empty cells that must read as dates/times (or durations) for a text time column
+
+
+def _parse_times(text: pd.Series, how: str) -> pd.Series:
+    if how == "duration":
+        return pd.to_timedelta(text, errors="coerce") / pd.Timedelta(seconds=1)
+    parsed = pd.to_datetime(text, errors="coerce", format=how, utc=True)  # zoned stamps in one clock; plain as UTC
+    # seconds after the earliest stamp: seconds since 1970 in float64 would blur steps finer than a microsecond
+    if not parsed.notna().any():
+        return pd.Series(np.nan, index=text.index)
+    return (parsed - parsed.min()) / pd.Timedelta(seconds=1)
+
+
+def time_values(column: pd.Series) -> np.ndarray | None:
+    """Seconds (float64, NaN where a cell is empty or unreadable) of a time column: numbers as they are, text as
+    dates and times ("2021-03-01 08:00:00.100", ISO 8601 or another common form) or durations ("00:01:23.5"); None
+    when the column is neither (fewer than TIME_SHARE of its first non-empty cells read as one of them)."""
+    if is_bool_dtype(column):
+        return None
+    if is_numeric_dtype(column):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = column.astype("string").str.strip()
+    text = text.mask(text == "")
+    sample = text.dropna().iloc[:TIME_SAMPLE]
+    if sample.empty:
+        return None
+    numbers = pd.to_numeric(sample, errors="coerce")
+    if numbers.notna().mean() >= TIME_SHARE:  # numbers stored as text
+        return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    import warnings
+
+    for how in ("ISO8601", "duration", "mixed"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' note on guessing formats: the share read is what counts
+            if _parse_times(sample, how).notna().mean() >= TIME_SHARE:
+                return _parse_times(text, how).to_numpy(dtype=np.float64, na_value=np.nan)
+    return None
 
 
 def _numeric(frame: pd.DataFrame, names: list[str], src: Source) -> np.ndarray:
@@ -268,14 +308,21 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
     codes, uniques = pd.factorize(ids, sort=False)  # order of first appearance
     values = _numeric(frame, list(spec.channels), src)  # (rows, C)
     if spec.time_column:
-        times = _numeric(frame, [spec.time_column], src)[:, 0]
+        times = time_values(frame[spec.time_column])
+        if times is None:
+            cell = frame[spec.time_column].dropna().iloc[0] if frame[spec.time_column].notna().any() else ""
+            raise HybridXAIError(f"{src.name}: the time column {spec.time_column!r} holds neither numbers nor dates and "
+                                 f"times (e.g. {str(cell)[:40]!r}). Choose another time column ({setting('time')}), "
+                                 "or none to keep the file's order.")
         bad = np.flatnonzero(~np.isfinite(times))
         if len(bad):
             raise HybridXAIError(f"{src.name}: {len(bad)} row(s) have no time in column {spec.time_column!r}, first "
                                  f"at {src.first(bad)}. Fill them in, or choose another time column "
                                  f"({setting('time')}).")
         order = np.lexsort((times, codes))
-        _refuse_repeated_steps(codes[order], times[order], order, uniques, spec.time_column, src)
+        column = frame[spec.time_column]
+        _refuse_repeated_steps(codes[order], times[order], order, uniques, spec.time_column, src,
+                               None if is_numeric_dtype(column) else column)  # text: as the file writes it
     else:
         order = np.argsort(codes, kind="stable")  # file order within each series
     n_series = len(uniques)
@@ -296,6 +343,12 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
     notes = []
     if bad_series.any():
         notes.append(f"Left out {int(bad_series.sum())} series of {src.name} with missing or infinite values.")
+    if gaps.any() and missing == "mean":
+        cells, touched = int(gaps.sum()), len(np.unique(codes[gaps.any(axis=1)]))
+        notes.append(f"{src.name}: {cells} missing or infinite value(s), in {touched} series, are filled with the "
+                     f"training series' channel means ({setting('missing', 'mean')}). Choose "
+                     f"{setting('missing', 'drop')} to leave those series out, or {setting('missing', 'error')} to "
+                     "stop on them.")
     length = common_length(lengths[kept], spec.length, values.shape[1], src)
     X = _long_to_length(values[order], starts[kept], lengths[kept], length)
     return SeriesRows(X, lengths[kept], [uniques[s] for s in kept], first_rows[kept],
@@ -303,15 +356,16 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
 
 
 def _refuse_repeated_steps(codes: np.ndarray, times: np.ndarray, order: np.ndarray, uniques, time_column: str,
-                           src: Source) -> None:
+                           src: Source, cells: pd.Series | None = None) -> None:
     """Two rows of one series at the same time (a file appended to itself, a merge gone wrong): reading both
     would double the series, or resample it with a note blaming unequal lengths. Codes and times are sorted."""
     repeated = np.flatnonzero((codes[1:] == codes[:-1]) & (times[1:] == times[:-1]))
     if len(repeated):
         i = int(repeated[0])
         first, second = sorted((int(order[i]), int(order[i + 1])))
+        shown = f"{times[i]:g}" if cells is None else str(cells.iloc[first]).strip()  # as the file writes it
         raise HybridXAIError(
-            f"{src.name}: series {uniques[codes[i]]!r} has two rows at {time_column} = {times[i]:g} ({src.where(first)} "
+            f"{src.name}: series {uniques[codes[i]]!r} has two rows at {time_column} = {shown} ({src.where(first)} "
             f"and {src.where(second)}; {len(repeated)} repeated step(s) in all). Each step of a series appears once: "
             f"remove the repeated rows, or name the column that orders the steps with {setting('time')}.")
 
