@@ -97,6 +97,20 @@ def test_a_named_outcome_wins_and_a_column_with_blank_rows_is_a_worse_guess():
     assert only.column == "port" and "some rows blank" in only.why
 
 
+def test_a_clock_is_never_the_label_but_words_a_date_parser_takes_may_be():
+    from hybridxai_gui.core.data.series import reads_as_dates
+
+    clock = pd.DataFrame({"trial": np.repeat(np.arange(8), 12), "x": np.linspace(0, 1, 96),
+                          "activity": np.repeat(["walk", "run"] * 4, 12),
+                          "timestamp": [f"2021-03-01 08:00:{s:02d}" for s in range(12)] * 8})
+    assert guess_label(clock).column == "activity"  # the timestamps (12 values, text, last) were guessed before
+    for dates in (["2021-03-01", "2021-03-02"], ["08:00", "08:30:05.5"], ["01/03/2021 08:00", "2/3/2021 9:15"],
+                  ["2021-03-01T08:00:00+01:00", "2021-03-01T07:00:01Z"]):
+        assert reads_as_dates(pd.Series(dates * 5)), dates
+    for classes in (["May", "June"], ["1st", "2nd", "3rd"], ["t1", "t2"], ["now", "today"], ["2019", "2020"]):
+        assert not reads_as_dates(pd.Series(classes * 5)), classes
+
+
 def test_a_guess_prefers_text_and_the_edges_and_says_why():
     frame = pd.DataFrame({"row": np.arange(40), "colour": ["red", "blue"] * 20, "size": np.linspace(0, 1, 40),
                           "shape": ["round", "square", "flat", "long"] * 10})

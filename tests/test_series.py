@@ -282,3 +282,28 @@ def test_one_resampler_for_a_series_and_for_groups():
         for c in range(2):
             np.testing.assert_allclose(out[k, c], resample(group[k, c], 12), rtol=1e-6, equal_nan=True)
     assert np.isnan(out[1, 0]).any() and not np.isnan(out[0]).any()
+
+
+def test_the_data_tab_on_a_long_file_with_gaps_and_text_timestamps(qtbot, tmp_path):
+    """The window reads such a file as long, ordered by its timestamps; its id and time columns are no features
+    (no identifier note about them), its gaps are gaps (the gap note stays), its lengths are said in long terms."""
+    pytest.importorskip("pytestqt")
+    from hybridxai_gui.gui.data_tab import DataTab
+
+    frame = recordings(n_series=8, length=12, shuffle=False)
+    frame = frame[~((frame["recording"] == "r001") & (frame["time_s"] > 0.85))]  # one series shorter
+    start = pd.Timestamp("2021-03-01 08:00:00")
+    frame["timestamp"] = [(start + pd.Timedelta(seconds=float(t))).isoformat() for t in frame["time_s"]]
+    frame = frame.drop(columns="time_s").sample(frac=1.0, random_state=0)
+    frame.loc[frame.index[:3], "ay"] = np.nan
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    tab = DataTab()
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
+        tab.open_train(str(path))
+    qtbot.waitUntil(lambda: tab.view is not None and tab.view.detected.spec is not None, timeout=30_000)
+    assert tab.view.detected.spec.layout == "long" and tab.view.detected.spec.time_column == "timestamp"
+    text = tab.problemsPanel.text()
+    assert "identifier" not in text
+    assert "'ay' (3)" in text and "each series ends at its last row" in text

@@ -233,7 +233,6 @@ class DataTab(QWidget):
             shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
             notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
                          + (", …" if len(missing) > 6 else "") + ". Choose how to treat them under “Missing values”.")
-        notes += self._findings().notes(unticked=True)
         dropped = self._drop_unfit_test_table()
         if dropped:
             notes.append(dropped)
@@ -254,14 +253,27 @@ class DataTab(QWidget):
         """The load's notes and the layout's (a table read as a table, not as series, says why); for series of
         unequal length, their trailing empty cells are no missing values."""
         notes = list(self._load_notes)
+        spec = self.view.detected.spec if self.view is not None else None
+        long = spec is not None and spec.layout == "long"
+        found = self._findings()
+        if long:  # a long file's id and time columns are no features: the identifier note does not concern them
+            from ..core.pipeline import ColumnFindings
+
+            roles = {spec.id_column, spec.time_column}
+            found = ColumnFindings([c for c in found.identifiers if c not in roles], found.constant, found.empty)
+        notes += found.notes(unticked=True)
         if self.view is not None:
             notes += [n for n in self.view.detected.notes if n not in notes]
         profile = self.view.profile if self.view is not None else None
         if profile is not None and profile.kind == "series" and len(set(profile.lengths.tolist())) > 1:
-            notes = [n for n in notes if not n.startswith("Missing or infinite values in")]
+            if long:  # series end at their last row: a gap in a long file is a gap
+                why = "each series ends at its last row"
+            else:  # a wide file's shorter series end in empty cells: those are no gaps
+                notes = [n for n in notes if not n.startswith("Missing or infinite values in")]
+                why = "empty cells at a row's end end its series"
             notes.append(f"The series have {int(profile.lengths.min())} to {int(profile.lengths.max())} steps "
-                         "(empty cells at a row's end end its series): each is resampled to the longest training "
-                         "series, at training and at prediction.")
+                         f"({why}): each is resampled to the longest training series, at training and at "
+                         "prediction.")
         return notes
 
     def _drop_unfit_test_table(self) -> str | None:

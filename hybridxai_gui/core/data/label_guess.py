@@ -2,7 +2,8 @@
 
 One rule for both front ends (the Data tab preselects it and marks it as a guess; the command line says
 "no --label given: guessed X (…); other candidates: …"). A label column is never an identifier (a row number,
-an ID, a name per row) and never has nearly as many values as rows; measurements with decimals are not classes.
+an ID, a name per row), never dates and times, and never has nearly as many values as rows; measurements with
+decimals are not classes.
 Among the columns left, a name people give labels wins (class, label, target, type, species, diagnosis, outcome,
 group, y, survived, status, ...), then a column with a value in every row over one with gaps (a class column is
 rarely left blank), then text over whole numbers, then the last column over the first over any other, then fewer
@@ -100,6 +101,11 @@ def _candidate(frame: pd.DataFrame, name, position: int, text: bool) -> _Candida
         return None
     if _ID_LIKE.match(str(name).strip()):
         return None
+    if text:
+        from .series import reads_as_dates
+
+        if reads_as_dates(present):  # a clock (timestamps of trials that all start at 08:00) is never a class
+            return None
     if not text and distinct > MAX_WHOLE_NUMBER_CLASSES:
         return None
     key = _normalised(name)

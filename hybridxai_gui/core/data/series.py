@@ -147,6 +147,26 @@ def _parse_times(text: pd.Series, how: str) -> pd.Series:
     return (parsed - parsed.min()) / pd.Timedelta(seconds=1)
 
 
+# Dates and clock times written with digits: 2021-03-01, 2021-03-01 08:00:00.100+01:00, 01/03/2021 08:00, 08:00:05.
+# Words a date parser also takes (May, 1st, now) are not enough: they are class names as often as dates.
+_DATE_LIKE = (r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}/\d{1,2}/\d{1,2})"
+              r"([ T]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$|^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?$")
+
+
+def _date_like_share(text: pd.Series) -> float:
+    return float(text.str.fullmatch(_DATE_LIKE).mean()) if len(text) else 0.0
+
+
+def reads_as_dates(column: pd.Series) -> bool:
+    """Whether a text column holds dates or clock times written with digits (2021-03-01 08:00:00, 08:00:05): a
+    clock, never a class."""
+    if is_bool_dtype(column) or is_numeric_dtype(column):
+        return False
+    sample = column.dropna().astype(str).str.strip()
+    sample = sample[sample != ""].iloc[:TIME_SAMPLE]
+    return _date_like_share(sample) >= TIME_SHARE
+
+
 def time_values(column: pd.Series) -> np.ndarray | None:
     """Seconds (float64, NaN where a cell is empty or unreadable) of a time column: numbers as they are, text as
     dates and times ("2021-03-01 08:00:00.100", ISO 8601 or another common form) or durations ("00:01:23.5"); None
@@ -166,6 +186,8 @@ def time_values(column: pd.Series) -> np.ndarray | None:
     import warnings
 
     for how in ("ISO8601", "duration", "mixed"):
+        if how != "duration" and _date_like_share(sample.astype(str)) < TIME_SHARE:
+            continue  # date parsers read words too (May, 1st, now, today): only digits written as dates
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas' note on guessing formats: the share read is what counts
             if _parse_times(sample, how).notna().mean() >= TIME_SHARE:
