@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -441,6 +443,18 @@ def test_binary_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     with pytest.raises(HybridXAIError, match="picture.csv is not a text CSV file"):
         read_table(path)
+
+
+@pytest.mark.parametrize("head, said", [
+    (b"\x1f\x8b\x08\x00", "compressed with gzip, not a text CSV file. Decompress it first"),
+    (b"PK\x03\x04\x14\x00", "a zip archive or a workbook (.xlsx, .ods), not a text CSV file. Export the sheet"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1", "an old Excel workbook (.xls)"),
+])
+def test_a_compressed_file_or_a_workbook_is_named_as_such(tmp_path, head, said):
+    path = tmp_path / "data.csv"
+    path.write_bytes(head + b"\x00" * 64)
+    with pytest.raises(HybridXAIError, match=re.escape(said)):
+        prepare_data(path)
 
 
 def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path):

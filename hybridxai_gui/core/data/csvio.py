@@ -160,6 +160,23 @@ def _note_decimal_comma(path: Path, sep: str) -> None:
     warnings.warn(message, HybridXAIWarning, stacklevel=4)
 
 
+# What a file that is no text says it is by its first bytes, and what to do with it.
+_DECOMPRESS = "Decompress it first (e.g. gunzip, bunzip2, unxz, unzstd) and open the CSV file inside."
+_EXPORT = "Export the sheet as a UTF-8 CSV file from the spreadsheet program and open that."
+_MAGIC = ((b"\x1f\x8b", "compressed with gzip", _DECOMPRESS), (b"BZh", "compressed with bzip2", _DECOMPRESS),
+          (b"\xfd7zXZ\x00", "compressed with xz", _DECOMPRESS), (b"\x28\xb5\x2f\xfd", "compressed with zstd", _DECOMPRESS),
+          (b"PK\x03\x04", "a zip archive or a workbook (.xlsx, .ods)", _EXPORT + " (A zip archive: unpack it first.)"),
+          (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", _EXPORT))
+
+
+def _packed_kind(head: bytes) -> tuple[str, str] | None:
+    """(what the file is, what to do) for a compressed file or a workbook, by its first bytes; None for others."""
+    for magic, kind, advice in _MAGIC:
+        if head.startswith(magic):
+            return kind, advice
+    return None
+
+
 def sniff(path: Path) -> Layout:
     """Encoding, delimiter and header from the first few KB; the body is left to pandas."""
     try:
@@ -171,6 +188,9 @@ def sniff(path: Path) -> Layout:
         raise HybridXAIError(f"File not found: {path}. Check the file name and folder.") from None
     except OSError as exc:  # a folder, no permission, ...
         raise HybridXAIError(f"Cannot open {path}: {exc.strerror or exc}. Check that it is readable.") from None
+    packed = _packed_kind(head)
+    if packed:
+        raise HybridXAIError(f"{path} is {packed[0]}, not a text CSV file. {packed[1]}")
     if b"\x00" in head:  # text files never hold NUL bytes; images, spreadsheets and archives do
         raise HybridXAIError(
             f"{path} is not a text CSV file (it holds NUL bytes: binary data such as an image or an .xlsx "
