@@ -121,6 +121,23 @@ def save_figure(fig, path: Path, dpi: int = 150) -> Path:
         ps_log.removeFilter(_no_transparency_note)
 
 
+def lay_out_once(figure, dpi: float) -> None:
+    """Run the figure's layout engine once, at the dpi it is saved at, then fix the positions: savefig with an
+    engine draws the whole figure twice (once unseen, to lay it out), and again for every further format."""
+    engine = figure.get_layout_engine()
+    if engine is None or not figure.axes:
+        return
+    saved = figure.dpi
+    figure.dpi = dpi
+    try:
+        engine.execute(figure)
+    except ValueError:  # as matplotlib's own draw: a layout that cannot be solved keeps the positions it has
+        pass
+    finally:
+        figure.dpi = saved
+    figure.set_layout_engine("none")
+
+
 def write_text(text: str, path: str | Path) -> Path:
     from ..core.model_files.fileio import atomic_write
 
@@ -228,9 +245,8 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
         return figure
 
     def save(f, name, kinds, dpi=150):
-        for k, ext in enumerate(kinds):
-            if k == 1:  # laid out by the first format's save: the others draw once, not lay out and draw again
-                f.set_layout_engine("none")
+        lay_out_once(f, dpi)
+        for ext in kinds:
             written.append(save_figure(f, out / f"{name}.{ext}", dpi))
         if progress is not None:
             done = len({p.stem for p in written})
