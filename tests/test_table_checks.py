@@ -130,3 +130,25 @@ def test_plural_notes_read_as_english():
     notes = [render(n) for n in prepare_data(df, label="label").warnings]
     assert any("Name them in --features to use them anyway." in n for n in notes), notes
     assert not any("Name they" in n or "Tick they" in n for n in notes)
+
+
+def test_a_test_file_that_repeats_training_rows_is_said(tmp_path):
+    """A separate test file holding rows of the training file scores them as if new: the note counts them (by the
+    exact feature values, identifiers left out); a disjoint test file gets no note."""
+    from hybridxai_gui.core.data.prepare import row_hashes
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": np.arange(1, 121), "a": rng.normal(size=120), "b": rng.normal(size=120),
+                          "label": np.arange(120) % 2})
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    frame.iloc[:80].to_csv(train, index=False)
+    frame.iloc[60:].to_csv(test, index=False)  # rows 60-79 repeat training rows (their ids too, left out)
+    notes = [render(n) for n in prepare_data(train, test, label="label").warnings]
+    assert any("test.csv: 20 of its 60 rows have exactly the feature values of a training row of " in n
+               and "train.csv" in n for n in notes), notes
+    frame.iloc[80:].to_csv(test, index=False)
+    assert not any("exactly the feature values" in render(n) for n in prepare_data(train, test, label="label").warnings)
+    # the hash tells rows apart by every value, NaN included, and is the same for the same values
+    X = np.array([[1.0, 2.0], [1.0, 2.0], [2.0, 1.0], [np.nan, 1.0], [np.nan, 1.0]], dtype=np.float32)
+    h = row_hashes(X)
+    assert h[0] == h[1] and h[0] != h[2] and h[3] == h[4] and h[3] != h[2]

@@ -255,6 +255,38 @@ def stratified_split(table: TableRows, idx: np.ndarray, share: float, seed: int,
     return _stratified_split(idx, table.y[idx], share, seed, what, table.class_names, table.src)
 
 
+_HASH_CHUNK = 65_536  # rows hashed at a time: a (chunk, F) uint64 temporary, never the whole file's
+
+
+def row_hashes(X: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's exact values (their float32 bits), computed in chunks."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    weights = np.random.default_rng(12345).integers(1, 2**63, size=X.shape[1], dtype=np.uint64) | np.uint64(1)
+    out = np.empty(len(X), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(0, len(X), _HASH_CHUNK):
+            bits = X[i:i + _HASH_CHUNK].view(np.uint32).astype(np.uint64)
+            mixed = (bits + np.uint64(0x9E3779B97F4A7C15)) * weights  # wraps mod 2^64: a multiplicative hash
+            out[i:i + _HASH_CHUNK] = np.bitwise_xor.reduce(mixed ^ (mixed >> np.uint64(29)), axis=1)
+    return out
+
+
+def repeated_rows_note(X_test: np.ndarray, training: tuple[np.ndarray, ...], test_name: str,
+                       train_name: str) -> str | None:
+    """A note when rows of a separate test file have exactly the feature values of training rows: a test file
+    that repeats training rows scores them as if new (its accuracy overstates), though where columns take few
+    values (scores, counts) rows repeat naturally."""
+    if not len(X_test):
+        return None
+    seen = np.concatenate([row_hashes(part) for part in training if len(part)] or [np.empty(0, np.uint64)])
+    shared = int(np.isin(row_hashes(X_test), seen).sum())
+    if not shared:
+        return None
+    return (f"{test_name}: {shared} of its {len(X_test)} rows have exactly the feature values of a training row of "
+            f"{train_name}. Where columns take few values (scores, counts) rows repeat naturally; if the test file "
+            "repeats training rows, its accuracy overstates how the model does on new rows.")
+
+
 def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | None = None, test_rows=None,
              seed: int = 0, release: bool = False) -> PreparedData:
     """The PreparedData of given splits: positions into the table's rows to train on (a validation share of
@@ -288,6 +320,10 @@ def assemble(table: TableRows, train_idx: np.ndarray, test_idx: np.ndarray | Non
     # Each split is gathered straight from the frame's columns: no whole (N, F) matrix besides the frame.
     X_train, X_val = _gather(columns, rows[train_idx], np.float32), _gather(columns, rows[val_idx], np.float32)
     feature_names, src = table.feature_names, table.src
+    if test_src is not None:
+        note = repeated_rows_note(X_test, (X_train, X_val), test_src.name, src.name)
+        if note:
+            notes.append(note)
     if release:
         del columns
         table.columns = []
