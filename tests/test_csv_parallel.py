@@ -139,3 +139,18 @@ def test_ranges_start_at_line_starts_and_cover_the_body(tmp_path, step):
     assert all(a < b for a, b in zip(bounds, bounds[1:]))
     assert all(data[b - 1:b] == b"\n" for b in bounds[:-1])
     assert b"".join(data[a:b] for a, b in zip(bounds, bounds[1:])) == data[4:]
+
+
+def test_parallel_read_of_a_file_without_a_header_row(tmp_path, monkeypatch, small_ranges):
+    frame = _frame().drop(columns="id")
+    frame["label"] = (frame["label"] == "class B").astype(int)  # a file of numbers only, as the UCR archive's
+    path = tmp_path / "raw.csv"
+    frame.to_csv(path, index=False, header=False)
+    with pytest.warns(Warning, match="holds numbers, not column names"):
+        fast = read_table(path)
+    with pytest.warns(Warning, match="holds numbers, not column names"):
+        slow = _serial(path, monkeypatch)
+    assert small_ranges[0] is True  # the first read went through the parallel reader
+    assert list(fast.columns) == [f"col{i}" for i in range(1, 8)] and len(fast) == len(frame)
+    pd.testing.assert_frame_equal(fast, slow)
+    np.testing.assert_allclose(fast["col1"].to_numpy(), frame["f0"].to_numpy(), rtol=1e-6)

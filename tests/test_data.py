@@ -86,9 +86,31 @@ def test_header_only_file_is_an_error(tmp_path):
         read_table(_write(tmp_path, "head.csv", "a,b,label\n"))
 
 
-def test_missing_header_is_an_error(tmp_path):
-    with pytest.raises(HybridXAIError, match=r"nohead\.csv: the first line .* looks like data.*header row"):
-        read_table(_write(tmp_path, "nohead.csv", "1,2,3\n4,5,6\n"))
+def test_a_file_without_a_header_row_is_read_as_data_with_a_note(tmp_path):
+    """The UCR archive's own files (a label, then readings; tab-separated; no names) were refused: their first
+    line is data, read so, the columns named col1 … colN, said in a note; messages count lines from the first."""
+    import warnings
+
+    from hybridxai_gui.core.data.label_guess import guess_label
+
+    path = _write(tmp_path, "nohead.tsv", "".join(f"{k}\t{k + 0.5}\t{-k:.2f}\t{k * 2}.25\n"
+                                                  for k in (1, 2, 1, 2, 1, 2, 1, 2, 1, 2)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_table(path)
+        # several: tells label and readings apart as it does for a file with names
+        assert guess_label(frame).column == "col1"
+    assert list(frame.columns) == ["col1", "col2", "col3", "col4"] and len(frame) == 10
+    assert frame["col2"].tolist()[:2] == [1.5, 2.5]
+    assert any("holds numbers, not column names" in str(w.message) and "col1 … col4" in str(w.message)
+               for w in caught)
+    # numbers that name columns (they rise from field to field; the rows below do not) are still a header
+    numbered = read_table(_write(tmp_path, "wavelengths.csv", "400,410,420,430\n0.5,0.2,0.9,1\n0.4,0.1,0.8,2\n"))
+    assert list(numbered.columns) == ["400", "410", "420", "430"] and len(numbered) == 2
+    gappy = _write(tmp_path, "gappy.tsv", "1\t0.5\n2\t\n1\t0.1\n")
+    with pytest.raises(HybridXAIError, match=r"first at line 2\b"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the note on the missing header, said above
+        prepare_data(gappy, label="col1", missing="error")
 
 
 def test_ragged_row_names_the_line(tmp_path):

@@ -33,7 +33,8 @@ _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*")
 _DECIMAL_POINT = re.compile(r"\s*[+-]?\d*\.\d+([eE][+-]?\d+)?\s*")
 # text: columns whose first values are not numbers (series ids, names): never parsed as float32
 # decimal: "," for files written by spreadsheets in locales with decimal commas (`;` between fields, 1,5)
-Layout = namedtuple("Layout", "sep encoding header text decimal", defaults=((), "."))
+Layout = namedtuple("Layout", "sep encoding header text decimal header_row", defaults=((), ".", True))
+HEADERLESS_PREFIX = "col"  # a file whose first line is data: its columns are named col1, col2, ... (1-based)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Source:
     encoding: str = "utf-8"
     # For a subset of a file's rows (a frame's integer labels): position i is the file's data row data_rows[i].
     data_rows: np.ndarray | None = field(default=None, compare=False)
+    header_row: bool = True  # False: the file's first line is data (no column names)
 
     def where(self, row: int) -> str:
         return self.first(np.array([row]), 1)
@@ -63,8 +65,10 @@ class Source:
         if not self.is_file:
             text = [f"row {r}" for r in shown]
         else:
-            lines = _file_lines(self.path, self.sep, self.encoding, max(shown)) if self.path and shown else None
-            text = [f"line {lines[r] if lines is not None and r < len(lines) else r + 2}" for r in shown]
+            lines = (_file_lines(self.path, self.sep, self.encoding, max(shown), self.header_row)
+                     if self.path and shown else None)
+            under = 2 if self.header_row else 1
+            text = [f"line {lines[r] if lines is not None and r < len(lines) else r + under}" for r in shown]
         return ", ".join(text) + (", ..." if len(rows) > limit else "")
 
 
@@ -77,13 +81,14 @@ def allow_fields(size: int) -> None:
         csv.field_size_limit(size)
 
 
-def _file_lines(path: str, sep: str, encoding: str, last_row: int) -> list[int] | None:
+def _file_lines(path: str, sep: str, encoding: str, last_row: int, header_row: bool = True) -> list[int] | None:
     """The 1-based line on which each data row 0 ... last_row starts; None when the file cannot be read."""
     try:
         allow_fields(os.path.getsize(path))
         with open(path, encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=sep)
-            next(reader, None)  # the header
+            if header_row:
+                next(reader, None)  # the header
             lines: list[int] = []
             end = reader.line_num
             for record in reader:
@@ -177,6 +182,20 @@ def _packed_kind(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _rising(line: str, sep: str) -> bool:
+    try:
+        values = [float(v) for v in next(csv.reader([line], delimiter=sep))]
+    except (ValueError, csv.Error, StopIteration):
+        return False
+    return len(values) >= 3 and all(b > a for a, b in zip(values, values[1:]))
+
+
+def _numbered_header(lines: list[str], sep: str) -> bool:
+    """A first line of numbers that names columns (1, 2, 3 … or wavelengths 400, 410 …): they rise strictly from
+    field to field, where the next line's do not (a data row: a label, then readings)."""
+    return _rising(lines[0], sep) and not (len(lines) > 1 and _rising(lines[1], sep))
+
+
 def sniff(path: Path) -> Layout:
     """Encoding, delimiter and header from the first few KB; the body is left to pandas."""
     try:
@@ -213,11 +232,18 @@ def sniff(path: Path) -> Layout:
         fields = next(csv.reader([lines[0]], delimiter=sep))
     except csv.Error as exc:
         raise HybridXAIError(f"{path} could not be read as CSV ({exc}). Check that it is a text CSV file.") from None
-    if all(looks_numeric(f) for f in fields):
-        raise HybridXAIError(
-            f"{path}: the first line ({lines[0][:60]!r}) looks like data, not column names. "
-            "Add a header row naming each column."
-        )
+    header_row = not all(looks_numeric(f) for f in fields) or _numbered_header(lines, sep)
+    if not header_row:  # the UCR archive's own files: a label and the readings, no names
+        header = [f"{HEADERLESS_PREFIX}{i + 1}" for i in range(len(fields))]
+        shown = f"{header[0]} … {header[-1]}" if len(header) > 2 else ", ".join(header)
+        warnings.warn(f"{path}: its first line ({lines[0][:40]!r}) holds numbers, not column names, so it was read "
+                      f"as data with no header row: its columns are named {shown} in file order ({header[0]} is "
+                      "the first). Add a header row to name them.", HybridXAIWarning, stacklevel=3)
+        decimal = _decimal_mark([sep.join(header)] + lines, sep)  # both read from the second line on
+        if decimal == ",":
+            _note_decimal_comma(path, sep)
+        return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header,
+                      _text_columns([sep.join(header)] + lines, sep, header, decimal), decimal, False)
     header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
     duplicates = sorted(h for h, n in Counter(header).items() if n > 1)  # header.count per name: minutes at 100k
     if duplicates:
@@ -226,7 +252,7 @@ def sniff(path: Path) -> Layout:
     if decimal == ",":
         _note_decimal_comma(path, sep)
     return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header,
-                  _text_columns(lines, sep, header, decimal), decimal)
+                  _text_columns(lines, sep, header, decimal), decimal, True)
 
 
 def _text_columns(lines: list[str], sep: str, header: list[str], decimal: str = ".") -> tuple[str, ...]:
@@ -268,8 +294,9 @@ def _parse_threads() -> int:
     return max(1, min(4, cores))
 
 
-def _line_starts(fd: int, size: int, step: int) -> list[int] | None:
-    """Offsets of the header's end and of a line start about every `step` bytes, ending with `size`."""
+def _line_starts(fd: int, size: int, step: int, header_row: bool = True) -> list[int] | None:
+    """Offsets of the header's end (0 with no header) and of a line start about every `step` bytes, ending with
+    `size`."""
     def next_line(offset: int) -> int:  # the first line start at or after offset
         while offset < size:
             window = os.pread(fd, 65536, offset)
@@ -279,7 +306,7 @@ def _line_starts(fd: int, size: int, step: int) -> list[int] | None:
             offset += len(window)
         return size
 
-    first = next_line(0)
+    first = next_line(0) if header_row else 0
     if first >= size:
         return None
     bounds = [first]
@@ -330,7 +357,7 @@ def _read_parallel(path: Path, layout: Layout, dtype: dict | None) -> pd.DataFra
     names = layout.header
     with path.open("rb") as fh:
         fd = fh.fileno()
-        bounds = _line_starts(fd, size, _RANGE_BYTES)
+        bounds = _line_starts(fd, size, _RANGE_BYTES, layout.header_row)
         if bounds is None:
             return None
 
@@ -383,7 +410,7 @@ def _join(parts: list[pd.DataFrame], names: list[str]) -> pd.DataFrame:
 
 
 def _keep_values_beyond_float32(path: Path, sep: str, encoding: str, df: pd.DataFrame,
-                                columns: list[str]) -> pd.DataFrame:
+                                columns: list[str], names: list[str] | None = None) -> pd.DataFrame:
     """float32 turns 1e300 into inf, which the checks would call missing: columns with an infinity are read
     again in float64 and, where a finite number was there, kept so (the checks then name the cell)."""
     infinite = [c for c in columns if df[c].dtype == np.float32 and np.isinf(df[c].to_numpy()).any()]
@@ -391,7 +418,8 @@ def _keep_values_beyond_float32(path: Path, sep: str, encoding: str, df: pd.Data
         return df
     with path.open("rb") as fh:
         wide = pd.read_csv(fh, sep=sep, encoding=encoding, engine=_ENGINE, usecols=infinite,
-                           dtype={c: np.float64 for c in infinite})
+                           dtype={c: np.float64 for c in infinite},
+                           **({} if names is None else {"header": None, "names": names}))
     for c in infinite:
         values = wide[c].to_numpy()
         if (np.isfinite(values) & np.isinf(df[c].to_numpy())).any():
@@ -403,6 +431,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
     dtype = {c: np.float32 for c in float_columns if c not in layout.text} if float_columns else None
     encoding = layout.encoding
+    headerless = {} if layout.header_row else {"header": None, "names": list(layout.header)}
     df = _read_parallel(path, layout, dtype)
     while df is None:
         try:
@@ -410,7 +439,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
             # every chunk and the joined columns at once, over 3x the float32 array at its peak.
             with path.open("rb") as fh, np.errstate(over="ignore"):  # 1e300 as float32: inf, looked at below
                 df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, dtype=dtype, decimal=layout.decimal,
-                                 engine=_ENGINE if layout.decimal == "." else "c")
+                                 engine=_ENGINE if layout.decimal == "." else "c", **headerless)
             break
         except UnicodeDecodeError:
             if encoding == "latin-1":  # latin-1 decodes every byte; never loop
@@ -425,7 +454,8 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
                 raise HybridXAIError(f"{path} could not be read as CSV: {str(exc).strip()}") from None
             expected, line, saw = found.groups()
             raise HybridXAIError(
-                f"{path}: line {line} has {saw} values but the header has {expected} columns. Fix that line "
+                f"{path}: line {line} has {saw} values but the "
+                f"{'header' if layout.header_row else 'first line'} has {expected} columns. Fix that line "
                 f"(a stray {layout.sep!r}, or text containing one that needs quotes)."
             ) from None
         except ValueError:
@@ -434,13 +464,14 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
             dtype = None  # a feature column holds text: read it as it is so the checks can name the cell
     _release_freed_heap()
     if dtype:
-        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype))
+        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype),
+                                         None if layout.header_row else list(layout.header))
     if len(df.columns) and str(df.columns[0]).startswith("\ufeff"):
         df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
     if len(df) == 0:
         raise HybridXAIError(f"{path} has a header but no data rows.")
     df.attrs["source"] = str(path)
-    df.attrs["source_layout"] = (layout.sep, encoding)  # for line numbers in later messages
+    df.attrs["source_layout"] = (layout.sep, encoding, layout.header_row)  # for line numbers in later messages
     return df
 
 
@@ -451,7 +482,8 @@ def peek_rows(path: Path, layout: Layout, n_rows: int = 10) -> pd.DataFrame:
     try:
         with path.open("r", encoding=layout.encoding, errors="replace", newline="") as fh:
             reader = csv.reader(fh, delimiter=layout.sep)
-            next(reader, None)
+            if layout.header_row:
+                next(reader, None)
             for record in reader:
                 if len(rows) == n_rows:
                     break

@@ -84,7 +84,8 @@ class SeriesSource(Source):
 
     @classmethod
     def of(cls, src: Source, first_rows) -> SeriesSource:
-        return cls(src.name, src.is_file, src.path, src.sep, src.encoding, tuple(int(r) for r in first_rows))
+        return cls(src.name, src.is_file, src.path, src.sep, src.encoding, src.data_rows, src.header_row,
+                   first_rows=tuple(int(r) for r in first_rows))
 
     def first(self, rows: np.ndarray, limit: int = 5) -> str:
         return Source.first(self, np.asarray(self.first_rows, dtype=np.int64)[np.asarray(rows, dtype=np.int64)],

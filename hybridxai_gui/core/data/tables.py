@@ -60,12 +60,13 @@ def frame_source(df: pd.DataFrame, name: str | None = None, default: str = "the 
     path = df.attrs.get("source")
     if path is None:
         return Source(name or default, name is not None and plain)
-    sep, encoding = df.attrs.get("source_layout", (",", "utf-8"))
+    sep, encoding, *rest = df.attrs.get("source_layout", (",", "utf-8"))
+    header_row = bool(rest[0]) if rest else True
     if plain:
-        return Source(name or path, True, str(path), sep, encoding)
+        return Source(name or path, True, str(path), sep, encoding, header_row=header_row)
     if pd.api.types.is_integer_dtype(index) and len(index) and index.min() >= 0:
         # Some of the file's rows (df.iloc[[1, 5]] keeps their labels): messages name the file's lines.
-        return Source(name or path, True, str(path), sep, encoding, index.to_numpy())
+        return Source(name or path, True, str(path), sep, encoding, index.to_numpy(), header_row=header_row)
     return Source(name or path, False)
 
 
@@ -81,7 +82,7 @@ def _load(table, needed: list[str] | None, label: str | None, kind: str, numeric
         return table, src
     path = Path(table)
     layout = sniff(path)
-    src = Source(str(path), True, str(path), layout.sep, layout.encoding)
+    src = Source(str(path), True, str(path), layout.sep, layout.encoding, header_row=layout.header_row)
     if needed is None:  # training file: the label and features are chosen from its header first
         return layout, src
     absent = [c for c in [label, *needed] if c not in layout.header]
