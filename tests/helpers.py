@@ -42,3 +42,15 @@ def fit(data, model_config, train_config, control=None, runtime=None):
         if isinstance(item, TrainingFinished):
             return item.result
     raise AssertionError("train() ended without TrainingFinished")
+
+
+def open_in_data_tab(qtbot, frame: pd.DataFrame, path: Path):
+    """A Data tab (pytest-qt) with `frame` written to `path` and opened as the training file."""
+    from hybridxai_gui.gui.data_tab import DataTab
+
+    frame.to_csv(path, index=False)
+    tab = DataTab()
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
+        tab.open_train(str(path))
+    return tab

@@ -288,7 +288,7 @@ def test_the_data_tab_on_a_long_file_with_gaps_and_text_timestamps(qtbot, tmp_pa
     """The window reads such a file as long, ordered by its timestamps; its id and time columns are no features
     (no identifier note about them), its gaps are gaps (the gap note stays), its lengths are said in long terms."""
     pytest.importorskip("pytestqt")
-    from hybridxai_gui.gui.data_tab import DataTab
+    from helpers import open_in_data_tab
 
     frame = recordings(n_series=8, length=12, shuffle=False)
     frame = frame[~((frame["recording"] == "r001") & (frame["time_s"] > 0.85))]  # one series shorter
@@ -296,12 +296,7 @@ def test_the_data_tab_on_a_long_file_with_gaps_and_text_timestamps(qtbot, tmp_pa
     frame["timestamp"] = [(start + pd.Timedelta(seconds=float(t))).isoformat() for t in frame["time_s"]]
     frame = frame.drop(columns="time_s").sample(frac=1.0, random_state=0)
     frame.loc[frame.index[:3], "ay"] = np.nan
-    path = tmp_path / "log.csv"
-    frame.to_csv(path, index=False)
-    tab = DataTab()
-    qtbot.addWidget(tab)
-    with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
-        tab.open_train(str(path))
+    tab = open_in_data_tab(qtbot, frame, tmp_path / "log.csv")
     qtbot.waitUntil(lambda: tab.view is not None and tab.view.detected.spec is not None, timeout=30_000)
     assert tab.view.detected.spec.layout == "long" and tab.view.detected.spec.time_column == "timestamp"
     text = tab.problemsPanel.text()

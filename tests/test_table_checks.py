@@ -109,14 +109,9 @@ def test_an_empty_column_is_left_out_with_a_note_in_both_front_ends(qtbot, tmp_p
     assert named == ["Column 'blank' has no value in any row; leave it out (--exclude blank)."]
 
     pytest.importorskip("pytestqt")
-    from hybridxai_gui.gui.data_tab import DataTab
+    from helpers import open_in_data_tab
 
-    path = tmp_path / "blank.csv"
-    df.to_csv(path, index=False)
-    tab = DataTab()
-    qtbot.addWidget(tab)
-    with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
-        tab.open_train(str(path))
+    tab = open_in_data_tab(qtbot, df, tmp_path / "blank.csv")
     assert tab.selected_features() == ["count", "length"]
     texts = [tab.featureList.item(i).text() for i in range(tab.featureList.count())]
     assert "blank  (empty)" in texts and "blank_text  (empty)" in texts
