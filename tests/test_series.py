@@ -149,12 +149,27 @@ def test_a_long_file_ordered_by_timestamps_as_text_is_sorted_by_them():
         read_series(words, spec, Source("w.csv", False), label="activity")
 
 
-def test_gaps_filled_in_series_are_said():
+def test_gaps_filled_in_series_are_said_in_the_files_own_cells(tmp_path):
     frame = recordings(n_series=6, length=12, shuffle=False)
     frame.loc[[2, 30], "ay"] = np.nan
     spec = SeriesSpec("long", CHANNELS, id_column="recording", time_column="time_s")
     rows = read_series(frame, spec, Source("g.csv", False), "mean", label="activity")
     assert any("2 missing or infinite value(s), in 2 series, are filled" in n for n in rows.notes)
+    wide = to_wide(frame)
+    wide.iloc[1, 3] = np.nan  # a gap inside a series (not a shorter series' empty end)
+    wide_spec = detect_layout(wide, "activity").spec
+    rows = read_series(wide, wide_spec, Source("w.csv", False), "mean")
+    assert any("3 missing or infinite value(s), in 3 series, are filled" in n for n in rows.notes), rows.notes
+    # prediction counts the same cells as training did (not the cells after resampling to the model's length)
+    path = tmp_path / "g.csv"
+    frame.to_csv(path, index=False)
+    short = frame[~((frame["recording"] == "r001") & (frame["time_s"] > 0.85))]  # one series resampled
+    short.to_csv(path, index=False)
+    data = prepare_data(path, label="activity", missing="mean", test_size=0.5)
+    trained = fit(data, TINY, TrainConfig(epochs=1, batch_size=8)).trained
+    notes: list[str] = []
+    trained.read_rows(read_table(path), "g.csv", "mean", notes=notes)
+    assert notes == [n for n in notes if "2 missing or infinite value(s), in 2 series, are filled" in n] and notes
 
 
 def test_a_series_whose_label_changes_names_it_and_both_lines():

@@ -282,6 +282,16 @@ def _own_lengths(values: np.ndarray) -> np.ndarray:
     return last.max(axis=1)
 
 
+FILLED = "are filled with the training series' channel means"  # the words every filled-gaps note of series has
+
+
+def filled_note(src: Source, cells: int, series: int) -> str:
+    """The note on gaps that missing="mean" fills, counted in the file's own cells (before any resampling)."""
+    return (f"{src.name}: {cells} missing or infinite value(s), in {series} series, {FILLED} "
+            f"({setting('missing', 'mean')}). Choose {setting('missing', 'drop')} to leave those series out, or "
+            f"{setting('missing', 'error')} to stop on them.")
+
+
 def read_wide(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str = "error") -> SeriesRows:
     """Series of a wide table: each row one series; trailing empty cells end it early."""
     absent = [c for c in spec.input_columns if c not in frame.columns]
@@ -305,6 +315,8 @@ def read_wide(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
         if missing == "drop":
             keep &= ~gappy
             notes.append(f"Left out {int(gappy.sum())} series of {src.name} with missing or infinite values.")
+        if missing == "mean":
+            notes.append(filled_note(src, int(inside.sum()), int(gappy.sum())))
     rows = np.flatnonzero(keep)
     length = common_length(lengths[rows], spec.length, C, src)
     X = _to_length(values[rows], lengths[rows], length)
@@ -366,11 +378,7 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
     if bad_series.any():
         notes.append(f"Left out {int(bad_series.sum())} series of {src.name} with missing or infinite values.")
     if gaps.any() and missing == "mean":
-        cells, touched = int(gaps.sum()), len(np.unique(codes[gaps.any(axis=1)]))
-        notes.append(f"{src.name}: {cells} missing or infinite value(s), in {touched} series, are filled with the "
-                     f"training series' channel means ({setting('missing', 'mean')}). Choose "
-                     f"{setting('missing', 'drop')} to leave those series out, or {setting('missing', 'error')} to "
-                     "stop on them.")
+        notes.append(filled_note(src, int(gaps.sum()), len(np.unique(codes[gaps.any(axis=1)]))))
     length = common_length(lengths[kept], spec.length, values.shape[1], src)
     X = _long_to_length(values[order], starts[kept], lengths[kept], length)
     return SeriesRows(X, lengths[kept], [uniques[s] for s in kept], first_rows[kept],

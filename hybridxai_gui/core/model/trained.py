@@ -15,7 +15,7 @@ import torch
 from ..config import DataConfig, ModelConfig, RuntimeConfig, TrainConfig
 from ..data.tables import frame_to_features
 from ..data.prepare import Scaler
-from ..errors import HybridXAIError, setting
+from ..errors import HybridXAIError
 from .network import HybridCNNLSTMAttention
 from ..data.series import SeriesSpec
 from ..data.text_columns import ColumnEncoding
@@ -94,11 +94,12 @@ class TrainedModel:
         series = read_series(df, self.series, src, "error" if policy == "error" else policy, label)
         X = series.X
         if policy == "mean":
+            from ..data.series import FILLED
+
             gaps = ~np.isfinite(X)
             X[gaps] = np.broadcast_to(np.asarray(self.fill_values, dtype=np.float32), X.shape)[gaps]
-            if gaps.any() and notes is not None:
-                notes.append(f"Filled {int(gaps.sum())} missing or infinite value(s) in {int(gaps.any(axis=1).sum())} "
-                             f"series of {source} with the training rows' channel means ({setting('missing', 'mean')}).")
+            if gaps.any() and notes is not None:  # counted in the file's cells, as training counted them
+                notes.extend(n for n in series.notes if FILLED in n)
         return ModelRows(self.scaler.transform(X), np.asarray(series.index, dtype=np.int64), series.n_total,
                          list(series.ids), series.lengths, series.first_rows, series.labels)
 
