@@ -4,6 +4,7 @@ computes them. A cancel stops every thread; a failure in one thread reaches the 
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -118,3 +119,85 @@ def test_auto_workers_threads_start_at_once_processes_from_many_rows():
     assert parallel.auto_workers(2, 1, "processes") == 1
     assert parallel.auto_workers(parallel.PARALLEL_ROWS, 1, "processes") == cores
     assert parallel.auto_workers(parallel.PARALLEL_ROWS, 2, "threads") == 1  # the cores are taken by torch's own
+
+
+_FORK_SCRIPT = r"""
+import os, sys, json
+from pathlib import Path
+from hybridxai_gui.outputs.explanations import _render_in_two, can_fork_renderer
+out = Path(sys.argv[1]); fail_in_copy = sys.argv[2] == "fail"
+parent = os.getpid()
+def run_job(job):
+    if fail_in_copy and os.getpid() != parent:
+        raise OSError("disk full")
+    (out / f"{job}.txt").write_text(str(os.getpid()))
+done = []
+ok = _render_in_two(run_job, list(range(7)), lambda: done.append(1))
+print(json.dumps({"can": can_fork_renderer(), "ok": ok, "own": len(done), "parent": parent}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked renderer is Linux's")
+@pytest.mark.parametrize("mode", ["ok", "fail"])
+def test_a_forked_copy_draws_every_other_figure_and_a_failed_copy_says_so(tmp_path, mode):
+    import json
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", _FORK_SCRIPT, str(tmp_path), mode], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    said = json.loads(run.stdout.strip().splitlines()[-1])
+    assert said["can"] is True and said["own"] == 4  # jobs 0, 2, 4, 6 here
+    writers = {int(p.stem): int(p.read_text()) for p in tmp_path.glob("*.txt")}
+    assert all(writers[k] == said["parent"] for k in (0, 2, 4, 6))
+    if mode == "ok":
+        assert said["ok"] is True and sorted(writers) == list(range(7))
+        assert {writers[k] for k in (1, 3, 5)} != {said["parent"]}  # another process drew these
+    else:
+        assert said["ok"] is False and sorted(writers) == [0, 2, 4, 6]  # the caller draws 1, 3, 5 itself
+
+
+def test_no_fork_beside_other_threads():
+    from hybridxai_gui.outputs.explanations import can_fork_renderer
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert can_fork_renderer() is False
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_explain_with_two_workers_writes_the_same_figures(tmp_path):
+    """The command line's figures drawn by two processes (a forked copy draws every other one) are the files one
+    process writes, byte for byte for the PNGs."""
+    import subprocess
+
+    from hybridxai_gui.core.config import TrainConfig
+    from hybridxai_gui.core.data.prepare import prepare_data
+    from hybridxai_gui.core.model.trained import TrainedModel
+    from hybridxai_gui.core.model_files.checkpoint import save_checkpoint
+
+    from helpers import wine_frame
+
+    csv = tmp_path / "wine.csv"
+    wine_frame().to_csv(csv, index=False)
+    prepared = prepare_data(csv)
+    torch.manual_seed(0)
+    cfg = ModelConfig(n_features=13, n_classes=3, cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2)
+    trained = TrainedModel(model=build_model(cfg).eval(), model_config=cfg, train_config=TrainConfig(),
+                           feature_names=prepared.feature_names, class_names=prepared.class_names,
+                           label_column=prepared.label_column, scaler=prepared.scaler, background=prepared.X_train[:40])
+    model = save_checkpoint(trained, tmp_path / "wine.pth")
+    for workers in ("1", "2"):
+        run = subprocess.run([sys.executable, "-m", "hybridxai_gui.cli", "explain", str(model), str(csv), "--rows",
+                              "0-5", "--figures", "2", "--workers", workers, "--out", str(tmp_path / workers)],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+    one, two = (sorted(p.name for p in (tmp_path / w).iterdir()) for w in ("1", "2"))
+    assert one == two and len([n for n in one if n.endswith(".png")]) >= 10
+    for name in one:
+        if name.endswith(".png"):
+            assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name

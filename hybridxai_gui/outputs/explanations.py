@@ -191,13 +191,18 @@ def explain_to_dir(trained, data_path: str | Path, out_dir: str | Path, rows: st
         raise HybridXAIError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from exc
     run = explain_file(trained, data_path, rows, method, background_path, label, units, kind, progress, segments,
                        workers, missing, notes)
-    write_explanation(trained, run, out, n_figures_spec, format_list, progress)
+    from ..core.explain.parallel import default_workers
+
+    write_explanation(trained, run, out, n_figures_spec, format_list, progress,
+                      processes=default_workers() if workers <= 0 else workers)
     return run
 
 
 def write_explanation(trained, run: ExplanationRun, out: Path, figures: str | int | None = None,
-                      formats: tuple[str, ...] | None = None, progress: Callable | None = None) -> list[Path]:
-    """shap_values.csv, faithfulness.csv, summary.txt, faithfulness.txt and the figures for `run`."""
+                      formats: tuple[str, ...] | None = None, progress: Callable | None = None,
+                      processes: int = 1) -> list[Path]:
+    """shap_values.csv, faithfulness.csv, summary.txt, faithfulness.txt and the figures for `run` (processes: see
+    write_figures)."""
     out = Path(out)
     written = [write_shap_csv(run.shap, out / "shap_values.csv")]
     if run.faithfulness is not None:
@@ -205,15 +210,55 @@ def write_explanation(trained, run: ExplanationRun, out: Path, figures: str | in
         written.append(write_text(run.faithfulness.text(), out / "faithfulness.txt"))
     written.append(write_text("\n\n".join(s.text for s in run.summaries()), out / "summary.txt"))
     n_rows = row_figure_count(figures, run.shap.n_rows)
-    written += write_figures(trained, run, out, n_rows, formats, progress)
+    written += write_figures(trained, run, out, n_rows, formats, progress, processes)
     return written
 
 
+def can_fork_renderer() -> bool:
+    """Whether a second renderer may be forked: Linux (fork, copy-on-write) and no other thread in this process
+    (a fork copies only the calling thread; a lock held by another would stay held in the copy)."""
+    import os
+    import sys
+    import threading
+
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _render_in_two(run_job: Callable, jobs: list, own_done: Callable) -> bool:
+    """Run every other job in a forked copy of this process and the rest here; False when the copy failed (its jobs
+    are then still to do). The copy inherits the drawn data and the imported libraries: nothing is pickled or
+    imported again. Each file is written atomically by whichever process draws it."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the copy: its jobs, silently, then out without running the parent's exit handlers
+        code = 0
+        try:
+            for job in jobs[1::2]:
+                run_job(job)
+        except BaseException:  # noqa: BLE001 - any failure: the parent draws these jobs itself and says why
+            code = 1
+        finally:
+            os._exit(code)
+    try:
+        for job in jobs[0::2]:
+            run_job(job)
+            own_done()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
-                  formats: tuple[str, ...] | None = None, progress: Callable | None = None) -> list[Path]:
+                  formats: tuple[str, ...] | None = None, progress: Callable | None = None,
+                  processes: int = 1) -> list[Path]:
     """The global figures once and the per-row figures for the first `max_row_figures` rows (see the module's
     doc for names and formats). `run`: an ExplanationRun (or a bare ShapResult: no faithfulness figure).
-    Returns the files written."""
+    processes: 2 or more draws every other figure in a forked copy of this process, where that is safe
+    (can_fork_renderer: Linux, no other thread); the files are the same. Returns the files written."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from ..plotting._common import new_figure as Figure  # names as typed, CJK glyphs
 
@@ -225,96 +270,101 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
 
     result = run.shap if isinstance(run, ExplanationRun) else run
     faith = run.faithfulness if isinstance(run, ExplanationRun) else None
-    written: list[Path] = []
     F = result.X.shape[1]
     wide = min(14.0, 6.0 + 0.06 * F)
     n = min(result.n_rows, DEFAULT_ROW_FIGURES if max_row_figures is None else max_row_figures)
     global_formats = formats or GLOBAL_FORMATS
     row_formats = formats or ROW_FORMATS
-    n_global = 3 + len(result.class_names) + (faith is not None)
-    total = n_global + 5 * n
+    jobs: list[tuple[str, tuple[str, ...], float, tuple[float, float], Callable]] = []
+
+    def add(name: str, kinds, size, draw: Callable, dpi: float = 150) -> None:
+        jobs.append((name, tuple(kinds), dpi, (float(size[0]), float(size[1])), draw))
+
+    add("shap_bar", global_formats, (7.5, 5.5), lambda f: ep.draw_shap_bar(f.add_subplot(), result))
+    add("shap_heatmap", global_formats, (wide, 5.5), lambda f: ep.draw_shap_heatmap(f.add_subplot(), result))
+    for c in range(len(result.class_names)):
+        add(f"shap_beeswarm_{class_file_name(result.class_names, c)}", global_formats, (7.5, 5.5),
+            lambda f, c=c: ep.draw_beeswarm(f.add_subplot(), result, c))
+    if faith is not None:
+        add("faithfulness", global_formats, faithfulness_figure_size(faith), lambda f: draw_faithfulness(f, faith))
+    if n > 0:
+        views = row_views(trained.model, result.X[:n], result.predicted[:n],
+                          result.input_names or result.feature_names, result.class_names)
+        cam, att = views.gradcam, views.attention
+        X_show = result.X  # the scaled row the model sees: raw columns of different scales hide each other
+        names = result.input_names or result.feature_names
+        series = getattr(run, "series", None)
+        lengths = getattr(run, "lengths", None)
+        for i in range(n):
+            r = int(result.rows[i])
+            classes = [int(result.predicted[i])]
+            if result.true is not None and int(result.true[i]) != classes[0]:
+                classes.append(int(result.true[i]))
+            for c in classes:
+                cname = class_file_name(result.class_names, c)
+                add(f"waterfall_row{r}_{cname}", row_formats, (7.5, 5.5),
+                    lambda f, i=i, c=c: ep.draw_waterfall(f.add_subplot(), result, row=i, class_index=c), ROW_DPI)
+                add(f"force_row{r}_{cname}", row_formats, (10, 3.6),
+                    lambda f, i=i, c=c: ep.draw_force(f.add_subplot(), result, row=i, class_index=c), ROW_DPI)
+            pred = result.class_names[result.predicted[i]]
+            add(f"gradcam_row{r}", row_formats, (wide, 3.6),
+                lambda f, i=i, r=r: ep.draw_gradcam(f.add_subplot(), X_show[i], cam.heatmap[i], names,
+                                                    title=f"Row {r}: {cam.message(i)} (predicted)",
+                                                    no_evidence=bool(cam.no_evidence[i])), ROW_DPI)
+            add(f"attention_row{r}", row_formats, (6.5, 5.5),
+                lambda f, i=i, r=r, pred=pred: ep.draw_attention(f.add_subplot(), att, index=i,
+                                                                 prefix=f"Row {r} (predicted {pred}): "), ROW_DPI)
+            c = int(result.predicted[i])
+            if series is not None:  # which channel, and when, on the series' own time axis
+                add(f"comparison_row{r}", row_formats, (11, 2.0 + 1.3 * min(series.n_channels, 8)),
+                    lambda f, i=i, r=r, c=c: draw_series_explanation(
+                        f, X_show[i].reshape(series.n_channels, -1), result.values[i, :, c], result.unit_features(),
+                        list(series.channels), cam.heatmap[i], att.received_upsampled[i],
+                        None if lengths is None else int(lengths[i]), result.class_names[c],
+                        title=f"Row {r}: which channel, and when, for class {result.class_names[c]}",
+                        units=result.units), ROW_DPI)
+            else:
+                add(f"comparison_row{r}", row_formats, (wide + 3, 7.5),
+                    lambda f, i=i, r=r, c=c: ep.comparison_figure(
+                        f, X_show[i], shap_per_feature(result, i, c), cam.per_feature()[i], att.per_feature()[i],
+                        names, result.class_names[c],
+                        title=f"Row {r}: input, SHAP, Grad-CAM and attention for class {result.class_names[c]}"),
+                    ROW_DPI)
+
     # One Figure, cleared and resized for each drawing: building a new Figure + canvas each time cost more
     # than the drawing of the smaller figures.
     figure = Figure(figsize=(7.5, 5.5), layout="constrained")
     FigureCanvasAgg(figure)
+    total, done = len(jobs), [0]
 
-    def fig(w=7.5, h=5.5):
+    def run_job(job) -> None:
+        name, kinds, dpi, size, draw = job
         figure.clear()
-        figure.set_size_inches(w, h)
+        figure.set_size_inches(*size)
         figure.set_layout_engine("constrained")
-        return figure
-
-    def save(f, name, kinds, dpi=150):
-        lay_out_once(f, dpi)
+        draw(figure)
+        lay_out_once(figure, dpi)
         for ext in kinds:
-            written.append(save_figure(f, out / f"{name}.{ext}", dpi))
+            save_figure(figure, out / f"{name}.{ext}", dpi)
+
+    def one_done(count: int = 1) -> None:
+        done[0] += count
         if progress is not None:
-            done = len({p.stem for p in written})
-            progress(ExplainProgress("figures", min(done, total), total, f"Figures: {min(done, total)}/{total}"))
+            progress(ExplainProgress("figures", done[0], total, f"Figures: {done[0]}/{total}"))
 
-    f = fig()
-    ep.draw_shap_bar(f.add_subplot(), result)
-    save(f, "shap_bar", global_formats)
-    f = fig(wide, 5.5)
-    ep.draw_shap_heatmap(f.add_subplot(), result)
-    save(f, "shap_heatmap", global_formats)
-    for c, name in enumerate(result.class_names):
-        f = fig()
-        ep.draw_beeswarm(f.add_subplot(), result, c)
-        save(f, f"shap_beeswarm_{class_file_name(result.class_names, c)}", global_formats)
-    if faith is not None:
-        f = fig(*faithfulness_figure_size(faith))
-        draw_faithfulness(f, faith)
-        save(f, "faithfulness", global_formats)
-    if n == 0:
-        return written
-
-    views = row_views(trained.model, result.X[:n], result.predicted[:n],
-                      result.input_names or result.feature_names, result.class_names)
-    cam, att = views.gradcam, views.attention
-    X_show = result.X  # the scaled row the model sees: raw columns of different scales hide each other
-    names = result.input_names or result.feature_names
-    for i in range(n):
-        r = int(result.rows[i])
-        classes = [int(result.predicted[i])]
-        if result.true is not None and int(result.true[i]) != classes[0]:
-            classes.append(int(result.true[i]))
-        for c in classes:
-            cname = class_file_name(result.class_names, c)
-            f = fig()
-            ep.draw_waterfall(f.add_subplot(), result, row=i, class_index=c)
-            save(f, f"waterfall_row{r}_{cname}", row_formats, ROW_DPI)
-            f = fig(10, 3.6)
-            ep.draw_force(f.add_subplot(), result, row=i, class_index=c)
-            save(f, f"force_row{r}_{cname}", row_formats, ROW_DPI)
-        pred = result.class_names[result.predicted[i]]
-        f = fig(wide, 3.6)
-        ep.draw_gradcam(f.add_subplot(), X_show[i], cam.heatmap[i], names,
-                        title=f"Row {r}: {cam.message(i)} (predicted)", no_evidence=bool(cam.no_evidence[i]))
-        save(f, f"gradcam_row{r}", row_formats, ROW_DPI)
-        f = fig(6.5, 5.5)
-        ep.draw_attention(f.add_subplot(), att, index=i, prefix=f"Row {r} (predicted {pred}): ")
-        save(f, f"attention_row{r}", row_formats, ROW_DPI)
-        c = int(result.predicted[i])
-        series = getattr(run, "series", None)
-        if series is not None:  # which channel, and when, on the series' own time axis
-            lengths = getattr(run, "lengths", None)
-            f = fig(11, 2.0 + 1.3 * min(series.n_channels, 8))
-            draw_series_explanation(
-                f, X_show[i].reshape(series.n_channels, -1), result.values[i, :, c], result.unit_features(),
-                list(series.channels), cam.heatmap[i], att.received_upsampled[i],
-                None if lengths is None else int(lengths[i]), result.class_names[c],
-                title=f"Row {r}: which channel, and when, for class {result.class_names[c]}", units=result.units)
+    left = jobs
+    if processes > 1 and len(jobs) > 3 and can_fork_renderer():
+        if _render_in_two(run_job, jobs, one_done):
+            one_done(len(jobs[1::2]))
+            left = []
         else:
-            f = fig(wide + 3, 7.5)
-            ep.comparison_figure(f, X_show[i], shap_per_feature(result, i, c), cam.per_feature()[i],
-                                 att.per_feature()[i], names, result.class_names[c],
-                                 title=f"Row {r}: input, SHAP, Grad-CAM and attention for class "
-                                       f"{result.class_names[c]}")
-        save(f, f"comparison_row{r}", row_formats, ROW_DPI)
-    return written
+            left = jobs[1::2]  # the copy failed: drawn here, where a failure says why
+    for job in left:
+        run_job(job)
+        one_done()
+    return [out / f"{name}.{ext}" for name, kinds, _dpi, _size, _draw in jobs for ext in kinds]
 
 
 __all__ = ["DEFAULT_ROW_FIGURES", "FAITHFULNESS_COLUMNS", "MAX_ROW_FIGURES", "explain_file", "explain_to_dir",
            "parse_formats", "parse_rows", "row_figure_count", "write_explanation", "write_faithfulness_csv",
-           "write_figures", "write_shap_csv"]
+           "write_figures", "write_shap_csv", "can_fork_renderer"]
