@@ -130,8 +130,9 @@ def timing(folder: Path, lines: list[str]) -> None:
     ex.write_explanation(trained, run, out)
     stages["files and figures"] = time.process_time() - start
     faith = run.faithfulness
-    rows = [[f"`hybridxai explain` 100 rows, run {k + 1} (fresh process)", wall, cpu,
-             f"default: SHAP and the curves in {_auto_threads(100)} thread(s)"] for k, (wall, cpu, _proc) in enumerate(runs)]
+    default = f"default: SHAP and the curves in {_auto_threads(100)} thread(s), figures in as many processes"
+    rows = [[f"`hybridxai explain` 100 rows, run {k + 1} (fresh process)", wall, cpu, default]
+            for k, (wall, cpu, _proc) in enumerate(runs)]
     rows += [[f"`hybridxai explain ... --workers 1`, run {k + 1} (fresh process)", wall, cpu, "one thread"]
              for k, (wall, cpu, _proc) in enumerate(single)]
     lines.append(common.table(["what", "wall s", "CPU s", "note"], rows + [
