@@ -54,3 +54,26 @@ def open_in_data_tab(qtbot, frame: pd.DataFrame, path: Path):
     with qtbot.waitSignal(tab.trainLoaded, timeout=30_000):
         tab.open_train(str(path))
     return tab
+
+
+def untrained_wine_model(folder: Path, background_rows: int = 80):
+    """(model file, wine CSV, TrainedModel): a small wine network with untrained weights (enough for explanations'
+    files, shapes and sums), saved in `folder` beside the CSV."""
+    import torch
+
+    from hybridxai_gui.core.config import ModelConfig, TrainConfig
+    from hybridxai_gui.core.data.prepare import prepare_data
+    from hybridxai_gui.core.model.network import build_model
+    from hybridxai_gui.core.model.trained import TrainedModel
+    from hybridxai_gui.core.model_files.checkpoint import save_checkpoint
+
+    csv = folder / "wine.csv"
+    wine_frame().to_csv(csv, index=False)
+    prepared = prepare_data(csv)
+    torch.manual_seed(0)
+    cfg = ModelConfig(n_features=13, n_classes=3, cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2)
+    trained = TrainedModel(model=build_model(cfg).eval(), model_config=cfg, train_config=TrainConfig(),
+                           feature_names=prepared.feature_names, class_names=prepared.class_names,
+                           label_column=prepared.label_column, scaler=prepared.scaler,
+                           background=prepared.X_train[:background_rows])
+    return save_checkpoint(trained, folder / "wine.pth"), csv, trained

@@ -9,12 +9,10 @@ import torch
 
 from hybridxai_gui.cli import main
 from hybridxai_gui.core.model_files.checkpoint import save_checkpoint
-from hybridxai_gui.core.config import ModelConfig, TrainConfig
 from hybridxai_gui.core.data.prepare import prepare_data
-from hybridxai_gui.core.model.trained import TrainedModel, softmax
-from hybridxai_gui.core.model.network import build_model
+from hybridxai_gui.core.model.trained import softmax
 
-from helpers import wine_frame
+from helpers import untrained_wine_model, wine_frame
 
 torch.set_num_threads(1)
 
@@ -22,17 +20,7 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="module")
 def wine_files(tmp_path_factory):
     """A small wine model (untrained weights are enough for the files' shapes and sums)."""
-    folder = tmp_path_factory.mktemp("cli_explain")
-    csv = folder / "wine.csv"
-    wine_frame().to_csv(csv, index=False)
-    prepared = prepare_data(csv)
-    torch.manual_seed(0)
-    cfg = ModelConfig(n_features=13, n_classes=3, cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2)
-    trained = TrainedModel(model=build_model(cfg).eval(), model_config=cfg, train_config=TrainConfig(),
-                           feature_names=prepared.feature_names, class_names=prepared.class_names,
-                           label_column=prepared.label_column, scaler=prepared.scaler,
-                           background=prepared.X_train[:80])
-    return save_checkpoint(trained, folder / "wine.pth"), csv, trained
+    return untrained_wine_model(tmp_path_factory.mktemp("cli_explain"))
 
 
 def test_explain_probability_by_default(wine_files, tmp_path, capsys):

@@ -175,22 +175,9 @@ def test_explain_with_two_workers_writes_the_same_figures(tmp_path):
     process writes, byte for byte for the PNGs."""
     import subprocess
 
-    from hybridxai_gui.core.config import TrainConfig
-    from hybridxai_gui.core.data.prepare import prepare_data
-    from hybridxai_gui.core.model.trained import TrainedModel
-    from hybridxai_gui.core.model_files.checkpoint import save_checkpoint
+    from helpers import untrained_wine_model
 
-    from helpers import wine_frame
-
-    csv = tmp_path / "wine.csv"
-    wine_frame().to_csv(csv, index=False)
-    prepared = prepare_data(csv)
-    torch.manual_seed(0)
-    cfg = ModelConfig(n_features=13, n_classes=3, cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2)
-    trained = TrainedModel(model=build_model(cfg).eval(), model_config=cfg, train_config=TrainConfig(),
-                           feature_names=prepared.feature_names, class_names=prepared.class_names,
-                           label_column=prepared.label_column, scaler=prepared.scaler, background=prepared.X_train[:40])
-    model = save_checkpoint(trained, tmp_path / "wine.pth")
+    model, csv, _trained = untrained_wine_model(tmp_path, background_rows=40)
     for workers in ("1", "2"):
         run = subprocess.run([sys.executable, "-m", "hybridxai_gui.cli", "explain", str(model), str(csv), "--rows",
                               "0-5", "--figures", "2", "--workers", workers, "--out", str(tmp_path / workers)],
