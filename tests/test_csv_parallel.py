@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridxai_gui.core.data import csvio
+from hybridxai_gui.core.data import csv_parallel, csvio
 from hybridxai_gui.core.data.tables import read_table
 from hybridxai_gui.core.data.prepare import prepare_data
 from hybridxai_gui.core.errors import HybridXAIError
@@ -19,9 +19,9 @@ from hybridxai_gui.core.errors import HybridXAIError
 
 @pytest.fixture
 def small_ranges(monkeypatch):
-    monkeypatch.setattr(csvio, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(csvio, "_RANGE_BYTES", 4096)
-    monkeypatch.setattr(csvio, "_parse_threads", lambda: 3)
+    monkeypatch.setattr(csv_parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(csv_parallel, "_RANGE_BYTES", 4096)
+    monkeypatch.setattr(csv_parallel, "_parse_threads", lambda: 3)
     calls = []
     real = csvio._read_parallel
 
@@ -36,7 +36,7 @@ def small_ranges(monkeypatch):
 
 def _serial(path, monkeypatch, **kw):
     with monkeypatch.context() as m:
-        m.setattr(csvio, "_parse_threads", lambda: 1)
+        m.setattr(csv_parallel, "_parse_threads", lambda: 1)
         return read_table(path, **kw)
 
 
@@ -134,7 +134,7 @@ def test_ranges_start_at_line_starts_and_cover_the_body(tmp_path, step):
     path.write_text(text[:-1])  # no newline at the very end
     data = path.read_bytes()
     with path.open("rb") as fh:
-        bounds = csvio._line_starts(fh.fileno(), len(data), step)
+        bounds = csv_parallel._line_starts(fh.fileno(), len(data), step)
     assert bounds[0] == 4 and bounds[-1] == len(data)
     assert all(a < b for a, b in zip(bounds, bounds[1:]))
     assert all(data[b - 1:b] == b"\n" for b in bounds[:-1])
