@@ -223,16 +223,11 @@ class DataTab(QWidget):
             notes.append(f"{Path(table.path).name} has a single column ({columns[0]!r}), so there is nothing to train "
                          "on: a CSV needs a label column and feature columns, separated by commas, semicolons or "
                          "tabs.")
-        stats = table.stats
-        # a text column's blanks are a category of their own and an empty column is left out (noted below): the
-        # gap policy is asked of numeric columns only
-        missing = (stats.loc[(stats["missing"] > 0) & (stats["type"] == "number")
-                             & ~stats["column"].isin(self._findings().empty), ["column", "missing"]]
-                   if len(stats) else [])
-        if len(missing):
-            shown = ", ".join(f"{c!r} ({n})" for c, n in missing.head(6).itertuples(index=False))
-            notes.append(f"Missing or infinite values in {len(missing)} column(s): {shown}"
-                         + (", …" if len(missing) > 6 else "") + ". Choose how to treat them under “Missing values”.")
+        from .data_notes import gap_note
+
+        gaps = gap_note(table.stats, self._findings().empty)
+        if gaps:
+            notes.append(gaps)
         dropped = self._drop_unfit_test_table()
         if dropped:
             notes.append(dropped)
@@ -245,36 +240,13 @@ class DataTab(QWidget):
         from ..core.pipeline import ColumnFindings
 
         found = getattr(self.train_table, "findings", None) or ColumnFindings()
-        label = self.labelColumnCombo.currentText()
-        return ColumnFindings([c for c in found.identifiers if c != label], [c for c in found.constant if c != label],
-                              [c for c in found.empty if c != label])
+        return found.without([self.labelColumnCombo.currentText()])
 
     def _notes_for_view(self) -> list[str]:
-        """The load's notes and the layout's (a table read as a table, not as series, says why); for series of
-        unequal length, their trailing empty cells are no missing values."""
-        notes = list(self._load_notes)
-        spec = self.view.detected.spec if self.view is not None else None
-        long = spec is not None and spec.layout == "long"
-        found = self._findings()
-        if long:  # a long file's id and time columns are no features: the identifier note does not concern them
-            from ..core.pipeline import ColumnFindings
+        """The load's notes, the column findings' and the layout's (data_notes.view_notes)."""
+        from .data_notes import view_notes
 
-            roles = {spec.id_column, spec.time_column}
-            found = ColumnFindings([c for c in found.identifiers if c not in roles], found.constant, found.empty)
-        notes += found.notes(unticked=True)
-        if self.view is not None:
-            notes += [n for n in self.view.detected.notes if n not in notes]
-        profile = self.view.profile if self.view is not None else None
-        if profile is not None and profile.kind == "series" and len(set(profile.lengths.tolist())) > 1:
-            if long:  # series end at their last row: a gap in a long file is a gap
-                why = "each series ends at its last row"
-            else:  # a wide file's shorter series end in empty cells: those are no gaps
-                notes = [n for n in notes if not n.startswith("Missing or infinite values in")]
-                why = "empty cells at a row's end end its series"
-            notes.append(f"The series have {int(profile.lengths.min())} to {int(profile.lengths.max())} steps "
-                         f"({why}): each is resampled to the longest training series, at training and at "
-                         "prediction.")
-        return notes
+        return view_notes(self._load_notes, self._findings(), self.view)
 
     def _drop_unfit_test_table(self) -> str | None:
         """A test CSV opened for an earlier training file is kept only if it has this file's label and feature

@@ -33,6 +33,12 @@ class ColumnFindings:
     constant: list[str] = field(default_factory=list)  # a single value in every row
     empty: list[str] = field(default_factory=list)  # no value in any row: nothing to learn or to fill gaps with
 
+    def without(self, names) -> ColumnFindings:
+        """The findings on every column but `names` (the label, a long file's id and time columns)."""
+        drop = {str(n) for n in names if n is not None}
+        return ColumnFindings([c for c in self.identifiers if c not in drop], [c for c in self.constant if c not in drop],
+                              [c for c in self.empty if c not in drop])
+
     @property
     def left_out(self) -> list[str]:
         """The columns a table read with no features named leaves out (the window unticks them): identifiers and
