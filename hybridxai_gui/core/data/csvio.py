@@ -146,11 +146,12 @@ def _pick_delimiter(lines: list[str]) -> str:
 
 
 def _decimal_mark(lines: list[str], sep: str) -> str:
-    """"," when the fields of a `;` or tab separated file hold numbers like 1,5 and none like 1.5, else "."."""
+    """"," when the fields of a `;` or tab separated file's data `lines` hold numbers like 1,5 and none like 1.5,
+    else "."."""
     if sep == ",":
         return "."
     commas = points = 0
-    for line in lines[1:]:
+    for line in lines:
         for value in next(csv.reader([line], delimiter=sep)):
             commas += _DECIMAL_COMMA.fullmatch(value) is not None
             points += _DECIMAL_POINT.fullmatch(value) is not None
@@ -232,34 +233,33 @@ def sniff(path: Path) -> Layout:
     except csv.Error as exc:
         raise HybridXAIError(f"{path} could not be read as CSV ({exc}). Check that it is a text CSV file.") from None
     header_row = not all(looks_numeric(f) for f in fields) or _numbered_header(lines, sep)
-    if not header_row:  # the UCR archive's own files: a label and the readings, no names
+    if header_row:
+        header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
+        duplicates = sorted(h for h, n in Counter(header).items() if n > 1)  # header.count per name: minutes at 100k
+        if duplicates:
+            raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own "
+                                 "name.")
+        rows = lines[1:]
+    else:  # the UCR archive's own files: a label and the readings, no names
         header = [f"{HEADERLESS_PREFIX}{i + 1}" for i in range(len(fields))]
         shown = f"{header[0]} … {header[-1]}" if len(header) > 2 else ", ".join(header)
         warnings.warn(f"{path}: its first line ({lines[0][:40]!r}) holds numbers, not column names, so it was read "
                       f"as data with no header row: its columns are named {shown} in file order ({header[0]} is "
                       "the first). Add a header row to name them.", HybridXAIWarning, stacklevel=3)
-        decimal = _decimal_mark([sep.join(header)] + lines, sep)  # both read from the second line on
-        if decimal == ",":
-            _note_decimal_comma(path, sep)
-        return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header,
-                      _text_columns([sep.join(header)] + lines, sep, header, decimal), decimal, False)
-    header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
-    duplicates = sorted(h for h, n in Counter(header).items() if n > 1)  # header.count per name: minutes at 100k
-    if duplicates:
-        raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own name.")
-    decimal = _decimal_mark(lines, sep)
+        rows = lines
+    decimal = _decimal_mark(rows, sep)
     if decimal == ",":
         _note_decimal_comma(path, sep)
     return Layout(sep, "utf-8-sig" if bom and encoding == "utf-8" else encoding, header,
-                  _text_columns(lines, sep, header, decimal), decimal, True)
+                  _text_columns(rows, sep, header, decimal), decimal, header_row)
 
 
 def _text_columns(lines: list[str], sep: str, header: list[str], decimal: str = ".") -> tuple[str, ...]:
-    """Columns holding a non-numeric value in the sniffed lines: reading them as float32 would fail and send
+    """Columns holding a non-numeric value in the sniffed data `lines`: reading them as float32 would fail and send
     the whole file through a second, slower parse. (With decimal commas, 1,5 is a number.)"""
     text: set[str] = set()
     try:
-        for record in csv.reader(lines[1:], delimiter=sep):
+        for record in csv.reader(lines, delimiter=sep):
             for name, value in zip(header, record):
                 number = value.replace(",", ".", 1) if decimal == "," else value
                 if value.strip() and not looks_numeric(number):

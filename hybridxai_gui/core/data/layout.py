@@ -286,6 +286,8 @@ def _refuse_stray_text(frame: pd.DataFrame, text_columns: list[str], src: Source
             f"{src.name}: column {name!r} holds numbers but {src.where(bad)} has {column.iloc[bad]!r}, so it could "
             f"not be read as a channel. Fix that cell (and any like it), or leave the column out "
             f"({setting('exclude', repr(name))}).")
+
+
 def _increasing_within(times: np.ndarray, codes: np.ndarray) -> bool:
     """Whether `times` rise strictly from each row to the next row of the same series (codes: the series of each
     row; rows of one series need not be contiguous)."""

@@ -185,9 +185,10 @@ def time_values(column: pd.Series) -> np.ndarray | None:
         return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     import warnings
 
+    dates = _date_like_share(sample.astype(str)) >= TIME_SHARE  # date parsers read words too (May, 1st, today)
     for how in ("ISO8601", "duration", "mixed"):
-        if how != "duration" and _date_like_share(sample.astype(str)) < TIME_SHARE:
-            continue  # date parsers read words too (May, 1st, now, today): only digits written as dates
+        if how != "duration" and not dates:
+            continue  # only digits written as dates are read as dates
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas' note on guessing formats: the share read is what counts
             if _parse_times(sample, how).notna().mean() >= TIME_SHARE:
