@@ -200,8 +200,10 @@ def iter_explanation_run(model: nn.Module, X: np.ndarray, background: np.ndarray
     threads, the faithfulness curves' forward passes are spread over as many threads too."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if parallel not in ("threads", "processes"):
-        raise ValueError(f"parallel must be threads or processes, got {parallel!r}")
+    from .parallel import BACKENDS
+
+    if parallel not in BACKENDS:
+        raise ValueError(f"parallel must be one of {BACKENDS}, got {parallel!r}")
     is_cancelled = as_cancel(cancel)
     seconds: dict[str, float] = {}
     options = default_shap_options(method, len(background)) if shap_options is None else dict(shap_options)
