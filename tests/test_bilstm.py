@@ -16,6 +16,12 @@ from hybridxai_gui.core.model.bilstm import BiLSTM, directions_in_parallel
 pytestmark = pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="needs oneDNN (the CPU kernels)")
 
 
+@pytest.fixture(autouse=True)
+def any_size(monkeypatch):
+    """The tests' small layers take the parallel path too (in use it starts at PARALLEL_MIN_CELLS)."""
+    monkeypatch.setattr(bilstm, "PARALLEL_MIN_CELLS", 0)
+
+
 @pytest.fixture
 def one_thread():
     previous = torch.get_num_threads()
@@ -93,6 +99,20 @@ def test_plain_lstm_outside_training(one_thread, monkeypatch):
             fast(x)
         h0 = torch.zeros(4, 4, 5)
         fast(x, (h0, h0))
+
+
+def test_small_layers_stay_serial(one_thread, monkeypatch):
+    """Below PARALLEL_MIN_CELLS (time steps x rows) the handover costs more than it saves: nn.LSTM's own path."""
+    calls = []
+    original = bilstm._layer
+    monkeypatch.setattr(bilstm, "_layer", lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(bilstm, "PARALLEL_MIN_CELLS", 64)
+    _, fast = _pair()
+    with directions_in_parallel():
+        _run(fast.train(), torch.randn(4, 15, 7), seed=0)  # 60 cells
+        assert not calls
+        _run(fast.train(), torch.randn(4, 16, 7), seed=0)  # 64 cells
+        assert calls
 
 
 def test_a_failure_in_the_helper_reaches_the_caller(one_thread, monkeypatch):

@@ -25,6 +25,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+# Handing a direction to the helper and back costs ~0.1-0.2 ms a layer on a 2-core VM (its thread wakes from sleep);
+# below about this many (time step x row) pairs per call the serial layer is quicker (a step of a 13-column table at
+# batch 32 lost 14 %; 37 steps x 32 rows gained 1.1-1.7x; benchmarks/README.md § Training throughput).
+PARALLEL_MIN_CELLS = 1024
 _LSTM_MODE = 2  # oneDNN's RNN mode number for an LSTM (ATen's RNN_TANH 0, RNN_RELU 1, LSTM 2, GRU 3)
 _local = threading.local()  # .helper: the _Helper of this thread's training, or absent
 
@@ -135,9 +139,10 @@ class BiLSTM(nn.LSTM):
     def _parallel_pool(self, x: torch.Tensor, hx) -> ThreadPoolExecutor | None:
         pool = _active_pool()
         if (pool is None or hx is not None or not self.bidirectional or not self.bias or self.proj_size
-                or x.dim() != 3 or x.device.type != "cpu" or x.dtype != torch.float32 or x.shape[0] == 0
-                or x.shape[1] == 0 or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
-                or torch.get_num_threads() != 1 or torch.is_inference_mode_enabled()
+                or x.dim() != 3 or x.device.type != "cpu" or x.dtype != torch.float32
+                or x.shape[0] * x.shape[1] < PARALLEL_MIN_CELLS or not torch.backends.mkldnn.is_available()
+                or not torch.backends.mkldnn.enabled or torch.get_num_threads() != 1
+                or torch.is_inference_mode_enabled()
                 or not (torch.is_grad_enabled() and self.training)):
             return None  # only where nn.LSTM itself would run these oneDNN kernels, in a training step
         return pool
