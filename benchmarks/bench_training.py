@@ -6,9 +6,9 @@
     ... --reference-threads 1   # the reference on one torch thread instead of torch's default
 
 Each side runs at its default threads, as a user runs it (issue 26.3): the reference script never sets torch's
-thread count, so it runs at torch's default (one per core); the core trains as it ships (one torch thread, for
-reproducibility, and the BiLSTM's backward direction on a helper thread: core/model/bilstm.py). The speed that
-counts is training rows per wall second; rows per CPU second (all threads' time) is shown beside it.
+thread count, so it runs at torch's default (one per core); the core trains as it ships (one torch thread, so that
+a seed gives the same network whatever the machine's thread count: issue 25). The speed that counts is training
+rows per wall second; rows per CPU second (all threads' time) is shown beside it.
 
 Both sides train the same model class with the seed configuration (apply_preset("seed"): Adam 0.005,
 batch 32, StepLR, 1 torch thread) on the same 80 % / 20 % stratified split of one synthetic data set:
@@ -47,7 +47,6 @@ from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from hybridxai_gui.core.training import loop as training  # noqa: E402
 from hybridxai_gui.core.config import apply_preset  # noqa: E402
 from hybridxai_gui.core.data.prepare import prepare_data  # noqa: E402
-from hybridxai_gui.core.model.bilstm import directions_in_parallel  # noqa: E402
 from hybridxai_gui.core.model.network import HybridCNNLSTMAttention  # noqa: E402
 
 N_CLASSES = 3
@@ -226,11 +225,7 @@ def breakdown(data, model_config, n_steps: int) -> list[list]:
         t2 = timed(lambda: steps(True, k), clock=time.perf_counter)
     finally:
         torch.set_num_threads(1)
-    with directions_in_parallel():
-        t_dir = timed(lambda: steps(True, k), clock=time.perf_counter)
     rows.append([f"{k} optimiser steps, 1 torch thread (wall s)", t1, 32 * k / t1, ""])
-    rows.append([f"{k} optimiser steps, 1 torch thread, BiLSTM directions on two threads (wall s, as core)", t_dir,
-                 32 * k / t_dir, f"{t1 / t_dir:.2f}× the speed of 1 thread"])
     rows.append([f"{k} optimiser steps, 2 torch threads (wall s)", t2, 32 * k / t2, f"{t1 / t2:.2f}× the speed of 1 thread"])
     return rows, t_gather, train_scores, dict(((b, m), t) for b, m, t in test_rows)
 
@@ -306,7 +301,7 @@ def main(argv=None) -> int:
         f"- Data: {rows_n} synthetic rows × {args.features} features, 3 classes, split 80/20 (no validation split, "
         f"so both sides score the same test rows); {epochs} epoch(s) × {rounds} round(s), order alternated; "
         f"reference on {reference_threads} torch thread(s) (torch's default here: {TORCH_DEFAULT_THREADS}), the core "
-        "as it ships (1 torch thread, the BiLSTM's directions on two threads); model = seed preset (16 channels, "
+        "as it ships (1 torch thread); model = seed preset (16 channels, "
         "BiLSTM 2×32, 4 heads, kernel 3).",
         "- The speed that counts is training rows per wall second, each side at its default threads; rows per CPU "
         "second (every thread's time, so it does not reward using a second core) is shown beside it.",

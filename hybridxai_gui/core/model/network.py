@@ -27,7 +27,6 @@ import torch
 from torch import nn
 
 from ..config import ModelConfig
-from .bilstm import BiLSTM
 
 MIN_POOLED_LENGTH = 2
 
@@ -243,7 +242,7 @@ class HybridCNNLSTMAttention(nn.Module):
             self.block2 = ResidualInception(c_in, c, 2 * c, config.kernel_size)
             self.late_pool = LatePool((pool1, pool2))
         self.seq_len = sequence_length(self.length, config.max_lstm_steps) if self.columns is None else steps
-        self.lstm = BiLSTM(
+        self.lstm = nn.LSTM(
             input_size=2 * c,
             hidden_size=config.lstm_hidden,
             num_layers=config.lstm_layers,

@@ -31,7 +31,6 @@ from ..config import ModelConfig, RuntimeConfig, TrainConfig, resolve_ensemble
 from .distributed import SINGLE, World
 from ..data.prepare import PreparedData, looks_row_normalised
 from ..errors import HybridXAIError, setting
-from ..model.bilstm import directions_in_parallel
 from ..model.network import HybridCNNLSTMAttention
 from .events import BatchProgress, EpochMetrics, TrainControl, TrainingFinished, TrainResult
 from .policies import BatchLoss, BestEpoch, EarlyStopping, LearningRateSchedule, make_criterion, noise_level
@@ -138,12 +137,7 @@ def train(data: PreparedData, model_config: ModelConfig, train_config: TrainConf
         torch.set_num_threads(TRAINING_THREADS)
     try:
         distributed.init(world, device)
-        # On the CPU the BiLSTM's two directions run at once, one on a helper thread: the same kernels and
-        # bit-for-bit the same network, in less wall time on two cores or more (model/bilstm.py).
-        parallel = directions_in_parallel() if device.type == "cpu" else contextlib.nullcontext()
-        with parallel:
-            yield from _train_loop(data, model_config, train_config, runtime, control, device, progress_every,
-                                   world)
+        yield from _train_loop(data, model_config, train_config, runtime, control, device, progress_every, world)
     finally:
         torch.set_num_threads(previous_threads)
 
