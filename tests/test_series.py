@@ -64,6 +64,31 @@ def test_wide_columns_group_into_channels_by_name():
     assert wide_channels(["a_0", "a_1", "b_0"]) is None  # channels of different lengths
     assert wide_channels([f"z{i:03d}" for i in range(12)]) == [("z", [f"z{i:03d}" for i in range(12)])]
     assert wide_channels(["alcohol", "malic_acid", "ash"]) is None
+    # letters then a number, no separator: one channel per prefix, at least MIN_WIDE_STEPS steps each
+    xy = [f"x{i}" for i in range(1, 21)] + [f"y{i}" for i in range(1, 21)]
+    assert wide_channels(xy) == [("x", xy[:20]), ("y", xy[20:])]
+    assert wide_channels(["a1", "a2", "a3", "b1", "b2", "b3"]) is None  # too few steps to be more than features
+    assert wide_channels([f"x{i}" for i in range(10)] + [str(i) for i in range(10)]) is None  # bare numbers
+
+
+def test_two_channels_named_without_separator_read_as_wide_when_their_values_are_series():
+    """x1 … x30, y1 … y30 (a wide file as people write one): two channels, when the values move like steps; numbered
+    features of a table under two prefixes (different scales, no neighbour relation) stay a table."""
+    rng = np.random.default_rng(0)
+    n, T = 40, 30
+    t = np.arange(T)
+    y = rng.integers(0, 2, n)
+    phase = rng.uniform(0, 6, (n, 1))
+    xs = np.sin(t / 4 + phase) * (1 + y[:, None]) + rng.normal(0, 0.05, (n, T))
+    ys = np.cos(t / 4 + phase) + rng.normal(0, 0.05, (n, T))
+    frame = pd.DataFrame(np.hstack([xs, ys]), columns=[f"x{i}" for i in range(1, T + 1)] + [f"y{i}" for i in
+                                                                                           range(1, T + 1)])
+    found = detect_layout(frame.assign(label=y), "label")
+    assert found.layout == "wide" and found.spec.channels == ("x", "y")
+    assert found.spec.columns[1][:2] == ("y1", "y2") and len(found.spec.columns[0]) == T
+    table = pd.DataFrame(rng.normal(size=(50, 16)) * np.logspace(0, 3, 16),
+                         columns=[f"a{i}" for i in range(8)] + [f"b{i}" for i in range(8)])
+    assert detect_layout(table.assign(label=rng.integers(0, 2, 50)), "label").layout == "table"
 
 
 def test_detection_long_wide_and_table():

@@ -42,14 +42,15 @@ def wide_channels(columns: list[str]) -> list[tuple[str, list[str]]] | None:
             groups = {}
             break
         groups.setdefault(m.group("channel"), []).append((int(m.group("index")), name))
-    if len(groups) < 2:  # one prefix (with or without separator): a single-channel series if long enough
+    if len(groups) < 2:  # no separator, or one prefix: channels of at least MIN_WIDE_STEPS steps each
         groups = {}
         for name in columns:
             m = _PREFIX_STEP.match(str(name))
             if m is None:
                 return None
             groups.setdefault(m.group("channel"), []).append((int(m.group("index")), name))
-        if len(groups) != 1 or len(columns) < MIN_WIDE_STEPS:
+        # x1 … x50, y1 … y50: letters then a number, one prefix per channel (a bare number is no channel name)
+        if (len(groups) > 1 and "" in groups) or min(len(steps) for steps in groups.values()) < MIN_WIDE_STEPS:
             return None
     sizes = {len(steps) for steps in groups.values()}
     if len(sizes) != 1 or min(sizes) < 2:
@@ -61,6 +62,12 @@ def wide_channels(columns: list[str]) -> list[tuple[str, list[str]]] | None:
             return None
         out.append((channel or "value", [name for _, name in sorted(steps)]))
     return out
+
+
+def separated(groups: list[tuple[str, list[str]]]) -> bool:
+    """Whether wide channels were named with a separator before each step's number (accel_x_000, acc.x.1): a
+    file's own word that its columns are steps. Without one (f0 … f12, x1 … x50) their values must tell."""
+    return len(groups) > 1 and all(_CHANNEL_STEP.match(str(name)) for _, steps in groups for name in steps)
 
 
 def _repeats(values: pd.Series) -> float:
@@ -227,8 +234,9 @@ def detect_layout(frame: pd.DataFrame, label: str | None, features: list[str] | 
                                  f"<channel>_<index> for the channels {format_names(list(channels))}.")
     else:
         groups = wide_channels(feature_columns)
-        if groups is not None and len(groups) == 1 and layout == "auto" and not looks_like_series(frame, groups[0][1]):
-            groups = None  # f0 … f12 of a table are numbered features, not time steps
+        if (groups is not None and layout == "auto" and not separated(groups)
+                and not all(looks_like_series(frame, steps) for _, steps in groups)):
+            groups = None  # f0 … f12 (or a1 … a9, b1 … b9) of a table are numbered features, not time steps
     if groups is None:
         if layout == "wide" and len(feature_columns) >= 2:
             groups = [("value", list(feature_columns))]  # asked for: the columns in file order are the steps
