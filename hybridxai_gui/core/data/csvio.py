@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import HybridXAIError, HybridXAIWarning, setting
 from .csv_parallel import read_parallel as _read_parallel  # noqa: F401 (tests watch it here)
+from .units import read_units, units_note
 
 # pyarrow's reader is multi-threaded and several times faster; it is optional, never a dependency.
 _ENGINE = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "c"
@@ -339,6 +340,9 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
         df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
     if len(df) == 0:
         raise HybridXAIError(f"{path} has a header but no data rows.")
+    found = read_units(df, layout.decimal, set(float_columns or ()))  # "5.1 cm", "45%": the numbers
+    if found:
+        warnings.warn(units_note(path, found), HybridXAIWarning, stacklevel=2)
     df.attrs["source"] = str(path)
     df.attrs["source_layout"] = (layout.sep, encoding, layout.header_row)  # for line numbers in later messages
     return df

@@ -1,0 +1,69 @@
+"""Numbers written with their unit in every cell ("5.1 cm", "45%", "230 V"), as spreadsheets and instrument
+exports keep them.
+
+Read as text, such a column would become a text feature: one category per distinct reading, its order and
+distances lost, every value of a new file "never seen in training". A column whose every filled cell is a number,
+with one and the same unit after it wherever a unit is written, is read as those numbers instead, and a note names
+the column and its unit. Anything else (two units, words, dates, times, identifiers such as "A12") stays text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# A number, then a unit: a letter, %, ‰, ° or µ first, then up to 11 characters that are neither digits nor spaces
+# (cm, %, °C, m/s, km/h, kWh, m²). A sign, ':' or '-' cannot start a unit, so 2021-03-04, 12:30 and 3-4 stay text.
+_NUMBER = r"[-+]?(?:\d+(?:{d}\d*)?|{d}\d+)(?:[eE][-+]?\d+)?"
+_UNIT = r"(?:[^\W\d_]|[%‰°µ])[^\d\s]{0,11}"
+_PATTERNS = {mark: re.compile(rf"^\s*({_NUMBER.format(d=re.escape(mark))})\s*({_UNIT})?\s*$") for mark in ".,"}
+
+
+def unit_of(column: pd.Series, decimal: str = ".") -> tuple[str, np.ndarray] | None:
+    """(unit, values as float64) when every filled cell of a text column is a number and the cells that carry a
+    unit all carry the same one (at least one does); otherwise None."""
+    if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+        return None
+    text = column.astype("string")
+    filled = text.notna() & (text.str.strip() != "")
+    if not filled.any():
+        return None
+    pattern = _PATTERNS[decimal]
+    if text[filled].head(200).str.match(pattern).eq(False).any():
+        return None  # most text columns (names, categories) fail on their first cells: no pass over all rows
+    parts = text[filled].str.extract(pattern)
+    if parts[0].isna().any():
+        return None  # a cell that is no number (with or without a unit)
+    units = parts[1].dropna().unique()
+    if len(units) != 1:
+        return None  # no unit anywhere (numbers a reader left as text for another reason), or several
+    numbers = parts[0].str.replace(",", ".", regex=False) if decimal == "," else parts[0]
+    values = np.full(len(column), np.nan)
+    values[filled.to_numpy()] = numbers.astype(np.float64).to_numpy()
+    return str(units[0]), values
+
+
+def read_units(df: pd.DataFrame, decimal: str = ".", float32: set[str] | frozenset = frozenset()) -> dict[str, str]:
+    """Columns of numbers with their unit, turned into numbers in place (float32 for the names in `float32`,
+    float64 otherwise); {column: unit}."""
+    found: dict[str, str] = {}
+    for name in df.columns:
+        read = unit_of(df[name], decimal)
+        if read is None:
+            continue
+        unit, values = read
+        df[name] = values.astype(np.float32 if name in float32 else np.float64)
+        found[str(name)] = unit
+    return found
+
+
+def units_note(path, found: dict[str, str]) -> str:
+    shown = ", ".join(f"{name!r} ({unit})" for name, unit in list(found.items())[:8])
+    more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+    return (f"{path}: {len(found)} column(s) hold numbers written with a unit: {shown}{more}. They are read as "
+            "those numbers (the unit left off), at training and at prediction.")
+
+
+__all__ = ["unit_of", "read_units", "units_note"]
