@@ -93,3 +93,80 @@ def test_prediction_reads_the_same_numbers_with_or_without_the_unit(tmp_path):
     a = frame_to_features(with_units, data.feature_names, source="train.csv")
     b = frame_to_features(without, data.feature_names, source="plain.csv")
     np.testing.assert_array_equal(a.astype(np.float32), b.astype(np.float32))
+
+
+# ---- a row of units under the header (instrument and logger exports) ---------------------------------------------
+
+def _logger_file(path, n=3000, units="s,V,A,degC,", newline="\n"):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"time": np.arange(n) * 0.5, "voltage": rng.normal(230, 2, n).round(3),
+                          "current": rng.normal(5, 0.5, n).round(3), "temperature": rng.normal(40, 3, n).round(2),
+                          "state": np.where(rng.random(n) < 0.5, "ok", "fault")})
+    with open(path, "w", newline="") as fh:
+        fh.write(",".join(frame.columns) + newline + units + newline)
+        frame.to_csv(fh, header=False, index=False, lineterminator=newline)
+    return frame
+
+
+def test_a_units_row_is_read_as_part_of_the_header(tmp_path):
+    path = tmp_path / "logger.csv"
+    frame = _logger_file(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read = read_table(path)
+    assert len(read) == len(frame)  # the units line is no row
+    assert read["voltage"].dtype.kind == "f" and read["time"].dtype.kind == "f"
+    np.testing.assert_allclose(read["current"].to_numpy(), frame["current"].to_numpy(), rtol=1e-6)
+    assert list(read["state"][:3]) == list(frame["state"][:3])
+    notes = [str(w.message) for w in caught]
+    assert any("line 2 holds units" in n and "voltage: V" in n for n in notes)
+
+
+def test_a_bad_cell_under_a_units_row_is_named_by_its_own_line(tmp_path):
+    path = tmp_path / "logger.csv"
+    _logger_file(path, n=50)
+    lines = path.read_text().splitlines()
+    cells = lines[11].split(",")  # file line 12
+    cells[1] = "oops"
+    lines[11] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    from hybridxai_gui.core.data.prepare import prepare_data
+    from hybridxai_gui.core.errors import HybridXAIError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(HybridXAIError, match=r"line 12 has 'oops'"):
+            prepare_data(str(path), label="state", test_size=0.2, seed=0)
+
+
+def test_a_units_row_in_the_parallel_reader(tmp_path, monkeypatch):
+    from hybridxai_gui.core.data import csv_parallel, csvio
+
+    path = tmp_path / "logger.csv"
+    frame = _logger_file(path, n=4000, newline="\r\n")
+    warnings.simplefilter("ignore")  # the units note (pytest restores the filters after the test)
+    serial = read_table(path)
+    monkeypatch.setattr(csv_parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(csv_parallel, "_RANGE_BYTES", 4096)
+    monkeypatch.setattr(csv_parallel, "_parse_threads", lambda: 3)
+    used = []
+    real = csvio._read_parallel
+    monkeypatch.setattr(csvio, "_read_parallel", lambda *a: used.append(1) or real(*a))
+    parallel = read_table(path)
+    assert used
+    assert len(parallel) == len(frame)
+    pd.testing.assert_frame_equal(parallel, serial)
+
+
+@pytest.mark.parametrize("first", [
+    "NA,NA,NA,NA,ok",  # gaps, not units
+    "0.0,V,4.9,40.1,ok",  # numbers in it: data with a typo
+    "s,V,A,degC,ok",  # text above the text column too: no units row
+])
+def test_a_first_row_that_is_data_stays_data(tmp_path, first):
+    path = tmp_path / "plain.csv"
+    _logger_file(path, n=30, units=first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read = read_table(path)
+    assert len(read) == 31  # the first row kept as data (its cells are gaps or typos for the checks to name)

@@ -29,7 +29,7 @@ def _parse_threads() -> int:
     return max(1, min(4, cores))
 
 
-def _line_starts(fd: int, size: int, step: int, header_row: bool = True) -> list[int] | None:
+def _line_starts(fd: int, size: int, step: int, header_row: int = 1) -> list[int] | None:
     """Offsets of the header's end (0 with no header) and of a line start about every `step` bytes, ending with
     `size`."""
     def next_line(offset: int) -> int:  # the first line start at or after offset
@@ -41,7 +41,9 @@ def _line_starts(fd: int, size: int, step: int, header_row: bool = True) -> list
             offset += len(window)
         return size
 
-    first = next_line(0) if header_row else 0
+    first = 0
+    for _ in range(int(header_row)):  # the header, and a units row under it
+        first = next_line(first)
     if first >= size:
         return None
     bounds = [first]

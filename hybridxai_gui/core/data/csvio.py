@@ -33,7 +33,7 @@ _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*")
 _DECIMAL_POINT = re.compile(r"\s*[+-]?\d*\.\d+([eE][+-]?\d+)?\s*")
 # text: columns whose first values are not numbers (series ids, names): never parsed as float32
 # decimal: "," for files written by spreadsheets in locales with decimal commas (`;` between fields, 1,5)
-Layout = namedtuple("Layout", "sep encoding header text decimal header_row", defaults=((), ".", True))
+Layout = namedtuple("Layout", "sep encoding header text decimal header_row", defaults=((), ".", 1))
 HEADERLESS_PREFIX = "col"  # a file whose first line is data: its columns are named col1, col2, ... (1-based)
 
 
@@ -53,7 +53,7 @@ class Source:
     encoding: str = "utf-8"
     # For a subset of a file's rows (a frame's integer labels): position i is the file's data row data_rows[i].
     data_rows: np.ndarray | None = field(default=None, compare=False)
-    header_row: bool = True  # False: the file's first line is data (no column names)
+    header_row: int = 1  # lines before the data: 0 no header (the first line is data), 2 a header and a units row
 
     def where(self, row: int) -> str:
         return self.first(np.array([row]), 1)
@@ -67,7 +67,7 @@ class Source:
         else:
             lines = (_file_lines(self.path, self.sep, self.encoding, max(shown), self.header_row)
                      if self.path and shown else None)
-            under = 2 if self.header_row else 1
+            under = 1 + int(self.header_row)
             text = [f"line {lines[r] if lines is not None and r < len(lines) else r + under}" for r in shown]
         return ", ".join(text) + (", ..." if len(rows) > limit else "")
 
@@ -81,14 +81,14 @@ def allow_fields(size: int) -> None:
         csv.field_size_limit(size)
 
 
-def _file_lines(path: str, sep: str, encoding: str, last_row: int, header_row: bool = True) -> list[int] | None:
+def _file_lines(path: str, sep: str, encoding: str, last_row: int, header_row: int = 1) -> list[int] | None:
     """The 1-based line on which each data row 0 ... last_row starts; None when the file cannot be read."""
     try:
         allow_fields(os.path.getsize(path))
         with open(path, encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=sep)
-            if header_row:
-                next(reader, None)  # the header
+            for _ in range(int(header_row)):
+                next(reader, None)  # the header (and a units row under it)
             lines: list[int] = []
             end = reader.line_num
             for record in reader:
@@ -233,7 +233,7 @@ def sniff(path: Path) -> Layout:
         fields = next(csv.reader([lines[0]], delimiter=sep))
     except csv.Error as exc:
         raise HybridXAIError(f"{path} could not be read as CSV ({exc}). Check that it is a text CSV file.") from None
-    header_row = not all(looks_numeric(f) for f in fields) or _numbered_header(lines, sep)
+    header_row = int(not all(looks_numeric(f) for f in fields) or _numbered_header(lines, sep))
     if header_row:
         header = [f or f"Unnamed: {i}" for i, f in enumerate(fields)]  # pandas' names for unnamed columns
         duplicates = sorted(h for h, n in Counter(header).items() if n > 1)  # header.count per name: minutes at 100k
@@ -241,6 +241,12 @@ def sniff(path: Path) -> Layout:
             raise HybridXAIError(f"{path}: the header names {format_names(duplicates)} twice. Give each column its own "
                                  "name.")
         rows = lines[1:]
+        units = _units_row(rows, sep, header)
+        if units:
+            header_row, rows = 2, rows[1:]
+            shown = ", ".join(f"{name}: {unit}" for name, unit in list(units.items())[:6])
+            warnings.warn(f"{path}: line 2 holds units, not data ({shown}{', …' if len(units) > 6 else ''}): it is "
+                          "read as part of the header.", HybridXAIWarning, stacklevel=3)
     else:  # the UCR archive's own files: a label and the readings, no names
         header = [f"{HEADERLESS_PREFIX}{i + 1}" for i in range(len(fields))]
         shown = f"{header[0]} … {header[-1]}" if len(header) > 2 else ", ".join(header)
@@ -270,6 +276,46 @@ def _text_columns(lines: list[str], sep: str, header: list[str], decimal: str = 
     return tuple(c for c in header if c in text)
 
 
+_NO_VALUE = {"", "na", "n/a", "nan", "null", "none", "-", "?", "--", "missing"}
+
+
+def _units_row(rows: list[str], sep: str, header: list[str]) -> dict[str, str]:
+    """{column: unit} when the first line under the header is a row of units (cm, s, [V], kg/m³) rather than data:
+    no number in it, short text above at least half of the columns that hold numbers in the lines after it, and
+    only above such columns. Otherwise {} (a first row with a gap or a typo is data)."""
+    if len(rows) < 3:
+        return {}
+    try:
+        first, *data = list(csv.reader(rows[:40], delimiter=sep))
+    except csv.Error:
+        return {}
+    width = len(first)
+    if not data or width != len(header) or any(len(r) != width for r in data):
+        return {}
+
+    def number(value: str) -> bool:
+        return looks_numeric(value) or looks_numeric(value.replace(",", ".", 1))
+
+    def mostly_numbers(j: int) -> bool:  # a stray typo below a unit does not make the row data
+        filled = [r[j] for r in data if r[j].strip()]
+        return bool(filled) and sum(map(number, filled)) >= 0.9 * len(filled)
+
+    numeric = [j for j in range(width) if mostly_numbers(j)]
+    cells = {j: first[j].strip() for j in range(width) if first[j].strip()}
+    if (not numeric or any(number(v) or v.lower() in _NO_VALUE or len(v) > 16 for v in cells.values())
+            or any(j not in numeric for j in cells) or len(cells) * 2 < len(numeric)):
+        return {}
+    return {header[j]: unit for j, unit in cells.items()}
+
+
+def _after_header(layout: Layout) -> dict:
+    """pandas' arguments for where a file's data starts: after its header (the default), at its first line (no
+    header: the sniffed names), or after a header and a units row."""
+    if layout.header_row == 1:
+        return {}
+    return {"header": None, "names": list(layout.header), **({"skiprows": 2} if layout.header_row == 2 else {})}
+
+
 def _release_freed_heap() -> None:
     # The C parser frees ~1x the file's float32 size in small blocks that glibc keeps mapped; handing them
     # back now keeps them from stacking under the copies that follow (dask's workers do the same).
@@ -280,7 +326,7 @@ def _release_freed_heap() -> None:
 
 
 def _keep_values_beyond_float32(path: Path, sep: str, encoding: str, df: pd.DataFrame,
-                                columns: list[str], names: list[str] | None = None) -> pd.DataFrame:
+                                columns: list[str], after_header: dict | None = None) -> pd.DataFrame:
     """float32 turns 1e300 into inf, which the checks would call missing: columns with an infinity are read
     again in float64 and, where a finite number was there, kept so (the checks then name the cell)."""
     infinite = [c for c in columns if df[c].dtype == np.float32 and np.isinf(df[c].to_numpy()).any()]
@@ -288,8 +334,7 @@ def _keep_values_beyond_float32(path: Path, sep: str, encoding: str, df: pd.Data
         return df
     with path.open("rb") as fh:
         wide = pd.read_csv(fh, sep=sep, encoding=encoding, engine=_ENGINE, usecols=infinite,
-                           dtype={c: np.float64 for c in infinite},
-                           **({} if names is None else {"header": None, "names": names}))
+                           dtype={c: np.float64 for c in infinite}, **(after_header or {}))
     for c in infinite:
         values = wide[c].to_numpy()
         if (np.isfinite(values) & np.isinf(df[c].to_numpy())).any():
@@ -301,7 +346,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
     dtype = {c: np.float32 for c in float_columns if c not in layout.text} if float_columns else None
     encoding = layout.encoding
-    headerless = {} if layout.header_row else {"header": None, "names": list(layout.header)}
+    headerless = _after_header(layout)
     df = _read_parallel(path, layout, dtype)
     while df is None:
         try:
@@ -334,8 +379,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
             dtype = None  # a feature column holds text: read it as it is so the checks can name the cell
     _release_freed_heap()
     if dtype:
-        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype),
-                                         None if layout.header_row else list(layout.header))
+        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype), _after_header(layout))
     if len(df.columns) and str(df.columns[0]).startswith("\ufeff"):
         df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
     if len(df) == 0:
@@ -355,7 +399,7 @@ def peek_rows(path: Path, layout: Layout, n_rows: int = 10) -> pd.DataFrame:
     try:
         with path.open("r", encoding=layout.encoding, errors="replace", newline="") as fh:
             reader = csv.reader(fh, delimiter=layout.sep)
-            if layout.header_row:
+            for _ in range(int(layout.header_row)):
                 next(reader, None)
             for record in reader:
                 if len(rows) == n_rows:

@@ -61,7 +61,7 @@ def frame_source(df: pd.DataFrame, name: str | None = None, default: str = "the 
     if path is None:
         return Source(name or default, name is not None and plain)
     sep, encoding, *rest = df.attrs.get("source_layout", (",", "utf-8"))
-    header_row = bool(rest[0]) if rest else True
+    header_row = int(rest[0]) if rest else 1
     if plain:
         return Source(name or path, True, str(path), sep, encoding, header_row=header_row)
     if pd.api.types.is_integer_dtype(index) and len(index) and index.min() >= 0:
