@@ -48,6 +48,13 @@ def test_decimal_comma_file_reads_its_own_mark():
     assert unit_of(pd.Series(["1.5 kg", "2 kg"], dtype=object), decimal=",") is None  # not this file's mark
 
 
+def _read_with_notes(path) -> tuple[pd.DataFrame, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_table(path)
+    return frame, [str(w.message) for w in caught]
+
+
 def _iris_with_units(path, unit_column="petal_length"):
     from sklearn.datasets import load_iris
 
@@ -64,12 +71,9 @@ def test_a_csv_column_with_units_trains_as_numbers_and_says_so(tmp_path):
 
     path = tmp_path / "iris_units.csv"
     plain = _iris_with_units(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = read_table(path)
+    frame, notes = _read_with_notes(path)
     assert frame["petal_length"].dtype.kind == "f"
     np.testing.assert_allclose(frame["petal_length"].to_numpy(), plain["petal_length"].to_numpy(), rtol=1e-6)
-    notes = [str(w.message) for w in caught]
     assert any("'petal_length' (cm)" in n and "read as those numbers" in n for n in notes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -111,14 +115,11 @@ def _logger_file(path, n=3000, units="s,V,A,degC,", newline="\n"):
 def test_a_units_row_is_read_as_part_of_the_header(tmp_path):
     path = tmp_path / "logger.csv"
     frame = _logger_file(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        read = read_table(path)
+    read, notes = _read_with_notes(path)
     assert len(read) == len(frame)  # the units line is no row
     assert read["voltage"].dtype.kind == "f" and read["time"].dtype.kind == "f"
     np.testing.assert_allclose(read["current"].to_numpy(), frame["current"].to_numpy(), rtol=1e-6)
     assert list(read["state"][:3]) == list(frame["state"][:3])
-    notes = [str(w.message) for w in caught]
     assert any("line 2 holds units" in n and "voltage: V" in n for n in notes)
 
 
