@@ -334,6 +334,15 @@ def test_tiny_class_is_named(tmp_path):
         prepare_data(df)
 
 
+def test_a_totals_line_under_the_data_is_named_as_such():
+    df = pd.concat([_frame(), _frame(n_per_class=1, classes=("Total",))], ignore_index=True)
+    with pytest.raises(HybridXAIError, match=r"class 'Total' has only 1 row.*looks like a 'Total' line under the data"):
+        prepare_data(df)
+    df = pd.concat([_frame(), _frame(n_per_class=1, classes=("Totalitarian",))], ignore_index=True)
+    with pytest.raises(HybridXAIError, match=r"has only 1 row\(s\); a stratified split needs 2"):
+        prepare_data(df)  # any other rare class keeps the usual advice
+
+
 def test_class_too_small_for_the_validation_split_is_named():
     df = pd.concat([_frame(), _frame(n_per_class=2, classes=("few",))], ignore_index=True)
     with pytest.raises(HybridXAIError, match=r"class 'few' has only 1 row.*validation.*--val-size 0"):

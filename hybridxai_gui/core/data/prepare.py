@@ -155,6 +155,10 @@ def looks_row_normalised(X: np.ndarray) -> bool:
     return bool(np.median(np.abs(row_mean)) < 0.05 and np.median(np.abs(row_std - 1.0)) < 0.05)
 
 
+_SUMMARY_WORDS = {"total", "totals", "grand total", "sum", "mean", "average", "avg", "median", "summe", "gesamt",
+                  "total général", "moyenne"}
+
+
 def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(y, minlength=len(class_names))
     small = np.flatnonzero((counts > 0) & (counts < 2))
@@ -165,6 +169,8 @@ def _stratified_split(idx, y, share, seed, what, class_names, src) -> tuple[np.n
             "validation": "too few to keep one for training and one for the validation split. Add rows or use "
                           f"{setting('val_size', 0)}.",
         }[what]
+        if str(name).strip().lower() in _SUMMARY_WORDS:  # a spreadsheet's totals line under the data
+            why = f"it looks like a {str(name).strip()!r} line under the data, not a sample: delete that line."
         raise HybridXAIError(f"{src.name}: class {name!r} has only {count} row(s); {why}")
     n_classes, n_held = int(np.count_nonzero(counts)), math.ceil(share * len(idx))
     if min(n_held, len(idx) - n_held) < n_classes:
