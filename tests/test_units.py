@@ -19,6 +19,8 @@ from hybridxai_gui.core.data.units import unit_of
     (["21.5 °C", "-3 °C", "+4.25°C"], "°C", [21.5, -3, 4.25]),
     (["12 m/s", "3.5", "1e3 m/s"], "m/s", [12, 3.5, 1000]),  # a bare number among them: the same unit
     (["10A", "16A", "32A"], "A", [10, 16, 32]),
+    (["5,100", "12,345.5", "7", "1,000,000"], "", [5100, 12345.5, 7, 1e6]),  # thousands separators, no unit
+    (["1,250 kg", "980 kg"], "kg", [1250, 980]),
 ])
 def test_numbers_with_one_unit_are_read(cells, unit, values):
     found = unit_of(pd.Series(cells, dtype=object))
@@ -36,6 +38,8 @@ def test_numbers_with_one_unit_are_read(cells, unit, values):
     ["setosa", "versicolor"],
     ["5", "6", "7"],  # numbers with no unit anywhere: left to the table's own rules
     ["5 cm", "about 6 cm"],
+    ["5,1", "4,9"],  # a decimal comma in a file of decimal points: left for the checks to name
+    ["1,2345", "2,5"],  # not groups of three
 ])
 def test_anything_else_stays_text(cells):
     assert unit_of(pd.Series(cells, dtype=object)) is None
@@ -46,6 +50,9 @@ def test_decimal_comma_file_reads_its_own_mark():
     assert found is not None and found[0] == "kg"
     np.testing.assert_allclose(found[1], [1.5, 2.25])
     assert unit_of(pd.Series(["1.5 kg", "2 kg"], dtype=object), decimal=",") is None  # not this file's mark
+    found = unit_of(pd.Series(["1.234,5", "12.000", "7,25"], dtype=object), decimal=",")  # '.' groups thousands there
+    assert found is not None and found[0] == ""
+    np.testing.assert_allclose(found[1], [1234.5, 12000, 7.25])
 
 
 def _read_with_notes(path) -> tuple[pd.DataFrame, list[str]]:
@@ -64,6 +71,16 @@ def _iris_with_units(path, unit_column="petal_length"):
     frame[unit_column] = frame[unit_column].map(lambda v: f"{v} cm")
     frame.to_csv(path, index=False)
     return plain
+
+
+def test_thousands_separators_in_a_csv_are_read_as_numbers(tmp_path):
+    path = tmp_path / "sales.csv"
+    frame = pd.DataFrame({"revenue": ["1,250.50", "980.00", "12,000.75", "3,400.00"] * 5,
+                          "units": [3, 1, 12, 4] * 5, "region": ["north", "south"] * 10})
+    frame.to_csv(path, index=False)
+    read, notes = _read_with_notes(path)
+    np.testing.assert_allclose(read["revenue"].to_numpy()[:4], [1250.5, 980.0, 12000.75, 3400.0])
+    assert any("'revenue' (thousands separators)" in n for n in notes)
 
 
 def test_a_csv_column_with_units_trains_as_numbers_and_says_so(tmp_path):

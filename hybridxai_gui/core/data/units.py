@@ -1,10 +1,12 @@
-"""Numbers written with their unit in every cell ("5.1 cm", "45%", "230 V"), as spreadsheets and instrument
-exports keep them.
+"""Numbers written with their unit in every cell ("5.1 cm", "45%", "230 V"), or with thousands separators
+("12,345.6"; "12.345,6" in a file of decimal commas), as spreadsheets and instrument exports keep them.
 
 Read as text, such a column would become a text feature: one category per distinct reading, its order and
 distances lost, every value of a new file "never seen in training". A column whose every filled cell is a number,
 with one and the same unit after it wherever a unit is written, is read as those numbers instead, and a note names
 the column and its unit. Anything else (two units, words, dates, times, identifiers such as "A12") stays text.
+Thousands separators are read only in groups of three digits and only as the other mark than the file's decimal
+mark, so 5,1 in a file of decimal points stays a cell the checks name (with their decimal-comma hint).
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import pandas as pd
 
 # A number, then a unit: a letter, %, ‰, ° or µ first, then up to 11 characters that are neither digits nor spaces
 # (cm, %, °C, m/s, km/h, kWh, m²). A sign, ':' or '-' cannot start a unit, so 2021-03-04, 12:30 and 3-4 stay text.
-_NUMBER = r"[-+]?(?:\d+(?:{d}\d*)?|{d}\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = r"[-+]?(?:\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?|\d+(?:{d}\d*)?|{d}\d+)(?:[eE][-+]?\d+)?"
 _UNIT = r"(?:[^\W\d_]|[%‰°µ])[^\d\s]{0,11}"
-_PATTERNS = {mark: re.compile(rf"^\s*({_NUMBER.format(d=re.escape(mark))})\s*({_UNIT})?\s*$") for mark in ".,"}
+_THOUSANDS = {".": ",", ",": "."}  # the other mark groups thousands
+_PATTERNS = {mark: re.compile(rf"^\s*({_NUMBER.format(d=re.escape(mark), t=re.escape(_THOUSANDS[mark]))})\s*"
+                              rf"({_UNIT})?\s*$") for mark in ".,"}
 
 
 def unit_of(column: pd.Series, decimal: str = ".") -> tuple[str, np.ndarray] | None:
     """(unit, values as float64) when every filled cell of a text column is a number and the cells that carry a
-    unit all carry the same one (at least one does); otherwise None."""
+    unit all carry the same one (at least one does), or ("", values) when none carries a unit but some group their
+    thousands; otherwise None."""
     if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
         return None
     text = column.astype("string")
@@ -37,12 +42,15 @@ def unit_of(column: pd.Series, decimal: str = ".") -> tuple[str, np.ndarray] | N
     if parts[0].isna().any():
         return None  # a cell that is no number (with or without a unit)
     units = parts[1].dropna().unique()
-    if len(units) != 1:
-        return None  # no unit anywhere (numbers a reader left as text for another reason), or several
-    numbers = parts[0].str.replace(",", ".", regex=False) if decimal == "," else parts[0]
+    grouped = parts[0].str.contains(_THOUSANDS[decimal], regex=False)
+    if len(units) > 1 or (len(units) == 0 and not grouped.any()):
+        return None  # several units, or plain numbers a reader left as text for another reason
+    numbers = parts[0].str.replace(_THOUSANDS[decimal], "", regex=False)
+    if decimal == ",":
+        numbers = numbers.str.replace(",", ".", regex=False)
     values = np.full(len(column), np.nan)
     values[filled.to_numpy()] = numbers.astype(np.float64).to_numpy()
-    return str(units[0]), values
+    return (str(units[0]) if len(units) else ""), values
 
 
 def read_units(df: pd.DataFrame, decimal: str = ".", float32: set[str] | frozenset = frozenset()) -> dict[str, str]:
@@ -60,10 +68,10 @@ def read_units(df: pd.DataFrame, decimal: str = ".", float32: set[str] | frozens
 
 
 def units_note(path, found: dict[str, str]) -> str:
-    shown = ", ".join(f"{name!r} ({unit})" for name, unit in list(found.items())[:8])
+    shown = ", ".join(f"{name!r} ({unit or 'thousands separators'})" for name, unit in list(found.items())[:8])
     more = f" and {len(found) - 8} more" if len(found) > 8 else ""
-    return (f"{path}: {len(found)} column(s) hold numbers written with a unit: {shown}{more}. They are read as "
-            "those numbers (the unit left off), at training and at prediction.")
+    return (f"{path}: {len(found)} column(s) hold numbers written with a unit or with thousands separators: "
+            f"{shown}{more}. They are read as those numbers, at training and at prediction.")
 
 
 __all__ = ["unit_of", "read_units", "units_note"]
