@@ -346,7 +346,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
     """Read the whole file once; feature columns go straight to float32, half the size of float64."""
     dtype = {c: np.float32 for c in float_columns if c not in layout.text} if float_columns else None
     encoding = layout.encoding
-    headerless = _after_header(layout)
+    after_header = _after_header(layout)
     df = _read_parallel(path, layout, dtype)
     while df is None:
         try:
@@ -354,7 +354,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
             # every chunk and the joined columns at once, over 3x the float32 array at its peak.
             with path.open("rb") as fh, np.errstate(over="ignore"):  # 1e300 as float32: inf, looked at below
                 df = pd.read_csv(fh, sep=layout.sep, encoding=encoding, dtype=dtype, decimal=layout.decimal,
-                                 engine=_ENGINE if layout.decimal == "." else "c", **headerless)
+                                 engine=_ENGINE if layout.decimal == "." else "c", **after_header)
             break
         except UnicodeDecodeError:
             if encoding == "latin-1":  # latin-1 decodes every byte; never loop
@@ -379,7 +379,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
             dtype = None  # a feature column holds text: read it as it is so the checks can name the cell
     _release_freed_heap()
     if dtype:
-        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype), _after_header(layout))
+        df = _keep_values_beyond_float32(path, layout.sep, encoding, df, list(dtype), after_header)
     if len(df.columns) and str(df.columns[0]).startswith("\ufeff"):
         df = df.rename(columns={df.columns[0]: str(df.columns[0])[1:]})
     if len(df) == 0:

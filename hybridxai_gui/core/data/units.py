@@ -31,13 +31,15 @@ def unit_of(column: pd.Series, decimal: str = ".") -> tuple[str, np.ndarray] | N
     thousands; otherwise None."""
     if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
         return None
+    pattern = _PATTERNS[decimal]
+    head = column.iloc[:2000].astype("string")
+    head = head[head.notna() & (head.str.strip() != "")].head(200)
+    if not head.str.match(pattern).all():
+        return None  # most text columns (names, categories) fail on their first cells: no pass over all rows
     text = column.astype("string")
     filled = text.notna() & (text.str.strip() != "")
     if not filled.any():
         return None
-    pattern = _PATTERNS[decimal]
-    if text[filled].head(200).str.match(pattern).eq(False).any():
-        return None  # most text columns (names, categories) fail on their first cells: no pass over all rows
     parts = text[filled].str.extract(pattern)
     if parts[0].isna().any():
         return None  # a cell that is no number (with or without a unit)
