@@ -67,7 +67,8 @@ TABLES = {name: (f"{name}_train.csv", f"{name}_test.csv", label, name) for name,
     ("mpg", "class"))}
 SKLEARN = ("wine", "breast_cancer")
 SIGNALS = ("bump24", "freq48", "shape80", "cbf128")
-METHODS = {"default": "default", "quick": "quick", "seed preset": "seed"}  # method -> preset
+METHODS = {"default": "default", "quick": "quick", "seed preset": "seed", "pad": "default"}  # method -> preset
+FLAGS = {"pad": ["--unequal", "pad"]}  # method -> its flags beside the preset (pad: series padded, not resampled)
 COST = {"ACSF1": 5, "PigCVP": 5, "PLAID": 5, "PickupGestureWiimoteZ": 3, "cells": 2, "hpc_jobs": 2}
 # sets counted once in the series mean (BasicMotions has two files of the same recordings)
 SERIES_MEAN = ("ACSF1", "PickupGestureWiimoteZ", "BasicMotions long", "Coffee", "PigCVP", "PLAID")
@@ -149,12 +150,12 @@ def files_for(name: str, seed: int, folder: Path) -> tuple[Path, Path, str]:
 
 # --- one run (in a worker process) -----------------------------------------------------------------------------
 
-def command(train: Path, test: Path, label: str, seed: int, preset: str, out: Path) -> list[str]:
+def command(train: Path, test: Path, label: str, seed: int, preset: str, out: Path, flags=()) -> list[str]:
     cmd = ["hybridxai", "train", str(train), "--test", str(test), "--label", label, "--seed", str(seed),
            "--out", str(out), "--quiet"]
     if _cross_conformal(train):  # the same model and accuracy, without the five fold models that calibrate sets
         cmd += ["--prediction-sets", "off"]
-    return cmd + (["--preset", preset] if preset != "default" else [])
+    return cmd + (["--preset", preset] if preset != "default" else []) + list(flags)
 
 
 def _cross_conformal(train: Path) -> bool:
@@ -179,7 +180,7 @@ def run_task(task: tuple) -> dict:
         train, test, label = files_for(name, seed, folder)
         if method == "baselines":
             return {**out, **_baselines(train, test, label, seed)}
-        cmd = command(train, test, label, seed, METHODS[method], folder / "m.pth")
+        cmd = command(train, test, label, seed, METHODS[method], folder / "m.pth", FLAGS.get(method, ()))
         argv = [sys.executable, "-m", "hybridxai_gui.cli", *cmd[1:]]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall0 = time.perf_counter()

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_training.py --quick    # 2,000 rows, 1 epoch, 1 round (~1 min)
     ... --epochs N --rounds N --no-append
     ... --reference-threads 1   # the reference on one torch thread instead of torch's default
+    ... --core-threads 2 --busy  # what-if: the core trained on 2 torch threads, with a busy loop on one core
 
 Each side runs at its default threads, as a user runs it (issue 26.3): the reference script never sets torch's
 thread count, so it runs at torch's default (one per core); the core trains as it ships (one torch thread, so that
@@ -244,7 +245,32 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--reference-threads", default="default",
                         help="torch threads of the reference: 'default' (torch's own, as the script runs) or N")
+    parser.add_argument("--core-threads", type=int, default=None,
+                        help="what-if: train the core on N torch threads instead of the one it ships with "
+                             "(training.TRAINING_THREADS; its models then differ from the shipped ones)")
+    parser.add_argument("--busy", action="store_true",
+                        help="run a busy loop on one core throughout (a user's other work on a 2-core machine)")
     args = parser.parse_args(argv)
+    if args.core_threads is not None:
+        training.TRAINING_THREADS = args.core_threads
+    core_threads = training.TRAINING_THREADS
+    busy = _busy_loop() if args.busy else None
+    try:
+        return _main(args, core_threads, busy is not None)
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
+
+
+def _busy_loop():
+    """A process spinning on one core until killed (the machine's other user)."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def _main(args, core_threads: int, busy: bool) -> int:
     reference_threads = (TORCH_DEFAULT_THREADS if args.reference_threads == "default"
                          else int(args.reference_threads))
     rows_n = args.rows or (2000 if args.quick else 10000)
@@ -260,7 +286,8 @@ def main(argv=None) -> int:
     train_df, test_df = _frame(data.X_train, data.y_train), _frame(data.X_test, data.y_test)
     n_train = len(data.X_train)
     print(f"{rows_n} rows x {args.features} features: {n_train} training, {len(data.X_test)} test rows; "
-          f"{epochs} epoch(s), {rounds} round(s); reference torch threads {reference_threads}, core as it ships")
+          f"{epochs} epoch(s), {rounds} round(s); reference torch threads {reference_threads}, core on {core_threads}"
+          f"{', busy loop on one core' if busy else ''}")
 
     ref, core = [], []
     for r in range(rounds):
@@ -286,13 +313,15 @@ def main(argv=None) -> int:
     parts, t_steps, train_scores, test_scores = breakdown(data, model_config, n_steps=60 if args.quick else 120)
     core_epoch = core_cpu / epochs
 
+    core_label = ("as it ships" if core_threads == 1
+                  else f"on {core_threads} torch threads (what-if: not as it ships)")
     main_table = common.table(
         ["pipeline", "wall s (median)", "CPU s (median)", "training samples / wall s", "samples / CPU s",
          "speed vs reference (wall)", "per CPU s vs reference", "test acc (last round)"],
         [[f"reference: iloc Dataset + DataLoader(32, shuffle) + no_grad test pass (32), {reference_threads} torch "
           f"thread(s)", ref_wall, ref_cpu, f"{epochs * n_train / ref_wall:.0f}", f"{ref_sps:.0f}", "1.00×", "1.00×",
           ref[-1]["test_acc"]],
-         ["core: training.train (seed preset, fixed epochs), as it ships", core_wall, core_cpu,
+         [f"core: training.train (seed preset, fixed epochs), {core_label}", core_wall, core_cpu,
           f"{epochs * n_train / core_wall:.0f}", f"{core_sps:.0f}", f"{ref_wall / core_wall:.2f}×",
           f"{core_sps / ref_sps:.2f}×", core[-1]["test_acc"]]])
     parts_table = common.table(["part of an epoch (hand loop on the core's tensors)", "CPU s", "rows / CPU s", "note"],
@@ -301,7 +330,8 @@ def main(argv=None) -> int:
         f"- Data: {rows_n} synthetic rows × {args.features} features, 3 classes, split 80/20 (no validation split, "
         f"so both sides score the same test rows); {epochs} epoch(s) × {rounds} round(s), order alternated; "
         f"reference on {reference_threads} torch thread(s) (torch's default here: {TORCH_DEFAULT_THREADS}), the core "
-        "as it ships (1 torch thread); model = seed preset (16 channels, "
+        f"{core_label} ({core_threads} torch thread(s))"
+        f"{'; a busy loop on one core throughout' if busy else ''}; model = seed preset (16 channels, "
         "BiLSTM 2×32, 4 heads, kernel 3).",
         "- The speed that counts is training rows per wall second, each side at its default threads; rows per CPU "
         "second (every thread's time, so it does not reward using a second core) is shown beside it.",

@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_training_options(t: argparse.ArgumentParser) -> None:
     """The data, model and training options of `train`, shared by every command that trains (train, cv)."""
-    from .core.config import LAYOUTS, MISSING_POLICIES, OPTIMIZERS, PRECISIONS, PREDICTION_SET_METHODS, PRESETS, SCHEDULERS
+    from .core.config import (LAYOUTS, MISSING_POLICIES, OPTIMIZERS, PRECISIONS, PREDICTION_SET_METHODS, PRESETS,
+                              SCHEDULERS, UNEQUAL)
 
     t.add_argument("--test", help="separate test CSV (same feature names); default: a stratified split")
     t.add_argument("--label", help="label column (default: guessed, and said which and why: never an identifier, "
@@ -168,6 +169,10 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--channels", type=_csv_list, help="comma-separated channel columns (long) or channel names (wide)")
     t.add_argument("--series-length", type=int, metavar="N",
                    help="steps per channel the model reads; other lengths are resampled (default: the longest)")
+    t.add_argument("--unequal", choices=UNEQUAL,
+                   help="series of unequal length: resample (default: each stretched onto the model's length, for "
+                        "movements and processes whose pace varies) or pad (each keeps its own time axis, zeros "
+                        "after its end, a longer one cut: for recordings at one fixed sampling rate)")
     t.add_argument("--preset", choices=tuple(PRESETS), default="default",
                    help="'default' (recommended: an ensemble of 3 networks for series, one network for tables), 'quick' "
                         "(always one network: a third of the time on series) or 'seed' (the original script's settings)")
@@ -245,7 +250,7 @@ def _configs_from_args(args):
     data_over = {"label": args.label, "features": args.features, "exclude": args.exclude, "missing": args.missing,
                  "scaling": args.scaling, "test_size": args.test_size, "val_size": args.val_size,
                  "layout": args.layout, "id_column": args.id_column, "time_column": args.time_column,
-                 "channels": args.channels, "series_length": args.series_length}
+                 "channels": args.channels, "series_length": args.series_length, "unequal": args.unequal}
     if args.id_column or args.time_column:
         if args.layout == "wide":
             raise_usage("--id and --time name columns of a long file: they cannot go with --layout wide")

@@ -184,6 +184,7 @@ class TrainConfig:
 MISSING_POLICIES = ("error", "drop", "mean")
 SCALINGS = ("auto", "zscore", "none")
 LAYOUTS = ("auto", "table", "wide", "long")
+UNEQUAL = ("resample", "pad")  # series of unequal length (core.data.series.SeriesSpec.unequal)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,9 @@ class DataConfig:
                                           "of <channel>_<index> columns (None: every numeric one)")
     series_length: int = _f(0, "steps per channel the model reads; series of other lengths are resampled linearly "
                             "(0: the longest training series)")
+    unequal: str = _f("resample", "series of unequal length: resample (each stretched linearly onto the model's "
+                      "length: for movements and processes whose pace varies) or pad (each on its own time axis, "
+                      "zeros after its end, a longer one cut: for recordings at one fixed sampling rate)")
 
     def __post_init__(self) -> None:  # lists from a checkpoint or the command line become tuples
         for name in ("features", "channels"):
@@ -231,6 +235,9 @@ class DataConfig:
         if self.missing not in MISSING_POLICIES:
             raise HybridXAIError(f"Unknown missing-value policy {self.missing!r}: use "
                                  f"{', '.join(setting('missing', m) for m in MISSING_POLICIES)}.")
+        if self.unequal not in UNEQUAL:
+            raise HybridXAIError(f"Unknown reading of unequal lengths {self.unequal!r}: use "
+                                 f"{', '.join(setting('unequal', m) for m in UNEQUAL)}.")
         if self.scaling not in SCALINGS:
             raise HybridXAIError(f"Unknown scaling {self.scaling!r}: use "
                                  f"{', '.join(setting('scaling', m) for m in SCALINGS)}.")

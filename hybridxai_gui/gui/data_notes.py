@@ -41,5 +41,7 @@ def view_notes(load_notes: list[str], found, view) -> list[str]:
             notes = [n for n in notes if not n.startswith(MISSING_NOTE)]
             why = "empty cells at a row's end end its series"
         notes.append(f"The series have {int(profile.lengths.min())} to {int(profile.lengths.max())} steps "
-                     f"({why}): each is resampled to the longest training series, at training and at prediction.")
+                     f"({why}): as “Unequal lengths” says, each is resampled to the longest training series (a "
+                     "pace that varies), or keeps its own time axis with zeros after its end (one fixed sampling "
+                     "rate), at training and at prediction.")
     return notes

@@ -377,6 +377,7 @@ class DataTab(QWidget):
         from ..core.pipeline import table_view
 
         choice = self.layoutPanel.choice() if self._layout_user_choice else {"layout": "auto"}
+        choice.pop("unequal", None)  # how training meets unequal lengths: the per-class view shows the file's own
         frame, name = table.frame, Path(table.path).name
         self._ensure_class_plot()
         self.classPlot.set_profile(None, "Reading the layout…")
@@ -478,6 +479,7 @@ class DataTab(QWidget):
         """Show a model's data settings (shares, missing values, scaling)."""
         self.testShareSpin.setValue(config.test_size)
         self.valShareSpin.setValue(config.val_size)
+        self.layoutPanel.set_unequal(getattr(config, "unequal", "resample"))
         for combo, key in ((self.missingCombo, config.missing), (self.scalingCombo, config.scaling)):
             i = combo.findData(key)
             if i >= 0:

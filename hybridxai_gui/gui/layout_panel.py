@@ -25,6 +25,17 @@ class LayoutPanel(QGroupBox):
                                          "each series (its rows need not be contiguous)")
         self.timeColumnCombo = self._combo("timeColumnCombo", "Time column", "Long layout: the column that orders "
                                            "each series' steps; without one, the file order is kept")
+        self.unequalCombo = self._combo("unequalCombo", "Unequal lengths",
+                                        "Series of unequal length. Resample: each is stretched onto the longest "
+                                        "(a movement or a process whose pace varies). Pad: each keeps its own time "
+                                        "axis, with zeros after its end (recordings at one fixed sampling rate, "
+                                        "such as current draws of different durations); a longer series at "
+                                        "prediction is cut to the model's length")
+        self.unequalCombo.setPlaceholderText("")
+        for text, value in (("resample (stretch onto the longest)", "resample"),
+                            ("pad with zeros (keep the time axis)", "pad")):
+            self.unequalCombo.addItem(text, value)
+        self.unequalCombo.setCurrentIndex(0)
         self.layoutLabel = QLabel("")
         self.layoutLabel.setObjectName("layoutLabel")
         self.layoutLabel.setWordWrap(True)
@@ -32,6 +43,7 @@ class LayoutPanel(QGroupBox):
         form.addRow("Layout:", self.layoutCombo)
         form.addRow("Series id:", self.idColumnCombo)
         form.addRow("Time:", self.timeColumnCombo)
+        form.addRow("Unequal lengths:", self.unequalCombo)
         form.addRow(self.layoutLabel)
         self._id_known = False  # the id combo shows a detected or chosen id, not just the first column
         self.idColumnCombo.activated.connect(lambda _i: setattr(self, "_id_known", True))
@@ -55,6 +67,7 @@ class LayoutPanel(QGroupBox):
         long = self.layoutCombo.currentText() == "long"
         self.idColumnCombo.setEnabled(long and self.idColumnCombo.count() > 0)
         self.timeColumnCombo.setEnabled(long and self.timeColumnCombo.count() > 0)
+        self.unequalCombo.setEnabled(self.layoutCombo.currentText() in ("wide", "long"))
 
     def set_columns(self, columns: list[str], label: str | None) -> None:
         """The columns that can be an id or a time (every column but the label)."""
@@ -109,10 +122,17 @@ class LayoutPanel(QGroupBox):
         if label.width() > 0:
             label.setMinimumHeight(max(0, label.heightForWidth(label.width())))  # -1: no text
 
+    def set_unequal(self, value: str) -> None:
+        """Show how series of unequal length are read (a loaded model's rule)."""
+        i = self.unequalCombo.findData(value)
+        if i >= 0:
+            self.unequalCombo.setCurrentIndex(i)
+
     def choice(self) -> dict:
         """The layout settings as DataConfig fields."""
         long = self.layoutCombo.currentText() == "long"
         time = self.timeColumnCombo.currentText()
         return {"layout": self.layoutCombo.currentText() or "table",
                 "id_column": (self.idColumnCombo.currentText() or None) if long and self._id_known else None,
-                "time_column": (time if time and time != NO_TIME else None) if long else None}
+                "time_column": (time if time and time != NO_TIME else None) if long else None,
+                "unequal": self.unequalCombo.currentData() or "resample"}

@@ -28,10 +28,12 @@ CONTROLS = {
     "repeats": "“Repeats” (Evaluation tab)",
     "coverage": "“Coverage”",
     "prediction_sets": "“Prediction sets”",
+    "unequal": "“Unequal lengths” (Layout box)",
 }
 VALUES = {("device", "cpu"): "CPU", ("scaling", "zscore"): "z-score", ("val_size", "0"): "0",
           ("missing", "drop"): "drop those rows", ("missing", "mean"): "fill with training mean",
-          ("missing", "error"): "stop with a message"}
+          ("missing", "error"): "stop with a message", ("unequal", "pad"): "pad with zeros",
+          ("unequal", "resample"): "resample"}
 
 
 def app_words(name: str, value: str) -> str:

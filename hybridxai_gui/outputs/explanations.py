@@ -322,7 +322,7 @@ def write_figures(trained, run, out: Path, max_row_figures: int | None = None,
                         list(series.channels), cam.heatmap[i], att.received_upsampled[i],
                         None if lengths is None else int(lengths[i]), result.class_names[c],
                         title=f"Row {r}: which channel, and when, for class {result.class_names[c]}",
-                        units=result.units), ROW_DPI)
+                        units=result.units, padded=series.padded), ROW_DPI)
             else:
                 add(f"comparison_row{r}", row_formats, (wide + 3, 7.5),
                     lambda f, i=i, r=r, c=c: ep.comparison_figure(

@@ -78,7 +78,8 @@ def draw_shap_view(fig, result, view: str, class_index: int | None = None, posit
                                     result.unit_features(), list(series.channels), views.gradcam.heatmap[0],
                                     views.attention.received_upsampled[0], own_length, result.class_names[c],
                                     title=f"Row {row}: which channel, and when, for class {result.class_names[c]}",
-                                    units=getattr(result, "units", "probability"))
+                                    units=getattr(result, "units", "probability"),
+                                    padded=bool(getattr(series, "padded", False)))
         else:
             name = result.class_names[c]
             names = result.input_names if getattr(result, "input_names", None) else result.feature_names

@@ -402,7 +402,7 @@ def prepare_data(
     features: list[str] | None = None, exclude: list[str] | None = None, missing: str = "error",
     test_size: float = 0.2, val_size: float = 0.0, seed: int = 0, scaling: str = "auto", layout: str = "auto",
     id_column: str | None = None, time_column: str | None = None, channels: list[str] | None = None,
-    series_length: int = 0,
+    series_length: int = 0, unequal: str = "resample",
 ) -> PreparedData:  # fmt: skip
     """Read, check, split (test, then validation out of the training rows), fill and scale the data.
 
@@ -413,7 +413,7 @@ def prepare_data(
     """
     table = read_rows(train, label=label, features=features, exclude=exclude, missing=missing, scaling=scaling,
                       test_size=test_size, val_size=val_size, layout=layout, id_column=id_column,
-                      time_column=time_column, channels=channels, series_length=series_length,
+                      time_column=time_column, channels=channels, series_length=series_length, unequal=unequal,
                       has_test_file=test is not None)
     if table.spec is not None:
         from .series_data import prepare_series

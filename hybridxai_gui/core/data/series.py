@@ -11,9 +11,13 @@ Layouts (`DataConfig.layout`, detected by `detect_layout` when "auto"):
   (numbers, or dates and times as text: `time_values`; without it the file order is kept; the rows of a series
   need not be contiguous), one or more numeric channel columns, and a label that is constant within each series.
 
-Unequal lengths: every series is resampled linearly onto the model's common length `length` (by default the
-longest training series), and the model stores that rule, so prediction applies it identically. Each series'
-own length is kept beside it, so explanations can be mapped back onto its own time axis (`to_own_steps`).
+Unequal lengths (`SeriesSpec.unequal`, chosen by `DataConfig.unequal`): by default every series is resampled
+linearly onto the model's common length `length` (by default the longest training series), which normalises the
+pace of a movement or a process; with "pad" each keeps its own time axis, its steps first and zeros (in the
+file's units) after its end up to `length`, and a longer one is cut to its first `length` steps with a note: what
+recordings at one fixed sampling rate need (a 100-sample current draw is not a stretched 1,344-sample one). The
+model stores the rule, so prediction applies it identically. Each series' own length is kept beside it, so
+explanations can be drawn on its own time axis (`to_own_steps`, `padded`).
 
 A series row is flat and channel-major: channel 0's T values, then channel 1's, ... (what the model reads).
 """
@@ -27,6 +31,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .csvio import Source, check_float32_range, format_names
+from ..config import UNEQUAL
 from ..errors import HybridXAIError, setting
 
 MAX_LENGTH = 100_000  # steps per channel the model reads at most
@@ -43,11 +48,17 @@ class SeriesSpec:
     columns: tuple[tuple[str, ...], ...] = ()  # wide: each channel's step columns, in time order
     id_column: str | None = None  # long
     time_column: str | None = None  # long, optional
-    resample: bool = False  # series of another length are resampled linearly to `length`
+    resample: bool = False  # series of another length are mapped onto `length` (as `unequal` says)
+    unequal: str = "resample"  # how: "resample" (linearly onto `length`) or "pad" (zeros after the end; longer cut)
 
     def __post_init__(self) -> None:  # lists from a checkpoint become tuples
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "columns", tuple(tuple(c) for c in self.columns))
+
+    @property
+    def padded(self) -> bool:
+        """Series of another length keep their own time axis (zeros after the end) instead of being resampled."""
+        return self.unequal == "pad"
 
     @property
     def n_channels(self) -> int:
@@ -63,7 +74,8 @@ class SeriesSpec:
     def feature_names(self) -> list[str]:
         """One name per model input: a wide file's own columns where they are the inputs one to one,
         else `<channel>@<step>`."""
-        if self.layout == "wide" and not self.resample and all(len(s) == self.length for s in self.columns):
+        if (self.layout == "wide" and (not self.resample or self.padded)
+                and all(len(s) == self.length for s in self.columns)):  # step t is the file's column t
             return self.input_columns
         return [f"{c}@{t}" for c in self.channels for t in range(self.length)]
 
@@ -76,20 +88,29 @@ class SeriesSpec:
         if self.layout == "long":
             text += f", series named by {self.id_column!r}"
             text += f", ordered by {self.time_column!r}" if self.time_column else ", in file order"
-        if self.resample:
+        if self.resample and self.padded:
+            text += f"; shorter series are padded with zeros to {self.length} steps, longer ones cut"
+        elif self.resample:
             text += f"; series of other lengths are resampled to {self.length} steps"
         return text
 
     def to_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()} | {
+        d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()} | {
             "columns": [list(c) for c in self.columns]}
+        if d["unequal"] == "resample":  # the rule of every model file before "pad" existed: written as then
+            del d["unequal"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict | None) -> SeriesSpec | None:
         if not d:
             return None
-        known = {"layout", "channels", "length", "columns", "id_column", "time_column", "resample"}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        known = {"layout", "channels", "length", "columns", "id_column", "time_column", "resample", "unequal"}
+        spec = cls(**{k: v for k, v in d.items() if k in known})
+        if spec.unequal not in UNEQUAL:
+            raise HybridXAIError(f"The model file's series reading {spec.unequal!r} is unknown to this version "
+                                 f"(it knows {', '.join(UNEQUAL)}).")
+        return spec
 
 
 @dataclass
@@ -227,29 +248,55 @@ def _resample_group(part: np.ndarray, length: int) -> np.ndarray:
     return _linear(part, length).astype(np.float32, copy=False)
 
 
-def _to_length(values: np.ndarray, lengths: np.ndarray, length: int) -> np.ndarray:
+def _pad_group(part: np.ndarray, length: int) -> np.ndarray:
+    """(k, C, n) series of one length n onto `length` steps on their own time axis: (k, C, length) float32, zeros
+    after the end (a longer series cut to its first `length` steps; a gap stays NaN)."""
+    k, C, n = part.shape
+    out = np.zeros((k, C, length), dtype=np.float32)
+    out[:, :, :min(n, length)] = part[:, :, :length]
+    return out
+
+
+def _to_length(values: np.ndarray, lengths: np.ndarray, length: int, pad: bool = False) -> np.ndarray:
     """(N, C, S) values, each row valid up to its own length (NaN after it), resampled linearly onto `length`
-    steps: (N, C * length) float32. Rows of one length share one interpolation (vectorised); a gap inside a
-    series stays NaN (for the missing-value policy)."""
+    steps (`pad`: padded with zeros or cut, _pad_group): (N, C * length) float32. Rows of one length share one
+    interpolation (vectorised); a gap inside a series stays NaN (for the missing-value policy)."""
     N, C, S = values.shape
     out = np.empty((N, C, length), dtype=np.float32)
+    fit = _pad_group if pad else _resample_group
     for n in np.unique(lengths):
         rows = np.flatnonzero(lengths == n)
-        out[rows] = _resample_group(values[rows, :, :n], length)
+        out[rows] = fit(values[rows, :, :n], length)
     return out.reshape(N, C * length)
 
 
-def _long_to_length(steps: np.ndarray, starts: np.ndarray, lengths: np.ndarray, length: int) -> np.ndarray:
+def _long_to_length(steps: np.ndarray, starts: np.ndarray, lengths: np.ndarray, length: int,
+                    pad: bool = False) -> np.ndarray:
     """Series held as consecutive rows of `steps` ((rows, C), sorted by series and time; series s at
-    starts[s] ... starts[s] + lengths[s]) resampled onto `length` steps: (N, C * length) float32. Gathered one
-    length at a time, so memory follows the file's rows, never series × the longest series."""
+    starts[s] ... starts[s] + lengths[s]) resampled onto `length` steps (`pad`: padded or cut): (N, C * length)
+    float32. Gathered one length at a time, so memory follows the file's rows, never series × the longest series."""
     N, C = len(starts), steps.shape[1]
     out = np.empty((N, C, length), dtype=np.float32)
+    fit = _pad_group if pad else _resample_group
     for n in np.unique(lengths):
         rows = np.flatnonzero(lengths == n)
-        at = starts[rows][:, None] + np.arange(n)[None, :]  # (k, n) rows of `steps`
-        out[rows] = _resample_group(steps[at].transpose(0, 2, 1), length)
+        at = starts[rows][:, None] + np.arange(min(n, length) if pad else n)[None, :]  # (k, n) rows of `steps`
+        out[rows] = fit(steps[at].transpose(0, 2, 1), length)
     return out.reshape(N, C * length)
+
+
+CUT = "series are longer than the"  # the words of every note on padded series cut to the model's length
+
+
+def cut_note(src: Source, lengths: np.ndarray, length: int, name) -> list[str]:
+    """Padded series longer than the model's length are cut to their first `length` steps: said, naming them
+    (`name(indices)`: where those series are, e.g. their lines or ids)."""
+    longer = np.flatnonzero(lengths > length)
+    if not len(longer):
+        return []
+    return [f"{src.name}: {len(longer)} {CUT} {length:,} steps the model reads ({name(longer)}; "
+            f"up to {int(lengths[longer].max()):,} steps): it reads their first {length:,} steps (series are padded, "
+            f"not resampled: {setting('unequal', 'pad')})."]
 
 
 def check_size(n_channels: int, length: int, src: Source, longest: int | None = None, columns: bool = False) -> None:
@@ -320,7 +367,9 @@ def read_wide(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
             notes.append(filled_note(src, int(inside.sum()), int(gappy.sum())))
     rows = np.flatnonzero(keep)
     length = common_length(lengths[rows], spec.length, C, src)
-    X = _to_length(values[rows], lengths[rows], length)
+    X = _to_length(values[rows], lengths[rows], length, spec.padded)
+    if spec.padded:
+        notes += cut_note(src, lengths[rows], length, lambda longer: src.first(rows[longer]))
     return SeriesRows(X, lengths[rows], rows.tolist(), rows, None, notes, rows, len(frame))
 
 
@@ -381,7 +430,10 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
     if gaps.any() and missing == "mean":
         notes.append(filled_note(src, int(gaps.sum()), len(np.unique(codes[gaps.any(axis=1)]))))
     length = common_length(lengths[kept], spec.length, values.shape[1], src)
-    X = _long_to_length(values[order], starts[kept], lengths[kept], length)
+    X = _long_to_length(values[order], starts[kept], lengths[kept], length, spec.padded)
+    if spec.padded:
+        notes += cut_note(src, lengths[kept], length,
+                          lambda longer: "series " + format_names([str(uniques[kept[i]]) for i in longer], 5))
     return SeriesRows(X, lengths[kept], [uniques[s] for s in kept], first_rows[kept],
                       None if labels is None else [labels[s] for s in kept], notes, kept, n_series)
 
@@ -452,4 +504,4 @@ def common_length(lengths: np.ndarray, asked: int = 0, n_channels: int = 1, src:
 
 
 __all__ = ["SeriesSpec", "SeriesRows", "read_series", "read_wide", "read_long", "resample", "to_own_steps",
-           "common_length", "check_size", "MAX_LENGTH", "MAX_INPUTS"]
+           "common_length", "check_size", "MAX_LENGTH", "MAX_INPUTS", "UNEQUAL"]

@@ -106,16 +106,24 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
     from .prepare import PreparedData, _stratified_split, _transform_into, looks_row_normalised, validation_split
 
     missing = config.missing
+    spec = replace(spec, unequal=config.unequal)
     rows = read_series(df, replace(spec, length=config.series_length), src, missing, label_column)
     notes.extend(rows.notes)
     if len(rows.ids) == 0:
         raise HybridXAIError(f"{src.name}: no series are left to train on.")
     length = rows.X.shape[1] // spec.n_channels
     spec = replace(spec, length=length, resample=bool(np.any(rows.lengths != length)) or spec.resample)
-    if spec.resample and not config.series_length:
+    if spec.resample and spec.padded:
+        notes.append(f"The series have {int(rows.lengths.min())} to {int(rows.lengths.max())} steps: each keeps its "
+                     f"own time axis, padded with zeros after its end to {length} steps"
+                     f"{'' if config.series_length else ' (the longest)'}, at training and at prediction (a longer "
+                     f"one is cut to its first {length}); to stretch each onto {length} steps instead, choose "
+                     f"{setting('unequal', 'resample')}.")
+    elif spec.resample and not config.series_length:
         notes.append(f"The series have {int(rows.lengths.min())} to {int(rows.lengths.max())} steps: each is "
                      f"resampled to {length} steps (the longest), at training and at prediction; choose another "
-                     f"length with {setting('series_length')}.")
+                     f"length with {setting('series_length')}, or keep each series' own time axis (zeros after "
+                     f"its end) with {setting('unequal', 'pad')} for recordings at one fixed sampling rate.")
     codes, names = _labels(rows.labels, label_column, src, rows.first_rows)
     class_names = _sorted_classes([names[c] for c in np.unique(codes)])
     if len(class_names) < 2:
@@ -189,7 +197,7 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
         fill_values=fill_values, data_hash=digest.hexdigest(), source=src.name, test_source=test_src, warnings=notes,
         config=replace(config, label=label_column, features=tuple(spec.input_columns), exclude=(),
                        layout=spec.layout, id_column=spec.id_column, time_column=spec.time_column,
-                       channels=tuple(spec.channels), series_length=length),
+                       channels=tuple(spec.channels), series_length=length, unequal=spec.unequal),
         series=spec, test_ids=test_ids, test_lengths=test_lengths,
     )
 

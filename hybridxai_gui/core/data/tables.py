@@ -324,7 +324,7 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
               exclude: list[str] | None = None, missing: str = "error", scaling: str = "auto",
               test_size: float = 0.2, val_size: float = 0.0, layout: str = "auto", id_column: str | None = None,
               time_column: str | None = None, channels: list[str] | None = None, series_length: int = 0,
-              has_test_file: bool = False) -> TableRows:
+              unequal: str = "resample", has_test_file: bool = False) -> TableRows:
     """Read and check a training table: label and feature columns, labels, missing values; no split yet.
     Rows that hold series (layout.detect_layout: wide channels, long files, unequal lengths) are kept as the
     frame and their layout; tables become float32 feature columns, text columns their one-hot parts.
@@ -332,7 +332,7 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
     No label: the likely one is guessed (label_guess) and a note says which and why. No features: every column but
     the label, the excluded ones and the identifiers (table_checks; a note names them and how to keep them)."""
     config = DataConfig(label, features, exclude or (), missing, scaling, test_size, val_size, layout, id_column,
-                        time_column, channels, series_length)
+                        time_column, channels, series_length, unequal)
     config.validate(has_test_file=has_test_file)
     notes: list[str] = []
     loaded, src = _load(train, None, None, "training")

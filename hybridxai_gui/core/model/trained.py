@@ -93,6 +93,10 @@ class TrainedModel:
         src = frame_source(df, source)
         series = read_series(df, self.series, src, "error" if policy == "error" else policy, label)
         X = series.X
+        if notes is not None:  # padded series longer than the model's: cut, and said which
+            from ..data.series import CUT
+
+            notes.extend(n for n in series.notes if CUT in n)
         if policy == "mean":
             from ..data.series import FILLED
 

@@ -1,0 +1,163 @@
+"""Series of unequal length padded instead of resampled (`--unequal pad`, DataConfig.unequal, SeriesSpec.unequal):
+known answers for the reading, the model file, prediction of a longer series, the command line, the figure and the
+Data tab's control."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybridxai_gui.core.config import DataConfig, ModelConfig, TrainConfig
+from hybridxai_gui.core.data.csvio import Source
+from hybridxai_gui.core.data.prepare import prepare_data
+from hybridxai_gui.core.data.series import SeriesSpec, read_series
+from hybridxai_gui.core.errors import HybridXAIError, render
+from hybridxai_gui.core.model_files.checkpoint import load_checkpoint, save_checkpoint
+from hybridxai_gui.core.pipeline import predict_frame
+
+from helpers import fit
+
+TINY = ModelConfig(cnn_channels=4, lstm_hidden=4, lstm_layers=1, num_heads=2, kernel_size=3)
+
+
+def draws(n: int = 40, seed: int = 0) -> pd.DataFrame:
+    """A long file of current draws at one sampling rate: 'motor' ripples with period 4, 'heater' is flat; each
+    draw lasts 8 to 20 samples (the appliance runs as long as it runs, at the same rate)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n):
+        kind = "motor" if s % 2 else "heater"
+        length = int(rng.integers(8, 21))
+        t = np.arange(length)
+        current = 2.0 + (np.sin(2 * np.pi * t / 4) if kind == "motor" else 0.0) + rng.normal(0, 0.05, length)
+        rows += [{"draw": f"d{s:02d}", "sample": int(i), "current": float(current[i]), "kind": kind}
+                 for i in range(length)]
+    return pd.DataFrame(rows)
+
+
+def test_wide_rows_keep_their_time_axis_with_zeros_after_the_end():
+    frame = pd.DataFrame({"z0": [1.0, 5.0, 1.0], "z1": [2.0, 6.0, 1.0], "z2": [3.0, np.nan, 1.0],
+                          "z3": [4.0, np.nan, 1.0], "z4": [9.0, np.nan, np.nan]})
+    spec = SeriesSpec("wide", ("z",), columns=(tuple(frame.columns),), unequal="pad")
+    rows = read_series(frame, spec, Source("u.csv", False))
+    np.testing.assert_array_equal(rows.lengths, [5, 2, 4])
+    np.testing.assert_array_equal(rows.X, [[1, 2, 3, 4, 9], [5, 6, 0, 0, 0], [1, 1, 1, 1, 0]])
+    assert rows.notes == []
+    # a model of 3 steps reads the first 3 of a longer series, and says which series were cut
+    cut = read_series(frame, SeriesSpec("wide", ("z",), length=3, columns=(tuple(frame.columns),), unequal="pad"),
+                      Source("u.csv", False))
+    np.testing.assert_array_equal(cut.X, [[1, 2, 3], [5, 6, 0], [1, 1, 1]])
+    assert len(cut.notes) == 1 and "2 series are longer than the 3 steps" in cut.notes[0]
+    assert "row 0, row 2" in cut.notes[0] and "--unequal pad" in render(cut.notes[0])
+
+
+def test_long_series_are_padded_in_time_order_and_cut_by_name():
+    frame = pd.DataFrame({"id": ["a", "b", "a", "b", "a"], "t": [2, 0, 0, 1, 1], "v": [30.0, 7.0, 10.0, 8.0, 20.0]})
+    spec = SeriesSpec("long", ("v",), id_column="id", time_column="t", unequal="pad")
+    rows = read_series(frame, spec, Source("l.csv", False))
+    np.testing.assert_array_equal(rows.X, [[10, 20, 30], [7, 8, 0]])
+    cut = read_series(frame, SeriesSpec("long", ("v",), length=2, id_column="id", time_column="t", unequal="pad"),
+                      Source("l.csv", False))
+    np.testing.assert_array_equal(cut.X, [[10, 20], [7, 8]])
+    assert "series 'a'" in cut.notes[0] and "up to 3 steps" in cut.notes[0]
+    # the default stretches instead: the short series' last value lands on the last step
+    stretched = read_series(frame, SeriesSpec("long", ("v",), id_column="id", time_column="t"), Source("l.csv", False))
+    np.testing.assert_allclose(stretched.X[1], [7, 7.5, 8])
+
+
+def test_the_model_file_keeps_the_rule_and_prediction_applies_it(tmp_path):
+    frame = draws()
+    data = prepare_data(frame, label="kind", unequal="pad", seed=0)
+    assert data.series.padded and data.series.resample and data.config.unequal == "pad"
+    assert any("padded with zeros after its end" in w for w in data.warnings)
+    longest = int(frame.groupby("draw").size().max())
+    assert data.series.length == longest
+    # the model reads each draw's own samples, then zeros (scaled like the channel's other values)
+    first = frame[frame["draw"] == "d00"]["current"].to_numpy()
+    row = int(np.flatnonzero(data.rows_train == 0)[0]) if 0 in data.rows_train else None
+    if row is not None:
+        mean, std = float(data.scaler.mean[0]), float(data.scaler.std[0])
+        expected = (np.r_[first, np.zeros(longest - len(first))] - mean) / std
+        np.testing.assert_allclose(data.X_train[row], expected, rtol=1e-5, atol=1e-5)
+    trained = fit(data, TINY, TrainConfig(epochs=2, augment="off")).trained
+    path = save_checkpoint(trained, tmp_path / "m.pth")
+    saved = load_checkpoint(path)
+    assert saved.series.padded and saved.series == trained.series
+    assert "padded with zeros" in saved.series.describe()
+    # a draw longer than any in training is cut to the model's length, with a note naming it
+    longer = pd.DataFrame({"draw": "new", "sample": range(longest + 5), "current": 2.0, "kind": "heater"})
+    predictions = predict_frame(saved, pd.concat([frame, longer], ignore_index=True), "draws.csv")
+    assert len(predictions.table) == 41
+    assert any("series 'new'" in n and f"first {longest} steps" in n for n in predictions.notes)
+
+
+def test_default_files_are_written_as_before_and_unknown_rules_are_refused():
+    spec = SeriesSpec("long", ("v",), length=3, id_column="id")
+    assert "unequal" not in spec.to_dict()  # a resampling model's file is byte for byte what it was
+    assert SeriesSpec.from_dict(spec.to_dict()).unequal == "resample"
+    padded = SeriesSpec("long", ("v",), length=3, id_column="id", unequal="pad")
+    assert SeriesSpec.from_dict(padded.to_dict()) == padded
+    with pytest.raises(HybridXAIError, match="series reading 'warp' is unknown"):
+        SeriesSpec.from_dict({**padded.to_dict(), "unequal": "warp"})
+    with pytest.raises(HybridXAIError, match="unequal lengths 'warp'"):
+        DataConfig(unequal="warp").validate()
+
+
+def test_command_line_trains_and_predicts_padded_series(tmp_path):
+    from hybridxai_gui.cli import main
+
+    path = tmp_path / "draws.csv"
+    draws(n=30).to_csv(path, index=False)
+    model = tmp_path / "m.pth"
+    assert main(["train", str(path), "--label", "kind", "--unequal", "pad", "--epochs", "2", "--cnn-channels", "4",
+                 "--lstm-hidden", "4", "--heads", "2", "--prediction-sets", "off", "--out", str(model),
+                 "--quiet"]) == 0
+    assert load_checkpoint(model).series.padded
+    assert main(["predict", str(model), str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 30
+    assert main(["train", str(path), "--label", "kind", "--unequal", "warp", "--out", str(model)]) == 2
+
+
+def test_the_series_figure_shows_the_padding_on_the_series_own_axis():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    from hybridxai_gui.plotting.series_plots import draw_series_explanation
+
+    T, own = 12, 8
+    values = np.r_[np.sin(np.arange(own)), np.zeros(T - own)][None, :]
+    groups = [list(range(0, 6)), list(range(6, 12))]
+    maps = np.linspace(0, 1, T)
+    fig = Figure()
+    draw_series_explanation(fig, values, np.array([0.3, -0.1]), groups, ["current"], maps, maps, own, "motor",
+                            padded=True)
+    ax = fig.axes[-1]
+    assert ax.get_xlim() == (-0.5, T - 0.5)  # the model's steps are the series' own: nothing stretched
+    assert "padding" in ax.get_xlabel() and f"{own} steps" in ax.get_xlabel()
+    spans = [(p.get_x(), p.get_x() + p.get_width()) for p in ax.patches if isinstance(p, Rectangle)]
+    assert any(np.isclose(a, own - 0.5) and np.isclose(b, T - 0.5) for a, b in spans)  # the padding, shaded
+    resampled = Figure()
+    draw_series_explanation(resampled, values, np.array([0.3, -0.1]), groups, ["current"], maps, maps, own, "motor")
+    assert resampled.axes[-1].get_xlim() == (-0.5, own - 0.5) and "padding" not in resampled.axes[-1].get_xlabel()
+
+
+def test_the_data_tab_control_reaches_training(qtbot):
+    from hybridxai_gui.gui.layout_panel import LayoutPanel
+
+    panel = LayoutPanel()
+    qtbot.addWidget(panel)
+    panel.layoutCombo.setCurrentText("table")
+    panel._update_enabled()
+    assert not panel.unequalCombo.isEnabled()
+    panel.layoutCombo.setCurrentText("long")
+    panel._update_enabled()
+    assert panel.unequalCombo.isEnabled() and panel.choice()["unequal"] == "resample"
+    panel.unequalCombo.setCurrentIndex(panel.unequalCombo.findData("pad"))
+    assert panel.choice()["unequal"] == "pad"
+    assert DataConfig(**panel.choice()).unequal == "pad"
+    panel.set_unequal("resample")
+    assert panel.choice()["unequal"] == "resample"
