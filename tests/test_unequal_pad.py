@@ -159,5 +159,24 @@ def test_the_data_tab_control_reaches_training(qtbot):
     panel.unequalCombo.setCurrentIndex(panel.unequalCombo.findData("pad"))
     assert panel.choice()["unequal"] == "pad"
     assert DataConfig(**panel.choice()).unequal == "pad"
+    with qtbot.waitSignal(panel.unequalChanged, timeout=1000):  # the Data tab re-reads its per-class view on it
+        panel.unequalCombo.activated.emit(panel.unequalCombo.currentIndex())
     panel.set_unequal("resample")
     assert panel.choice()["unequal"] == "resample"
+
+
+def test_the_per_class_view_follows_the_choice():
+    """Draws of one sampling rate keep their ripple in the class mean when padded; resampled, each draw's ripple is
+    stretched by another factor and the mean smears it out."""
+    from hybridxai_gui.core.pipeline import table_view
+
+    frame = draws(n=60)
+    padded = table_view(frame, "kind", unequal="pad").profile
+    stretched = table_view(frame, "kind").profile
+    motor = padded.class_names.index("motor")
+    mean = padded.mean[motor, 0]
+    np.testing.assert_allclose(mean[[1, 5, 9]], 3.0, atol=0.1)  # 2 + sin(2π t / 4) at its peaks, every draw alike
+    np.testing.assert_allclose(mean[[3, 7, 11]], 1.0, atol=0.1)
+    assert np.ptp(stretched.mean[stretched.class_names.index("motor"), 0]) < 0.75 * np.ptp(mean)
+    # the padding is no value of a series: a draw's steps after its end are left out of the means
+    assert np.isnan(padded.X[np.argmin(padded.lengths)]).sum() == padded.steps - padded.lengths.min()

@@ -154,15 +154,16 @@ class TableView:
 
 def table_view(frame: pd.DataFrame, label: str, layout: str = "auto", id_column: str | None = None,
                time_column: str | None = None, channels: list[str] | None = None,
-               features: list[str] | None = None, source: str = "the table") -> TableView:
-    """The layout of `frame` for `label` (as training will read it) and its per-class profile."""
+               features: list[str] | None = None, source: str = "the table", unequal: str = "resample") -> TableView:
+    """The layout of `frame` for `label` (as training will read it) and its per-class profile (series of unequal
+    length resampled, or on their own time axis with `unequal="pad"`, as training will read them)."""
     from .data.class_profile import class_profile
     from .data.csvio import Source
     from .data.layout import detect_layout
 
     detected = detect_layout(frame, label, features, layout, id_column, time_column, channels,
                              src=Source(source, False))
-    return TableView(label, detected, class_profile(frame, detected, label, features, source))
+    return TableView(label, detected, class_profile(frame, detected, label, features, source, unequal))
 
 
 def test_columns_problem(train_columns: list[str], test_columns: list[str], label: str | None,

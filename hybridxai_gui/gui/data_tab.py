@@ -128,6 +128,7 @@ class DataTab(QWidget):
         ll.setContentsMargins(0, 0, 0, 0)
         self.layoutPanel = LayoutPanel()
         self.layoutPanel.changed.connect(self._layout_chosen)
+        self.layoutPanel.unequalChanged.connect(self._refresh_view)  # the per-class view as training will read it
         self.layoutCombo = self.layoutPanel.layoutCombo
         self.idColumnCombo = self.layoutPanel.idColumnCombo
         self.timeColumnCombo = self.layoutPanel.timeColumnCombo
@@ -376,8 +377,8 @@ class DataTab(QWidget):
             return
         from ..core.pipeline import table_view
 
-        choice = self.layoutPanel.choice() if self._layout_user_choice else {"layout": "auto"}
-        choice.pop("unequal", None)  # how training meets unequal lengths: the per-class view shows the file's own
+        choice = self.layoutPanel.choice() if self._layout_user_choice else {
+            "layout": "auto", "unequal": self.layoutPanel.choice()["unequal"]}
         frame, name = table.frame, Path(table.path).name
         self._ensure_class_plot()
         self.classPlot.set_profile(None, "Reading the layout…")

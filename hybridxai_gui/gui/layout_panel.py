@@ -12,6 +12,7 @@ NO_TIME = "(none: file order)"
 
 class LayoutPanel(QGroupBox):
     changed = Signal()  # the user chose another layout, id or time column
+    unequalChanged = Signal()  # the user chose another reading of unequal lengths (the per-class view follows)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Layout", parent)
@@ -49,6 +50,7 @@ class LayoutPanel(QGroupBox):
         self.idColumnCombo.activated.connect(lambda _i: setattr(self, "_id_known", True))
         for combo in (self.layoutCombo, self.idColumnCombo, self.timeColumnCombo):
             combo.activated.connect(lambda _i: self._user_changed())
+        self.unequalCombo.activated.connect(lambda _i: self.unequalChanged.emit())
         self._update_enabled()
 
     def _combo(self, name: str, accessible: str, tip: str) -> QComboBox:

@@ -55,6 +55,8 @@ def draw_series_explanation(fig, values: np.ndarray, unit_values: np.ndarray, gr
         colour = POS_COLOR if v >= 0 else NEG_COLOR
         ax.axvspan(steps[start] - 0.5, steps[end] + 0.5, ymin=1 - (c + 1) / shown, ymax=1 - c / shown,
                    color=colour, alpha=0.08 + 0.87 * abs(v) / scale, linewidth=0)
+    if padded and own < T:  # where the series ends and the padding begins
+        ax.axvline(own - 0.5, color="0.35", linewidth=0.8, linestyle="--")
     ax.set_xlim(-0.5, axis_end - 0.5)
     ax.set_yticks([1 - (c + 0.5) / shown for c in range(shown)])
     ax.set_yticklabels([short_name(str(ch), 14) for ch in channels[:shown]], fontsize=7)

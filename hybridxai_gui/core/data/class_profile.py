@@ -62,11 +62,23 @@ def _top_classes(labels: pd.Series) -> tuple[list[str], list[int], int]:
 
 
 def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features: list[str] | None = None,
-                  source: str = "the table") -> ClassProfile:
-    """The per-class view of `frame` in its detected layout (label values compared as text)."""
+                  source: str = "the table", unequal: str = "resample") -> ClassProfile:
+    """The per-class view of `frame` in its detected layout (label values compared as text). Series of unequal
+    length as training reads them: resampled onto the longest, or (`unequal="pad"`) on their own time axis, each
+    step's mean over the series that reach it (the padding is no value of the series)."""
     src = Source(source, False)
     if detected.spec is not None:
-        rows = read_series(frame, detected.spec, src, "mean", label)  # gaps stay NaN: means skip them
+        from dataclasses import replace
+
+        padded = unequal == "pad"
+        spec = replace(detected.spec, unequal=unequal) if padded else detected.spec
+        rows = read_series(frame, spec, src, "mean", label)  # gaps stay NaN: means skip them
+        if padded:  # the steps after a series' end are no values of it: NaN, which the means skip
+            C = spec.n_channels
+            T = rows.X.shape[1] // C
+            after = np.arange(T)[None, None, :] >= rows.lengths[:, None, None]
+            rows.X = np.where(np.broadcast_to(after, (len(rows.X), C, T)), np.nan,
+                              rows.X.reshape(len(rows.X), C, T)).reshape(len(rows.X), C * T).astype(np.float32)
         labels = pd.Series([str(v).strip() for v in rows.labels])
         names, counts, n_classes = _top_classes(labels)
         index = {name: k for k, name in enumerate(names)}
