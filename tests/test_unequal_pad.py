@@ -180,3 +180,48 @@ def test_the_per_class_view_follows_the_choice():
     assert np.ptp(stretched.mean[stretched.class_names.index("motor"), 0]) < 0.75 * np.ptp(mean)
     # the padding is no value of a series: a draw's steps after its end are left out of the means
     assert np.isnan(padded.X[np.argmin(padded.lengths)]).sum() == padded.steps - padded.lengths.min()
+
+
+def test_a_ripple_shared_whatever_the_length_is_named_as_a_fixed_sampling_rate():
+    from hybridxai_gui.core.data.series import shared_ripple
+
+    rng = np.random.default_rng(1)
+    lengths = rng.integers(40, 400, 60)
+    # current draws at one rate: a mains ripple of 5 samples on a level that differs per draw
+    fixed = [(rng.uniform(1, 5) * (1 + 0.2 * np.sin(2 * np.pi * np.arange(n) / 5)) + rng.normal(0, 0.02, n))[None, :]
+             for n in lengths]
+    period, share, channel = shared_ripple(fixed, ["current"])
+    assert period == pytest.approx(5.0, rel=0.05) and share > 0.9 and channel == "current"
+    # one movement per series, done faster or slower: its period follows the length, so no ripple is shared
+    paced = [np.sin(np.pi * np.linspace(0, 2, n))[None, :] + rng.normal(0, 0.02, (1, n)) for n in lengths]
+    assert shared_ripple(paced, ["z"]) is None
+    # noise has no peak that holds half its power
+    assert shared_ripple([rng.normal(0, 1, (1, n)) for n in lengths], ["z"]) is None
+    # lengths within 1.5x of each other, or too few series: no hint
+    assert shared_ripple([x[:, :40] for x in fixed], ["current"]) is None
+    assert shared_ripple(fixed[:5], ["current"]) is None
+
+
+def test_the_hint_reaches_training_and_the_data_tab_in_the_apps_words():
+    from hybridxai_gui.core.pipeline import table_view
+    from hybridxai_gui.gui.wording import for_the_app
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for s in range(30):
+        n = int(rng.integers(40, 200))
+        kind = "motor" if s % 2 else "heater"
+        level = 3.0 if kind == "motor" else 1.0
+        current = level * (1 + 0.2 * np.sin(2 * np.pi * np.arange(n) / 5)) + rng.normal(0, 0.02, n)
+        rows += [{"draw": f"d{s}", "sample": i, "current": current[i], "kind": kind} for i in range(n)]
+    frame = pd.DataFrame(rows)
+    data = prepare_data(frame, label="kind", seed=0)
+    hint = [w for w in data.warnings if "share a ripple of 5.0 samples" in w]
+    assert hint and "--unequal pad" in render(hint[0])
+    padded = prepare_data(frame, label="kind", unequal="pad", seed=0)
+    assert any("which padding keeps" in w for w in padded.warnings)
+    profile = table_view(frame, "kind").profile
+    assert profile.ripple is not None and profile.ripple[0] == pytest.approx(5.0, rel=0.05)
+    from hybridxai_gui.core.data.series import ripple_note
+
+    assert "choose “Unequal lengths: pad with zeros”." in for_the_app(ripple_note(profile.ripple, False))

@@ -28,7 +28,7 @@ CONTROLS = {
     "repeats": "“Repeats” (Evaluation tab)",
     "coverage": "“Coverage”",
     "prediction_sets": "“Prediction sets”",
-    "unequal": "“Unequal lengths” (Layout box)",
+    "unequal": "“Unequal lengths”",
 }
 VALUES = {("device", "cpu"): "CPU", ("scaling", "zscore"): "z-score", ("val_size", "0"): "0",
           ("missing", "drop"): "drop those rows", ("missing", "mean"): "fill with training mean",

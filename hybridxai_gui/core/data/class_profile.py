@@ -36,6 +36,8 @@ class ClassProfile:
     y: np.ndarray | None = None  # (N,) index into class_names, -1 for a class not shown
     ids: list = field(default_factory=list)  # each series' id (long) or data row (wide)
     lengths: np.ndarray | None = None
+    ripple: tuple[float, float, str] | None = None  # unequal lengths sharing one ripple (series.shared_ripple)
+    padded: bool = False  # on their own time axis (DataConfig.unequal = "pad"), not resampled
     # table
     features: list[str] = field(default_factory=list)
     n_features: int = 0  # numeric features in all (the first MAX_FEATURES get a panel)
@@ -94,7 +96,7 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
                 mean = np.stack([np.nanmean(values[y == k], axis=0) for k in range(len(names))])
                 spread = np.stack([np.nanstd(values[y == k], axis=0) for k in range(len(names))])
         return ClassProfile("series", label, names, counts, n_classes, list(detected.spec.channels), T, mean, spread,
-                            rows.X, y, list(rows.ids), rows.lengths)
+                            rows.X, y, list(rows.ids), rows.lengths, rows.ripple, padded)
     labels = frame[label].astype(str).str.strip()
     names, counts, n_classes = _top_classes(labels)
     columns = [c for c in (features if features is not None else frame.columns) if c != label]

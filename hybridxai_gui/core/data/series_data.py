@@ -113,6 +113,10 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
         raise HybridXAIError(f"{src.name}: no series are left to train on.")
     length = rows.X.shape[1] // spec.n_channels
     spec = replace(spec, length=length, resample=bool(np.any(rows.lengths != length)) or spec.resample)
+    if rows.ripple is not None:  # a fixed sampling rate's mark: said under resampling, where padding would keep it
+        from .series import ripple_note
+
+        notes.append(ripple_note(rows.ripple, spec.padded))
     if spec.resample and spec.padded:
         notes.append(f"The series have {int(rows.lengths.min())} to {int(rows.lengths.max())} steps: each keeps its "
                      f"own time axis, padded with zeros after its end to {length} steps"
