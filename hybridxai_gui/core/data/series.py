@@ -139,9 +139,10 @@ def shared_ripple(series, channels) -> tuple[float, float, str] | None:
     their length: the mark of recordings made at one fixed sampling rate (a mains cycle in current draws, a
     rotation in vibration bursts), which padding keeps and resampling stretches by a different factor in every
     series. `series`: a list of (C, n_i) arrays of unequal n_i, each a series' own steps. A series' ripple is the
-    period of its first differences' spectral peak when that peak holds at least RIPPLE_PEAK of their power; the
-    ripple is shared when RIPPLE_SHARE of the series have theirs within RIPPLE_AGREE of the median period. None
-    when fewer than 8 series, lengths spanning less than 1.5 times, or no channel shares one. Gestures and other
+    period of its first differences' spectral peak when that peak holds at least RIPPLE_PEAK of their power (a
+    series under 17 steps has none); the ripple is shared when RIPPLE_SHARE of the series have theirs within
+    RIPPLE_AGREE of the median period. None when fewer than 8 series, lengths spanning less than 1.5 times, or no
+    channel shares one. Gestures and other
     movements whose pace varies share none (PickupGestureWiimoteZ's training and test files: none); PLAID's current
     draws share a mains ripple of 5.0 samples (68 % and 69 % of its training and test series)."""
     if len(series) < 8:
@@ -149,7 +150,7 @@ def shared_ripple(series, channels) -> tuple[float, float, str] | None:
     pick = np.unique(np.linspace(0, len(series) - 1, min(len(series), RIPPLE_SERIES)).astype(np.int64))
     chosen = [np.asarray(series[i], dtype=np.float64) for i in pick]
     lengths = np.array([x.shape[-1] for x in chosen])
-    if lengths.min() < 16 or lengths.max() < 1.5 * lengths.min():
+    if lengths.max() < 1.5 * lengths.min():  # lengths too alike to tell a fixed rate from a varying pace
         return None
     best = None
     for c, name in list(enumerate(channels))[:8]:  # the first 8 channels: a hint, not a census
