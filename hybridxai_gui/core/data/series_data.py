@@ -113,10 +113,6 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
         raise HybridXAIError(f"{src.name}: no series are left to train on.")
     length = rows.X.shape[1] // spec.n_channels
     spec = replace(spec, length=length, resample=bool(np.any(rows.lengths != length)) or spec.resample)
-    if rows.ripple is not None:  # a fixed sampling rate's mark: said under resampling, where padding would keep it
-        from .series import ripple_note
-
-        notes.append(ripple_note(rows.ripple, spec.padded))
     if spec.resample and spec.padded:
         notes.append(f"The series have {int(rows.lengths.min())} to {int(rows.lengths.max())} steps: each keeps its "
                      f"own time axis, padded with zeros after its end to {length} steps"
@@ -128,6 +124,10 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
                      f"resampled to {length} steps (the longest), at training and at prediction; choose another "
                      f"length with {setting('series_length')}, or keep each series' own time axis (zeros after "
                      f"its end) with {setting('unequal', 'pad')} for recordings at one fixed sampling rate.")
+    if rows.ripple is not None:  # a fixed sampling rate's mark: said under resampling, where padding would keep it
+        from .series import ripple_note
+
+        notes.append(ripple_note(rows.ripple, spec.padded))
     codes, names = _labels(rows.labels, label_column, src, rows.first_rows)
     class_names = _sorted_classes([names[c] for c in np.unique(codes)])
     if len(class_names) < 2:
