@@ -222,6 +222,4 @@ def test_the_hint_reaches_training_and_the_data_tab_in_the_apps_words():
     assert any("which padding keeps" in w for w in padded.warnings)
     profile = table_view(frame, "kind").profile
     assert profile.ripple is not None and profile.ripple[0] == pytest.approx(5.0, rel=0.05)
-    from hybridxai_gui.core.data.series import ripple_note
-
-    assert "choose “Unequal lengths: pad with zeros”." in for_the_app(ripple_note(profile.ripple, False))
+    assert "choose “Unequal lengths: pad with zeros”." in for_the_app(profile.ripple_hint)

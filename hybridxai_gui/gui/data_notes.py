@@ -44,8 +44,6 @@ def view_notes(load_notes: list[str], found, view) -> list[str]:
                      f"({why}): as “Unequal lengths” says, each is resampled to the longest training series (a "
                      "pace that varies), or keeps its own time axis with zeros after its end (one fixed sampling "
                      "rate), at training and at prediction.")
-        if profile.ripple is not None:
-            from ..core.data.series import ripple_note
-
-            notes.append(ripple_note(profile.ripple, profile.padded))
+        if profile.ripple_hint:
+            notes.append(profile.ripple_hint)
     return notes

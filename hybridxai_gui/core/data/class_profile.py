@@ -47,6 +47,15 @@ class ClassProfile:
     # rule that reads it so for the network (prepare.heavy_tail_scales): the bins are even on that axis
     soft: list[float] = field(default_factory=list)
 
+    @property
+    def ripple_hint(self) -> str | None:
+        """What a ripple shared by series of unequal length means for their reading (series.ripple_note), or None."""
+        if self.ripple is None:
+            return None
+        from .series import ripple_note
+
+        return ripple_note(self.ripple, self.padded)
+
     def series(self, index: int) -> np.ndarray:
         """(C, T) of series `index`."""
         return self.X[index].reshape(len(self.channels), self.steps)
