@@ -96,6 +96,24 @@ def test_a_summary_of_this_model_is_shown(small_model, tmp_path, capsys):
     assert "Repeated evaluation" in text and "0.800" in text
 
 
+def test_a_summary_recorded_before_a_setting_existed_still_stands(small_model, tmp_path, capsys):
+    """A cross-validation written by a version without `unequal` is about a model that keeps its default; a model
+    that chose another value is not what it evaluated."""
+    from dataclasses import replace
+
+    from hybridxai_gui.core.evaluation.crossval_checks import model_mismatch
+
+    older = _summary(small_model)
+    del older["recipe"]["data"]["unequal"]
+    code, err = _report_cv(small_model, older, tmp_path / "older", capsys)
+    assert code == 0, err
+    trained = load_checkpoint(small_model)
+    result = CrossValidationResult.from_dict(older)
+    assert model_mismatch(result, trained) is None
+    trained.data_config = replace(trained.data_config, unequal="pad")
+    assert "unequal None there, 'pad' here" in model_mismatch(result, trained)
+
+
 def _edit(summary, change):
     summary = copy.deepcopy(summary)
     change(summary)

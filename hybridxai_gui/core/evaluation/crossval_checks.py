@@ -133,6 +133,13 @@ def recipe_of(trained) -> dict:
                    "data": asdict(trained.data_config)})
 
 
+def _defaults() -> dict:
+    """Each section's settings at their defaults, as a recipe records them."""
+    from ..config import DataConfig, ModelConfig, TrainConfig
+
+    return _plain({"model": asdict(ModelConfig()), "training": asdict(TrainConfig()), "data": asdict(DataConfig())})
+
+
 def model_mismatch(result, trained) -> str | None:
     """Why a cross-validation is not about this model (other classes, or another recipe), or None. A summary
     that records no recipe (written before it was recorded) is judged by its classes alone."""
@@ -144,12 +151,15 @@ def model_mismatch(result, trained) -> str | None:
     if result.recipe is None:
         return None
     here = recipe_of(trained)
+    defaults = _defaults()
     differences = []
     for section, ignored in IGNORED.items():
         there_values, here_values = result.recipe.get(section) or {}, here.get(section) or {}
         for key in sorted(set(there_values) | set(here_values)):
             if key in ignored or key not in here_values:  # a setting of a newer version: not this model's
                 continue
+            if key not in there_values and here_values[key] == defaults[section].get(key):
+                continue  # a setting added since that run was recorded, left at the value it had before it existed
             if there_values.get(key) != here_values[key]:
                 differences.append(f"{key} {there_values.get(key)!r:.40} there, {here_values[key]!r:.40} here")
     if differences:
