@@ -161,6 +161,10 @@ def test_the_data_tab_control_reaches_training(qtbot):
     assert DataConfig(**panel.choice()).unequal == "pad"
     with qtbot.waitSignal(panel.unequalChanged, timeout=1000):  # the Data tab re-reads its per-class view on it
         panel.unequalCombo.activated.emit(panel.unequalCombo.currentIndex())
+    panel.layoutCombo.setCurrentText("table")  # a table has no time axis: the choice stays, unused
+    assert panel.choice()["unequal"] == "resample"
+    panel.layoutCombo.setCurrentText("wide")
+    assert panel.choice()["unequal"] == "pad"
     panel.set_unequal("resample")
     assert panel.choice()["unequal"] == "resample"
 
@@ -223,3 +227,12 @@ def test_the_hint_reaches_training_and_the_data_tab_in_the_apps_words():
     profile = table_view(frame, "kind").profile
     assert profile.ripple is not None and profile.ripple[0] == pytest.approx(5.0, rel=0.05)
     assert "choose “Unequal lengths: pad with zeros”." in for_the_app(profile.ripple_hint)
+
+
+def test_padding_asked_of_a_table_is_said_not_to_apply():
+    from helpers import wine_frame
+
+    data = prepare_data(wine_frame(), unequal="pad", seed=0)
+    assert data.series is None
+    assert any("does not apply" in w and "--unequal pad" in render(w) for w in data.warnings)
+    assert not any("does not apply" in w for w in prepare_data(wine_frame(), seed=0).warnings)

@@ -137,4 +137,6 @@ class LayoutPanel(QGroupBox):
         return {"layout": self.layoutCombo.currentText() or "table",
                 "id_column": (self.idColumnCombo.currentText() or None) if long and self._id_known else None,
                 "time_column": (time if time and time != NO_TIME else None) if long else None,
-                "unequal": self.unequalCombo.currentData() or "resample"}
+                # a table has no time axis: the control is off there, and so is its choice
+                "unequal": (self.unequalCombo.currentData() or "resample")
+                if self.layoutCombo.currentText() in ("wide", "long") else "resample"}

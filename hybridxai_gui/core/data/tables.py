@@ -373,6 +373,9 @@ def read_rows(train: str | Path | pd.DataFrame, *, label: str | None = None, fea
             return TableRows([], empty, empty, [], [], label_column, src, notes, config, frame=df, spec=detected.spec,
                              guess=guess)
     label_column, chosen = _select_columns(columns, src, label_column, features, exclude)
+    if unequal != "resample":  # asked for series of unequal length: a table has no time axis to keep
+        notes.append(f"{src.name} is read as a table (one row per sample, no time axis), so the reading of unequal "
+                     f"series lengths ({setting('unequal', unequal)}) does not apply.")
     if df is None:
         df = read_csv_layout(path, loaded, chosen) if isinstance(loaded, Layout) else loaded
     from .table_checks import ColumnFindings, check_columns, feature_notes
