@@ -168,7 +168,8 @@ def add_training_options(t: argparse.ArgumentParser) -> None:
                    help="long layout: the column ordering each series' steps (implies --layout long)")
     t.add_argument("--channels", type=_csv_list, help="comma-separated channel columns (long) or channel names (wide)")
     t.add_argument("--series-length", type=int, metavar="N",
-                   help="steps per channel the model reads; other lengths are resampled (default: the longest)")
+                   help="steps per channel the model reads; other lengths are resampled, or padded and cut with "
+                        "--unequal pad (default: the longest)")
     t.add_argument("--unequal", choices=UNEQUAL,
                    help="series of unequal length: resample (default: each stretched onto the model's length, for "
                         "movements and processes whose pace varies) or pad (each keeps its own time axis, zeros "

@@ -217,8 +217,8 @@ class DataConfig:
                                  "order)")
     channels: tuple[str, ...] | None = _f(None, "the series' channels: long: channel columns; wide: channel names "
                                           "of <channel>_<index> columns (None: every numeric one)")
-    series_length: int = _f(0, "steps per channel the model reads; series of other lengths are resampled linearly "
-                            "(0: the longest training series)")
+    series_length: int = _f(0, "steps per channel the model reads; series of other lengths are resampled linearly, "
+                            "or padded and cut (unequal) (0: the longest training series)")
     unequal: str = _f("resample", "series of unequal length: resample (each stretched linearly onto the model's "
                       "length: for movements and processes whose pace varies) or pad (each on its own time axis, "
                       "zeros after its end, a longer one cut: for recordings at one fixed sampling rate)")
