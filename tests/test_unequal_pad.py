@@ -236,3 +236,15 @@ def test_padding_asked_of_a_table_is_said_not_to_apply():
     assert data.series is None
     assert any("does not apply" in w and "--unequal pad" in render(w) for w in data.warnings)
     assert not any("does not apply" in w for w in prepare_data(wine_frame(), seed=0).warnings)
+
+
+def test_the_data_tab_note_says_what_the_chosen_reading_does():
+    from hybridxai_gui.core.data.table_checks import ColumnFindings
+    from hybridxai_gui.core.pipeline import table_view
+    from hybridxai_gui.gui.data_notes import view_notes
+
+    frame = draws(n=30)
+    stretched = " ".join(view_notes([], ColumnFindings([]), table_view(frame, "kind")))
+    padded = " ".join(view_notes([], ColumnFindings([]), table_view(frame, "kind", unequal="pad")))
+    assert "each is resampled to the longest" in stretched and "keeps its own time axis" not in stretched.split(";")[0]
+    assert "each keeps its own time axis, with zeros after its end" in padded and "is resampled" not in padded

@@ -40,10 +40,12 @@ def view_notes(load_notes: list[str], found, view) -> list[str]:
         else:
             notes = [n for n in notes if not n.startswith(MISSING_NOTE)]
             why = "empty cells at a row's end end its series"
+        how = ("each keeps its own time axis, with zeros after its end up to the longest training series (“Unequal "
+               "lengths: pad with zeros”, for one fixed sampling rate)" if profile.padded else
+               "each is resampled to the longest training series (“Unequal lengths: resample”, for a pace that "
+               "varies; “pad with zeros” keeps each one's time axis instead)")
         notes.append(f"The series have {int(profile.lengths.min())} to {int(profile.lengths.max())} steps "
-                     f"({why}): as “Unequal lengths” says, each is resampled to the longest training series (a "
-                     "pace that varies), or keeps its own time axis with zeros after its end (one fixed sampling "
-                     "rate), at training and at prediction.")
+                     f"({why}): {how}, at training and at prediction.")
         if profile.ripple_hint:
             notes.append(profile.ripple_hint)
     return notes
