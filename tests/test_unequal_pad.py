@@ -187,7 +187,7 @@ def test_the_per_class_view_follows_the_choice():
 
 
 def test_a_ripple_shared_whatever_the_length_is_named_as_a_fixed_sampling_rate():
-    from hybridxai_gui.core.data.series import shared_ripple
+    from hybridxai_gui.core.data.ripple import shared_ripple
 
     rng = np.random.default_rng(1)
     lengths = rng.integers(40, 400, 60)
@@ -248,3 +248,14 @@ def test_the_data_tab_note_says_what_the_chosen_reading_does():
     padded = " ".join(view_notes([], ColumnFindings([]), table_view(frame, "kind", unequal="pad")))
     assert "each is resampled to the longest" in stretched and "keeps its own time axis" not in stretched.split(";")[0]
     assert "each keeps its own time axis, with zeros after its end" in padded and "is resampled" not in padded
+
+
+def test_only_training_and_the_data_view_look_for_a_ripple():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({f"z{t}": [np.nan] * 12 for t in range(120)})
+    for r in range(12):
+        n = 40 + 6 * r
+        frame.iloc[r, :n] = 1 + 0.3 * np.sin(2 * np.pi * np.arange(n) / 5) + rng.normal(0, 0.01, n)
+    spec = SeriesSpec("wide", ("z",), columns=(tuple(frame.columns),))
+    assert read_series(frame, spec, Source("w.csv", False)).ripple is None  # prediction, explain: no search
+    assert read_series(frame, spec, Source("w.csv", False), ripple=True).ripple[0] == pytest.approx(5.0, rel=0.05)

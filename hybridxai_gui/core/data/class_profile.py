@@ -36,7 +36,7 @@ class ClassProfile:
     y: np.ndarray | None = None  # (N,) index into class_names, -1 for a class not shown
     ids: list = field(default_factory=list)  # each series' id (long) or data row (wide)
     lengths: np.ndarray | None = None
-    ripple: tuple[float, float, str] | None = None  # unequal lengths sharing one ripple (series.shared_ripple)
+    ripple: tuple[float, float, str] | None = None  # unequal lengths sharing one ripple (ripple.shared_ripple)
     padded: bool = False  # on their own time axis (DataConfig.unequal = "pad"), not resampled
     # table
     features: list[str] = field(default_factory=list)
@@ -49,10 +49,10 @@ class ClassProfile:
 
     @property
     def ripple_hint(self) -> str | None:
-        """What a ripple shared by series of unequal length means for their reading (series.ripple_note), or None."""
+        """What a ripple shared by series of unequal length means for their reading (ripple.ripple_note), or None."""
         if self.ripple is None:
             return None
-        from .series import ripple_note
+        from .ripple import ripple_note
 
         return ripple_note(self.ripple, self.padded)
 
@@ -83,7 +83,7 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
 
         padded = unequal == "pad"
         spec = replace(detected.spec, unequal=unequal) if padded else detected.spec
-        rows = read_series(frame, spec, src, "mean", label)  # gaps stay NaN: means skip them
+        rows = read_series(frame, spec, src, "mean", label, ripple=True)  # gaps stay NaN: means skip them
         if padded:  # the steps after a series' end are no values of it: NaN, which the means skip
             C = spec.n_channels
             T = rows.X.shape[1] // C

@@ -102,7 +102,7 @@ def _candidate(frame: pd.DataFrame, name, position: int, text: bool) -> _Candida
     if _ID_LIKE.match(str(name).strip()):
         return None
     if text:
-        from .series import reads_as_dates
+        from .times import reads_as_dates
 
         if reads_as_dates(present):  # a clock (timestamps of trials that all start at 08:00) is never a class
             return None

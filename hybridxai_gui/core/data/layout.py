@@ -18,7 +18,8 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from ..config import LAYOUTS
 from ..errors import HybridXAIError, setting
 from .csvio import Source, format_names
-from .series import MAX_INPUTS, MAX_LENGTH, SeriesSpec, check_size, time_values
+from .series import MAX_INPUTS, MAX_LENGTH, SeriesSpec, check_size
+from .times import time_values
 from .table_checks import is_identifier
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from .csvio import Source, check_float32_range, format_names
+from .times import reads_as_dates, time_values  # noqa: F401  (reads_as_dates: here before times.py held it)
 from ..config import UNEQUAL
 from ..errors import HybridXAIError, setting
 
@@ -125,67 +126,8 @@ class SeriesRows:
     notes: list[str] = field(default_factory=list)
     index: np.ndarray | None = None  # (N,) each kept series' index among all (order of first appearance)
     n_total: int = 0  # series in the table, before any were left out
-    ripple: tuple[float, float, str] | None = None  # unequal lengths sharing one ripple: (period, share, channel)
-
-
-RIPPLE_SERIES = 400  # series looked at (evenly spread) to find a ripple they share
-RIPPLE_PEAK = 0.5  # share of a series' (differenced) power its spectral peak must hold to count as its ripple
-RIPPLE_AGREE = 0.1  # relative distance to the common period within which a series' ripple counts as the same
-RIPPLE_SHARE = 0.5  # of the series looked at that must share it (at least half: a hint, said with its share)
-
-
-def shared_ripple(series, channels) -> tuple[float, float, str] | None:
-    """(period in samples, share of the series, channel) when series of unequal length share one ripple whatever
-    their length: the mark of recordings made at one fixed sampling rate (a mains cycle in current draws, a
-    rotation in vibration bursts), which padding keeps and resampling stretches by a different factor in every
-    series. `series`: a list of (C, n_i) arrays of unequal n_i, each a series' own steps. A series' ripple is the
-    period of its first differences' spectral peak when that peak holds at least RIPPLE_PEAK of their power (a
-    series under 17 steps has none); the ripple is shared when RIPPLE_SHARE of the series have theirs within
-    RIPPLE_AGREE of the median period. None when fewer than 8 series, lengths spanning less than 1.5 times, or no
-    channel shares one. Gestures and other
-    movements whose pace varies share none (PickupGestureWiimoteZ's training and test files: none); PLAID's current
-    draws share a mains ripple of 5.0 samples (68 % and 69 % of its training and test series)."""
-    if len(series) < 8:
-        return None
-    pick = np.unique(np.linspace(0, len(series) - 1, min(len(series), RIPPLE_SERIES)).astype(np.int64))
-    chosen = [np.asarray(series[i], dtype=np.float64) for i in pick]
-    lengths = np.array([x.shape[-1] for x in chosen])
-    if lengths.max() < 1.5 * lengths.min():  # lengths too alike to tell a fixed rate from a varying pace
-        return None
-    best = None
-    for c, name in list(enumerate(channels))[:8]:  # the first 8 channels: a hint, not a census
-        periods = []
-        for x in chosen:
-            d = np.diff(x[c])
-            d = d[np.isfinite(d)]
-            if len(d) < 16 or not np.any(d):
-                periods.append(np.nan)
-                continue
-            power = np.abs(np.fft.rfft((d - d.mean()) * np.hanning(len(d)))) ** 2
-            power[0] = 0.0
-            k = int(np.argmax(power))
-            total = float(power.sum())
-            strong = k > 0 and total > 0 and power[max(k - 1, 0):k + 2].sum() >= RIPPLE_PEAK * total
-            periods.append(len(d) / k if strong else np.nan)
-        periods = np.asarray(periods)
-        found = periods[np.isfinite(periods)]
-        if not len(found):
-            continue
-        period = float(np.median(found))
-        share = float(np.mean(np.abs(periods / period - 1.0) < RIPPLE_AGREE))  # NaN (no ripple) counts as not
-        if share >= RIPPLE_SHARE and (best is None or share > best[1]):
-            best = (period, share, str(name))
-    return best
-
-
-def ripple_note(ripple: tuple[float, float, str], padded: bool) -> str:
-    """What a shared ripple means for the reading of unequal lengths (a hint under resampling; padding fits it)."""
-    period, share, channel = ripple
-    seen = f"{share:.0%} of the series share a ripple of {period:.1f} samples in {channel!r}, whatever their length"
-    if padded:
-        return f"{seen}: recordings at one fixed sampling rate, which padding keeps on one time axis."
-    return (f"{seen}, as recordings at one fixed sampling rate do: resampling stretches that ripple by another "
-            f"factor in every series. To keep their time axis, choose {setting('unequal', 'pad')}.")
+    # unequal lengths sharing one ripple (ripple.shared_ripple: period, share, channel), when read with ripple=True
+    ripple: tuple[float, float, str] | None = None
 
 
 # ---- detection ----------------------------------------------------------------------------------------------
@@ -213,69 +155,6 @@ def resample(values: np.ndarray, length: int) -> np.ndarray:
 def to_own_steps(map_values: np.ndarray, own_length: int) -> np.ndarray:
     """A per-step map over the model's common axis (T,) back onto a series' own `own_length` steps."""
     return resample(np.asarray(map_values, dtype=np.float64), own_length)
-
-
-TIME_SAMPLE = 2_000  # cells looked at to decide whether a text column holds dates and times
-TIME_SHARE = 0.9  # of its non-empty cells that must read as dates/times (or durations) for a text time column
-
-
-def _parse_times(text: pd.Series, how: str) -> pd.Series:
-    if how == "duration":
-        return pd.to_timedelta(text, errors="coerce") / pd.Timedelta(seconds=1)
-    parsed = pd.to_datetime(text, errors="coerce", format=how, utc=True)  # zoned stamps in one clock; plain as UTC
-    # seconds after the earliest stamp: seconds since 1970 in float64 would blur steps finer than a microsecond
-    if not parsed.notna().any():
-        return pd.Series(np.nan, index=text.index)
-    return (parsed - parsed.min()) / pd.Timedelta(seconds=1)
-
-
-# Dates and clock times written with digits: 2021-03-01, 2021-03-01 08:00:00.100+01:00, 01/03/2021 08:00, 08:00:05.
-# Words a date parser also takes (May, 1st, now) are not enough: they are class names as often as dates.
-_DATE_LIKE = (r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}/\d{1,2}/\d{1,2})"
-              r"([ T]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$|^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?$")
-
-
-def _date_like_share(text: pd.Series) -> float:
-    return float(text.str.fullmatch(_DATE_LIKE).mean()) if len(text) else 0.0
-
-
-def reads_as_dates(column: pd.Series) -> bool:
-    """Whether a text column holds dates or clock times written with digits (2021-03-01 08:00:00, 08:00:05): a
-    clock, never a class."""
-    if is_bool_dtype(column) or is_numeric_dtype(column):
-        return False
-    sample = column.dropna().astype(str).str.strip()
-    sample = sample[sample != ""].iloc[:TIME_SAMPLE]
-    return _date_like_share(sample) >= TIME_SHARE
-
-
-def time_values(column: pd.Series) -> np.ndarray | None:
-    """Seconds (float64, NaN where a cell is empty or unreadable) of a time column: numbers as they are, text as
-    dates and times ("2021-03-01 08:00:00.100", ISO 8601 or another common form) or durations ("00:01:23.5"); None
-    when the column is neither (fewer than TIME_SHARE of its first non-empty cells read as one of them)."""
-    if is_bool_dtype(column):
-        return None
-    if is_numeric_dtype(column):
-        return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    text = column.astype("string").str.strip()
-    text = text.mask(text == "")
-    sample = text.dropna().iloc[:TIME_SAMPLE]
-    if sample.empty:
-        return None
-    numbers = pd.to_numeric(sample, errors="coerce")
-    if numbers.notna().mean() >= TIME_SHARE:  # numbers stored as text
-        return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    import warnings
-
-    dates = _date_like_share(sample.astype(str)) >= TIME_SHARE  # date parsers read words too (May, 1st, today)
-    for how in ("ISO8601", "duration", "mixed"):
-        if how != "duration" and not dates:
-            continue  # only digits written as dates are read as dates
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pandas' note on guessing formats: the share read is what counts
-            if _parse_times(sample, how).notna().mean() >= TIME_SHARE:
-                return _parse_times(text, how).to_numpy(dtype=np.float64, na_value=np.nan)
-    return None
 
 
 def _numeric(frame: pd.DataFrame, names: list[str], src: Source) -> np.ndarray:
@@ -383,6 +262,15 @@ def check_size(n_channels: int, length: int, src: Source, longest: int | None = 
                              f"({setting('channels')}).")
 
 
+def _ripple(series: list, lengths: np.ndarray, spec: SeriesSpec):
+    """The ripple the series share (ripple.shared_ripple) when their lengths differ, else None."""
+    if len(np.unique(lengths)) < 2:
+        return None
+    from .ripple import shared_ripple
+
+    return shared_ripple(series, spec.channels)
+
+
 def _own_lengths(values: np.ndarray) -> np.ndarray:
     """Each row's length: up to the last finite value of its longest channel ((N, C, S) -> (N,))."""
     finite = np.isfinite(values)
@@ -401,7 +289,8 @@ def filled_note(src: Source, cells: int, series: int) -> str:
             f"{setting('missing', 'error')} to stop on them.")
 
 
-def read_wide(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str = "error") -> SeriesRows:
+def read_wide(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str = "error",
+              ripple: bool = False) -> SeriesRows:
     """Series of a wide table: each row one series; trailing empty cells end it early."""
     absent = [c for c in spec.input_columns if c not in frame.columns]
     if absent:
@@ -427,17 +316,16 @@ def read_wide(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
         if missing == "mean":
             notes.append(filled_note(src, int(inside.sum()), int(gappy.sum())))
     rows = np.flatnonzero(keep)
-    ripple = (shared_ripple([values[r, :, :lengths[r]] for r in rows], spec.channels)
-              if len(np.unique(lengths[rows])) > 1 else None)
+    shared = _ripple([values[r, :, :lengths[r]] for r in rows], lengths[rows], spec) if ripple else None
     length = common_length(lengths[rows], spec.length, C, src)
     X = _to_length(values[rows], lengths[rows], length, spec.padded)
     if spec.padded:
         notes += cut_note(src, lengths[rows], length, lambda longer: src.first(rows[longer]))
-    return SeriesRows(X, lengths[rows], rows.tolist(), rows, None, notes, rows, len(frame), ripple)
+    return SeriesRows(X, lengths[rows], rows.tolist(), rows, None, notes, rows, len(frame), shared)
 
 
 def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str = "error",
-              label: str | None = None) -> SeriesRows:
+              label: str | None = None, ripple: bool = False) -> SeriesRows:
     """Series of a long table: rows grouped by the id (order of first appearance), sorted by time if given.
 
     With `label`, each series' label is read and must not change within it (an error names the series
@@ -494,14 +382,14 @@ def read_long(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str =
         notes.append(filled_note(src, int(gaps.sum()), len(np.unique(codes[gaps.any(axis=1)]))))
     length = common_length(lengths[kept], spec.length, values.shape[1], src)
     ordered = values[order]
-    ripple = (shared_ripple([ordered[starts[s]:starts[s] + lengths[s]].T for s in kept], spec.channels)
-              if len(np.unique(lengths[kept])) > 1 else None)
+    shared = (_ripple([ordered[starts[s]:starts[s] + lengths[s]].T for s in kept], lengths[kept], spec)
+              if ripple else None)
     X = _long_to_length(ordered, starts[kept], lengths[kept], length, spec.padded)
     if spec.padded:
         notes += cut_note(src, lengths[kept], length,
                           lambda longer: "series " + format_names([str(uniques[kept[i]]) for i in longer], 5))
     return SeriesRows(X, lengths[kept], [uniques[s] for s in kept], first_rows[kept],
-                      None if labels is None else [labels[s] for s in kept], notes, kept, n_series, ripple)
+                      None if labels is None else [labels[s] for s in kept], notes, kept, n_series, shared)
 
 
 def _refuse_repeated_steps(codes: np.ndarray, times: np.ndarray, order: np.ndarray, uniques, time_column: str,
@@ -544,14 +432,15 @@ def _series_labels(column: pd.Series, codes: np.ndarray, n_series: int, uniques,
 
 
 def read_series(frame: pd.DataFrame, spec: SeriesSpec, src: Source, missing: str = "error",
-                label: str | None = None) -> SeriesRows:
-    """The series of a table in `spec`'s layout, resampled to `spec.length` when it is set."""
+                label: str | None = None, ripple: bool = False) -> SeriesRows:
+    """The series of a table in `spec`'s layout, resampled to `spec.length` when it is set. `ripple`: also look for a
+    ripple that series of unequal length share (training and the Data tab ask; prediction does not)."""
     if spec.length:
         check_size(spec.n_channels, int(spec.length), src)
     if spec.layout == "long":
-        rows = read_long(frame, spec, src, missing, label)
+        rows = read_long(frame, spec, src, missing, label, ripple)
     else:
-        rows = read_wide(frame, spec, src, missing)
+        rows = read_wide(frame, spec, src, missing, ripple)
         if label is not None:
             rows.labels = frame[label].iloc[rows.first_rows].tolist()
     return rows

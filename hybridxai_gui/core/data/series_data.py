@@ -107,7 +107,8 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
 
     missing = config.missing
     spec = replace(spec, unequal=config.unequal)
-    rows = read_series(df, replace(spec, length=config.series_length), src, missing, label_column)
+    rows = read_series(df, replace(spec, length=config.series_length), src, missing, label_column,
+                       ripple=True)
     notes.extend(rows.notes)
     if len(rows.ids) == 0:
         raise HybridXAIError(f"{src.name}: no series are left to train on.")
@@ -125,7 +126,7 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
                      f"length with {setting('series_length')}, or keep each series' own time axis (zeros after "
                      f"its end) with {setting('unequal', 'pad')} for recordings at one fixed sampling rate.")
     if rows.ripple is not None:  # a fixed sampling rate's mark: said under resampling, where padding would keep it
-        from .series import ripple_note
+        from .ripple import ripple_note
 
         notes.append(ripple_note(rows.ripple, spec.padded))
     codes, names = _labels(rows.labels, label_column, src, rows.first_rows)
