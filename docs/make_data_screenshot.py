@@ -1,12 +1,15 @@
 """Screenshot of the Data tab on one file: docs/screenshots/<name>.png.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_data_screenshot.py FILE OUT.png [--pad]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_data_screenshot.py FILE OUT.png [--pad] [--series N]
 
-Opens FILE in a Data tab (1400 × 860), waits for the layout and the per-class view, and with `--pad` chooses
-*Unequal lengths: pad with zeros* and waits for the view again. The README's padded PLAID screenshot:
+Opens FILE in a Data tab (1400 × 860), waits for the layout and the per-class view, with `--pad` chooses
+*Unequal lengths: pad with zeros* and waits for the view again, and with `--series N` lays series N (its position
+in the file) over the class means. The README's screenshots of the Data tab on series:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_data_screenshot.py \\
         ../shared/data/PLAID_train_long.csv docs/screenshots/data_unequal_pad.png --pad
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_data_screenshot.py \\
+        ../shared/data/BasicMotions_train_long.csv docs/screenshots/data_series.png --series 15
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def main(argv=None) -> int:
     parser.add_argument("file")
     parser.add_argument("out")
     parser.add_argument("--pad", action="store_true", help="choose Unequal lengths: pad with zeros")
+    parser.add_argument("--series", type=int, default=-1, help="lay this series over the class means")
     parser.add_argument("--wait", type=float, default=8.0, help="seconds to let the view settle")
     args = parser.parse_args(argv)
 
@@ -54,6 +58,9 @@ def main(argv=None) -> int:
         combo = tab.layoutPanel.unequalCombo
         combo.setCurrentIndex(combo.findData("pad"))
         combo.activated.emit(combo.currentIndex())
+        settle(app, args.wait)
+    if args.series >= 0:
+        tab.classPlot.seriesRowSpin.setValue(args.series)
         settle(app, args.wait)
     tab.grab().save(args.out)
     print(f"wrote {args.out}")
