@@ -48,7 +48,7 @@ def settle(ms: int = 300, timeout_s: float = 120.0) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from hybridxai_gui.gui.worker_canvas import WorkerCanvas
+    from hybridxai_gui.gui.figure_canvas import RenderCanvas
 
     def spin(wait_ms: int) -> None:
         loop = QEventLoop()
@@ -58,7 +58,7 @@ def settle(ms: int = 300, timeout_s: float = 120.0) -> None:
     spin(ms)
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
-        canvases = [c for w in QApplication.topLevelWidgets() for c in w.findChildren(WorkerCanvas)]
+        canvases = [c for w in QApplication.topLevelWidgets() for c in w.findChildren(RenderCanvas)]
         if all(c.idle for c in canvases if c.isVisible()):
             return
         spin(100)
@@ -99,6 +99,10 @@ def main() -> int:
     shots["training"] = window.grab()
 
     window.mainTabs.setCurrentWidget(window.evaluationTab)
+    for _ in range(600):  # the baselines are fitted in a worker: show them beside the network
+        if "Fitting the baselines" not in window.evaluationTab.baselinesLabel.text():
+            break
+        settle(500)
     settle()
     shots["evaluation"] = window.grab()
 
