@@ -344,6 +344,8 @@ def cmd_explain(args) -> int:
     print(f"explained {len(result.rows)} row(s) with {result.method} SHAP ({result.units}) against "
           f"{result.background_size} background rows in {result.seconds:.1f}s; largest additivity gap "
           f"{result.additivity_gap:.2e} ({status})")
+    if result.sampling_message:
+        print(result.sampling_message)
     if run.faithfulness is not None:
         print(run.faithfulness.ranking_text())
         flagged = run.faithfulness.randomisation.flagged if run.faithfulness.randomisation is not None else []

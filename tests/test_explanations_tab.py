@@ -201,6 +201,7 @@ def test_units_summary_and_faithfulness(tab, qtbot, data):
     assert result.units == "probability" and result.background_size == 40
     headline = tab.run.faithfulness.headline()  # this untrained model's SHAP ties random: no view is called faithful
     assert "background 40 rows" in tab.additivityLabel.text() and headline and headline in tab.additivityLabel.text()
+    assert result.sampling_message and result.sampling_message in tab.additivityLabel.text()  # how far to trust it
     text = summary.text()
     assert text.startswith(f"Row {rows[4]}: the model predicts ") and "with probability 0." in text
     assert "Pushed most" in text and "logit" not in text

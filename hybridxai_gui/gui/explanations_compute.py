@@ -242,6 +242,9 @@ class ExplanationsCompute:
         self.progressBar.setFormat("Done: %v / %m rows")
         text = (f"{result.additivity_message}. {result.n_rows} row(s), {result.method}, background "
                 f"{result.background_size} rows, {sum(run.seconds.values()):.1f} s.")
+        shown = result.in_units("probability") if "probability" in result.available_units else result
+        if shown.sampling_message:
+            text += f" {shown.sampling_message}."
         faith = run.faithfulness
         if faith is not None:
             text += f" {faith.headline()}; see the Faithfulness page."

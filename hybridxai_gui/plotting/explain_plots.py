@@ -210,13 +210,19 @@ def draw_beeswarm(ax, result, class_index: int | None = None, top_k: int = TOP_K
         cb.set_label("feature value", fontsize=8)
 
 
-def _row_contributions(result, row: int, c: int, top_k: int):
+def _row_contributions(result, row: int, c: int, top_k: int, with_errors: bool = False):
+    """(label, value) of the top_k units of the row and the rest summed; with_errors: (label, value, standard
+    error or None) — None for the summed rest (its parts' errors are not independent) and for methods that state
+    none."""
     phi = result.values[row, :, c]
     top = _top_features(np.abs(phi), top_k)
     rest = np.setdiff1d(np.arange(len(phi)), top)
-    items = [(_unit_label(result, row, i), float(phi[i])) for i in top]
+    se = getattr(result, "standard_error", None)
+    sampled = se is not None and getattr(result, "method", "") == "permutation" and np.isfinite(se[row, :, c]).all()
+    items = [(_unit_label(result, row, i), float(phi[i])) + ((float(se[row, i, c]) if sampled else None,)
+                                                              if with_errors else ()) for i in top]
     if len(rest):
-        items.append((f"{len(rest)} other features", float(phi[rest].sum())))
+        items.append((f"{len(rest)} other features", float(phi[rest].sum())) + ((None,) if with_errors else ()))
     return items
 
 
@@ -235,23 +241,28 @@ def draw_waterfall(ax, result, row: int = 0, class_index: int | None = None, top
     c = int(result.predicted[row]) if class_index is None else int(class_index)
     base = float(result.base_values[c])
     fx = float(result.model_output[row, c])
-    items = _row_contributions(result, row, c, top_k)
+    items = _row_contributions(result, row, c, top_k, with_errors=True)
     n = len(items)
     # draw from the bottom (base value) upwards, smallest contributions first
     order = items[::-1]
     start = base
-    span = max(abs(v) for _, v in items) if items else 1.0
-    for k, (label, v) in enumerate(order):
+    span = max(abs(v) for _, v, _ in items) if items else 1.0
+    whiskers = False
+    for k, (label, v, se) in enumerate(order):
         color = POS_COLOR if v >= 0 else NEG_COLOR
         ax.barh(k, v, left=start, height=0.7, color=color)
         end = start + v
+        reach = 0.0
+        if se is not None and se > 0:  # ±2 standard errors of sampling around the bar's end
+            ax.errorbar(end, k, xerr=2 * se, fmt="none", ecolor="0.15", elinewidth=0.8, capsize=2.5, capthick=0.8)
+            reach, whiskers = 2 * se if (end >= start) else 0.0, True
         txt = _effect_text(result, v)
-        ax.text(max(start, end) + 0.01 * span, k, txt, va="center", ha="left", fontsize=7, color=color)
+        ax.text(max(start, end) + reach + 0.01 * span, k, txt, va="center", ha="left", fontsize=7, color=color)
         if k < n - 1:
             ax.plot([end, end], [k + 0.35, k + 0.65], color="0.5", lw=0.6)
         start = end
     ax.set_yticks(np.arange(n))
-    ax.set_yticklabels([lbl for lbl, _ in order], fontsize=8)
+    ax.set_yticklabels([lbl for lbl, _, _ in order], fontsize=8)
     ax.axvline(base, color="0.4", ls="--", lw=0.8)
     ax.axvline(fx, color="0.1", ls=":", lw=0.8)
     ax.set_ylim(-1.0, n + 0.1)
@@ -259,12 +270,17 @@ def draw_waterfall(ax, result, row: int = 0, class_index: int | None = None, top
             va="center", fontsize=7, color="0.3", bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.9))
     ax.text(fx, n - 0.35, f"this row's prediction: {_value_text(result, fx)}", ha="center", va="bottom", fontsize=7,
             color="0.1", fontweight="bold", bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.9))
-    lo = min(base, fx, *(base + np.cumsum([v for _, v in order])))
-    hi = max(base, fx, *(base + np.cumsum([v for _, v in order])))
+    ends = base + np.cumsum([v for _, v, _ in order])
+    reach = np.array([2 * se if se else 0.0 for _, _, se in order])
+    lo = min(base, fx, *(ends - reach))
+    hi = max(base, fx, *(ends + reach))
     pad = 0.12 * max(hi - lo, 1e-9)
     ax.set_xlim(lo - pad, hi + 1.5 * pad)
     ax.set_xlabel(f"{_unit_words(result, result.class_names[c])}   (red pushes towards the class, blue against)")
     _titles(ax, _row_title(result, row, c), result, fontsize=9)
+    if whiskers:
+        ax.text(1.0, 1.01, "whiskers: ±2 standard errors of sampling", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=7, color="0.3")
 
 
 def draw_force(ax, result, row: int = 0, class_index: int | None = None, top_k: int = 8) -> None:

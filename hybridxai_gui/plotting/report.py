@@ -94,8 +94,11 @@ def shap_items(result, title: str = "SHAP feature importance") -> list[ReportIte
     fig = _figure((8.0, 5.0))
     draw_shap_bar(fig.add_subplot(), result)
     rows = ", ".join(str(int(r)) for r in list(result.rows)[:20]) + (" …" if result.n_rows > 20 else "")
-    text = (f"{result.method} SHAP values of the logits for {result.n_rows} row(s) (data rows {rows}), against "
-            f"{result.background_size} background rows, in {result.seconds:.1f} s. Check: {result.additivity_message}.")
+    from ..core.explain.shap_result import units_words
+
+    text = (f"{result.method} SHAP values of the {units_words(result.units)} for {result.n_rows} row(s) (data rows "
+            f"{rows}), against {result.background_size} background rows, in {result.seconds:.1f} s. Check: "
+            f"{result.additivity_message}." + (f" {result.sampling_message}." if result.sampling_message else ""))
     return [ReportItem(title, fig, text)]
 
 

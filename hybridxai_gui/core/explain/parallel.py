@@ -64,6 +64,8 @@ def join_results(parts: list[ShapResult]) -> ShapResult:
     if first.alternate is not None:
         joined["alternate"] = {**first.alternate, "values": np.concatenate([p.alternate["values"] for p in parts]),
                                "model_output": np.concatenate([p.alternate["model_output"] for p in parts])}
+        if first.alternate.get("standard_error") is not None:
+            joined["alternate"]["standard_error"] = np.concatenate([p.alternate["standard_error"] for p in parts])
     joined["additivity_gap"] = max(p.additivity_gap for p in parts)
     joined["additive"] = all(p.additive for p in parts)
     joined["seconds"] = max(p.seconds for p in parts)

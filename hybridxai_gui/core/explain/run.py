@@ -118,7 +118,8 @@ class ExplanationRun:
         res = self.shap
         head = (f"SHAP values by {METHOD_LABELS.get(res.method, res.method)} of the "
                 f"{units_words(res.units)} against {res.background_size} background rows, {res.n_rows} row"
-                f"{'s' if res.n_rows != 1 else ''}. {res.additivity_message}.")
+                f"{'s' if res.n_rows != 1 else ''}. {res.additivity_message}."
+                + (f" {res.sampling_message}." if res.sampling_message else ""))
         parts = [head, *[s.text for s in self.summaries()]]
         if self.faithfulness is not None:
             parts.append(self.faithfulness.text())

@@ -263,6 +263,8 @@ class ShapExplainer(KernelShap):
         runner = {"exact": self._run_exact, "permutation": self._run_permutation,
                   "kernel": self._run_kernel, "gradient": self._run_gradient}[self.method]
         values = np.zeros((R, self.n_players, len(self._base)))
+        # each value's standard error, filled by the runners that can state one (exact: 0; permutation: measured)
+        self._standard_error = np.zeros_like(values) if self.method in ("exact", "permutation") else None
         was_training = self.model.training
         self.model.eval()  # BatchNorm/dropout in inference behaviour; the caller's mode is restored
         try:
@@ -278,9 +280,11 @@ class ShapExplainer(KernelShap):
         gap = float(np.abs(self._base[None, :] + values.sum(axis=1) - outputs).max())
         C = self.n_outputs
         alternate = None
+        se = self._standard_error
         if self.output in OUTPUTS:
             alternate = {"units": "probability" if self.output == "logit" else "logit", "values": values[:, :, C:],
-                         "base_values": self._base[C:].copy(), "model_output": outputs[:, C:]}
+                         "base_values": self._base[C:].copy(), "model_output": outputs[:, C:],
+                         "standard_error": None if se is None else se[:, :, C:]}
         result = ShapResult(
             values=values[:, :, :C], base_values=self._base[:C].copy(), model_output=outputs[:, :C], rows=rows_arr,
             X=X.copy(), feature_names=list(self.unit_names), class_names=list(self.class_names), method=self.method,
@@ -289,7 +293,8 @@ class ShapExplainer(KernelShap):
             X_raw=None if X_raw is None else np.asarray(X_raw, dtype=np.float64),
             tolerance=self.tolerance, options=dict(self.options), units=self.units,
             groups=None if self.groups is None else [g.copy() for g in self.groups],
-            input_names=None if self.groups is None else list(self.feature_names), alternate=alternate)
+            input_names=None if self.groups is None else list(self.feature_names), alternate=alternate,
+            standard_error=None if se is None else se[:, :, :C])
         if key is not None:
             CACHE.put(key, result)
         yield ShapProgress(R, R, "done")
@@ -413,6 +418,14 @@ class ShapExplainer(KernelShap):
             contrib = np.diff(v, axis=1)  # (P, G, K): contribution of the player at each position
             per_player = np.take_along_axis(contrib, ranks[:, :, None], axis=1)  # (P, G, K)
             values[g0:g1] = per_player.reshape(Rg, n_perm, G, K).mean(axis=1)
+            # each value's standard error: the spread of its antithetic pairs' means (the pairs are the independent
+            # draws; a pair's two halves are not), over √pairs
+            n_pairs = n_perm // 2
+            if n_pairs > 1:
+                pair_means = per_player.reshape(Rg, n_pairs, 2, G, K).mean(axis=2)
+                self._standard_error[g0:g1] = pair_means.std(axis=1, ddof=1) / math.sqrt(n_pairs)
+            else:
+                self._standard_error[g0:g1] = np.nan
             yield ShapProgress(g1, R, f"permutation: {g1}/{R} rows", g1 / R)
         return n_perm * inner
 

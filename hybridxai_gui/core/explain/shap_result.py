@@ -78,6 +78,9 @@ class ShapResult:
     groups: list[np.ndarray] | None = None  # the input features of each unit when SHAP ran over groups
     input_names: list[str] | None = None  # the F input feature names (feature_names names the units)
     alternate: dict | None = None  # the same explanation in the other units: units, values, base_values, model_output
+    # (R, U, C) each value's Monte-Carlo standard error in `units` (permutation: the spread of its antithetic pairs'
+    # means over √pairs; exact: zeros), None where the method gives none (kernel, gradient)
+    standard_error: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -103,9 +106,9 @@ class ShapResult:
             raise ValueError(f"this result holds no values in {units} units (it has {self.available_units})")
         alt = self.alternate
         back = {"units": self.units, "values": self.values, "base_values": self.base_values,
-                "model_output": self.model_output}
+                "model_output": self.model_output, "standard_error": self.standard_error}
         return replace(self, units=units, values=alt["values"], base_values=alt["base_values"],
-                       model_output=alt["model_output"], alternate=back)
+                       model_output=alt["model_output"], standard_error=alt.get("standard_error"), alternate=back)
 
     @property
     def additivity_message(self) -> str:
@@ -117,6 +120,32 @@ class ShapResult:
         note = " (expected: this method is an approximation)" if self.method == "gradient" else ""
         return (f"Additivity FAILED: the {BASE_WORDS} plus the contributions misses {OUTPUT_WORDS} by up to "
                 f"{gap} (tolerance {self.tolerance:.0e}){note}")
+
+    @property
+    def sampling_message(self) -> str:
+        """One line on how far the values may be from the same method's values with endless sampling ("" when the
+        method states nothing). Quoted for the explained class of each row (its predicted class), in `units`."""
+        if self.standard_error is None:
+            return ""
+        se = self.standard_error[np.arange(self.n_rows), :, self.predicted]  # (R, U) for each row's predicted class
+        if not np.isfinite(se).all():
+            return ""
+        if self.method == "exact" or not se.any():
+            return "Exact values: no sampling error"
+        median, largest = float(np.median(se)), float(se.max())
+        pairs = self.n_pairs
+        spread = (f"each row's {pairs} pairs of permutations (one background row each)" if pairs
+                  else "each row's samples")
+        return (f"Sampling error: each value ({units_words(self.units)} of the row's predicted class) is within about "
+                f"±{2 * median:.2g} of what endless sampling would give "
+                f"(two standard errors, median; largest ±{2 * largest:.2g}), from the spread over {spread}")
+
+    @property
+    def n_pairs(self) -> int:
+        """Antithetic pairs of permutations per explained row (permutation method), else 0."""
+        if self.method != "permutation" or self.n_units < 2:
+            return 0
+        return int(self.n_evaluations // max(1, self.n_units - 1) // 2)
 
     def mean_abs(self) -> np.ndarray:
         """(U, C) mean |SHAP| per unit and class: the global importance."""
@@ -148,9 +177,10 @@ class ShapResult:
 def copy_result(hit: ShapResult, *, X_raw, true, feature_names, class_names) -> ShapResult:
     """A cached result handed out again: its own arrays, the caller's names and display rows."""
     alt = None if hit.alternate is None else {**hit.alternate, "values": hit.alternate["values"].copy()}
-    return replace(hit, values=hit.values.copy(), X_raw=None if X_raw is None else np.asarray(X_raw, dtype=float),
-                   true=true, feature_names=list(feature_names), class_names=list(class_names), from_cache=True,
-                   alternate=alt)
+    se = None if hit.standard_error is None else hit.standard_error.copy()
+    return replace(hit, values=hit.values.copy(), standard_error=se,
+                   X_raw=None if X_raw is None else np.asarray(X_raw, dtype=float), true=true,
+                   feature_names=list(feature_names), class_names=list(class_names), from_cache=True, alternate=alt)
 
 
 __all__ = ["ADDITIVITY_TOLERANCE", "BASE_WORDS", "OUTPUT_WORDS", "ShapResult", "UNITS", "copy_result",
