@@ -12,8 +12,9 @@ another seed), the shipped default, and seeded samples of 20-100 rows (random, o
 centres) with one or two pairs per row. Per configuration and seed: the relative error of each row's SHAP vector
 for its predicted class (‖φ − φ_ref‖ / ‖φ_ref‖, median over rows), the rank correlation of |φ| per row (median),
 the share of the reference's five largest features among the estimate's five largest, the Spearman correlation of
-the global ranking (mean |φ| over rows), and the base value's distance from the reference's. Same units as the
-explain command (probability of the predicted class).
+the global ranking (mean |φ| over rows), the base value's distance from the reference's, and how often the
+standard error each value states (two of them) holds its distance from the reference. Same units as the explain
+command (probability of the predicted class).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np  # noqa: E402
 from bench_explain import cli, sklearn_frames  # noqa: E402
 
 HEADERS = ["background", "pairs per row", "forward rows per row", "rel. error (median)", "rank ρ per row",
-           "top-5 shared", "global ρ", "base gap", "CPU s / row"]
+           "top-5 shared", "global ρ", "base gap", "within 2 SE", "CPU s / row"]
 
 
 def measure(model_path: Path, csv: Path, rows: np.ndarray, seeds: list[int]) -> list[list]:
@@ -68,8 +69,10 @@ def measure(model_path: Path, csv: Path, rows: np.ndarray, seeds: list[int]) -> 
         top = [len(set(np.argsort(-np.abs(Q[i]))[:5]) & set(np.argsort(-np.abs(P[i]))[:5])) / 5
                for i in range(len(rows))]
         glob = spearmanr(np.abs(Q).mean(axis=0), np.abs(P).mean(axis=0))[0]
+        se = result.standard_error[np.arange(len(rows)), :, picked]
+        covered = float((np.abs(Q - P) <= 2 * se).mean())
         return (float(np.median(rel)), float(np.median(rho)), float(np.mean(top)), float(glob),
-                float(np.abs(result.base_values - ref.base_values).max()))
+                float(np.abs(result.base_values - ref.base_values).max()), covered)
 
     configs = [("50 (shipped: random of the 100 kept)", background_rows(trained), 1)]
     configs += [(f"{n} random", select_background(stored, n, "random", seed=0), 1) for n in (20, 25, 30, 40, 100)]
@@ -79,11 +82,11 @@ def measure(model_path: Path, csv: Path, rows: np.ndarray, seeds: list[int]) -> 
     table = []
     for name, bg, pairs in configs:
         runs = [explain(bg, pairs, seed) for seed in seeds]
-        per_seed = np.array([scores(r) for r, _, _ in runs])  # (seeds, 5)
+        per_seed = np.array([scores(r) for r, _, _ in runs])  # (seeds, 6)
         mean = per_seed.mean(axis=0)
         spread = per_seed[:, 0].max() - per_seed[:, 0].min()
         table.append([name, pairs, runs[0][2], f"{mean[0]:.3f} (± {spread / 2:.3f})", f"{mean[1]:.3f}",
-                      f"{mean[2]:.2f}", f"{mean[3]:.3f}", f"{mean[4]:.3f}",
+                      f"{mean[2]:.2f}", f"{mean[3]:.3f}", f"{mean[4]:.3f}", f"{mean[5]:.2f}",
                       f"{statistics.fmean(c for _, c, _ in runs) / len(rows):.3f}"])
     return table
 
@@ -108,7 +111,8 @@ def main(argv=None) -> int:
             "units), median over rows, mean over seeds (± half its range over seeds); rank ρ: Spearman of |φ| per row, "
             "median; top-5 shared: the share of the reference's five largest |φ| among the estimate's five largest; "
             "global ρ: Spearman of mean |φ| per feature; base gap: largest distance of the base values from the "
-            "reference's (100 rows).")
+            "reference's (100 rows); within 2 SE: the share of those values whose distance from the reference is at "
+            "most twice the standard error the result states (`ShapResult.standard_error`; 0.95 for a normal error).")
     common.append_results("SHAP", body, quick=args.quick, no_append=args.no_append, version_names=("torch", "numpy"))
     return 0
 
