@@ -252,12 +252,12 @@ def draw_waterfall(ax, result, row: int = 0, class_index: int | None = None, top
         color = POS_COLOR if v >= 0 else NEG_COLOR
         ax.barh(k, v, left=start, height=0.7, color=color)
         end = start + v
-        reach = 0.0
+        right = max(start, end)  # the label starts right of the bar and of its whisker
         if se is not None and se > 0:  # ±2 standard errors of sampling around the bar's end
             ax.errorbar(end, k, xerr=2 * se, fmt="none", ecolor="0.15", elinewidth=0.8, capsize=2.5, capthick=0.8)
-            reach, whiskers = 2 * se if (end >= start) else 0.0, True
+            right, whiskers = max(right, end + 2 * se), True
         txt = _effect_text(result, v)
-        ax.text(max(start, end) + reach + 0.01 * span, k, txt, va="center", ha="left", fontsize=7, color=color)
+        ax.text(right + 0.01 * span, k, txt, va="center", ha="left", fontsize=7, color=color)
         if k < n - 1:
             ax.plot([end, end], [k + 0.35, k + 0.65], color="0.5", lw=0.6)
         start = end
