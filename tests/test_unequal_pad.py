@@ -119,6 +119,25 @@ def test_command_line_trains_and_predicts_padded_series(tmp_path):
     assert main(["train", str(path), "--label", "kind", "--unequal", "warp", "--out", str(model)]) == 2
 
 
+def test_cross_validation_says_how_the_series_were_read(tmp_path, capsys):
+    """cv reads each fold's series as training does: the note on their lengths (and the ripple hint) is said once,
+    as the first fold's, and a summary keeps it."""
+    from hybridxai_gui.cli import main
+
+    path = tmp_path / "draws.csv"
+    draws(n=30).to_csv(path, index=False)
+    for rule, words in (("pad", "padded with zeros after its end"), ("resample", "each is resampled to")):
+        out = tmp_path / rule
+        assert main(["cv", str(path), "--label", "kind", "--unequal", rule, "--folds", "2", "--epochs", "2",
+                     "--cnn-channels", "4", "--lstm-hidden", "4", "--heads", "2", "--baselines", "off",
+                     "--out", str(out)]) == 0
+        printed = capsys.readouterr()
+        said = [line for line in (printed.out + printed.err).splitlines() if "Fold 1: The series have" in line]
+        assert len(said) == 1 and words in said[0], said
+        summary = __import__("json").loads((out / "cv_summary.json").read_text(encoding="utf-8"))
+        assert any(n.startswith("Fold 1: The series have") and words in n for n in summary["notes"])
+
+
 def test_the_series_figure_shows_the_padding_on_the_series_own_axis():
     import matplotlib
 

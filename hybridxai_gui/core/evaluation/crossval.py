@@ -297,6 +297,9 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
         n_train, n_val, n_test = len(prepared.y_train), len(prepared.y_val), len(prepared.y_test)
         yield FoldStarted(index, total, repeat, fold, n_train, n_val, n_test)
         if run_baselines is None:
+            # how the first fold's rows were read and scaled (series lengths, scaled columns, hints), said once:
+            # each fold reads its own rows the same way
+            result.notes.extend(f"Fold 1: {n}" for n in dict.fromkeys(prepared.warnings) if n not in result.notes)
             if wants is not None:  # said once, with the first fold's rows
                 result.notes.append(f"Every fold: {held_out_note(wants, n_val, n_train + n_val)} (Fold 1's counts.)")
             run_baselines, why = base.wanted(cv.baselines, n_train + n_val, n_test, prepared.X_train.shape[1])
