@@ -203,7 +203,7 @@ def cmd_cv(args) -> int:
             return
         if isinstance(item, FoldStarted):
             print(f"fold {item.index + 1}/{item.total}: {item.n_train} training, {item.n_val} validation, "
-                  f"{item.n_test} held-out rows ...", end="", flush=True)
+                  f"{item.n_test} held-out {item.unit} ...", end="", flush=True)
         elif isinstance(item, FoldResult):
             others = "".join(f", {name.replace('_', ' ')} {d['accuracy']:.4f}" for name, d in item.baselines.items())
             print(f" accuracy {item.metrics['accuracy']:.4f}, macro F1 {item.metrics['macro_f1']:.4f}{others} "

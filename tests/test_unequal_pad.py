@@ -136,6 +136,8 @@ def test_cross_validation_says_how_the_series_were_read(tmp_path, capsys):
         assert len(said) == 1 and words in said[0], said
         summary = __import__("json").loads((out / "cv_summary.json").read_text(encoding="utf-8"))
         assert any(n.startswith("Fold 1: The series have") and words in n for n in summary["notes"])
+        assert summary["unit"] == "series" and "cross-validation of 30 series of " in printed.out
+        assert "fold 1/2: 15 training, 0 validation, 15 held-out series ..." in printed.out
 
 
 def test_the_series_figure_shows_the_padding_on_the_series_own_axis():

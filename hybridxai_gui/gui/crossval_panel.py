@@ -186,7 +186,7 @@ class CrossValidationPanel(QWidget):
         if isinstance(item, FoldStarted):
             self.cvProgress.setValue(int(1000 * item.index / item.total))
             self.cvProgress.setFormat(f"Fold {item.index + 1}/{item.total}: {item.n_train} training, {item.n_val} "
-                                      f"validation, {item.n_test} held-out rows")
+                                      f"validation, {item.n_test} held-out {item.unit}")
         elif isinstance(item, FoldProgress):
             self.cvProgress.setValue(int(1000 * item.done))
             self.cvProgress.setFormat(f"Fold {item.index + 1}/{item.total} · epoch {item.epoch}/{item.epochs}")

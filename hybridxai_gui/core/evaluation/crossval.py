@@ -77,6 +77,7 @@ class FoldStarted:
     n_train: int
     n_val: int
     n_test: int
+    unit: str = "rows"  # what the counts count: rows of a table, or series
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class CrossValidationResult:
     test_source: str | None = None
     seconds: float = 0.0
     recipe: dict | None = None  # recipe_of(the first fold's model): what a model must share to be reported with it
+    unit: str = "rows"  # what n_rows counts: "rows" of a table, or "series" (a fold splits whole series)
 
     @property
     def metric_names(self) -> list[str]:
@@ -157,13 +159,14 @@ class CrossValidationResult:
                                                                  else "")
                 if c.scheme == "kfold" else f"{c.repeats} random stratified splits ({c.test_size:.0%} held out)")
         done = f"{len(self.folds)} of {c.total} folds" if self.cancelled else f"{len(self.folds)} folds"
-        return f"{what} of {self.n_rows} rows of {self.source}: {done}" + (" (stopped)" if self.cancelled else "")
+        return (f"{what} of {self.n_rows} {self.unit} of {self.source}: {done}"
+                + (" (stopped)" if self.cancelled else ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {"config": asdict(self.config), "class_names": list(self.class_names), "source": self.source,
                 "n_rows": self.n_rows, "folds": [asdict(f) for f in self.folds], "cancelled": self.cancelled,
                 "notes": list(self.notes), "test_source": self.test_source, "seconds": self.seconds,
-                "recipe": self.recipe}
+                "recipe": self.recipe, "unit": self.unit}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CrossValidationResult:
@@ -179,7 +182,7 @@ class CrossValidationResult:
             raise ValueError(str(exc)) from None
         return cls(config, list(d["class_names"]), str(d.get("source", "")),
                    int(d.get("n_rows", 0)), folds, bool(d.get("cancelled", False)), list(d.get("notes", [])),
-                   d.get("test_source"), float(d.get("seconds", 0.0)), d.get("recipe"))
+                   d.get("test_source"), float(d.get("seconds", 0.0)), d.get("recipe"), d.get("unit", "rows"))
 
 
 def fold_metrics(evaluation) -> dict[str, float]:
@@ -284,7 +287,7 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
         test_name = (test_rows[3].name if table.spec is None else
                      frame_source(request.test).name if hasattr(request.test, "columns") else str(request.test))
     result = CrossValidationResult(cv, list(table.class_names), table.src.name, len(table), notes=notes,
-                                   test_source=test_name)
+                                   test_source=test_name, unit="rows" if table.spec is None else "series")
     run_baselines = None  # decided on the first fold, from its size
     total = cv.total
     last = 0.0
@@ -295,7 +298,7 @@ def cross_validate(request, cv: CrossValidationConfig = CrossValidationConfig(),
         fold_started = time.perf_counter()
         prepared = assemble(table, kept, held, seed=seed)  # a validation share of `kept` chooses the epoch
         n_train, n_val, n_test = len(prepared.y_train), len(prepared.y_val), len(prepared.y_test)
-        yield FoldStarted(index, total, repeat, fold, n_train, n_val, n_test)
+        yield FoldStarted(index, total, repeat, fold, n_train, n_val, n_test, result.unit)
         if run_baselines is None:
             # how the first fold's rows were read and scaled (series lengths, scaled columns, hints), said once:
             # each fold reads its own rows the same way

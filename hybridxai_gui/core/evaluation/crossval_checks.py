@@ -72,6 +72,8 @@ def check_summary(d: Any) -> None:
             _kind(d[key], kinds, key)
     if any(not isinstance(n, str) for n in d.get("notes", [])):
         raise ValueError("its notes are not text")
+    if d.get("unit", "rows") not in ("rows", "series"):
+        raise ValueError(f"it counts {d.get('unit')!r:.40} instead of rows or series")
     if not _is_number(d.get("seconds", 0.0)) or d.get("seconds", 0.0) < 0:
         raise ValueError(f"seconds is {d.get('seconds')!r:.40}")
     folds = d.get("folds", [])
