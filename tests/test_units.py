@@ -116,6 +116,55 @@ def test_prediction_reads_the_same_numbers_with_or_without_the_unit(tmp_path):
     np.testing.assert_array_equal(a.astype(np.float32), b.astype(np.float32))
 
 
+def test_a_label_with_a_unit_keeps_it_in_its_class_names(tmp_path):
+    """A dose column "5 mg", "10 mg", "40 mg" as the label: its classes are named as written, in the numbers' order,
+    in the model, the predictions file and the evaluation of a labelled file (read the same way)."""
+    from hybridxai_gui.cli import main
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
+
+    rng = np.random.default_rng(0)
+    dose = rng.choice(["5 mg", "10 mg", "40 mg"], 90)
+    level = np.array([{"5 mg": 0, "10 mg": 1, "40 mg": 2}[d] for d in dose])
+    frame = pd.DataFrame({"a": level + rng.normal(0, 0.3, 90), "b": rng.normal(size=90),
+                          "c": 2 * level + rng.normal(0, 0.5, 90), "dose": dose})
+    path, model = tmp_path / "dose.csv", tmp_path / "dose.pth"
+    frame.to_csv(path, index=False)
+    assert main(["train", str(path), "--label", "dose", "--epochs", "2", "--cnn-channels", "4", "--lstm-hidden", "4",
+                 "--heads", "2", "--prediction-sets", "off", "--out", str(model), "--quiet"]) == 0
+    assert load_checkpoint(model).class_names == ["5 mg", "10 mg", "40 mg"]
+    assert main(["predict", str(model), str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    predictions = pd.read_csv(tmp_path / "p.csv")
+    assert [c for c in predictions.columns if c.startswith("p_")] == ["p_5 mg", "p_10 mg", "p_40 mg"]
+    assert set(predictions["predicted"]) <= {"5 mg", "10 mg", "40 mg"}
+    assert main(["evaluate", str(model), str(path)]) == 0  # the file's labels are read as the classes they are
+
+    # the Data tab's class chart and per-class view name them the same way
+    from hybridxai_gui.core.data.class_profile import class_profile
+    from hybridxai_gui.core.data.layout import detect_layout
+    from hybridxai_gui.core.pipeline import class_counts
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = read_table(path, label="dose")
+    counts, n = class_counts(table, "dose")
+    assert list(counts) == ["5 mg", "10 mg", "40 mg"] and n == 3
+    assert sum(counts.values()) == 90 and counts["5 mg"] == int((dose == "5 mg").sum())
+    profile = class_profile(table, detect_layout(table, "dose", None, "auto"), "dose")
+    assert profile.class_names == ["5 mg", "10 mg", "40 mg"]
+    assert profile.counts == [counts[k] for k in profile.class_names]
+
+
+def test_class_names_with_one_unit_sort_by_their_numbers():
+    from hybridxai_gui.core.data.tables import _sorted_classes
+    from hybridxai_gui.core.data.units import with_unit
+
+    assert _sorted_classes(["10 mg", "5 mg", "40 mg"]) == ["5 mg", "10 mg", "40 mg"]
+    assert _sorted_classes(["45%", "5%"]) == ["5%", "45%"]
+    assert _sorted_classes(["5 mg", "10 g"]) == ["10 g", "5 mg"]  # two units: as text
+    assert (with_unit("10", "mg"), with_unit("45", "%"), with_unit("30", "°C"), with_unit("7", "")) == (
+        "10 mg", "45%", "30°C", "7")
+
+
 # ---- a row of units under the header (instrument and logger exports) ---------------------------------------------
 
 def _logger_file(path, n=3000, units="s,V,A,degC,", newline="\n"):

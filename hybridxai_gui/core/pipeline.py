@@ -87,14 +87,21 @@ def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
     """
     counted = frame[label].value_counts(dropna=False, sort=False)
     out: dict[str, int] = {}
+    unit = frame.attrs.get("units", {}).get(label, "")  # "10 mg" read as 10: named as training names it
+    from .data.units import unit_name
+
     for value, n in zip(counted.index.tolist(), counted.to_numpy().tolist()):
-        key = str(value)
+        key = unit_name(value, unit) if unit and value == value else str(value)
         out[key] = out.get(key, 0) + int(n)
     from .data.csvio import looks_numeric
 
     if all(looks_numeric(k) for k in out):  # 2 before 10, as class names are sorted
         def key(item):
             return float(item[0])
+    elif unit and all(looks_numeric(k[:-len(unit)].strip()) for k in out if k != "nan"):  # 5 mg before 10 mg
+        def key(item):
+            text = item[0][:-len(unit)].strip()
+            return (0, float(text)) if looks_numeric(text) else (1, 0.0)
     else:
         def key(item):
             return item[0]

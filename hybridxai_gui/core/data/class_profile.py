@@ -65,10 +65,9 @@ def _top_classes(labels: pd.Series) -> tuple[list[str], list[int], int]:
     counts = labels.value_counts(dropna=True)
     shown = counts.iloc[:MAX_CLASSES]
     names = [str(v) for v in shown.index]
-    from .csvio import looks_numeric
+    from .tables import _sorted_classes
 
-    numeric = all(looks_numeric(n) for n in names)  # 2 before 10, as the class names are sorted
-    order = sorted(range(len(names)), key=lambda i: float(names[i]) if numeric else names[i])
+    order = [names.index(n) for n in _sorted_classes(names)]  # 2 before 10, 5 mg before 10 mg, as training sorts
     return [names[i] for i in order], [int(shown.iloc[i]) for i in order], len(counts)
 
 
@@ -106,7 +105,13 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
                 spread = np.stack([np.nanstd(values[y == k], axis=0) for k in range(len(names))])
         return ClassProfile("series", label, names, counts, n_classes, list(detected.spec.channels), T, mean, spread,
                             rows.X, y, list(rows.ids), rows.lengths, rows.ripple, padded)
-    labels = frame[label].astype(str).str.strip()
+    unit = frame.attrs.get("units", {}).get(label, "")
+    if unit:  # "10 mg" read as the number 10: its classes named as training names them
+        from .units import unit_name
+
+        labels = pd.Series([unit_name(v, unit) if v == v else "nan" for v in frame[label].tolist()], index=frame.index)
+    else:
+        labels = frame[label].astype(str).str.strip()
     names, counts, n_classes = _top_classes(labels)
     columns = [c for c in (features if features is not None else frame.columns) if c != label]
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]

@@ -387,6 +387,7 @@ def read_csv_layout(path: Path, layout: Layout, float_columns: list[str] | None 
     found = read_units(df, layout.decimal, set(float_columns or ()))  # "5.1 cm", "45%": the numbers
     if found:
         warnings.warn(units_note(path, found), HybridXAIWarning, stacklevel=2)
+        df.attrs["units"] = found  # a label column's classes keep their unit ("10 mg"): tables._encode_labels
     df.attrs["source"] = str(path)
     df.attrs["source_layout"] = (layout.sep, encoding, layout.header_row)  # for line numbers in later messages
     return df

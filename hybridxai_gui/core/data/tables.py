@@ -232,11 +232,22 @@ def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarr
             f"{src.first(np.flatnonzero(missing))}. Fill in the labels or delete those rows."
         )
     codes, uniques = pd.factorize(values)
-    return codes.astype(np.int64), [str(u) for u in uniques.tolist()]
+    names = [str(u) for u in uniques.tolist()]
+    unit = column.attrs.get("units", {}).get(column.name, "") if is_numeric_dtype(column) else ""
+    if unit:  # numbers the reader took from "10 mg": the classes keep their unit
+        from .units import with_unit
+
+        names = [with_unit(n, unit) for n in names]
+    return codes.astype(np.int64), names
 
 
 def _sorted_classes(names: list[str]) -> list[str]:
-    return sorted(names, key=float) if all(looks_numeric(n) for n in names) else sorted(names)  # 2 < 10
+    if all(looks_numeric(n) for n in names):
+        return sorted(names, key=float)  # 2 < 10
+    read = [re.fullmatch(r"([-+]?\d+(?:\.\d+)?) ?(\D.*)", n) for n in names]
+    if all(read) and len({m.group(2) for m in read}) == 1:  # one unit: 5 mg < 10 mg
+        return [n for _, n in sorted(zip((float(m.group(1)) for m in read), names))]
+    return sorted(names)
 
 
 def _table_columns(df, src, label_column, feature_names, missing, notes, encoding=None):

@@ -73,7 +73,20 @@ def units_note(path, found: dict[str, str]) -> str:
     shown = ", ".join(f"{name!r} ({unit or 'thousands separators'})" for name, unit in list(found.items())[:8])
     more = f" and {len(found) - 8} more" if len(found) > 8 else ""
     return (f"{path}: {len(found)} column(s) hold numbers written with a unit or with thousands separators: "
-            f"{shown}{more}. They are read as those numbers, at training and at prediction.")
+            f"{shown}{more}. They are read as those numbers, at training and at prediction (as the label, such a "
+            f"column's classes keep the unit: '10 mg').")
 
 
-__all__ = ["unit_of", "read_units", "units_note"]
+def with_unit(number: str, unit: str) -> str:
+    """A class name read from a number and its unit, as a person writes it: '10 mg', '45%', '30°C'."""
+    return f"{number}{'' if unit[:1] in ('%', '‰', '°') else ' '}{unit}" if unit else number
+
+
+def unit_name(value, unit: str) -> str:
+    """A label value the reader took from a number and its unit, named as a class: 10.0 and 'mg' -> '10 mg'."""
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        value = int(value)
+    return with_unit(str(value), unit)
+
+
+__all__ = ["unit_of", "read_units", "units_note", "unit_name", "with_unit"]
