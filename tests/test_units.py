@@ -149,6 +149,10 @@ def test_a_label_with_a_unit_keeps_it_in_its_class_names(tmp_path):
     counts, n = class_counts(table, "dose")
     assert list(counts) == ["5 mg", "10 mg", "40 mg"] and n == 3
     assert sum(counts.values()) == 90 and counts["5 mg"] == int((dose == "5 mg").sum())
+    from hybridxai_gui.core.data.tables import labels_of
+
+    y = labels_of(table, "dose", ["5 mg", "10 mg", "40 mg"], source="dose.csv")
+    np.testing.assert_array_equal(y, labels_of(table, "dose", ["5", "10", "40"], source="dose.csv"))  # older models
     profile = class_profile(table, detect_layout(table, "dose", None, "auto"), "dose")
     assert profile.class_names == ["5 mg", "10 mg", "40 mg"]
     assert profile.counts == [counts[k] for k in profile.class_names]

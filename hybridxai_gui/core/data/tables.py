@@ -216,7 +216,7 @@ def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> tuple[int, int]:
     return len(rows), len(np.unique(rows))
 
 
-def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarray, list[str]]:
+def _encode_labels(column: pd.Series, label: str, src: Source, keep_unit: bool = True) -> tuple[np.ndarray, list[str]]:
     """Codes into a list of distinct label strings; whole numbers print as integers (2.0 -> '2')."""
     if is_numeric_dtype(column) and not is_bool_dtype(column):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -234,7 +234,7 @@ def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarr
     codes, uniques = pd.factorize(values)
     names = [str(u) for u in uniques.tolist()]
     unit = column.attrs.get("units", {}).get(column.name, "") if is_numeric_dtype(column) else ""
-    if unit:  # numbers the reader took from "10 mg": the classes keep their unit
+    if unit and keep_unit:  # numbers the reader took from "10 mg": the classes keep their unit
         from .units import with_unit
 
         names = [with_unit(n, unit) for n in names]
@@ -299,6 +299,10 @@ def labels_of(df: pd.DataFrame, label: str, class_names: list[str], *, source: s
         raise HybridXAIError(f"{src.name} has no label column {label!r} (the model was trained with it); its columns "
                              f"are {format_names([str(c) for c in df.columns])}. Name it with {setting('label')}.")
     codes, names = _encode_labels(df[label], label, src)
+    if not set(names) <= set(class_names):  # a model trained before labels kept their unit names them "10"
+        bare_codes, bare = _encode_labels(df[label], label, src, keep_unit=False)
+        if bare != names and set(bare) <= set(class_names):
+            codes, names = bare_codes, bare
     return _known_classes(codes, names, class_names, np.arange(len(df)), src)
 
 
