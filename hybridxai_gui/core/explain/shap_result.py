@@ -136,7 +136,8 @@ class ShapResult:
         pairs = self.n_pairs
         spread = (f"each row's {pairs} pairs of permutations (one background row each)" if pairs
                   else "each row's samples")
-        return (f"Sampling error: each value ({units_words(self.units)} of the row's predicted class) is within about "
+        what = {"probability": "probability", "logit": "log-odds score"}.get(self.units, "model output")
+        return (f"Sampling error: each value ({what} of the row's predicted class) is within about "
                 f"±{2 * median:.2g} of what endless sampling would give "
                 f"(two standard errors, median; largest ±{2 * largest:.2g}), from the spread over {spread}")
 
