@@ -7,19 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from hybridxai_gui.core.explain import ShapExplainer, clear_cache, select_background
+from hybridxai_gui.core.explain import ShapExplainer, select_background
 from hybridxai_gui.core.explain.parallel import join_results
 
-from test_explain_shap import tiny_model
+from test_explain_shap import _fresh_cache, tiny_model  # noqa: F401  (its autouse fixture: a fresh SHAP cache)
 
 torch.set_num_threads(1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    clear_cache()
-    yield
-    clear_cache()
 
 
 @pytest.fixture(scope="module")
