@@ -158,6 +158,57 @@ def test_a_label_with_a_unit_keeps_it_in_its_class_names(tmp_path):
     assert profile.counts == [counts[k] for k in profile.class_names]
 
 
+def test_a_unit_written_in_one_file_and_not_the_other_still_matches(tmp_path):
+    """Training labels "2.5 mg", "10 mg"; a test file and a file to evaluate that write "2.5" and "10" (or "10.0 mg"):
+    the same classes, not labels "never seen in training". Each number keeps its own digits ("10 mg", not
+    "10.0 mg", beside "2.5 mg")."""
+    from hybridxai_gui.cli import main
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
+
+    rng = np.random.default_rng(1)
+    dose = rng.choice(["2.5 mg", "10 mg"], 80)
+    level = (dose == "10 mg").astype(float)
+    frame = pd.DataFrame({"a": level + rng.normal(0, 0.3, 80), "b": rng.normal(size=80), "dose": dose})
+    train, test, model = tmp_path / "train.csv", tmp_path / "test.csv", tmp_path / "m.pth"
+    frame.iloc[:60].to_csv(train, index=False)
+    bare = frame.iloc[60:].assign(dose=[d.split()[0] for d in frame["dose"].iloc[60:]])
+    bare.to_csv(test, index=False)
+    assert main(["train", str(train), "--test", str(test), "--label", "dose", "--epochs", "2", "--cnn-channels", "4",
+                 "--lstm-hidden", "4", "--heads", "2", "--prediction-sets", "off", "--out", str(model),
+                 "--quiet"]) == 0
+    assert load_checkpoint(model).class_names == ["2.5 mg", "10 mg"]
+    assert main(["evaluate", str(model), str(test)]) == 0
+    frame.iloc[60:].assign(dose=[d.replace("10 mg", "10.0 mg") for d in frame["dose"].iloc[60:]]).to_csv(test,
+                                                                                                         index=False)
+    assert main(["evaluate", str(model), str(test)]) == 0
+
+
+def test_series_labels_with_a_unit_keep_it(tmp_path):
+    from hybridxai_gui.cli import main
+    from hybridxai_gui.core.data.class_profile import class_profile
+    from hybridxai_gui.core.data.layout import detect_layout
+    from hybridxai_gui.core.model_files.checkpoint import load_checkpoint
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for s in range(24):
+        dose = ("5 mg", "10 mg")[s % 2]
+        for t in range(30):
+            rows.append({"id": f"s{s}", "t": t, "value": np.sin(t / (3 + 3 * (s % 2))) + rng.normal(0, 0.1),
+                         "dose": dose})
+    path, model = tmp_path / "long.csv", tmp_path / "m.pth"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    assert main(["train", str(path), "--label", "dose", "--epochs", "2", "--cnn-channels", "4", "--lstm-hidden", "4",
+                 "--heads", "2", "--prediction-sets", "off", "--out", str(model), "--quiet"]) == 0
+    assert load_checkpoint(model).class_names == ["5 mg", "10 mg"]
+    assert main(["predict", str(model), str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = read_table(path, label="dose")
+    profile = class_profile(table, detect_layout(table, "dose", None, "auto"), "dose")
+    assert profile.kind == "series" and profile.class_names == ["5 mg", "10 mg"]
+
+
 def test_class_names_with_one_unit_sort_by_their_numbers():
     from hybridxai_gui.core.data.tables import _sorted_classes
     from hybridxai_gui.core.data.units import with_unit
@@ -167,6 +218,16 @@ def test_class_names_with_one_unit_sort_by_their_numbers():
     assert _sorted_classes(["5 mg", "10 g"]) == ["10 g", "5 mg"]  # two units: as text
     assert (with_unit("10", "mg"), with_unit("45", "%"), with_unit("30", "°C"), with_unit("7", "")) == (
         "10 mg", "45%", "30°C", "7")
+    assert _sorted_classes(["1e-05 mg", "2 mg", "0.5 mg"]) == ["1e-05 mg", "0.5 mg", "2 mg"]
+    from hybridxai_gui.core.data.class_profile import _top_classes
+    from hybridxai_gui.core.data.tables import _unit_aligned
+    from hybridxai_gui.core.data.units import unit_name
+
+    assert _top_classes(pd.Series(["10 mg", "nan", "5 mg", "5 mg"]))[0] == ["5 mg", "10 mg", "nan"]
+    assert _unit_aligned(["5", "10.0 mg", "7", "x"], ["5 mg", "10 mg"]) == ["5 mg", "10 mg", "7", "x"]
+    assert _unit_aligned(["5 mg", "10 mg"], ["5", "10"]) == ["5", "10"]  # a model from before units were kept
+    assert (unit_name(float(np.float32(0.1)), "mg"), unit_name(2.5, "mg"), unit_name(10.0, "mg")) == (
+        "0.1 mg", "2.5 mg", "10 mg")
 
 
 # ---- a row of units under the header (instrument and logger exports) ---------------------------------------------

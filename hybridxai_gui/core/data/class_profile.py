@@ -67,7 +67,8 @@ def _top_classes(labels: pd.Series) -> tuple[list[str], list[int], int]:
     names = [str(v) for v in shown.index]
     from .tables import _sorted_classes
 
-    order = [names.index(n) for n in _sorted_classes(names)]  # 2 before 10, 5 mg before 10 mg, as training sorts
+    ordered = _sorted_classes([n for n in names if n != "nan"]) + (["nan"] if "nan" in names else [])
+    order = [names.index(n) for n in ordered]  # 2 before 10, 5 mg before 10 mg, as training sorts; gaps last
     return [names[i] for i in order], [int(shown.iloc[i]) for i in order], len(counts)
 
 
@@ -89,7 +90,13 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
             after = np.arange(T)[None, None, :] >= rows.lengths[:, None, None]
             rows.X = np.where(np.broadcast_to(after, (len(rows.X), C, T)), np.nan,
                               rows.X.reshape(len(rows.X), C, T)).reshape(len(rows.X), C * T).astype(np.float32)
-        labels = pd.Series([str(v).strip() for v in rows.labels])
+        unit = frame.attrs.get("units", {}).get(label, "")
+        if unit:  # "10 mg" read as the number 10: its classes named as training names them
+            from .units import unit_name
+
+            labels = pd.Series([unit_name(v, unit) if v == v else "nan" for v in rows.labels])
+        else:
+            labels = pd.Series([str(v).strip() for v in rows.labels])
         names, counts, n_classes = _top_classes(labels)
         index = {name: k for k, name in enumerate(names)}
         y = np.array([index.get(v, -1) for v in labels], dtype=np.int64)

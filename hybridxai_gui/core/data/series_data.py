@@ -92,11 +92,15 @@ class SeriesSource(Source):
                             limit)
 
 
-def _labels(values: list, label: str, src: Source, first_rows: np.ndarray):
-    """Codes and names of one label per series (read as training reads labels: 2.0 is class '2')."""
+def _labels(values: list, label: str, src: Source, first_rows: np.ndarray, unit: str = ""):
+    """Codes and names of one label per series (read as training reads labels: 2.0 is class '2'; with the `unit`
+    the reader took from the label column, 10.0 is class '10 mg')."""
     from .tables import _encode_labels
 
-    return _encode_labels(pd.Series(values), label, SeriesSource.of(src, first_rows))
+    column = pd.Series(values, name=label)
+    if unit:
+        column.attrs["units"] = {label: unit}
+    return _encode_labels(column, label, SeriesSource.of(src, first_rows))
 
 
 def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, config: DataConfig, seed: int,
@@ -129,7 +133,8 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
         from .ripple import ripple_note
 
         notes.append(ripple_note(rows.ripple, spec.padded))
-    codes, names = _labels(rows.labels, label_column, src, rows.first_rows)
+    codes, names = _labels(rows.labels, label_column, src, rows.first_rows,
+                           df.attrs.get("units", {}).get(label_column, ""))
     class_names = _sorted_classes([names[c] for c in np.unique(codes)])
     if len(class_names) < 2:
         raise HybridXAIError(f"{src.name}: the label column {label_column!r} has only the class "

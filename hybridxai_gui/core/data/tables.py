@@ -216,7 +216,7 @@ def _fill_missing(X: np.ndarray, fill_values: np.ndarray) -> tuple[int, int]:
     return len(rows), len(np.unique(rows))
 
 
-def _encode_labels(column: pd.Series, label: str, src: Source, keep_unit: bool = True) -> tuple[np.ndarray, list[str]]:
+def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarray, list[str]]:
     """Codes into a list of distinct label strings; whole numbers print as integers (2.0 -> '2')."""
     if is_numeric_dtype(column) and not is_bool_dtype(column):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -232,19 +232,48 @@ def _encode_labels(column: pd.Series, label: str, src: Source, keep_unit: bool =
             f"{src.first(np.flatnonzero(missing))}. Fill in the labels or delete those rows."
         )
     codes, uniques = pd.factorize(values)
-    names = [str(u) for u in uniques.tolist()]
     unit = column.attrs.get("units", {}).get(column.name, "") if is_numeric_dtype(column) else ""
-    if unit and keep_unit:  # numbers the reader took from "10 mg": the classes keep their unit
-        from .units import with_unit
+    if unit:  # numbers the reader took from "10 mg": the classes keep their unit, each number as written
+        from .units import unit_name
 
-        names = [with_unit(n, unit) for n in names]
-    return codes.astype(np.int64), names
+        return codes.astype(np.int64), [unit_name(u, unit) for u in uniques.tolist()]
+    return codes.astype(np.int64), [str(u) for u in uniques.tolist()]
+
+
+# a number, then a unit as the reader takes units (a letter, %, ‰, ° or µ first): "10 mg", "45%", "1e-05 mg"
+_NUMBER_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?) ?((?:[^\W\d_]|[%‰°µ])\S*)")
+
+
+def _unit_aligned(names: list[str], class_names: list[str]) -> list[str]:
+    """Label names of a new file matched to a model's classes across a unit written in one and not the other: a
+    file's "10" or "10.0 mg" is the class "10 mg", and a file's "10 mg" the class "10" of a model trained when labels
+    lost their unit. Names that match neither way stay as they are (and are reported unseen)."""
+    known = set(class_names)
+    if all(n in known for n in names):
+        return names
+    from .units import unit_name
+
+    read = [_NUMBER_UNIT.fullmatch(c) for c in class_names]
+    unit = read[0].group(2) if read and all(read) and len({m.group(2) for m in read}) == 1 else ""
+    out = []
+    for name in names:
+        if name not in known:
+            found = _NUMBER_UNIT.fullmatch(name)
+            number = found.group(1) if found else name if looks_numeric(name) else None
+            if number is not None:
+                value = float(number)
+                for candidate in (unit_name(value, unit) if unit else None, unit_name(value, "")):
+                    if candidate in known:
+                        name = candidate
+                        break
+        out.append(name)
+    return out
 
 
 def _sorted_classes(names: list[str]) -> list[str]:
     if all(looks_numeric(n) for n in names):
         return sorted(names, key=float)  # 2 < 10
-    read = [re.fullmatch(r"([-+]?\d+(?:\.\d+)?) ?(\D.*)", n) for n in names]
+    read = [_NUMBER_UNIT.fullmatch(n) for n in names]
     if all(read) and len({m.group(2) for m in read}) == 1:  # one unit: 5 mg < 10 mg
         return [n for _, n in sorted(zip((float(m.group(1)) for m in read), names))]
     return sorted(names)
@@ -279,6 +308,7 @@ def _known_classes(codes: np.ndarray, names: list[str], class_names: list[str], 
                    src: Source, guess: LabelGuess | None = None) -> np.ndarray:
     """Label codes (into `names`) as indices into the training's `class_names`; an unseen label is an error."""
     class_index = {name: i for i, name in enumerate(class_names)}
+    names = _unit_aligned(names, class_names)
     y = np.array([class_index.get(name, -1) for name in names], dtype=np.int64)[codes]
     if (y < 0).any():
         first = np.flatnonzero(y < 0)
@@ -299,10 +329,6 @@ def labels_of(df: pd.DataFrame, label: str, class_names: list[str], *, source: s
         raise HybridXAIError(f"{src.name} has no label column {label!r} (the model was trained with it); its columns "
                              f"are {format_names([str(c) for c in df.columns])}. Name it with {setting('label')}.")
     codes, names = _encode_labels(df[label], label, src)
-    if not set(names) <= set(class_names):  # a model trained before labels kept their unit names them "10"
-        bare_codes, bare = _encode_labels(df[label], label, src, keep_unit=False)
-        if bare != names and set(bare) <= set(class_names):
-            codes, names = bare_codes, bare
     return _known_classes(codes, names, class_names, np.arange(len(df)), src)
 
 
@@ -436,7 +462,8 @@ def index_series(table: TableRows) -> TableRows:
     from .series_data import _labels
 
     found = read_series(table.frame, table.spec, table.src, table.config.missing, table.label_column)
-    codes, names = _labels(found.labels, table.label_column, table.src, found.first_rows)
+    codes, names = _labels(found.labels, table.label_column, table.src, found.first_rows,
+                           table.frame.attrs.get("units", {}).get(table.label_column, ""))
     table.class_names = _sorted_classes([names[c] for c in np.unique(codes)])
     if len(table.class_names) < 2:
         raise HybridXAIError(f"{table.src.name}: the label column {table.label_column!r} has only the class "

@@ -84,8 +84,12 @@ def with_unit(number: str, unit: str) -> str:
 
 def unit_name(value, unit: str) -> str:
     """A label value the reader took from a number and its unit, named as a class: 10.0 and 'mg' -> '10 mg'."""
-    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
-        value = int(value)
+    if isinstance(value, (float, np.floating)) and np.isfinite(value):
+        value = float(value)
+        if value.is_integer():
+            value = int(value)
+        elif value == float(np.float32(value)):  # read as float32 (0.1 is 0.10000000149...): its own digits
+            value = np.float32(value)
     return with_unit(str(value), unit)
 
 

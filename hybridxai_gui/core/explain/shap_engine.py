@@ -63,6 +63,9 @@ EXACT_BUDGET = 2**11 * 100
 # forward rows per model call. Measured on one thread (benchmarks/README.md, "Explain"): 1,024 rows were
 # fastest for the default model at 30 features; 4,096 at 13 features was within a few per cent.
 BATCH_ROWS = 1024
+# exact SHAP keeps each background row's coalition values (for the values' standard error) up to this many numbers
+# per explained row (8 bytes each: 40 MB); beyond it the error is not stated
+PER_ROW_GAME_VALUES = 5_000_000
 
 
 class ExplanationCancelled(HybridXAIError):
@@ -328,13 +331,20 @@ class ShapExplainer(KernelShap):
         rows_per_group = 1
         R = len(X)
         due = throttle()
+        K = len(self._base)
+        # each background row's own game too (its exact values' spread over the rows is the values' background
+        # sampling error), while that fits in memory
+        per_row_games = B > 1 and n_coal * B * K <= PER_ROW_GAME_VALUES
+        if not per_row_games:
+            self._standard_error[:] = np.nan  # no statement rather than a wrong one
         for g0 in range(0, R, rows_per_group):
             g1 = min(R, g0 + rows_per_group)
             xg = torch.from_numpy(X[g0:g1])  # (Rg, F)
             # all (row, coalition) pairs of the group, enumerated row-major
             pair_row = np.repeat(np.arange(g1 - g0), n_coal)
             pair_code = np.tile(codes, g1 - g0)
-            v = np.empty((len(pair_row), len(self._base)))
+            v = np.empty((len(pair_row), K))
+            vb = np.empty((len(pair_row), B, K)) if per_row_games else None
             for p0 in range(0, len(pair_row), coal_per_call):
                 if is_cancelled():
                     return None
@@ -342,8 +352,10 @@ class ShapExplainer(KernelShap):
                 m = masks_t[pair_code[p0:p1]]  # (P, F)
                 x = xg[pair_row[p0:p1]]  # (P, F)
                 z = torch.where(m[:, None, :], x[:, None, :], bg[None, :, :])  # (P, B, F)
-                out = self._forward_tensor(z.reshape(-1, F))  # (P*B, K)
-                v[p0:p1] = out.reshape(p1 - p0, B, -1).mean(axis=1)
+                out = self._forward_tensor(z.reshape(-1, F)).reshape(p1 - p0, B, -1)  # (P, B, K)
+                v[p0:p1] = out.mean(axis=1)
+                if vb is not None:
+                    vb[p0:p1] = out
                 if due():
                     yield ShapProgress(g0, R, f"exact: row {g0 + 1}/{R}", (g0 + p1 / len(pair_row)) / R)
             v = v.reshape(g1 - g0, n_coal, -1)  # (Rg, 2^G, K)
@@ -352,6 +364,14 @@ class ShapExplainer(KernelShap):
                 w = weights[sizes[s]]  # (2^(G-1),)
                 diff = v[:, s | (1 << i), :] - v[:, s, :]  # (Rg, 2^(G-1), K)
                 values[g0:g1, i, :] = np.einsum("s,gsk->gk", w, diff)
+            if vb is not None:
+                vb = vb.reshape(g1 - g0, n_coal, B, K)
+                phi_b = np.empty((g1 - g0, B, G, K))  # exact values against each background row alone
+                for i in range(G):
+                    s = without[i]
+                    phi_b[:, :, i, :] = np.einsum("s,gsbk->gbk", weights[sizes[s]],
+                                                  vb[:, s | (1 << i)] - vb[:, s])
+                self._standard_error[g0:g1] = phi_b.std(axis=1, ddof=1) / math.sqrt(B)
             yield ShapProgress(g1, R, f"exact: {g1}/{R} rows", g1 / R)
         return n_coal * B
 
@@ -374,6 +394,7 @@ class ShapExplainer(KernelShap):
         f_x = self._forward_each(X)  # (R, K): v_G
         if G == 1:  # one player: φ = out(x) − base, no coalitions needed
             values[:, 0, :] = f_x - self._base
+            self._standard_error[:, 0, :] = f_bg.std(axis=0, ddof=1) / math.sqrt(B) if B > 1 else np.nan
             yield ShapProgress(len(X), len(X), "permutation: done")
             return 0
         inner = G - 1  # intermediate coalitions per permutation (sizes 1 .. G−1)
@@ -418,12 +439,12 @@ class ShapExplainer(KernelShap):
             contrib = np.diff(v, axis=1)  # (P, G, K): contribution of the player at each position
             per_player = np.take_along_axis(contrib, ranks[:, :, None], axis=1)  # (P, G, K)
             values[g0:g1] = per_player.reshape(Rg, n_perm, G, K).mean(axis=1)
-            # each value's standard error: the spread of its antithetic pairs' means (the pairs are the independent
-            # draws; a pair's two halves are not), over √pairs
-            n_pairs = n_perm // 2
-            if n_pairs > 1:
-                pair_means = per_player.reshape(Rg, n_pairs, 2, G, K).mean(axis=2)
-                self._standard_error[g0:g1] = pair_means.std(axis=1, ddof=1) / math.sqrt(n_pairs)
+            # each value's standard error: the spread over the background rows of each row's own estimate (the mean
+            # of its pairs of permutations), over √rows. It counts the permutations and the sample of background
+            # rows: how far the value may be from what more permutations and more rows of the same data would give.
+            if B > 1:
+                row_means = per_player.reshape(Rg, B, 2 * pairs_per_bg, G, K).mean(axis=2)  # (Rg, B, G, K)
+                self._standard_error[g0:g1] = row_means.std(axis=1, ddof=1) / math.sqrt(B)
             else:
                 self._standard_error[g0:g1] = np.nan
             yield ShapProgress(g1, R, f"permutation: {g1}/{R} rows", g1 / R)

@@ -123,23 +123,24 @@ class ShapResult:
 
     @property
     def sampling_message(self) -> str:
-        """One line on how far the values may be from the same method's values with endless sampling ("" when the
-        method states nothing). Quoted for the explained class of each row (its predicted class), in `units`."""
+        """One line on how far each value may be from what more permutations and more background rows of the same
+        data would give ("" when the method states nothing): two standard errors, quoted for each row's predicted
+        class, in `units`. The background rows are taken as a sample of the data (a random sample of the training
+        rows by default): the spread of the values over them is part of the error, as the permutations are."""
         if self.standard_error is None:
             return ""
         se = self.standard_error[np.arange(self.n_rows), :, self.predicted]  # (R, U) for each row's predicted class
         if not np.isfinite(se).all():
             return ""
-        if self.method == "exact" or not se.any():
-            return "Exact values: no sampling error"
         median, largest = float(np.median(se)), float(se.max())
-        pairs = self.n_pairs
-        spread = (f"each row's {pairs} pairs of permutations (one background row each)" if pairs
-                  else "each row's samples")
         what = {"probability": "probability", "logit": "log-odds score"}.get(self.units, "model output")
+        per_row = self.n_pairs // max(1, self.background_size)
+        detail = ("exact values against each" if self.method != "permutation" else
+                  "one pair of permutations each" if per_row <= 1 else f"{per_row} pairs of permutations each")
         return (f"Sampling error: each value ({what} of the row's predicted class) is within about "
-                f"±{2 * median:.2g} of what endless sampling would give "
-                f"(two standard errors, median; largest ±{2 * largest:.2g}), from the spread over {spread}")
+                f"±{2 * median:.2g} of what more permutations and more background rows of the same data would give "
+                f"(two standard errors, median; largest ±{2 * largest:.2g}), from how the values vary over the "
+                f"{self.background_size} background rows ({detail})")
 
     @property
     def n_pairs(self) -> int:
