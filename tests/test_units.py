@@ -220,12 +220,12 @@ def test_class_names_with_one_unit_sort_by_their_numbers():
         "10 mg", "45%", "30°C", "7")
     assert _sorted_classes(["1e-05 mg", "2 mg", "0.5 mg"]) == ["1e-05 mg", "0.5 mg", "2 mg"]
     from hybridxai_gui.core.data.class_profile import _top_classes
-    from hybridxai_gui.core.data.tables import _unit_aligned
+    from hybridxai_gui.core.data.units import unit_aligned
     from hybridxai_gui.core.data.units import unit_name
 
     assert _top_classes(pd.Series(["10 mg", "nan", "5 mg", "5 mg"]))[0] == ["5 mg", "10 mg", "nan"]
-    assert _unit_aligned(["5", "10.0 mg", "7", "x"], ["5 mg", "10 mg"]) == ["5 mg", "10 mg", "7", "x"]
-    assert _unit_aligned(["5 mg", "10 mg"], ["5", "10"]) == ["5", "10"]  # a model from before units were kept
+    assert unit_aligned(["5", "10.0 mg", "7", "x"], ["5 mg", "10 mg"]) == ["5 mg", "10 mg", "7", "x"]
+    assert unit_aligned(["5 mg", "10 mg"], ["5", "10"]) == ["5", "10"]  # a model from before units were kept
     assert (unit_name(float(np.float32(0.1)), "mg"), unit_name(2.5, "mg"), unit_name(10.0, "mg")) == (
         "0.1 mg", "2.5 mg", "10 mg")
 

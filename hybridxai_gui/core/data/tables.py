@@ -240,40 +240,12 @@ def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarr
     return codes.astype(np.int64), [str(u) for u in uniques.tolist()]
 
 
-# a number, then a unit as the reader takes units (a letter, %, ‰, ° or µ first): "10 mg", "45%", "1e-05 mg"
-_NUMBER_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?) ?((?:[^\W\d_]|[%‰°µ])\S*)")
-
-
-def _unit_aligned(names: list[str], class_names: list[str]) -> list[str]:
-    """Label names of a new file matched to a model's classes across a unit written in one and not the other: a
-    file's "10" or "10.0 mg" is the class "10 mg", and a file's "10 mg" the class "10" of a model trained when labels
-    lost their unit. Names that match neither way stay as they are (and are reported unseen)."""
-    known = set(class_names)
-    if all(n in known for n in names):
-        return names
-    from .units import unit_name
-
-    read = [_NUMBER_UNIT.fullmatch(c) for c in class_names]
-    unit = read[0].group(2) if read and all(read) and len({m.group(2) for m in read}) == 1 else ""
-    out = []
-    for name in names:
-        if name not in known:
-            found = _NUMBER_UNIT.fullmatch(name)
-            number = found.group(1) if found else name if looks_numeric(name) else None
-            if number is not None:
-                value = float(number)
-                for candidate in (unit_name(value, unit) if unit else None, unit_name(value, "")):
-                    if candidate in known:
-                        name = candidate
-                        break
-        out.append(name)
-    return out
-
-
 def _sorted_classes(names: list[str]) -> list[str]:
     if all(looks_numeric(n) for n in names):
         return sorted(names, key=float)  # 2 < 10
-    read = [_NUMBER_UNIT.fullmatch(n) for n in names]
+    from .units import NUMBER_UNIT
+
+    read = [NUMBER_UNIT.fullmatch(n) for n in names]
     if all(read) and len({m.group(2) for m in read}) == 1:  # one unit: 5 mg < 10 mg
         return [n for _, n in sorted(zip((float(m.group(1)) for m in read), names))]
     return sorted(names)
@@ -308,7 +280,9 @@ def _known_classes(codes: np.ndarray, names: list[str], class_names: list[str], 
                    src: Source, guess: LabelGuess | None = None) -> np.ndarray:
     """Label codes (into `names`) as indices into the training's `class_names`; an unseen label is an error."""
     class_index = {name: i for i, name in enumerate(class_names)}
-    names = _unit_aligned(names, class_names)
+    from .units import unit_aligned
+
+    names = unit_aligned(names, class_names)
     y = np.array([class_index.get(name, -1) for name in names], dtype=np.int64)[codes]
     if (y < 0).any():
         first = np.flatnonzero(y < 0)

@@ -93,4 +93,40 @@ def unit_name(value, unit: str) -> str:
     return with_unit(str(value), unit)
 
 
-__all__ = ["unit_of", "read_units", "units_note", "unit_name", "with_unit"]
+# a number, then a unit as the reader takes units (a letter, %, ‰, ° or µ first): "10 mg", "45%", "1e-05 mg"
+NUMBER_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?) ?((?:[^\W\d_]|[%‰°µ])\S*)")
+
+
+def unit_aligned(names: list[str], class_names: list[str]) -> list[str]:
+    """Label names of a new file matched to a model's classes across a unit written in one and not the other: a
+    file's "10" or "10.0 mg" is the class "10 mg", and a file's "10 mg" the class "10" of a model trained when labels
+    lost their unit. Names that match neither way stay as they are (and are reported unseen)."""
+    known = set(class_names)
+    if all(n in known for n in names):
+        return names
+    read = [NUMBER_UNIT.fullmatch(c) for c in class_names]
+    unit = read[0].group(2) if read and all(read) and len({m.group(2) for m in read}) == 1 else ""
+    out = []
+    for name in names:
+        if name not in known:
+            found = NUMBER_UNIT.fullmatch(name)
+            number = found.group(1) if found else name if _is_number(name) else None
+            if number is not None:
+                value = float(number)
+                for candidate in (unit_name(value, unit) if unit else None, unit_name(value, "")):
+                    if candidate in known:
+                        name = candidate
+                        break
+        out.append(name)
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = ["NUMBER_UNIT", "unit_of", "read_units", "units_note", "unit_aligned", "unit_name", "with_unit"]
