@@ -87,9 +87,9 @@ def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
     """
     counted = frame[label].value_counts(dropna=False, sort=False)
     out: dict[str, int] = {}
-    unit = frame.attrs.get("units", {}).get(label, "")  # "10 mg" read as 10: named as training names it
-    from .data.units import unit_name
+    from .data.units import label_unit, number_in, unit_name
 
+    unit = label_unit(frame, label)  # "10 mg" read as 10: named as training names it
     for value, n in zip(counted.index.tolist(), counted.to_numpy().tolist()):
         key = unit_name(value, unit) if unit and value == value else str(value)
         out[key] = out.get(key, 0) + int(n)
@@ -98,10 +98,10 @@ def class_counts(frame: pd.DataFrame, label: str) -> tuple[dict[str, int], int]:
     if all(looks_numeric(k) for k in out):  # 2 before 10, as class names are sorted
         def key(item):
             return float(item[0])
-    elif unit and all(looks_numeric(k[:-len(unit)].strip()) for k in out if k != "nan"):  # 5 mg before 10 mg
+    elif unit:  # 5 mg before 10 mg; a gap last
         def key(item):
-            text = item[0][:-len(unit)].strip()
-            return (0, float(text)) if looks_numeric(text) else (1, 0.0)
+            number = number_in(item[0])
+            return (0, number) if number is not None else (1, 0.0)
     else:
         def key(item):
             return item[0]

@@ -14,6 +14,7 @@ import pandas as pd
 from .csvio import Source
 from .series import read_series
 from .layout import Detected
+from .units import label_texts, label_unit
 
 MAX_CLASSES = 12  # more distinct labels than this: the plot shows the most frequent ones
 MAX_FEATURES = 12  # tables: the first this many features get a panel
@@ -90,13 +91,7 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
             after = np.arange(T)[None, None, :] >= rows.lengths[:, None, None]
             rows.X = np.where(np.broadcast_to(after, (len(rows.X), C, T)), np.nan,
                               rows.X.reshape(len(rows.X), C, T)).reshape(len(rows.X), C * T).astype(np.float32)
-        unit = frame.attrs.get("units", {}).get(label, "")
-        if unit:  # "10 mg" read as the number 10: its classes named as training names them
-            from .units import unit_name
-
-            labels = pd.Series([unit_name(v, unit) if v == v else "nan" for v in rows.labels])
-        else:
-            labels = pd.Series([str(v).strip() for v in rows.labels])
+        labels = pd.Series(label_texts(rows.labels, label_unit(frame, label)))  # named as training names them
         names, counts, n_classes = _top_classes(labels)
         index = {name: k for k, name in enumerate(names)}
         y = np.array([index.get(v, -1) for v in labels], dtype=np.int64)
@@ -112,13 +107,9 @@ def class_profile(frame: pd.DataFrame, detected: Detected, label: str, features:
                 spread = np.stack([np.nanstd(values[y == k], axis=0) for k in range(len(names))])
         return ClassProfile("series", label, names, counts, n_classes, list(detected.spec.channels), T, mean, spread,
                             rows.X, y, list(rows.ids), rows.lengths, rows.ripple, padded)
-    unit = frame.attrs.get("units", {}).get(label, "")
-    if unit:  # "10 mg" read as the number 10: its classes named as training names them
-        from .units import unit_name
-
-        labels = pd.Series([unit_name(v, unit) if v == v else "nan" for v in frame[label].tolist()], index=frame.index)
-    else:
-        labels = frame[label].astype(str).str.strip()
+    unit = label_unit(frame, label)  # "10 mg" read as the number 10: its classes named as training names them
+    labels = (pd.Series(label_texts(frame[label].tolist(), unit), index=frame.index) if unit
+              else frame[label].astype(str).str.strip())
     names, counts, n_classes = _top_classes(labels)
     columns = [c for c in (features if features is not None else frame.columns) if c != label]
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]

@@ -19,6 +19,7 @@ from ..config import DataConfig
 from .csvio import Source, format_names
 from ..errors import HybridXAIError, setting
 from .series import SeriesSpec, read_series
+from .units import label_unit
 
 
 # A channel whose series' amplitudes (each series' standard deviation) span more than this ratio between the 90th
@@ -134,7 +135,7 @@ def prepare_series(df: pd.DataFrame, test, spec: SeriesSpec, label_column: str, 
 
         notes.append(ripple_note(rows.ripple, spec.padded))
     codes, names = _labels(rows.labels, label_column, src, rows.first_rows,
-                           df.attrs.get("units", {}).get(label_column, ""))
+                           label_unit(df, label_column))
     class_names = _sorted_classes([names[c] for c in np.unique(codes)])
     if len(class_names) < 2:
         raise HybridXAIError(f"{src.name}: the label column {label_column!r} has only the class "

@@ -232,7 +232,9 @@ def _encode_labels(column: pd.Series, label: str, src: Source) -> tuple[np.ndarr
             f"{src.first(np.flatnonzero(missing))}. Fill in the labels or delete those rows."
         )
     codes, uniques = pd.factorize(values)
-    unit = column.attrs.get("units", {}).get(column.name, "") if is_numeric_dtype(column) else ""
+    from .units import label_unit
+
+    unit = label_unit(column, column.name) if is_numeric_dtype(column) else ""
     if unit:  # numbers the reader took from "10 mg": the classes keep their unit, each number as written
         from .units import unit_name
 
@@ -434,10 +436,11 @@ def index_series(table: TableRows) -> TableRows:
         return table
     from .series import read_series
     from .series_data import _labels
+    from .units import label_unit
 
     found = read_series(table.frame, table.spec, table.src, table.config.missing, table.label_column)
     codes, names = _labels(found.labels, table.label_column, table.src, found.first_rows,
-                           table.frame.attrs.get("units", {}).get(table.label_column, ""))
+                           label_unit(table.frame, table.label_column))
     table.class_names = _sorted_classes([names[c] for c in np.unique(codes)])
     if len(table.class_names) < 2:
         raise HybridXAIError(f"{table.src.name}: the label column {table.label_column!r} has only the class "

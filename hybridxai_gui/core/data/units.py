@@ -82,6 +82,25 @@ def with_unit(number: str, unit: str) -> str:
     return f"{number}{'' if unit[:1] in ('%', '‰', '°') else ' '}{unit}" if unit else number
 
 
+def label_unit(frame, label) -> str:
+    """The unit the reader took from `frame`'s column `label` ("mg" of "10 mg"; "" for none): csvio keeps it in
+    frame.attrs["units"], which pandas carries through column picks, copies and row selections."""
+    return frame.attrs.get("units", {}).get(label, "")
+
+
+def label_texts(values, unit: str) -> list[str]:
+    """Label values as class names, with the column's unit when it had one ("10 mg"); a gap is "nan"."""
+    if not unit:
+        return [str(v).strip() for v in values]
+    return [unit_name(v, unit) if v == v else "nan" for v in values]
+
+
+def number_in(name: str) -> float | None:
+    """The number of a class name written as a number and a unit ("10 mg" -> 10.0), else None."""
+    found = NUMBER_UNIT.fullmatch(name)
+    return float(found.group(1)) if found else None
+
+
 def unit_name(value, unit: str) -> str:
     """A label value the reader took from a number and its unit, named as a class: 10.0 and 'mg' -> '10 mg'."""
     if isinstance(value, (float, np.floating)) and np.isfinite(value):
@@ -129,4 +148,5 @@ def _is_number(text: str) -> bool:
     return True
 
 
-__all__ = ["NUMBER_UNIT", "unit_of", "read_units", "units_note", "unit_aligned", "unit_name", "with_unit"]
+__all__ = ["NUMBER_UNIT", "label_texts", "label_unit", "number_in", "unit_of", "read_units", "units_note",
+           "unit_aligned", "unit_name", "with_unit"]
