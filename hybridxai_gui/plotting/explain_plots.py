@@ -218,12 +218,12 @@ def _row_contributions(result, row: int, c: int, top_k: int, with_errors: bool =
     top = _top_features(np.abs(phi), top_k)
     rest = np.setdiff1d(np.arange(len(phi)), top)
     se = getattr(result, "standard_error", None)
-    sampled = se is not None and getattr(result, "method", "") == "permutation" and np.isfinite(se[row, :, c]).all()
-    items = [(_unit_label(result, row, i), float(phi[i])) + ((float(se[row, i, c]) if sampled else None,)
-                                                              if with_errors else ()) for i in top]
+    if se is None or getattr(result, "method", "") != "permutation" or not np.isfinite(se[row, :, c]).all():
+        se = None
+    items = [(_unit_label(result, row, i), float(phi[i]), None if se is None else float(se[row, i, c])) for i in top]
     if len(rest):
-        items.append((f"{len(rest)} other features", float(phi[rest].sum())) + ((None,) if with_errors else ()))
-    return items
+        items.append((f"{len(rest)} other features", float(phi[rest].sum()), None))
+    return items if with_errors else [item[:2] for item in items]
 
 
 def _row_title(result, row: int, c: int) -> str:

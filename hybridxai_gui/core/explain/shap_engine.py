@@ -266,7 +266,7 @@ class ShapExplainer(KernelShap):
         runner = {"exact": self._run_exact, "permutation": self._run_permutation,
                   "kernel": self._run_kernel, "gradient": self._run_gradient}[self.method]
         values = np.zeros((R, self.n_players, len(self._base)))
-        # each value's standard error, filled by the runners that can state one (exact: 0; permutation: measured)
+        # each value's standard error, filled by the runners that can state one (exact and permutation)
         self._standard_error = np.zeros_like(values) if self.method in ("exact", "permutation") else None
         was_training = self.model.training
         self.model.eval()  # BatchNorm/dropout in inference behaviour; the caller's mode is restored

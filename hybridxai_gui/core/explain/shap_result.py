@@ -78,8 +78,9 @@ class ShapResult:
     groups: list[np.ndarray] | None = None  # the input features of each unit when SHAP ran over groups
     input_names: list[str] | None = None  # the F input feature names (feature_names names the units)
     alternate: dict | None = None  # the same explanation in the other units: units, values, base_values, model_output
-    # (R, U, C) each value's Monte-Carlo standard error in `units` (permutation: the spread of its antithetic pairs'
-    # means over √pairs; exact: zeros), None where the method gives none (kernel, gradient)
+    # (R, U, C) each value's standard error in `units`: the spread over the background rows of each row's own
+    # estimate (its permutations' mean, or its exact values), over √rows; NaN where it could not be measured, None
+    # where the method gives none (kernel, gradient)
     standard_error: np.ndarray | None = None
 
     @property
